@@ -1,0 +1,35 @@
+"""genvid: backend of an AI avatar-video SaaS (better-auth compatible auth, Stripe credits, HeyGen renders)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from genvid.config import Config
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the WSGI app: configuration, database and Redis wiring, middleware, blueprints, error mapping."""
+    from genvid import cors, errors, health, logs, openapi, requests_log, runtime
+    from genvid.auth.routes import bp as auth_bp
+    from genvid.billing.routes import bp as billing_bp
+    from genvid.videos.routes import bp as videos_bp
+
+    config = runtime.init(config or Config.load())
+    logs.setup(config.log_level)
+    app = Flask(__name__)
+    app.config.update(
+        GENVID=config,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+        SECRET_KEY=config.better_auth_secret,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # better-auth's key order is part of the wire format
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = False
+    requests_log.init_app(app)
+    errors.init_app(app)
+    cors.init_app(app, config)
+    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,4 @@
+"""Billing endpoints (being built)."""
+from flask import Blueprint
+
+bp = Blueprint("billing", __name__)

@@ -1,0 +1,166 @@
+"""Error types with stable codes, and the one place where every failure becomes an HTTP response.
+
+`/api/auth/*` answers exactly as better-auth does (`{"message", "code"}`, routing misses as an empty 404);
+every other route answers the `/api/` envelope `{"success": false, "data": null, "error": {...}, "meta"}`.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("genvid.errors")
+
+
+class AppError(Exception):
+    """A failure the client can act on: an HTTP status, a stable machine code, a readable message."""
+
+    status: int = 500
+    code: str = "INTERNAL_ERROR"
+    message: str = "Something went wrong on our side."
+
+    def __init__(self, code: str | None = None, message: str | None = None, *,
+                 details: Any = None, headers: dict[str, str] | None = None) -> None:
+        self.code = code or type(self).code
+        self.message = message or type(self).message
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(f"{self.code}: {self.message}")
+
+
+class BadRequest(AppError):
+    status, code, message = 400, "BAD_REQUEST", "The request is malformed."
+
+
+class Unauthorized(AppError):
+    status, code, message = 401, "UNAUTHORIZED", "Sign in to do this."
+
+
+class PaymentRequired(AppError):
+    status, code, message = 402, "INSUFFICIENT_CREDITS", "Not enough credits."
+
+
+class Forbidden(AppError):
+    status, code, message = 403, "FORBIDDEN", "You may not do this."
+
+
+class NotFound(AppError):
+    status, code, message = 404, "NOT_FOUND", "Not found."
+
+
+class Conflict(AppError):
+    status, code, message = 409, "CONFLICT", "The resource is not in a state that allows this."
+
+
+class ValidationFailed(AppError):
+    status, code, message = 422, "VALIDATION_ERROR", "The request did not pass validation."
+
+
+class TooManyRequests(AppError):
+    status, code, message = 429, "RATE_LIMITED", "Too many requests. Please try again later."
+
+
+class BadGateway(AppError):
+    status, code, message = 502, "UPSTREAM_ERROR", "An outside service failed; nothing was changed."
+
+
+class ServiceUnavailable(AppError):
+    status, code, message = 503, "SERVICE_UNAVAILABLE", "The service is unavailable right now."
+
+
+class BetterAuthError(Exception):
+    """An error on `/api/auth/*`, answered byte-for-byte as better-auth answers it."""
+
+    def __init__(self, status: int, message: str, code: str | None = None, *,
+                 headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+        super().__init__(f"{status} {code}: {message}")
+
+    def body(self) -> dict[str, str]:
+        body = {"message": self.message}
+        if self.code is not None:
+            body["code"] = self.code
+        return body
+
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED", 500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE",
+}
+_HTTP_MESSAGES = {
+    404: "No such endpoint.",
+    405: "This endpoint does not accept that method.",
+    413: "The request body is larger than 1 MiB.",
+    415: "Send the body as application/json.",
+}
+
+
+def error_envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The `/api/` failure body."""
+    return {"success": False, "data": None,
+            "error": {"code": code, "message": message, "details": details}, "meta": None}
+
+
+def _is_auth_path() -> bool:
+    return request.path == "/api/auth" or request.path.startswith("/api/auth/")
+
+
+def _envelope_response(status: int, code: str, message: str, details: Any = None,
+                       headers: dict[str, str] | None = None) -> Response:
+    response = jsonify(error_envelope(code, message, details))
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def handle_app_error(error: AppError) -> Response:
+    return _envelope_response(error.status, error.code, error.message, error.details, error.headers)
+
+
+def handle_better_auth_error(error: BetterAuthError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    if _is_auth_path():
+        if status in (404, 405):
+            # better-auth answers unknown routes and wrong methods with an empty 404, no content type.
+            response = Response(b"", status=404)
+            del response.headers["Content-Type"]
+            return response
+        return handle_better_auth_error(BetterAuthError(status, error.description or "", None))
+    code = _HTTP_CODES.get(status, "HTTP_ERROR")
+    message = _HTTP_MESSAGES.get(status) or (error.description or code)
+    response = _envelope_response(status, code, message)
+    if status == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Log the details, answer none of them."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error", extra={"error_type": type(error).__name__})
+    if _is_auth_path():
+        return handle_better_auth_error(BetterAuthError(500, "Internal Server Error", "INTERNAL_SERVER_ERROR"))
+    return _envelope_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
+
+
+def init_app(app: Flask) -> None:
+    """Route every failure through this module."""
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(BetterAuthError, handle_better_auth_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
+    app.config["PROPAGATE_EXCEPTIONS"] = False

