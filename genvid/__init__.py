@@ -10,7 +10,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the WSGI app: configuration, database and Redis wiring, middleware, blueprints, error mapping."""
-    from genvid import cors, errors, health, logs, openapi, requests_log, runtime
+    from genvid import cors, errors, health, logs, middleware, openapi, runtime
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
     from genvid.videos.routes import bp as videos_bp
@@ -27,7 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # better-auth's key order is part of the wire format
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
-    requests_log.init_app(app)
+    middleware.init_app(app)
     errors.init_app(app)
     cors.init_app(app, config)
     for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp):

@@ -1,4 +1,4 @@
-"""Request ids and the one access-log line per request."""
+"""Per-request plumbing: the body size limit, request ids, and the one access-log line per request."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +6,8 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from genvid.logs import monotonic_ms, request_id_var, user_id_var
 
@@ -24,6 +25,10 @@ def init_app(app: Flask) -> None:
         g.started = time.perf_counter()
         g.request_id_token = request_id_var.set(g.request_id)
         g.user_id_token = user_id_var.set(None)
+        # Refuse an oversized body before any handler runs, whether or not that handler reads it.
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
 
     @app.after_request
     def finish(response: Response) -> Response:

@@ -1,0 +1,143 @@
+"""Configuration: defaults, CONFIG_FILE, environment, validation that reports every problem at once."""
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genvid.config import Config, ConfigError
+
+STRONG_SECRET = "s" * 40
+GOOD_KEY = base64.b64encode(b"k" * 32).decode()
+
+
+def load(tmp_path: Path, **env: str) -> Config:
+    return Config.load({"GENVID_DATA_DIR": str(tmp_path / "data"), **env})
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "ENVIRONMENT": "production",
+        "BETTER_AUTH_SECRET": STRONG_SECRET,
+        "ENCRYPTION_KEY": GOOD_KEY,
+        "DATABASE_URL": "postgres://u:p@db.example:5432/app",
+        "REDIS_URL": "rediss://:p@redis.example:6380",
+        "BETTER_AUTH_URL": "https://api.example.com",
+    }
+    env.update(overrides)
+    return env
+
+
+def test_defaults_are_a_working_development_setup(tmp_path: Path) -> None:
+    """With nothing set, genvid is a development app on port 8080 with embedded services."""
+    config = load(tmp_path)
+    assert config.environment == "development"
+    assert config.port == 8080
+    assert config.database_url is None and config.redis_url is None
+    assert config.rate_limit is False
+    assert config.video_provider == "local"
+
+
+def test_development_secrets_are_generated_once_and_kept(tmp_path: Path) -> None:
+    """Sessions survive a restart: the generated secrets are stored under the data dir and reused."""
+    first = load(tmp_path)
+    second = load(tmp_path)
+    assert len(first.better_auth_secret) >= 32
+    assert len(base64.b64decode(first.encryption_key)) == 32
+    assert (first.better_auth_secret, first.encryption_key) == (second.better_auth_secret, second.encryption_key)
+    stored = tmp_path / "data" / "secrets.json"
+    assert stored.stat().st_mode & 0o777 == 0o600
+
+
+def test_environment_overrides_config_file_which_overrides_defaults(tmp_path: Path) -> None:
+    """Precedence: defaults < CONFIG_FILE < environment."""
+    config_file = tmp_path / "genvid.json"
+    config_file.write_text(json.dumps({"port": 9000, "log_level": "DEBUG", "bcrypt_rounds": 10}))
+    from_file = load(tmp_path, CONFIG_FILE=str(config_file))
+    assert (from_file.port, from_file.log_level, from_file.bcrypt_rounds) == (9000, "DEBUG", 10)
+    overridden = load(tmp_path, CONFIG_FILE=str(config_file), PORT="9100")
+    assert (overridden.port, overridden.log_level) == (9100, "DEBUG")
+
+
+def test_config_file_defines_the_credit_catalogue(tmp_path: Path) -> None:
+    """Packs and plans come from CONFIG_FILE when given there."""
+    config_file = tmp_path / "genvid.json"
+    config_file.write_text(json.dumps({
+        "credit_packs": [{"id": "tiny", "name": "Tiny", "credits": 5, "price_id": "price_123"}],
+        "plans": [{"id": "p", "name": "P", "credits_per_period": 50, "amount": 500}],
+    }))
+    config = load(tmp_path, CONFIG_FILE=str(config_file))
+    assert [pack.id for pack in config.credit_packs] == ["tiny"]
+    assert config.plans[0].credits_per_period == 50
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    """One run names every invalid variable, so an operator fixes them all in one go."""
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, PORT="eighty", ENVIRONMENT="staging", BCRYPT_ROUNDS="2", PASSWORD_HASH="md5",
+             RATE_LIMIT="maybe", TRUSTED_ORIGINS="not a url", ENCRYPTION_KEY="short", VIDEO_PROVIDER="x")
+    problems = "\n".join(caught.value.problems)
+    for name in ("PORT", "ENVIRONMENT", "BCRYPT_ROUNDS", "PASSWORD_HASH", "RATE_LIMIT", "TRUSTED_ORIGINS",
+                 "ENCRYPTION_KEY", "VIDEO_PROVIDER"):
+        assert name in problems
+    assert len(caught.value.problems) == 8
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"),
+    ("{not json", "not readable JSON"),
+    ("[1, 2]", "JSON object"),
+])
+def test_bad_config_file_is_reported(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, CONFIG_FILE=str(path))
+
+
+def test_production_accepts_heroku_forms(tmp_path: Path) -> None:
+    """postgres:// becomes postgresql://, rediss:// is kept, PORT and WEB_CONCURRENCY are read."""
+    config = load(tmp_path, **production_env(PORT="5001", WEB_CONCURRENCY="3"))
+    assert config.database_url == "postgresql://u:p@db.example:5432/app"
+    assert config.redis_url == "rediss://:p@redis.example:6380"
+    assert (config.port, config.web_concurrency) == (5001, 3)
+    assert config.rate_limit is True
+
+
+@pytest.mark.parametrize("overrides, variable", [
+    ({"BETTER_AUTH_SECRET": ""}, "BETTER_AUTH_SECRET"),
+    ({"BETTER_AUTH_SECRET": "x" * 31}, "BETTER_AUTH_SECRET"),
+    ({"ENCRYPTION_KEY": ""}, "ENCRYPTION_KEY"),
+    ({"ENCRYPTION_KEY": base64.b64encode(b"k" * 16).decode()}, "ENCRYPTION_KEY"),
+    ({"ENCRYPTION_KEY": "not base64 at all!!"}, "ENCRYPTION_KEY"),
+    ({"DATABASE_URL": ""}, "DATABASE_URL"),
+    ({"REDIS_URL": ""}, "REDIS_URL"),
+])
+def test_production_refuses_weak_or_missing_secrets(tmp_path: Path, overrides: dict[str, str],
+                                                     variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, **production_env(**overrides))
+    assert any(problem.startswith(variable) for problem in caught.value.problems)
+    assert not (tmp_path / "data" / "secrets.json").exists()
+
+
+def test_rate_limit_override(tmp_path: Path) -> None:
+    assert load(tmp_path, **production_env(RATE_LIMIT="off")).rate_limit is False
+    assert load(tmp_path, RATE_LIMIT="on").rate_limit is True
+
+
+def test_cli_exits_non_zero_listing_every_problem(tmp_path: Path) -> None:
+    """The process refuses to start and says why, on stderr, without a traceback."""
+    env = {"PATH": "/usr/bin:/bin", "GENVID_DATA_DIR": str(tmp_path), **production_env(
+        BETTER_AUTH_SECRET="weak", ENCRYPTION_KEY="")}
+    result = subprocess.run([sys.executable, "-m", "genvid.cli", "migrate"], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert result.returncode == 2
+    assert "BETTER_AUTH_SECRET" in result.stderr and "ENCRYPTION_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "weak" not in result.stderr   # the secret itself is never echoed

@@ -1,0 +1,151 @@
+"""Every /api/ failure answers the documented envelope; request ids; health and readiness basics."""
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from flask import Blueprint, Flask
+from pydantic import Field
+
+from genvid.api import Schema, documented, ok, parse_body
+
+ERROR_KEYS = {"success", "data", "error", "meta"}
+
+
+class Greeting(Schema):
+    name: str = Field(min_length=1, max_length=20)
+    times: int = Field(ge=1, le=3)
+
+
+def _probe_blueprint() -> Blueprint:
+    """Routes that exercise the shared machinery (parse_body, error mapping) the way real handlers do."""
+    bp = Blueprint("probe", __name__, url_prefix="/api/probe")
+
+    @bp.post("/greet")
+    @documented("Greet someone", body=Greeting, auth=False)
+    def greet():  # type: ignore[no-untyped-def]
+        body = parse_body(Greeting)
+        return ok({"greeting": ", ".join([f"hello {body.name}"] * body.times)})
+
+    @bp.get("/boom")
+    def boom():  # type: ignore[no-untyped-def]
+        raise RuntimeError("database password is hunter2")
+
+    return bp
+
+
+@pytest.fixture
+def probe_client(app: Flask):  # type: ignore[no-untyped-def]
+    app.register_blueprint(_probe_blueprint())
+    return app.test_client()
+
+
+def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.data
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == ERROR_KEYS
+    assert body["success"] is False and body["data"] is None
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body
+
+
+def test_valid_body_answers_the_success_envelope(probe_client) -> None:  # type: ignore[no-untyped-def]
+    response = probe_client.post("/api/probe/greet", json={"name": "Ada", "times": 2})
+    assert response.status_code == 200
+    assert response.get_json() == {"success": True, "data": {"greeting": "hello Ada, hello Ada"},
+                                   "error": None, "meta": None}
+
+
+def test_unknown_route_is_404(client) -> None:  # type: ignore[no-untyped-def]
+    assert_error(client.get("/api/no-such-thing"), 404, "NOT_FOUND")
+
+
+def test_wrong_method_is_405_with_allow(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.delete("/api/openapi.json")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_body_over_one_mebibyte_is_413(probe_client) -> None:  # type: ignore[no-untyped-def]
+    payload = json.dumps({"name": "x" * (1024 * 1024)})
+    response = probe_client.post("/api/probe/greet", data=payload, content_type="application/json")
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+def test_wrong_content_type_is_415(probe_client) -> None:  # type: ignore[no-untyped-def]
+    response = probe_client.post("/api/probe/greet", data="name=Ada", content_type="text/plain")
+    assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+def test_malformed_json_is_400(probe_client) -> None:  # type: ignore[no-untyped-def]
+    response = probe_client.post("/api/probe/greet", data='{"name": "Ada",', content_type="application/json")
+    assert_error(response, 400, "MALFORMED_JSON")
+
+
+def test_validation_failure_is_422_with_per_field_details(probe_client) -> None:  # type: ignore[no-untyped-def]
+    response = probe_client.post("/api/probe/greet", json={"name": "", "times": "3", "extra": 1})
+    body = assert_error(response, 422, "VALIDATION_ERROR")
+    fields = {detail["field"] for detail in body["error"]["details"]}
+    assert fields == {"name", "times", "extra"}
+
+
+def test_non_object_body_is_422(probe_client) -> None:  # type: ignore[no-untyped-def]
+    assert_error(probe_client.post("/api/probe/greet", json=[1, 2]), 422, "VALIDATION_ERROR")
+
+
+def test_unexpected_error_is_500_without_internals(probe_client, caplog) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.ERROR):
+        response = probe_client.get("/api/probe/boom")
+    body = assert_error(response, 500, "INTERNAL_ERROR")
+    assert "hunter2" not in response.get_data(as_text=True)
+    assert "RuntimeError" not in json.dumps(body)
+    assert any("unhandled error" in record.getMessage() for record in caplog.records)
+
+
+def test_request_id_is_kept_from_the_client(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/health", headers={"X-Request-ID": "req-123.abc"})
+    assert response.headers["X-Request-ID"] == "req-123.abc"
+
+
+def test_request_id_is_generated_when_absent_or_unsafe(client) -> None:  # type: ignore[no-untyped-def]
+    first = client.get("/health").headers["X-Request-ID"]
+    second = client.get("/health", headers={"X-Request-ID": "bad id; <script>" + "x" * 200}).headers["X-Request-ID"]
+    assert len(first) == 32 and len(second) == 32 and first != second
+
+
+def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ignore[no-untyped-def]
+    """The access log line is one JSON object carrying method, path, status, duration and request id."""
+    from genvid import create_app
+    client = create_app(config.with_overrides(log_level="INFO")).test_client()
+    capsys.readouterr()
+    client.get("/health", headers={"X-Request-ID": "trace-me"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("logger") == "genvid.access"]
+    assert access, lines
+    entry = access[-1]
+    assert entry["request_id"] == "trace-me"
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/health", 200)
+    assert isinstance(entry["duration_ms"], float)
+
+
+def test_health_touches_nothing(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/health")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_ready_checks_both_dependencies(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {"postgres": "ok", "redis": "ok"}
+
+
+def test_cors_allows_credentials_only_for_trusted_origins(client) -> None:  # type: ignore[no-untyped-def]
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    trusted = client.options("/api/credits", headers={"Origin": "http://localhost:5173", **preflight})
+    assert trusted.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert trusted.headers["Access-Control-Allow-Credentials"] == "true"
+    untrusted = client.options("/api/credits", headers={"Origin": "https://evil.example", **preflight})
+    assert "Access-Control-Allow-Origin" not in untrusted.headers
