@@ -16,10 +16,10 @@ log = logging.getLogger("genvid.worker")
 class GenvidWorker(HerokuWorker):
     """HerokuWorker (SIGTERM ends the current job cleanly) that tags each job's log lines with its id."""
 
-    def perform_job(self, job: Any, queue: Any) -> bool:  # noqa: D401 - rq's own signature
+    def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
         token = logs.job_id_var.set(job.id)
         try:
-            return super().perform_job(job, queue)
+            return super().perform_job(job, queue, *args, **kwargs)
         finally:
             logs.job_id_var.reset(token)
 
