@@ -1,19 +1,69 @@
-"""current_user(): who is making this /api/ request (being built by the auth work)."""
+"""current_user(): who is making this /api/ request, from the session cookie, a bearer session token or a JWT.
+
+A JWT is accepted only here (not by /api/auth/get-session, as better-auth's bearer plugin does): EdDSA
+only, a key from our `jwks` table, exp/iss/aud checked against our clock and BETTER_AUTH_URL.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import g
+
+from db import models
+from genvid import database
+from genvid.auth import clock, context, jwts
 from genvid.errors import Unauthorized
+from genvid.logs import user_id_var
 
 
 @dataclass(frozen=True)
 class CurrentUser:
+    """The caller, as far as the rest of the API needs to know."""
+
     id: str
     email: str
     name: str
     email_verified: bool
 
 
+def _from_user(user: models.User) -> CurrentUser:
+    return CurrentUser(id=user.id, email=user.email, name=user.name, email_verified=user.email_verified)
+
+
+def _from_jwt(token: str) -> CurrentUser | None:
+    auth = context.settings()
+    try:
+        with database.connection() as conn:
+            claims = jwts.verify(conn, token=token, issuer=auth.config.better_auth_url, now=clock.now())
+    except jwts.InvalidToken:
+        return None
+    sub, email, name = claims.get("sub"), claims.get("email"), claims.get("name")
+    if not isinstance(sub, str) or not isinstance(email, str) or not isinstance(name, str):
+        return None
+    return CurrentUser(id=sub, email=email, name=name, email_verified=claims.get("emailVerified") is True)
+
+
+def optional_user() -> CurrentUser | None:
+    """The signed-in user, or None when the request carries no valid credential."""
+    if "current_user" in g:
+        cached: CurrentUser | None = g.current_user
+        return cached
+    user: CurrentUser | None = None
+    bearer = context.bearer_value()
+    if bearer is not None and jwts.looks_like_jwt(bearer):
+        user = _from_jwt(bearer)
+    else:
+        active = context.active_session()
+        user = _from_user(active.user) if active else None
+    g.current_user = user
+    if user is not None:
+        user_id_var.set(user.id)
+    return user
+
+
 def current_user() -> CurrentUser:
     """The signed-in user (session cookie, bearer session token, or JWT), or 401 UNAUTHORIZED."""
-    raise Unauthorized()
+    user = optional_user()
+    if user is None:
+        raise Unauthorized()
+    return user

@@ -1,4 +1,301 @@
-"""better-auth compatible endpoints under /api/auth (being built)."""
-from flask import Blueprint
+"""better-auth compatible endpoints under /api/auth: sign-up/in/out, sessions, profile, password, bearer, JWT.
 
-bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+Every view runs better-call's order of checks: content type (415), body schema (400), Origin/CSRF (403),
+then the session middleware (401/403), then the handler. Email flows live in `email_routes`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
+
+from genvid import database, queue
+from genvid.auth import (
+    clock,
+    context,
+    email_routes,
+    jwt_routes,
+    jwts,
+    origin,
+    ratelimit,
+    sessions,
+    users,
+)
+from genvid.auth.serialize import session_json, user_json
+from genvid.auth.validation import Field, Schema, is_valid_email, read_body, validate
+from genvid.errors import BetterAuthError
+
+PREFIX = "/api/auth"
+bp = Blueprint("auth", __name__, url_prefix=PREFIX)
+
+SIGN_UP = Schema((Field("name"), Field("email", email=True), Field("password", min_length=1),
+                  Field("image", optional=True), Field("callbackURL", optional=True),
+                  Field("rememberMe", "boolean", optional=True)), with_record=True, form=True)
+SIGN_IN = Schema((Field("email"), Field("password"), Field("callbackURL", optional=True),
+                  Field("rememberMe", "boolean", optional=True)), form=True)
+CHANGE_PASSWORD = Schema((Field("newPassword"), Field("currentPassword"),
+                          Field("revokeOtherSessions", "boolean", optional=True)))
+REVOKE_SESSION = Schema((Field("token"),))
+UPDATE_USER = Schema(with_record=True)
+EMPTY = Schema(optional=True)
+
+
+def relative_path() -> str:
+    """The request path below /api/auth."""
+    return request.path[len(PREFIX):]
+
+
+@bp.before_request
+def guard() -> None:
+    """Trailing slashes and plain OPTIONS are unknown routes to better-auth; then the rate limit."""
+    if request.path.endswith("/"):
+        abort(404)
+    if request.method == "OPTIONS" and not request.headers.get("Access-Control-Request-Method"):
+        abort(404)
+    auth = context.settings()
+    if auth.config.rate_limit and request.method != "OPTIONS":
+        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=relative_path())
+
+
+def prepare(schema: Schema) -> dict[str, Any]:
+    """Content type, body schema, Origin/CSRF and callback URLs, in better-call's order."""
+    body = validate(read_body(request, schema), schema)
+    auth = context.settings()
+    origin.check_request_origin(method=request.method, path=relative_path(), headers=request.headers,
+                                trusted=auth.trusted)
+    origin.check_callbacks(body, auth.trusted)
+    origin.check_callbacks(request.args, auth.trusted)
+    return body
+
+
+def require_session(*, fresh: bool = False) -> sessions.ActiveSession:
+    """The session middleware: 401 without a live session, 403 when freshness is demanded and missing."""
+    active = context.active_session()
+    if active is None:
+        raise BetterAuthError(401, "Unauthorized", "UNAUTHORIZED")
+    if fresh and not sessions.is_fresh(active.session, now=clock.now()):
+        raise BetterAuthError(403, "Session is not fresh", "SESSION_NOT_FRESH")
+    return active
+
+
+def policy() -> users.PasswordPolicy:
+    """The configured password hashing."""
+    config = context.settings().config
+    return users.PasswordPolicy(algorithm=config.password_hash, bcrypt_rounds=config.bcrypt_rounds)
+
+
+@bp.post("/sign-up/email")
+def sign_up() -> ResponseReturnValue:
+    """Create a user with a password and sign them in."""
+    body = prepare(SIGN_UP)
+    users.check_length(body["password"])
+    remember = body.get("rememberMe", True) is not False
+    with database.connection() as conn:
+        users.ensure_email_free(conn, email=body["email"])
+    password_hash = policy().hash(body["password"])
+    with database.transaction() as conn:
+        user, session = users.create_account(
+            conn, email=body["email"], name=body["name"], image=body.get("image"), password_hash=password_hash,
+            remember=remember, ip_address=context.client_ip(), user_agent=context.user_agent(), now=clock.now())
+    return context.session_cookie_response({"token": session.token, "user": user_json(user)},
+                                           token=session.token, remember=remember)
+
+
+@bp.post("/sign-in/email")
+def sign_in() -> ResponseReturnValue:
+    """Check an email and password and start a session."""
+    body = prepare(SIGN_IN)
+    email, password = body["email"], body["password"]
+    if not is_valid_email(email):
+        raise BetterAuthError(400, "Invalid email", "INVALID_EMAIL")
+    users.check_length(password, minimum=False)
+    remember = body.get("rememberMe", True) is not False
+    pol = policy()
+    with database.connection() as conn:
+        found = users.find_credentials(conn, email=email)
+    stored = found[1] if found else None
+    if not users.check_password(password, stored, policy=pol) or found is None or stored is None:
+        raise users.invalid_credentials()
+    user = found[0]
+    new_hash = pol.hash(password) if _needs_rehash(stored, pol) else None
+    with database.transaction() as conn:
+        if new_hash is not None:
+            users.set_password(conn, user_id=user.id, password_hash=new_hash, now=clock.now())
+        session = sessions.start_session(conn, user_id=user.id, remember=remember, ip_address=context.client_ip(),
+                                         user_agent=context.user_agent(), now=clock.now())
+    callback = body.get("callbackURL")
+    payload: dict[str, Any] = {"redirect": bool(callback), "token": session.token}
+    if callback:
+        payload["url"] = callback
+    payload["user"] = user_json(user)
+    response = context.session_cookie_response(payload, token=session.token, remember=remember)
+    if callback:
+        response.headers["Location"] = callback
+    return response
+
+
+def _needs_rehash(stored: str, pol: users.PasswordPolicy) -> bool:
+    from genvid.auth.passwords import needs_rehash
+    return needs_rehash(stored, algorithm=pol.algorithm, bcrypt_rounds=pol.bcrypt_rounds)
+
+
+@bp.get("/get-session")
+def get_session() -> ResponseReturnValue:
+    """The current session and user, or null; refreshes a session older than a day."""
+    auth = context.settings()
+    state, _ = context.presented_token()
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    now = clock.now()
+    set_cookies: list[str] = []
+    cookie_token = token_jwt = None
+    refresh_allowed = request.args.get("disableRefresh") != "true" and context.remembers()
+    with database.transaction() as conn:      # one pool checkout for lookup, refresh and JWT
+        active = context.active_session(conn)
+        if active is not None:
+            session = active.session
+            if refresh_allowed and sessions.is_due_for_refresh(session, now=now):
+                session = sessions.refresh_session(conn, session=session, now=now)
+                set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
+            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
+                                   encryption_key=auth.config.encryption_key, now=now)
+    if active is None or token_jwt is None:
+        clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
+        response = context.json_response(None, set_cookies=clearing)
+        response.headers.update(headers)
+        return response
+    response = context.json_response({"session": session_json(session), "user": user_json(active.user)},
+                                     set_cookies=set_cookies, session_token=cookie_token)
+    response.headers.update(headers)
+    response.headers["set-auth-jwt"] = token_jwt
+    context.expose(response, "set-auth-jwt")
+    return response
+
+
+@bp.post("/get-session")
+def get_session_post() -> ResponseReturnValue:
+    """better-auth refuses POST here unless deferSessionRefresh is on."""
+    raise BetterAuthError(405, "POST method requires deferSessionRefresh to be enabled in session config",
+                          "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED")
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    """End the current session (if any) and clear the cookies."""
+    prepare(EMPTY)
+    state, token = context.presented_token()
+    if state is context.Presented.TOKEN and token:
+        with database.transaction() as conn:
+            sessions.end_session(conn, token=token)
+    return context.json_response({"success": True}, set_cookies=context.settings().jar.clearing_headers())
+
+
+@bp.get("/list-sessions")
+def list_sessions() -> ResponseReturnValue:
+    """The user's unexpired sessions (a fresh session is required)."""
+    active = require_session(fresh=True)
+    with database.connection() as conn:
+        rows = sessions.list_sessions(conn, user_id=active.user.id, now=clock.now())
+    return context.json_response([session_json(row) for row in rows])
+
+
+@bp.post("/revoke-session")
+def revoke_session() -> ResponseReturnValue:
+    """Delete one of the user's sessions by token; an unknown or foreign token does nothing."""
+    body = prepare(REVOKE_SESSION)
+    active = require_session()
+    with database.transaction() as conn:
+        sessions.revoke_session(conn, user_id=active.user.id, token=body["token"])
+    current = body["token"] == active.session.token
+    return context.json_response({"status": True},
+                                 set_cookies=context.settings().jar.clearing_headers() if current else [])
+
+
+@bp.post("/revoke-sessions")
+def revoke_sessions() -> ResponseReturnValue:
+    """Delete every session of the user, this one included."""
+    prepare(EMPTY)
+    active = require_session()
+    with database.transaction() as conn:
+        sessions.revoke_all(conn, user_id=active.user.id)
+    return context.json_response({"status": True}, set_cookies=context.settings().jar.clearing_headers())
+
+
+@bp.post("/revoke-other-sessions")
+def revoke_other_sessions() -> ResponseReturnValue:
+    """Delete every session of the user except this one."""
+    prepare(EMPTY)
+    active = require_session()
+    with database.transaction() as conn:
+        sessions.revoke_others(conn, user_id=active.user.id, keep_token=active.session.token)
+    return context.json_response({"status": True})
+
+
+@bp.post("/update-user")
+def update_user() -> ResponseReturnValue:
+    """Change name and/or image; email cannot be changed here."""
+    body = prepare(UPDATE_USER)
+    active = require_session()
+    if body.get("email"):
+        raise BetterAuthError(400, "Email can not be updated", "EMAIL_CAN_NOT_BE_UPDATED")
+    name = body.get("name")
+    if not isinstance(name, str):
+        name = None
+    set_image = "image" in body and (body["image"] is None or isinstance(body["image"], str))
+    if name is None and not set_image:
+        raise BetterAuthError(400, "No fields to update")
+    with database.transaction() as conn:
+        users.update_profile(conn, user_id=active.user.id, name=name, set_image=set_image,
+                             image=body.get("image") if set_image else None, now=clock.now())
+    return context.session_cookie_response({"status": True}, token=active.session.token,
+                                           remember=context.remembers())
+
+
+@bp.post("/change-password")
+def change_password() -> ResponseReturnValue:
+    """Replace the password after checking the current one; optionally end every other session."""
+    body = prepare(CHANGE_PASSWORD)
+    active = require_session()
+    users.check_length(body["newPassword"])
+    users.check_length(body["currentPassword"], minimum=False)
+    pol = policy()
+    with database.connection() as conn:
+        stored = users.stored_hash(conn, user_id=active.user.id)
+    if stored is None:
+        raise BetterAuthError(400, "Credential account not found", "CREDENTIAL_ACCOUNT_NOT_FOUND")
+    new_hash = pol.hash(body["newPassword"])         # before verifying, as better-auth does (equal timing)
+    if not users.check_password(body["currentPassword"], stored, policy=pol):
+        raise users.invalid_password()
+    now = clock.now()
+    new_session = None
+    with database.transaction() as conn:
+        users.set_password(conn, user_id=active.user.id, password_hash=new_hash, now=now)
+        if body.get("revokeOtherSessions") is True:
+            sessions.revoke_all(conn, user_id=active.user.id)
+            new_session = sessions.start_session(conn, user_id=active.user.id, remember=True,
+                                                 ip_address=context.client_ip(), user_agent=context.user_agent(),
+                                                 now=now)
+    payload = {"token": new_session.token if new_session else None, "user": user_json(active.user)}
+    if new_session is None:
+        return context.json_response(payload)
+    return context.session_cookie_response(payload, token=new_session.token, remember=True)
+
+
+@bp.get("/ok")
+def ok() -> ResponseReturnValue:
+    """Liveness of the auth routes."""
+    return context.json_response({"ok": True})
+
+
+@bp.get("/error")
+def error_page() -> ResponseReturnValue:
+    """The HTML page better-auth shows for an error code."""
+    from html import escape
+    code = escape(request.args.get("error", "UNKNOWN"))
+    html = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Error</title></head>"
+            f"<body><h1>Something went wrong</h1><p>Error code: <code>{code}</code></p></body></html>")
+    return Response(html, status=200, content_type="text/html")
+
+
+email_routes.register(bp, prepare=prepare, require_session=require_session, policy=policy)
+jwt_routes.register(bp, require_session=require_session)

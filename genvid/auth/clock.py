@@ -1,0 +1,45 @@
+"""The auth clock: one seam so tests control time without patching code.
+
+Handlers read `now()`, which asks the Flask app for `app.config["AUTH_CLOCK"]` (a zero-argument callable
+returning an aware datetime) and otherwise uses the system clock. Domain functions never call it: they are
+handed `now` as an argument, which keeps them pure and testable without an app.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import current_app, has_app_context
+
+CLOCK_KEY = "AUTH_CLOCK"
+
+
+def system_now() -> datetime:
+    """The current UTC time at millisecond precision (what a JS Date can hold)."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def now() -> datetime:
+    """The app's clock when one is installed (tests), else the system clock."""
+    if has_app_context():
+        clock: Callable[[], datetime] | None = current_app.config.get(CLOCK_KEY)
+        if clock is not None:
+            return clock()
+    return system_now()
+
+
+class FrozenClock:
+    """A settable clock for tests: `app.config["AUTH_CLOCK"] = clock = FrozenClock(...)`, then `clock.advance(...)`."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or system_now()
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward and return the new time."""
+        from datetime import timedelta
+        self.moment = self.moment + timedelta(seconds=seconds)
+        return self.moment

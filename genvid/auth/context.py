@@ -1,0 +1,143 @@
+"""Request-side helpers for /api/auth and current_user(): settings, client address, the presented session.
+
+Everything here reads the Flask request; the domain modules it calls do not.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import psycopg
+from flask import Response, current_app, g, jsonify, request
+
+from genvid import database
+from genvid.auth import clock, cookies, ratelimit, sessions
+from genvid.auth.jwts import looks_like_jwt
+from genvid.config import Config, origin_of
+
+_EXTENSION = "genvid.auth"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """What auth needs from Config, computed once per app."""
+
+    config: Config
+    jar: cookies.CookieJar
+    trusted: frozenset[str]
+
+    @property
+    def secret(self) -> str:
+        return self.config.better_auth_secret
+
+
+def settings() -> AuthSettings:
+    """This app's auth settings."""
+    cached: AuthSettings | None = current_app.extensions.get(_EXTENSION)
+    if cached is None:
+        config: Config = current_app.config["GENVID"]
+        origins = {origin_of(o) for o in config.trusted_origins} | {config.base_origin}
+        cached = AuthSettings(
+            config=config,
+            jar=cookies.CookieJar(secret=config.better_auth_secret,
+                                  secure=config.better_auth_url.lower().startswith("https://")),
+            trusted=frozenset(o for o in origins if o),
+        )
+        current_app.extensions[_EXTENSION] = cached
+    return cached
+
+
+def client_ip() -> str:
+    """The caller's address from X-Forwarded-For and TRUSTED_PROXY_COUNT ('' when unknown)."""
+    return ratelimit.client_ip(request.headers.get("X-Forwarded-For"),
+                               trusted_proxy_count=settings().config.trusted_proxy_count)
+
+
+def user_agent() -> str:
+    """The User-Agent header, '' when absent (as better-auth stores it)."""
+    return request.headers.get("User-Agent", "")
+
+
+class Presented(Enum):
+    """What the request carried as a session credential."""
+
+    NONE = "none"              # nothing, or something unusable (a JWT, an unsigned cookie)
+    BAD_SIGNATURE = "bad"      # a signed value whose signature does not verify: ignored silently
+    TOKEN = "token"            # a validly signed (or bare bearer) session token
+
+
+def bearer_value() -> str | None:
+    """The credential after `Authorization: Bearer `, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def presented_token() -> tuple[Presented, str | None]:
+    """The session token the request presents: a bearer session token wins over the cookie."""
+    auth = settings()
+    value = bearer_value()
+    if value is not None:
+        if looks_like_jwt(value):
+            return Presented.NONE, None
+        if "." not in value and "%" not in value:
+            return Presented.TOKEN, value        # a bare token: the bearer plugin signs it itself
+        token = cookies.verify_signed(auth.secret, value)
+        return (Presented.TOKEN, token) if token else (Presented.BAD_SIGNATURE, None)
+    raw = request.cookies.get(auth.jar.session_token)
+    if raw is None:
+        return Presented.NONE, None
+    token = cookies.verify_signed(auth.secret, raw)
+    return (Presented.TOKEN, token) if token else (Presented.BAD_SIGNATURE, None)
+
+
+def remembers() -> bool:
+    """False when a validly signed dont_remember cookie came with the request."""
+    auth = settings()
+    return cookies.verify_signed(auth.secret, request.cookies.get(auth.jar.dont_remember)) != "true"
+
+
+def active_session(conn: psycopg.Connection | None = None) -> sessions.ActiveSession | None:
+    """The live session of this request (looked up once per request, on conn when given)."""
+    if "auth_session" not in g:
+        state, token = presented_token()
+        found = None
+        if state is Presented.TOKEN and token:
+            if conn is not None:
+                found = sessions.find_session(conn, token=token, now=clock.now())
+            else:
+                with database.connection() as own:
+                    found = sessions.find_session(own, token=token, now=clock.now())
+        g.auth_session = found
+    result: sessions.ActiveSession | None = g.auth_session
+    return result
+
+
+def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,
+                  session_token: str | None = None) -> Response:
+    """A JSON response with Set-Cookie headers and, when a session cookie is set, the bearer plugin's header."""
+    response = jsonify(body)
+    response.status_code = status
+    for header in set_cookies or []:
+        response.headers.add("Set-Cookie", header)
+    if session_token is not None:
+        response.headers["set-auth-token"] = cookies.signed_value(settings().secret, session_token)
+        expose(response, "set-auth-token")
+    return response
+
+
+def session_cookie_response(body: Any, *, token: str, remember: bool, status: int = 200) -> Response:
+    """A JSON response that sets the session cookie (and set-auth-token)."""
+    return json_response(body, status, set_cookies=settings().jar.session_headers(token, remember=remember),
+                         session_token=token)
+
+
+def expose(response: Response, header: str) -> None:
+    """Add header to Access-Control-Expose-Headers."""
+    current = [h.strip() for h in response.headers.get("Access-Control-Expose-Headers", "").split(",") if h.strip()]
+    if header not in current:
+        current.append(header)
+    response.headers["Access-Control-Expose-Headers"] = ", ".join(current)

@@ -1,0 +1,170 @@
+"""The email flows as better-auth documents them: verification, password reset, email change, deletion.
+
+`register(bp, ...)` adds the views to the auth blueprint (which routes.py owns and passes in).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, urljoin
+
+from flask import Blueprint, redirect, request
+from flask.typing import ResponseReturnValue
+
+from genvid import database
+from genvid.auth import clock, context, mail, recovery, sessions, users
+from genvid.auth.validation import Field, Schema, validation_error
+from genvid.errors import BetterAuthError
+
+SEND_VERIFICATION = Schema((Field("email", email=True), Field("callbackURL", optional=True)))
+REQUEST_RESET = Schema((Field("email", email=True), Field("redirectTo", optional=True)))
+RESET_PASSWORD = Schema((Field("newPassword"), Field("token", optional=True)))
+CHANGE_EMAIL = Schema((Field("newEmail", email=True), Field("callbackURL", optional=True)))
+DELETE_USER = Schema((Field("password", optional=True), Field("token", optional=True),
+                      Field("callbackURL", optional=True)), optional=True)
+RESET_SENT = "If this email exists in our system, check your email for the reset link"
+
+
+def invalid_token() -> BetterAuthError:
+    """400 for an unknown, used or expired token."""
+    return BetterAuthError(400, "Invalid token", "INVALID_TOKEN")
+
+
+def _with_query(url: str, **params: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return url + separator + "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
+
+
+def _absolute(url: str) -> str:
+    """`new URL(url, BETTER_AUTH_URL).href`, as better-auth builds reset redirects."""
+    return urljoin(context.settings().config.better_auth_url, url)
+
+
+def _query(name: str) -> str:
+    value = request.args.get(name)
+    if value is None:
+        raise validation_error([f"[query.{name}] Invalid input: expected string, received undefined"])
+    return value
+
+
+def _deliver(message: recovery.Mail | None) -> None:
+    if message is None:
+        return
+    config = context.settings().config
+    mail.send(smtp_url=config.smtp_url, sender=config.mail_from, to=message.to, subject=message.subject,
+              text=message.text, environment=config.environment)
+
+
+def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
+             require_session: Callable[..., sessions.ActiveSession],
+             policy: Callable[[], users.PasswordPolicy]) -> None:
+    """Add the email-flow views to bp."""
+
+    @bp.post("/send-verification-email")
+    def send_verification_email() -> ResponseReturnValue:
+        """Mail a verification link to an unverified user (the answer never reveals whether one exists)."""
+        body = prepare(SEND_VERIFICATION)
+        base = context.settings().config.better_auth_url.rstrip("/")
+        active = context.active_session()
+        if active is not None:
+            if active.user.email.lower() != body["email"].lower():
+                raise BetterAuthError(400, "Email mismatch", "EMAIL_MISMATCH")
+            if active.user.email_verified:
+                raise BetterAuthError(400, "Email is already verified", "EMAIL_ALREADY_VERIFIED")
+        with database.transaction() as conn:
+            message = recovery.verification_mail(conn, email=body["email"], base_url=base,
+                                                 callback=body.get("callbackURL"), now=clock.now())
+        _deliver(message)
+        return context.json_response({"status": True})
+
+    @bp.get("/verify-email")
+    def verify_email() -> ResponseReturnValue:
+        """Follow a verification (or email change) link: once only, within an hour."""
+        token = _query("token")
+        callback = request.args.get("callbackURL")
+        prepare(Schema(optional=True))
+        with database.transaction() as conn:
+            user = recovery.verify_email(conn, token=token, now=clock.now())
+        if user is None:
+            if callback:
+                return redirect(_with_query(callback, error="INVALID_TOKEN"), 302)
+            raise BetterAuthError(401, "Invalid token", "INVALID_TOKEN")
+        if callback:
+            return redirect(callback, 302)
+        return context.json_response({"status": True, "user": None})
+
+    @bp.post("/request-password-reset")
+    def request_password_reset() -> ResponseReturnValue:
+        """Mail a reset link if the email belongs to a user; the answer is the same either way."""
+        body = prepare(REQUEST_RESET)
+        base = context.settings().config.better_auth_url.rstrip("/")
+        with database.transaction() as conn:
+            message = recovery.reset_mail(conn, email=body["email"], base_url=base,
+                                          redirect_to=body.get("redirectTo"), now=clock.now())
+        _deliver(message)
+        return context.json_response({"status": True, "message": RESET_SENT})
+
+    @bp.get("/reset-password/<token>")
+    def reset_password_callback(token: str) -> ResponseReturnValue:
+        """The link in the mail: redirect to the app with the token, or with error=INVALID_TOKEN."""
+        callback = _query("callbackURL")
+        prepare(Schema(optional=True))
+        with database.connection() as conn:
+            valid = recovery.peek_token(conn, purpose=recovery.RESET_PASSWORD, token=token, now=clock.now())
+        target = _absolute(callback)
+        if valid is None:
+            return redirect(_with_query(target, error="INVALID_TOKEN"), 302)
+        return redirect(_with_query(target, token=token), 302)
+
+    @bp.post("/reset-password")
+    def reset_password() -> ResponseReturnValue:
+        """Set a new password with a reset token (single use)."""
+        body = prepare(RESET_PASSWORD)
+        token = body.get("token") or request.args.get("token")
+        if not token:
+            raise invalid_token()
+        users.check_length(body["newPassword"])
+        new_hash = policy().hash(body["newPassword"])
+        now = clock.now()
+        with database.transaction() as conn:
+            user_id = recovery.consume_token(conn, purpose=recovery.RESET_PASSWORD, token=token, now=now)
+            if user_id is None:
+                raise invalid_token()
+            users.set_password(conn, user_id=user_id, password_hash=new_hash, now=now)
+        return context.json_response({"status": True})
+
+    @bp.post("/change-email")
+    def change_email() -> ResponseReturnValue:
+        """Mail a confirmation link to the new address; the email changes when it is followed."""
+        body = prepare(CHANGE_EMAIL)
+        active = require_session()
+        new_email = body["newEmail"].lower()
+        if new_email == active.user.email:
+            raise BetterAuthError(400, "Email is the same", "EMAIL_IS_THE_SAME")
+        base = context.settings().config.better_auth_url.rstrip("/")
+        with database.transaction() as conn:
+            if not users.email_is_free(conn, email=new_email):
+                return context.json_response({"status": True})     # same answer: reveals no account
+            message = recovery.change_email_mail(conn, user=active.user, new_email=new_email, base_url=base,
+                                                 callback=body.get("callbackURL"), now=clock.now())
+        _deliver(message)
+        return context.json_response({"status": True})
+
+    @bp.post("/delete-user")
+    def delete_user() -> ResponseReturnValue:
+        """Delete the signed-in user after confirming the password (or, without one, a fresh session)."""
+        body = prepare(DELETE_USER)
+        active = require_session()
+        password = body.get("password")
+        if password is not None:
+            with database.connection() as conn:
+                stored = users.stored_hash(conn, user_id=active.user.id)
+            if not users.check_password(password, stored, policy=policy()):
+                raise users.invalid_password()
+        elif not sessions.is_fresh(active.session, now=clock.now()):
+            raise BetterAuthError(400, "Session expired. Re-authenticate to perform this action.",
+                                  "SESSION_EXPIRED")
+        with database.transaction() as conn:
+            users.delete_user(conn, user_id=active.user.id)
+        return context.json_response({"success": True, "message": "User deleted"},
+                                     set_cookies=context.settings().jar.clearing_headers())

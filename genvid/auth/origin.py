@@ -1,0 +1,81 @@
+"""better-auth's Origin/CSRF checks (spec section 9) and callback URL checks. genvid keeps them on in tests.
+
+Pure functions over headers and the trusted origin set, so they are tested without a server.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from genvid.config import origin_of
+from genvid.errors import BetterAuthError
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_PATHS = frozenset({"/sign-up/email", "/sign-in/email"})
+_CALLBACK_KEYS = (
+    ("callbackURL", "INVALID_CALLBACK_URL", "Invalid callbackURL"),
+    ("redirectTo", "INVALID_REDIRECT_URL", "Invalid redirectURL"),
+    ("errorCallbackURL", "INVALID_ERROR_CALLBACK_URL", "Invalid errorCallbackURL"),
+    ("newUserCallbackURL", "INVALID_NEW_USER_CALLBACK_URL", "Invalid newUserCallbackURL"),
+)
+
+
+def _invalid_origin() -> BetterAuthError:
+    return BetterAuthError(403, "Invalid origin", "INVALID_ORIGIN")
+
+
+def _missing_origin() -> BetterAuthError:
+    return BetterAuthError(403, "Missing or null Origin", "MISSING_OR_NULL_ORIGIN")
+
+
+def _request_origin(headers: Mapping[str, str]) -> str | None:
+    """Origin, else the origin of Referer; None when absent or the literal 'null'."""
+    value = headers.get("Origin") or headers.get("Referer") or ""
+    if not value or value == "null":
+        return None
+    return value
+
+
+def is_trusted(url: str, trusted: Iterable[str]) -> bool:
+    """True when url's origin (scheme, host, port) is one of the trusted origins."""
+    origin = origin_of(url)
+    return bool(origin) and origin in trusted
+
+
+def check_request_origin(*, method: str, path: str, headers: Mapping[str, str], trusted: frozenset[str]) -> None:
+    """Raise 403 as better-auth does for a state-changing request from an untrusted or unknown origin."""
+    if method.upper() in SAFE_METHODS:
+        return
+    origin = _request_origin(headers)
+    if headers.get("Cookie"):
+        if origin is None:
+            raise _missing_origin()
+        if not is_trusted(origin, trusted):
+            raise _invalid_origin()
+        return
+    if path not in LOGIN_PATHS:
+        return
+    site, mode = headers.get("Sec-Fetch-Site"), headers.get("Sec-Fetch-Mode")
+    if site is not None or mode is not None or headers.get("Sec-Fetch-Dest") is not None:
+        if site == "cross-site" and mode == "navigate":
+            raise BetterAuthError(403, "Cross-site navigation login blocked. This request appears to be a CSRF "
+                                       "attack.", "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
+        if origin is None:
+            raise _missing_origin()
+    if origin is not None and not is_trusted(origin, trusted):
+        raise _invalid_origin()
+
+
+def is_allowed_callback(url: str, trusted: frozenset[str]) -> bool:
+    """Relative paths are allowed; absolute URLs must point at a trusted origin."""
+    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return True
+    return is_trusted(url, trusted)
+
+
+def check_callbacks(values: Mapping[str, Any], trusted: frozenset[str]) -> None:
+    """403 INVALID_CALLBACK_URL (and its siblings) for an untrusted absolute callbackURL/redirectTo/..."""
+    for key, code, message in _CALLBACK_KEYS:
+        value = values.get(key)
+        if isinstance(value, str) and value and not is_allowed_callback(value, trusted):
+            raise BetterAuthError(403, message, code)

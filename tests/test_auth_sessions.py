@@ -1,0 +1,134 @@
+"""Session lifetime, refresh, freshness and cookie signatures (spec sections 6 and 8), on a controlled clock."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from factories import DEFAULT_PASSWORD, bearer, create_user
+
+from genvid.auth import cookies
+from genvid.auth.clock import CLOCK_KEY, FrozenClock
+from genvid.auth.serialize import js_date
+
+ORIGIN = {"Origin": "http://localhost:5173"}
+HOUR = 3600
+
+
+def sign_in(client, email, **extra):
+    return client.post("/api/auth/sign-in/email", headers=ORIGIN,
+                       json={"email": email, "password": DEFAULT_PASSWORD, **extra})
+
+
+def test_dont_remember_signature_matches_better_auth():
+    """The dont_remember value signed with the reference secret is byte-identical to better-auth's."""
+    value = cookies.encode_cookie_value(cookies.signed_value("conformance-reference-secret-7f3a9c2e4b1d8f60", "true"))
+    assert value == "true.Z9pau39JQ7GnNtsMzfdV%2F8l%2BDmD6ppzEOwsEnga%2F2Mc%3D"
+
+
+def test_tampered_or_unsigned_cookies_are_no_session(app, client, conn):
+    """A bad signature or a bare token in the cookie reads as null and sets no cookie."""
+    create_user(conn, email="t@example.com")
+    token = sign_in(client, "t@example.com").get_json()["token"]
+    fresh = app.test_client()
+    signed = cookies.signed_value(app.config["GENVID"].better_auth_secret, token)
+    for forged in (token, signed[:-2] + "A=", token[:-1] + "x" + signed[32:], "x." + signed.split(".")[1]):
+        fresh.set_cookie(cookies.SESSION_TOKEN, forged)
+        response = fresh.get("/api/auth/get-session")
+        assert response.get_json() is None and not response.headers.getlist("Set-Cookie"), forged
+    fresh.set_cookie(cookies.SESSION_TOKEN, signed)         # not URL-encoded: accepted too
+    assert fresh.get("/api/auth/get-session").get_json()["session"]["token"] == token
+    fresh.set_cookie("__Secure-" + cookies.SESSION_TOKEN, signed)
+    fresh.delete_cookie(cookies.SESSION_TOKEN)
+    assert fresh.get("/api/auth/get-session").get_json() is None
+
+
+def test_refresh_after_a_day_not_before(app, client, conn):
+    """Aged 23h59m the session is untouched; aged 25h it is pushed to now + 7 days and the cookie re-sent."""
+    clock = app.config[CLOCK_KEY] = FrozenClock()
+    create_user(conn, email="r@example.com")
+    body = sign_in(client, "r@example.com").get_json()
+    clock.advance(24 * HOUR - 60)
+    response = client.get("/api/auth/get-session")
+    assert response.get_json()["session"]["expiresAt"] == js_date(clock.moment - timedelta(seconds=24 * HOUR - 60)
+                                                                 + timedelta(days=7))
+    assert not response.headers.getlist("Set-Cookie")
+    now = clock.advance(HOUR + 60)
+    response = client.get("/api/auth/get-session")
+    session = response.get_json()["session"]
+    assert session["expiresAt"] == js_date(now + timedelta(days=7)) and session["updatedAt"] == js_date(now)
+    assert response.headers.getlist("Set-Cookie")[0].endswith("; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax")
+    assert response.headers["set-auth-token"].startswith(body["token"] + ".")
+    stored = conn.execute('SELECT "expiresAt" FROM session WHERE token = %s', (body["token"],)).fetchone()[0]
+    assert js_date(stored) == js_date(now + timedelta(days=7))
+
+
+def test_no_refresh_with_disable_refresh_or_dont_remember(app, client, conn):
+    """disableRefresh=true and a valid dont_remember cookie both keep the expiry as it was."""
+    clock = app.config[CLOCK_KEY] = FrozenClock()
+    create_user(conn, email="d@example.com")
+    response = sign_in(client, "d@example.com", rememberMe=False)
+    set_cookies = response.headers.getlist("Set-Cookie")
+    assert len(set_cookies) == 2 and "Max-Age" not in set_cookies[0]
+    assert set_cookies[1].startswith("better-auth.dont_remember=true.")
+    assert response.get_json()["token"]
+    clock.advance(23 * HOUR)
+    session = client.get("/api/auth/get-session").get_json()["session"]
+    assert session["expiresAt"] == js_date(clock.moment - timedelta(hours=23) + timedelta(days=1))
+    clock.advance(2 * HOUR)                          # past the 1-day lifetime: gone
+    expired = client.get("/api/auth/get-session")
+    assert expired.get_json() is None and len(expired.headers.getlist("Set-Cookie")) == 3
+    assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
+
+
+def test_expired_session_is_deleted_and_cookies_cleared(app, client, conn):
+    """After 7 days get-session answers null with the three clearing cookies and the row is gone."""
+    clock = app.config[CLOCK_KEY] = FrozenClock()
+    create_user(conn, email="e@example.com")
+    sign_in(client, "e@example.com")
+    clock.advance(7 * 24 * HOUR + 1)
+    response = client.get("/api/auth/get-session", query_string={"disableRefresh": "true"})
+    assert response.get_json() is None
+    assert [c.split("=")[0] for c in response.headers.getlist("Set-Cookie")] == [
+        "better-auth.session_token", "better-auth.session_data", "better-auth.dont_remember"]
+    assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
+
+
+def test_fresh_age_only_guards_list_sessions(app, client, conn):
+    """A 25-hour-old session may update the user but not list sessions (403 SESSION_NOT_FRESH)."""
+    clock = app.config[CLOCK_KEY] = FrozenClock()
+    create_user(conn, email="f@example.com")
+    token = sign_in(client, "f@example.com").get_json()["token"]
+    listed = client.get("/api/auth/list-sessions", headers=bearer(token)).get_json()
+    assert [s["token"] for s in listed] == [token]
+    clock.advance(25 * HOUR)
+    stale = client.get("/api/auth/list-sessions", headers=bearer(token))
+    assert (stale.status_code, stale.get_json()) == (403, {"message": "Session is not fresh",
+                                                           "code": "SESSION_NOT_FRESH"})
+    assert client.post("/api/auth/update-user", headers={**ORIGIN, **bearer(token)},
+                       json={"name": "New"}).status_code == 200
+
+
+def test_revocations(client, conn):
+    """revoke-other-sessions keeps this one; revoke-session of the current token clears cookies."""
+    create_user(conn, email="v@example.com")
+    first = sign_in(client, "v@example.com").get_json()["token"]
+    second = sign_in(client, "v@example.com").get_json()["token"]
+    other = client.post("/api/auth/revoke-other-sessions", headers={**ORIGIN, **bearer(second)}, json={})
+    assert other.get_json() == {"status": True} and not other.headers.getlist("Set-Cookie")
+    assert client.get("/api/auth/get-session", headers=bearer(first)).get_json() is None
+    current = client.post("/api/auth/revoke-session", headers={**ORIGIN, **bearer(second)}, json={"token": second})
+    assert current.get_json() == {"status": True} and len(current.headers.getlist("Set-Cookie")) == 3
+    assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
+
+
+def test_change_password_with_revoke_issues_a_new_session(client, conn):
+    """revokeOtherSessions deletes every session and answers a new token and cookie; the new password works."""
+    create_user(conn, email="p@example.com")
+    token = sign_in(client, "p@example.com").get_json()["token"]
+    response = client.post("/api/auth/change-password", headers={**ORIGIN, **bearer(token)}, json={
+        "currentPassword": DEFAULT_PASSWORD, "newPassword": "brand new password", "revokeOtherSessions": True})
+    body = response.get_json()
+    assert list(body) == ["token", "user"] and body["token"] != token
+    assert response.headers["set-auth-token"].startswith(body["token"] + ".")
+    assert client.get("/api/auth/get-session", headers=bearer(token)).get_json() is None
+    again = client.post("/api/auth/sign-in/email", headers=ORIGIN, json={"email": "p@example.com", "password": "brand new password"})
+    assert again.status_code == 200
