@@ -64,3 +64,25 @@ def test_validation_comes_before_origin(app, conn):
     client, _ = with_cookie(app, conn)
     assert code(client.post("/api/auth/revoke-session", json={}, headers={"Origin": "https://evil.test"})) == (
         400, "VALIDATION_ERROR")
+
+
+def test_preflight_for_trusted_origins_only(client):
+    """flask-cors answers preflights for trusted origins with credentials; untrusted origins get no CORS headers."""
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    trusted = client.options("/api/auth/sign-in/email", headers={"Origin": "http://localhost:5173", **preflight})
+    assert trusted.status_code == 200
+    assert trusted.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert trusted.headers["Access-Control-Allow-Credentials"] == "true"
+    untrusted = client.options("/api/auth/sign-in/email", headers={"Origin": "https://evil.test", **preflight})
+    assert "Access-Control-Allow-Origin" not in untrusted.headers
+
+
+def test_cookie_session_reaches_current_user(app, conn):
+    """current_user() reads the signed session cookie as well as bearer tokens."""
+    from genvid.auth.current import current_user, optional_user
+    client, token = with_cookie(app, conn)
+    cookie = client.get_cookie(SESSION_TOKEN).value
+    with app.test_request_context("/api/x", headers={"Cookie": f"{SESSION_TOKEN}={cookie}"}):
+        assert current_user().email == "c@example.com"
+    with app.test_request_context("/api/x", headers={"Cookie": f"{SESSION_TOKEN}={token}"}):
+        assert optional_user() is None          # an unsigned token in the cookie is no session

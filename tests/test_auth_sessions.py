@@ -30,7 +30,10 @@ def test_tampered_or_unsigned_cookies_are_no_session(app, client, conn):
     token = sign_in(client, "t@example.com").get_json()["token"]
     fresh = app.test_client()
     signed = cookies.signed_value(app.config["GENVID"].better_auth_secret, token)
-    for forged in (token, signed[:-2] + "A=", token[:-1] + "x" + signed[32:], "x." + signed.split(".")[1]):
+    flip = {True: "A", False: "B"}
+    other_sig = signed[:-2] + flip[signed[-2] != "A"] + "="
+    other_token = token[:-1] + flip[token[-1] != "A"] + signed[32:]
+    for forged in (token, other_sig, other_token, "x." + signed.split(".")[1]):
         fresh.set_cookie(cookies.SESSION_TOKEN, forged)
         response = fresh.get("/api/auth/get-session")
         assert response.get_json() is None and not response.headers.getlist("Set-Cookie"), forged
