@@ -22,7 +22,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 # The real better-auth client and server are test tools, pinned in tests/interop/package-lock.json.
-node: $(INTEROP)/node_modules/.installed
+node: $(if $(wildcard $(INTEROP)/package.json),$(INTEROP)/node_modules/.installed)
 
 $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(wildcard $(INTEROP)/package-lock.json)
 	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error

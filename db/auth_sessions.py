@@ -35,9 +35,14 @@ DELETE_OTHER_USER_SESSIONS = """DELETE FROM "session" WHERE "userId" = %s AND "t
 
 GET_SESSION_AND_USER = """SELECT s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
        u."name" AS user_name, u."email" AS user_email, u."emailVerified" AS user_email_verified,
-       u."image" AS user_image, u."createdAt" AS user_created_at, u."updatedAt" AS user_updated_at
+       u."image" AS user_image, u."createdAt" AS user_created_at, u."updatedAt" AS user_updated_at,
+       k."id" AS jwk_id, k."privateKey" AS jwk_private_key
 FROM "session" s
 JOIN "user" u ON u."id" = s."userId"
+LEFT JOIN LATERAL (
+    SELECT j."id", j."privateKey" FROM "jwks" j WHERE j."privateKey" LIKE 'gv1:%%'
+    ORDER BY j."createdAt" DESC, j."id" LIMIT 1
+) k ON true
 WHERE s."token" = %s"""
 
 
@@ -58,6 +63,8 @@ class GetSessionAndUserRow:
     user_image: str | None
     user_created_at: datetime.datetime
     user_updated_at: datetime.datetime
+    jwk_id: str
+    jwk_private_key: str
 
 
 def create_session(
@@ -125,6 +132,6 @@ def delete_other_user_sessions(conn: psycopg.Connection, *, user_id: str, token:
 
 
 def get_session_and_user(conn: psycopg.Connection, *, token: str) -> GetSessionAndUserRow | None:
-    """GetSessionAndUser (:one)."""
+    """One round trip for get-session: the session, its user, and the newest genvid JWT signing key."""
     row = conn.execute(GET_SESSION_AND_USER, (token,)).fetchone()
     return None if row is None else GetSessionAndUserRow(*row)

@@ -31,9 +31,15 @@ DELETE FROM "session" WHERE "userId" = @user_id;
 DELETE FROM "session" WHERE "userId" = @user_id AND "token" <> @token;
 
 -- name: GetSessionAndUser :one
+-- One round trip for get-session: the session, its user, and the newest genvid JWT signing key.
 SELECT s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
        u."name" AS user_name, u."email" AS user_email, u."emailVerified" AS user_email_verified,
-       u."image" AS user_image, u."createdAt" AS user_created_at, u."updatedAt" AS user_updated_at
+       u."image" AS user_image, u."createdAt" AS user_created_at, u."updatedAt" AS user_updated_at,
+       k."id" AS jwk_id, k."privateKey" AS jwk_private_key
 FROM "session" s
 JOIN "user" u ON u."id" = s."userId"
+LEFT JOIN LATERAL (
+    SELECT j."id", j."privateKey" FROM "jwks" j WHERE j."privateKey" LIKE 'gv1:%'
+    ORDER BY j."createdAt" DESC, j."id" LIMIT 1
+) k ON true
 WHERE s."token" = @token;

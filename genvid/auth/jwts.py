@@ -92,19 +92,26 @@ def jwks(conn: psycopg.Connection, *, encryption_key: str, now: datetime) -> dic
     return {"keys": [public_jwk(row) for row in rows]}
 
 
-def signing_key(conn: psycopg.Connection, *, encryption_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
-    """(kid, private key) of the newest genvid key, created if none exists (decrypted keys are cached)."""
-    row = db.auth_jwks.get_newest_genvid_jwk(conn)
-    if row is None:
-        return _create_key(conn, encryption_key=encryption_key, now=now)
-    cache_key = (row.id, row.private_key, encryption_key)
+def signing_key(conn: psycopg.Connection, *, encryption_key: str, now: datetime,
+                known: tuple[str, str] | None = None) -> tuple[str, Ed25519PrivateKey]:
+    """(kid, private key) of the newest genvid key, created if none exists (decrypted keys are cached).
+
+    `known` is (kid, stored private key) when the caller already read the newest key (get-session does).
+    """
+    if known is None:
+        row = db.auth_jwks.get_newest_genvid_jwk(conn)
+        if row is None:
+            return _create_key(conn, encryption_key=encryption_key, now=now)
+        known = (row.id, row.private_key)
+    kid, stored = known
+    cache_key = (kid, stored, encryption_key)
     with _cache_lock:
         cached = _signing_keys.get(cache_key)
     if cached is None:
-        cached = decrypt_private_key(row.private_key, kid=row.id, encryption_key=encryption_key)
+        cached = decrypt_private_key(stored, kid=kid, encryption_key=encryption_key)
         with _cache_lock:
             _signing_keys[cache_key] = cached
-    return row.id, cached
+    return kid, cached
 
 
 def _create_key(conn: psycopg.Connection, *, encryption_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
@@ -118,9 +125,9 @@ def _create_key(conn: psycopg.Connection, *, encryption_key: str, now: datetime)
 
 
 def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, encryption_key: str,
-          now: datetime) -> str:
+          now: datetime, known_key: tuple[str, str] | None = None) -> str:
     """A 15-minute EdDSA JWT for user: the user object plus sub, exp, iss, aud (better-auth's claim order)."""
-    kid, key = signing_key(conn, encryption_key=encryption_key, now=now)
+    kid, key = signing_key(conn, encryption_key=encryption_key, now=now, known=known_key)
     iat = int(now.timestamp())
     payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
                "iss": issuer, "aud": issuer}

@@ -150,7 +150,9 @@ def get_session() -> ResponseReturnValue:
     set_cookies: list[str] = []
     cookie_token = token_jwt = None
     refresh_allowed = request.args.get("disableRefresh") != "true" and context.remembers()
-    with database.transaction() as conn:      # one pool checkout for lookup, refresh and JWT
+    # One pool checkout in autocommit: the lookup (which also reads the signing key) is one round trip;
+    # a refresh or an expired-row deletion is a single statement that needs no transaction.
+    with database.connection() as conn:
         active = context.active_session(conn)
         if active is not None:
             session = active.session
@@ -158,7 +160,8 @@ def get_session() -> ResponseReturnValue:
                 session = sessions.refresh_session(conn, session=session, now=now)
                 set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
             token_jwt = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
-                                   encryption_key=auth.config.encryption_key, now=now)
+                                   encryption_key=auth.config.encryption_key, now=now,
+                                   known_key=active.signing_key)
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
         response = context.json_response(None, set_cookies=clearing)

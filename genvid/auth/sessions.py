@@ -22,6 +22,7 @@ class ActiveSession:
 
     session: models.Session
     user: models.User
+    signing_key: tuple[str, str] | None = None    # (jwks id, stored private key) read in the same query
 
 
 def start_session(conn: psycopg.Connection, *, user_id: str, remember: bool, ip_address: str,
@@ -47,7 +48,9 @@ def find_session(conn: psycopg.Connection, *, token: str, now: datetime) -> Acti
     user = models.User(id=row.user_id, name=row.user_name, email=row.user_email,
                        email_verified=row.user_email_verified, image=row.user_image,
                        created_at=row.user_created_at, updated_at=row.user_updated_at)
-    return ActiveSession(session=session, user=user)
+    # The generator cannot see that a LEFT JOIN LATERAL column may be NULL; it is when no genvid key exists yet.
+    key = (row.jwk_id, row.jwk_private_key) if row.jwk_id is not None else None
+    return ActiveSession(session=session, user=user, signing_key=key)
 
 
 def is_due_for_refresh(session: models.Session, *, now: datetime) -> bool:
