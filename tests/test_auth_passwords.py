@@ -88,3 +88,21 @@ def test_concurrent_duplicate_sign_ups(app, conn):
     assert sorted(statuses) == [200] + [422] * 7
     assert conn.execute('SELECT count(*) FROM "user"').fetchone()[0] == 1
     assert conn.execute("SELECT count(*) FROM account").fetchone()[0] == 1
+
+
+def test_unknown_email_costs_a_password_check(make_app, conn):
+    """An unknown email does the same bcrypt work as a wrong password (timing does not reveal accounts)."""
+    import time
+    client = make_app(bcrypt_rounds=10).test_client()
+    create_user(conn, email="known@example.com")
+
+    def elapsed(email: str) -> float:
+        started = time.perf_counter()
+        assert client.post("/api/auth/sign-in/email", json={"email": email, "password": "wrong guess"}
+                           ).status_code == 401
+        return time.perf_counter() - started
+
+    elapsed("nobody@example.com")                       # the first call also builds the dummy hash
+    wrong = min(elapsed("known@example.com") for _ in range(2))
+    unknown = min(elapsed("nobody@example.com") for _ in range(2))
+    assert unknown > 0.5 * wrong and wrong > 0.5 * unknown
