@@ -7,7 +7,15 @@ from . import (
     auth_sessions,
     auth_users,
     auth_verifications,
+    billing_checkout,
+    billing_customers,
+    billing_events,
+    billing_ledger,
+    billing_subscriptions,
     models,
+    videos_catalogue,
+    videos_videos,
+    videos_webhooks,
 )
 
 __all__ = [
@@ -16,5 +24,13 @@ __all__ = [
     "auth_sessions",
     "auth_users",
     "auth_verifications",
+    "billing_checkout",
+    "billing_customers",
+    "billing_events",
+    "billing_ledger",
+    "billing_subscriptions",
     "models",
+    "videos_catalogue",
+    "videos_videos",
+    "videos_webhooks",
 ]

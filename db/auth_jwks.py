@@ -18,7 +18,9 @@ LIST_JWKS = """SELECT id, "publicKey", "privateKey", "createdAt", "expiresAt", a
 
 GET_JWK = """SELECT id, "publicKey", "privateKey", "createdAt", "expiresAt", alg, crv FROM "jwks" WHERE "id" = %s"""
 
-GET_NEWEST_GENVID_JWK = """SELECT id, "publicKey", "privateKey", "createdAt", "expiresAt", alg, crv FROM "jwks" WHERE "privateKey" LIKE 'gv1:%' ORDER BY "createdAt" DESC, "id" LIMIT 1"""
+GET_SIGNING_JWK = """SELECT id, "publicKey", "privateKey", "createdAt", "expiresAt", alg, crv FROM "jwks"
+WHERE ("alg" = 'EdDSA' OR "alg" IS NULL) AND ("expiresAt" IS NULL OR "expiresAt" > %s)
+ORDER BY "createdAt" DESC, "id" LIMIT 1"""
 
 
 def create_jwk(
@@ -47,7 +49,7 @@ def get_jwk(conn: psycopg.Connection, *, id: str) -> models.Jwk | None:
     return None if row is None else models.Jwk(*row)
 
 
-def get_newest_genvid_jwk(conn: psycopg.Connection) -> models.Jwk | None:
-    """GetNewestGenvidJwk (:one)."""
-    row = conn.execute(GET_NEWEST_GENVID_JWK).fetchone()
+def get_signing_jwk(conn: psycopg.Connection, *, now: datetime.datetime | None) -> models.Jwk | None:
+    """The key better-auth's jwt plugin signs with: the newest unexpired EdDSA key (alg NULL means the default)."""
+    row = conn.execute(GET_SIGNING_JWK, (now,)).fetchone()
     return None if row is None else models.Jwk(*row)

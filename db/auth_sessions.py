@@ -40,7 +40,8 @@ GET_SESSION_AND_USER = """SELECT s."id", s."expiresAt", s."token", s."createdAt"
 FROM "session" s
 JOIN "user" u ON u."id" = s."userId"
 LEFT JOIN LATERAL (
-    SELECT j."id", j."privateKey" FROM "jwks" j WHERE j."privateKey" LIKE 'gv1:%%'
+    SELECT j."id", j."privateKey" FROM "jwks" j
+    WHERE (j."alg" = 'EdDSA' OR j."alg" IS NULL) AND (j."expiresAt" IS NULL OR j."expiresAt" > %s)
     ORDER BY j."createdAt" DESC, j."id" LIMIT 1
 ) k ON true
 WHERE s."token" = %s"""
@@ -131,7 +132,12 @@ def delete_other_user_sessions(conn: psycopg.Connection, *, user_id: str, token:
     return conn.execute(DELETE_OTHER_USER_SESSIONS, (user_id, token)).rowcount
 
 
-def get_session_and_user(conn: psycopg.Connection, *, token: str) -> GetSessionAndUserRow | None:
-    """One round trip for get-session: the session, its user, and the newest genvid JWT signing key."""
-    row = conn.execute(GET_SESSION_AND_USER, (token,)).fetchone()
+def get_session_and_user(
+    conn: psycopg.Connection,
+    *,
+    now: datetime.datetime | None,
+    token: str,
+) -> GetSessionAndUserRow | None:
+    """One round trip for get-session: the session, its user, and the JWT signing key (as GetSigningJwk picks it)."""
+    row = conn.execute(GET_SESSION_AND_USER, (now, token)).fetchone()
     return None if row is None else GetSessionAndUserRow(*row)

@@ -3,7 +3,18 @@
 """Row types of the tables and the enums of the schema in migrations/."""
 
 import datetime
+import enum
 from dataclasses import dataclass
+
+
+class VideoStatus(str, enum.Enum):
+    """PostgreSQL enum video_status."""
+    QUEUED = "queued"
+    SUBMITTING = "submitting"
+    RENDERING = "rendering"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 @dataclass(slots=True)
@@ -70,3 +81,153 @@ class Jwk:
     expires_at: datetime.datetime | None
     alg: str | None
     crv: str | None
+
+
+@dataclass(slots=True)
+class CreditLedger:
+    """A row of credit_ledger."""
+    id: int
+    user_id: str
+    delta: int
+    reason: str
+    reference: str
+    created_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class CreditBalance:
+    """A row of credit_balances."""
+    user_id: str
+    balance: int
+    updated_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class StripeCustomer:
+    """A row of stripe_customers."""
+    user_id: str
+    customer_id: str
+    created_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class CheckoutSession:
+    """A row of checkout_sessions."""
+    id: str
+    user_id: str
+    mode: str
+    product_id: str
+    credits: int
+    status: str
+    payment_intent: str | None
+    subscription_id: str | None
+    amount_total: int | None
+    currency: str | None
+    clawed_back: int
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class Subscription:
+    """A row of subscriptions."""
+    id: str
+    user_id: str
+    plan_id: str
+    credits_per_period: int
+    status: str
+    cancel_at_period_end: bool
+    current_period_end: datetime.datetime | None
+    ended_at: datetime.datetime | None
+    event_created: datetime.datetime
+    updated_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class StripeEvent:
+    """A row of stripe_events."""
+    id: str
+    type: str
+    received_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class Avatar:
+    """A row of avatars."""
+    provider: str
+    provider_id: str
+    name: str
+    gender: str | None
+    preview_image_url: str | None
+    preview_video_url: str | None
+    default_voice_id: str | None
+    premium: bool
+    tags: list[str]
+    synced_at: datetime.datetime
+    retired_at: datetime.datetime | None
+
+
+@dataclass(slots=True)
+class Voice:
+    """A row of voices."""
+    provider: str
+    provider_id: str
+    name: str
+    language: str | None
+    gender: str | None
+    preview_audio_url: str | None
+    premium: bool
+    synced_at: datetime.datetime
+    retired_at: datetime.datetime | None
+
+
+@dataclass(slots=True)
+class Video:
+    """A row of videos."""
+    id: str
+    user_id: str
+    status: VideoStatus
+    provider: str
+    avatar_id: str
+    voice_id: str
+    script: str
+    title: str | None
+    aspect_ratio: str
+    resolution: str
+    background: str | None
+    captions: bool
+    credits: int
+    idempotency_key: str | None
+    provider_video_id: str | None
+    step: int
+    attempts: int
+    polls: int
+    next_check_at: datetime.datetime | None
+    failure_code: str | None
+    failure_message: str | None
+    duration: float | None
+    video_key: str | None
+    thumbnail_key: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    submitted_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+
+
+@dataclass(slots=True)
+class VideoWebhookEvent:
+    """A row of video_webhook_events."""
+    provider: str
+    event_id: str
+    event_type: str
+    received_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class VideoWebhookEndpoint:
+    """A row of video_webhook_endpoints."""
+    provider: str
+    endpoint_id: str
+    url: str
+    secret_encrypted: str
+    created_at: datetime.datetime

@@ -11,5 +11,8 @@ SELECT * FROM "jwks" ORDER BY "createdAt" DESC, "id";
 -- name: GetJwk :one
 SELECT * FROM "jwks" WHERE "id" = @id;
 
--- name: GetNewestGenvidJwk :one
-SELECT * FROM "jwks" WHERE "privateKey" LIKE 'gv1:%' ORDER BY "createdAt" DESC, "id" LIMIT 1;
+-- name: GetSigningJwk :one
+-- The key better-auth's jwt plugin signs with: the newest unexpired EdDSA key (alg NULL means the default).
+SELECT * FROM "jwks"
+WHERE ("alg" = 'EdDSA' OR "alg" IS NULL) AND ("expiresAt" IS NULL OR "expiresAt" > @now)
+ORDER BY "createdAt" DESC, "id" LIMIT 1;

@@ -31,7 +31,7 @@ DELETE FROM "session" WHERE "userId" = @user_id;
 DELETE FROM "session" WHERE "userId" = @user_id AND "token" <> @token;
 
 -- name: GetSessionAndUser :one
--- One round trip for get-session: the session, its user, and the newest genvid JWT signing key.
+-- One round trip for get-session: the session, its user, and the JWT signing key (as GetSigningJwk picks it).
 SELECT s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
        u."name" AS user_name, u."email" AS user_email, u."emailVerified" AS user_email_verified,
        u."image" AS user_image, u."createdAt" AS user_created_at, u."updatedAt" AS user_updated_at,
@@ -39,7 +39,8 @@ SELECT s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddr
 FROM "session" s
 JOIN "user" u ON u."id" = s."userId"
 LEFT JOIN LATERAL (
-    SELECT j."id", j."privateKey" FROM "jwks" j WHERE j."privateKey" LIKE 'gv1:%'
+    SELECT j."id", j."privateKey" FROM "jwks" j
+    WHERE (j."alg" = 'EdDSA' OR j."alg" IS NULL) AND (j."expiresAt" IS NULL OR j."expiresAt" > @now)
     ORDER BY j."createdAt" DESC, j."id" LIMIT 1
 ) k ON true
 WHERE s."token" = @token;

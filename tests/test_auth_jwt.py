@@ -8,6 +8,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from factories import bearer, create_session, create_user
 
+from conftest import TEST_SECRET
+
+from genvid.auth import keyseal
 from genvid.auth.clock import CLOCK_KEY, FrozenClock
 
 ISSUER = "http://localhost:8080"
@@ -32,7 +35,9 @@ def test_token_and_jwks(client, conn):
                             "sub", "exp", "iss", "aud"]
     assert claims["sub"] == user.id and claims["exp"] - claims["iat"] == 900
     stored = conn.execute('SELECT "privateKey" FROM jwks').fetchone()[0]
-    assert stored.startswith("gv1:") and '"d"' not in stored and keys[0]["x"] not in stored
+    assert '"d"' not in stored and keys[0]["x"] not in stored                 # sealed, as better-auth seals it
+    private = json.loads(keyseal.unseal(TEST_SECRET, stored))
+    assert list(private) == ["crv", "d", "x", "kty"] and private["x"] == keys[0]["x"]
 
 
 def test_current_user_accepts_jwt_and_refuses_forgeries(app, client, conn):

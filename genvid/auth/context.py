@@ -124,8 +124,9 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
     for header in set_cookies or []:
         response.headers.add("Set-Cookie", header)
     if session_token is not None:
+        # Browsers may read it because genvid.cors exposes set-auth-token (and set-auth-jwt) on every /api
+        # response; adding the header here as well would send a second Access-Control-Expose-Headers line.
         response.headers["set-auth-token"] = cookies.signed_value(settings().secret, session_token)
-        expose(response, "set-auth-token")
     return response
 
 
@@ -135,9 +136,9 @@ def session_cookie_response(body: Any, *, token: str, remember: bool, status: in
                          session_token=token)
 
 
-def expose(response: Response, header: str) -> None:
-    """Add header to Access-Control-Expose-Headers."""
-    current = [h.strip() for h in response.headers.get("Access-Control-Expose-Headers", "").split(",") if h.strip()]
-    if header not in current:
-        current.append(header)
-    response.headers["Access-Control-Expose-Headers"] = ", ".join(current)
+
+def redirect_response(location: str) -> Response:
+    """A 302 as better-call sends it: Location, an empty body, and (still) a JSON content type."""
+    response = Response(b"", status=302, content_type="application/json")
+    response.headers["Location"] = location
+    return response

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urljoin
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from genvid import database
@@ -87,10 +87,10 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             user = recovery.verify_email(conn, token=token, now=clock.now())
         if user is None:
             if callback:
-                return redirect(_with_query(callback, error="INVALID_TOKEN"), 302)
+                return context.redirect_response(_with_query(callback, error="INVALID_TOKEN"))
             raise BetterAuthError(401, "Invalid token", "INVALID_TOKEN")
         if callback:
-            return redirect(callback, 302)
+            return context.redirect_response(callback)
         return context.json_response({"status": True, "user": None})
 
     @bp.post("/request-password-reset")
@@ -113,8 +113,8 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             valid = recovery.peek_token(conn, purpose=recovery.RESET_PASSWORD, token=token, now=clock.now())
         target = _absolute(callback)
         if valid is None:
-            return redirect(_with_query(target, error="INVALID_TOKEN"), 302)
-        return redirect(_with_query(target, token=token), 302)
+            return context.redirect_response(_with_query(target, error="INVALID_TOKEN"))
+        return context.redirect_response(_with_query(target, token=token))
 
     @bp.post("/reset-password")
     def reset_password() -> ResponseReturnValue:
@@ -140,7 +140,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         active = require_session()
         new_email = body["newEmail"].lower()
         if new_email == active.user.email:
-            raise BetterAuthError(400, "Email is the same", "EMAIL_IS_THE_SAME")
+            raise BetterAuthError(400, "Email is the same")           # better-auth sends no code here
         base = context.settings().config.better_auth_url.rstrip("/")
         with database.transaction() as conn:
             if not users.email_is_free(conn, email=new_email):

@@ -1,17 +1,16 @@
 """The jwt plugin: EdDSA (Ed25519) keys in `jwks`, 15-minute tokens, verification pinned to EdDSA.
 
-Private keys at rest: `privateKey` = `gv1:` + base64(12-byte nonce ‖ AES-256-GCM(ENCRYPTION_KEY, PKCS#8 DER)),
-with the key id as associated data so a ciphertext cannot be moved to another row. better-auth writes its
-own format (a JSON string of hex, XChaCha20-Poly1305 under SHA-256(secret)); genvid never tries to decrypt
-a key it did not write (it signs with the newest `gv1:` key, creating one if there is none) and a
-better-auth server sharing the database must not issue JWTs from a genvid key: run the jwt plugin on one
-side only. Public keys of both kinds are served from /jwks and accepted when verifying.
+Keys are stored exactly as better-auth's jwt plugin stores them (public JWK as JSON; private JWK sealed with
+XChaCha20-Poly1305 under SHA-256(BETTER_AUTH_SECRET), see keyseal.py), and the signing key is chosen as it
+chooses it: the newest unexpired EdDSA key. So genvid and a better-auth server on one database share one
+key set, and a JWT from either verifies against the /jwks of both. (ENCRYPTION_KEY cannot be used for
+these keys: a better-auth server must be able to decrypt them, and it only knows the secret.)
 """
 from __future__ import annotations
 
 import base64
 import json
-import os
+import logging
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,20 +22,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import db.auth_jwks
 from db import models
+from genvid.auth import keyseal
 from genvid.auth.ids import generate_id
 from genvid.auth.serialize import user_json
 
-FORMAT_PREFIX = "gv1:"
+log = logging.getLogger("genvid.auth.jwts")
 ALGORITHM = "EdDSA"
 EXPIRES_IN = timedelta(minutes=15)
 
 _cache_lock = threading.Lock()
 _public_keys: dict[str, Ed25519PublicKey] = {}
-_signing_keys: dict[tuple[str, str, str], Ed25519PrivateKey] = {}   # (kid, stored form, encryption key)
+_signing_keys: dict[tuple[str, str, str], Ed25519PrivateKey] = {}   # (kid, stored form, secret)
 
 
 class InvalidToken(Exception):
@@ -51,29 +50,21 @@ def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _aead(encryption_key: str) -> AESGCM:
-    return AESGCM(base64.b64decode(encryption_key))
-
-
-def encrypt_private_key(key: Ed25519PrivateKey, *, kid: str, encryption_key: str) -> str:
-    """The at-rest form of a private key."""
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+def seal_private_key(key: Ed25519PrivateKey, *, secret: str) -> str:
+    """The at-rest form of a private key: better-auth's sealed private JWK (key order as jose exports it)."""
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                             serialization.NoEncryption())
-    nonce = os.urandom(12)
-    sealed = _aead(encryption_key).encrypt(nonce, der, kid.encode("utf-8"))
-    return FORMAT_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    jwk = {"crv": "Ed25519", "d": _b64url(raw), "x": _b64url(public), "kty": "OKP"}
+    return keyseal.seal(secret, json.dumps(jwk, separators=(",", ":")))
 
 
-def decrypt_private_key(stored: str, *, kid: str, encryption_key: str) -> Ed25519PrivateKey:
-    """The private key from its at-rest form (raises for another format or another ENCRYPTION_KEY)."""
-    if not stored.startswith(FORMAT_PREFIX):
-        raise ValueError("not a genvid private key")
-    blob = base64.b64decode(stored[len(FORMAT_PREFIX):])
-    der = _aead(encryption_key).decrypt(blob[:12], blob[12:], kid.encode("utf-8"))
-    key = serialization.load_der_private_key(der, password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError("not an Ed25519 key")  # noqa: TRY004 - callers treat every bad key alike
-    return key
+def unseal_private_key(stored: str, *, secret: str) -> Ed25519PrivateKey:
+    """The private key from its at-rest form (ValueError for another format, another secret or tampering)."""
+    jwk = json.loads(keyseal.unseal(secret, stored))
+    if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise ValueError("not an Ed25519 private JWK")
+    return Ed25519PrivateKey.from_private_bytes(_b64url_decode(jwk["d"]))
 
 
 def public_jwk(row: models.Jwk) -> dict[str, Any]:
@@ -83,51 +74,58 @@ def public_jwk(row: models.Jwk) -> dict[str, Any]:
             "kty": stored.get("kty", "OKP"), "kid": row.id}
 
 
-def jwks(conn: psycopg.Connection, *, encryption_key: str, now: datetime) -> dict[str, Any]:
+def jwks(conn: psycopg.Connection, *, secret: str, now: datetime) -> dict[str, Any]:
     """`{"keys": [...]}`, creating the first key pair lazily as better-auth does."""
     rows = db.auth_jwks.list_jwks(conn)
     if not rows:
-        signing_key(conn, encryption_key=encryption_key, now=now)
+        signing_key(conn, secret=secret, now=now)
         rows = db.auth_jwks.list_jwks(conn)
     return {"keys": [public_jwk(row) for row in rows]}
 
 
-def signing_key(conn: psycopg.Connection, *, encryption_key: str, now: datetime,
+def signing_key(conn: psycopg.Connection, *, secret: str, now: datetime,
                 known: tuple[str, str] | None = None) -> tuple[str, Ed25519PrivateKey]:
-    """(kid, private key) of the newest genvid key, created if none exists (decrypted keys are cached).
+    """(kid, private key) of the key better-auth would sign with, created if none exists (decryptions cached).
 
-    `known` is (kid, stored private key) when the caller already read the newest key (get-session does).
+    `known` is (kid, stored private key) when the caller already read that key (get-session does). A newest key
+    this secret cannot open (another secret, or an older genvid format) is replaced by a new one, which then is
+    the newest for every server.
     """
     if known is None:
-        row = db.auth_jwks.get_newest_genvid_jwk(conn)
+        row = db.auth_jwks.get_signing_jwk(conn, now=now)
         if row is None:
-            return _create_key(conn, encryption_key=encryption_key, now=now)
+            return _create_key(conn, secret=secret, now=now)
         known = (row.id, row.private_key)
     kid, stored = known
-    cache_key = (kid, stored, encryption_key)
+    cache_key = (kid, stored, secret)
     with _cache_lock:
         cached = _signing_keys.get(cache_key)
     if cached is None:
-        cached = decrypt_private_key(stored, kid=kid, encryption_key=encryption_key)
+        try:
+            cached = unseal_private_key(stored, secret=secret)
+        except ValueError:
+            log.warning("newest JWT key cannot be decrypted with BETTER_AUTH_SECRET; creating a new one",
+                        extra={"kid": kid})
+            return _create_key(conn, secret=secret, now=now)
         with _cache_lock:
             _signing_keys[cache_key] = cached
     return kid, cached
 
 
-def _create_key(conn: psycopg.Connection, *, encryption_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
+def _create_key(conn: psycopg.Connection, *, secret: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
     key = Ed25519PrivateKey.generate()
     kid = generate_id()
     raw_public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     public = json.dumps({"crv": "Ed25519", "x": _b64url(raw_public), "kty": "OKP"}, separators=(",", ":"))
     db.auth_jwks.create_jwk(conn, id=kid, public_key=public, now=now, alg=ALGORITHM, crv="Ed25519",
-                            private_key=encrypt_private_key(key, kid=kid, encryption_key=encryption_key))
+                            private_key=seal_private_key(key, secret=secret))
     return kid, key
 
 
-def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, encryption_key: str,
+def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, secret: str,
           now: datetime, known_key: tuple[str, str] | None = None) -> str:
     """A 15-minute EdDSA JWT for user: the user object plus sub, exp, iss, aud (better-auth's claim order)."""
-    kid, key = signing_key(conn, encryption_key=encryption_key, now=now, known=known_key)
+    kid, key = signing_key(conn, secret=secret, now=now, known=known_key)
     iat = int(now.timestamp())
     payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
                "iss": issuer, "aud": issuer}

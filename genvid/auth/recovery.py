@@ -1,7 +1,7 @@
 """Single-use, expiring tokens in `verification` (email verification, email change, password reset) and mails.
 
 A row's identifier is `<purpose>:<token>` (better-auth's own convention for reset-password); consuming
-deletes the row, so a token works once. Tokens are 32 random characters.
+deletes the row, so a token works once. Tokens are 32 random characters (24 for password resets).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ VERIFY_EMAIL = "verify-email"
 CHANGE_EMAIL = "change-email"
 RESET_PASSWORD = "reset-password"
 TOKEN_LIFETIME = timedelta(hours=1)     # better-auth's default for both kinds
+RESET_TOKEN_LENGTH = 24                 # better-auth's reset links carry generateId(24)
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ class Mail:
     text: str
 
 
-def create_token(conn: psycopg.Connection, *, purpose: str, value: str, now: datetime) -> str:
+def create_token(conn: psycopg.Connection, *, purpose: str, value: str, now: datetime, length: int = 32) -> str:
     """A new token for purpose carrying value."""
-    token = generate_id()
+    token = generate_id(length)
     db.auth_verifications.create_verification(conn, id=generate_id(), identifier=f"{purpose}:{token}", value=value,
                                               expires_at=now + TOKEN_LIFETIME, now=now)
     return token
@@ -81,7 +82,7 @@ def reset_mail(conn: psycopg.Connection, *, email: str, base_url: str, redirect_
     user = db.auth_users.get_user_by_email(conn, email=email.lower())
     if user is None:
         return None
-    token = create_token(conn, purpose=RESET_PASSWORD, value=user.id, now=now)
+    token = create_token(conn, purpose=RESET_PASSWORD, value=user.id, now=now, length=RESET_TOKEN_LENGTH)
     link = f"{base_url}/api/auth/reset-password/{token}?callbackURL={quote(redirect_to or '/', safe='')}"
     return Mail(to=user.email, subject="Reset your password", text=f"Reset your password: {link}\n")
 

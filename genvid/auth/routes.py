@@ -39,6 +39,7 @@ CHANGE_PASSWORD = Schema((Field("newPassword"), Field("currentPassword"),
 REVOKE_SESSION = Schema((Field("token"),))
 UPDATE_USER = Schema(with_record=True)
 EMPTY = Schema(optional=True)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}     # on every get-session answer
 
 
 def relative_path() -> str:
@@ -145,7 +146,7 @@ def get_session() -> ResponseReturnValue:
     """The current session and user, or null; refreshes a session older than a day."""
     auth = context.settings()
     state, _ = context.presented_token()
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    headers = NO_STORE
     now = clock.now()
     set_cookies: list[str] = []
     cookie_token = token_jwt = None
@@ -160,7 +161,7 @@ def get_session() -> ResponseReturnValue:
                 session = sessions.refresh_session(conn, session=session, now=now)
                 set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
             token_jwt = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
-                                   encryption_key=auth.config.encryption_key, now=now,
+                                   secret=auth.secret, now=now,
                                    known_key=active.signing_key)
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
@@ -170,8 +171,7 @@ def get_session() -> ResponseReturnValue:
     response = context.json_response({"session": session_json(session), "user": user_json(active.user)},
                                      set_cookies=set_cookies, session_token=cookie_token)
     response.headers.update(headers)
-    response.headers["set-auth-jwt"] = token_jwt
-    context.expose(response, "set-auth-jwt")
+    response.headers["set-auth-jwt"] = token_jwt        # exposed to browsers by genvid.cors
     return response
 
 
@@ -179,7 +179,7 @@ def get_session() -> ResponseReturnValue:
 def get_session_post() -> ResponseReturnValue:
     """better-auth refuses POST here unless deferSessionRefresh is on."""
     raise BetterAuthError(405, "POST method requires deferSessionRefresh to be enabled in session config",
-                          "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED")
+                          "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", headers=NO_STORE)
 
 
 @bp.post("/sign-out")

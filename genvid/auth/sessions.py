@@ -36,7 +36,7 @@ def start_session(conn: psycopg.Connection, *, user_id: str, remember: bool, ip_
 
 def find_session(conn: psycopg.Connection, *, token: str, now: datetime) -> ActiveSession | None:
     """The live session with this token (one indexed lookup); an expired one is deleted and None returned."""
-    row = db.auth_sessions.get_session_and_user(conn, token=token)
+    row = db.auth_sessions.get_session_and_user(conn, token=token, now=now)
     if row is None:
         return None
     if row.expires_at < now:
@@ -48,7 +48,7 @@ def find_session(conn: psycopg.Connection, *, token: str, now: datetime) -> Acti
     user = models.User(id=row.user_id, name=row.user_name, email=row.user_email,
                        email_verified=row.user_email_verified, image=row.user_image,
                        created_at=row.user_created_at, updated_at=row.user_updated_at)
-    # The generator cannot see that a LEFT JOIN LATERAL column may be NULL; it is when no genvid key exists yet.
+    # The generator cannot see that a LEFT JOIN LATERAL column may be NULL; it is when no key exists yet.
     key = (row.jwk_id, row.jwk_private_key) if row.jwk_id is not None else None
     return ActiveSession(session=session, user=user, signing_key=key)
 

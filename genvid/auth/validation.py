@@ -101,7 +101,10 @@ def validate(body: Any, schema: Schema) -> dict[str, Any]:
             messages.append("[body] Invalid input: expected record, received undefined")
         raise validation_error(messages)
     if not isinstance(body, dict):
-        raise validation_error([f"[body] Invalid input: expected object, received {_js_type(body)}"])
+        messages = [f"[body] Invalid input: expected object, received {_js_type(body)}"]
+        if schema.with_record:
+            messages.append(f"[body] Invalid input: expected record, received {_js_type(body)}")
+        raise validation_error(messages)
     messages = []
     for field in schema.fields:
         value = body.get(field.name, UNDEFINED)

@@ -1,4 +1,206 @@
-"""Video endpoints (being built)."""
-from flask import Blueprint
+"""The video API: catalogue listings, videos (create, list, show, delete, events), media links, webhooks.
+
+Handlers parse, call one domain function, serialise. Renders are enqueued after the transaction that
+debited and inserted the video has committed, so a worker always finds the row.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from db import models
+from genvid import database, queue
+from genvid.api import documented, ok, parse_body, parse_query
+from genvid.auth.current import current_user
+from genvid.config import Config
+from genvid.errors import BadRequest, Forbidden, NotFound
+from genvid.videos import catalogue, events, jobs, media, periodic, service, webhooks
+from genvid.videos.schemas import (
+    AvatarOut,
+    AvatarQuery,
+    CreateVideo,
+    DeleteOut,
+    VideoOut,
+    VideoQuery,
+    VoiceOut,
+    VoiceQuery,
+    WebhookOut,
+    video_json,
+)
 
 bp = Blueprint("videos", __name__)
+_IDEMPOTENCY_KEY_MAX = 255
+
+
+def _config() -> Config:
+    config: Config = current_app.config["GENVID"]
+    return config
+
+
+def _media_url(key: str) -> str:
+    expires, signature = media.sign(key, now=time.time(), secret=_config().better_auth_secret)
+    return url_for("videos.media_file", key=key, expires=expires, signature=signature, _external=True)
+
+
+def _video(video: models.Video) -> dict[str, Any]:
+    return video_json(video, media_url=_media_url)
+
+
+@bp.get("/api/avatars")
+@documented("List avatars (filters: gender, premium; keyset pagination)", query=AvatarQuery,
+            response=AvatarOut, tags=["catalogue"], errors=(401, 422))
+def list_avatars() -> ResponseReturnValue:
+    """Live avatar looks of the configured provider, by name; meta.next_cursor fetches the next page."""
+    current_user()
+    query = parse_query(AvatarQuery)
+    with database.connection() as conn:
+        rows, next_cursor = catalogue.list_avatars(conn, provider=_config().video_provider, gender=query.gender,
+                                                   premium=query.premium, cursor=query.cursor, limit=query.limit)
+    return ok([catalogue.avatar_json(row) for row in rows], meta={"next_cursor": next_cursor})
+
+
+@bp.get("/api/voices")
+@documented("List voices (filters: gender, language, premium; keyset pagination)", query=VoiceQuery,
+            response=VoiceOut, tags=["catalogue"], errors=(401, 422))
+def list_voices() -> ResponseReturnValue:
+    """Live voices of the configured provider, by name; meta.next_cursor fetches the next page."""
+    current_user()
+    query = parse_query(VoiceQuery)
+    with database.connection() as conn:
+        rows, next_cursor = catalogue.list_voices(conn, provider=_config().video_provider, gender=query.gender,
+                                                  language=query.language, premium=query.premium,
+                                                  cursor=query.cursor, limit=query.limit)
+    return ok([catalogue.voice_json(row) for row in rows], meta={"next_cursor": next_cursor})
+
+
+@bp.post("/api/videos")
+@documented("Queue a render (debits its credits)", body=CreateVideo, response=VideoOut, status=202,
+            tags=["videos"], errors=(400, 401, 402, 415, 422))
+def create_video() -> ResponseReturnValue:
+    """Price the script (see genvid/videos/pricing.py), debit the credits and queue the render.
+
+    An optional Idempotency-Key header makes a retried request answer with the first video.
+    """
+    user = current_user()
+    body = parse_body(CreateVideo)
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX:
+        raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 characters.")
+    with database.transaction() as conn:
+        created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
+                                       idempotency_key=key, now=jobs.utcnow())
+    if created.new:
+        jobs.enqueue_advance(created.video.id, step=created.video.step)
+    location = url_for("videos.show_video", video_id=created.video.id)
+    return ok(_video(created.video), 202, headers={"Location": location})
+
+
+@bp.get("/api/videos")
+@documented("List your videos, newest first (status filter; keyset pagination)", query=VideoQuery,
+            response=VideoOut, tags=["videos"], errors=(401, 422))
+def list_videos() -> ResponseReturnValue:
+    """Your videos, newest first; meta.next_cursor fetches the next page."""
+    user = current_user()
+    query = parse_query(VideoQuery)
+    with database.connection() as conn:
+        rows, next_cursor = service.list_videos(conn, user_id=user.id, status=query.status, cursor=query.cursor,
+                                                limit=query.limit)
+    return ok([_video(row) for row in rows], meta={"next_cursor": next_cursor})
+
+
+@bp.get("/api/videos/<video_id>")
+@documented("Show one of your videos", response=VideoOut, tags=["videos"], errors=(401, 404))
+def show_video(video_id: str) -> ResponseReturnValue:
+    """The video with its status, failure reason and signed media links."""
+    user = current_user()
+    with database.connection() as conn:
+        video = service.get_video(conn, user_id=user.id, video_id=video_id)
+    if video.status in jobs.UNFINISHED:
+        periodic.ensure_scheduled(queue.connection())   # self-healing after Redis lost its data
+    return ok(_video(video))
+
+
+@bp.delete("/api/videos/<video_id>")
+@documented("Cancel a queued render (refunded) or delete a video and its media", response=DeleteOut,
+            tags=["videos"], errors=(401, 404))
+def delete_video(video_id: str) -> ResponseReturnValue:
+    """A render not yet submitted is cancelled and refunded (the record stays, status cancelled);
+    any other video is deleted together with its stored media."""
+    user = current_user()
+    with database.transaction() as conn:
+        removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=jobs.utcnow())
+    if removed.cancelled:
+        events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
+    else:
+        media.storage_for(_config().media_dir).delete_prefix(media.video_prefix(video_id))
+        events.publish(queue.connection(), video_id=video_id, status="deleted")
+    return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
+               "refunded_credits": removed.refunded_credits})
+
+
+@bp.get("/api/videos/<video_id>/events")
+@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404))
+def video_events(video_id: str) -> ResponseReturnValue:
+    """text/event-stream: an `event: status` with the video now and after every change, until it is
+    completed, failed or cancelled (`event: deleted` if it is deleted)."""
+    user = current_user()
+    with database.connection() as conn:
+        watched = service.get_video(conn, user_id=user.id, video_id=video_id)   # 404 before the stream starts
+    if watched.status in jobs.UNFINISHED:
+        periodic.ensure_scheduled(queue.connection())
+
+    def snapshot() -> tuple[str, str] | None:
+        with database.connection() as conn:
+            video = service.get_video_or_none(conn, user_id=user.id, video_id=video_id)
+        return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
+
+    final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
+    body = events.stream(queue.connection(), video_id=video_id, snapshot=snapshot,
+                         is_final=lambda status: status in final)
+    return Response(stream_with_context(body), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@bp.get("/api/media/<path:key>")
+@documented("Fetch stored media through a signed, short-lived link (supports Range)", auth=False,
+            tags=["videos"], errors=(403, 404))
+def media_file(key: str) -> ResponseReturnValue:
+    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired."""
+    try:
+        expires = int(request.args.get("expires", ""))
+    except ValueError:
+        raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.") from None
+    problem = media.check_signature(key, expires, request.args.get("signature", ""), now=time.time(),
+                                    secret=_config().better_auth_secret)
+    if problem == "expired":
+        raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
+    if problem is not None:
+        raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
+    path = media.storage_for(_config().media_dir).local_path(key)
+    if path is None:
+        raise NotFound("MEDIA_NOT_FOUND", "This media no longer exists.")
+    response = send_file(path, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.post("/api/webhooks/heygen")
+@documented("HeyGen webhook deliveries (signed; duplicates are harmless)", auth=False, raw_body=True,
+            response=WebhookOut, tags=["webhooks"], errors=(400,))
+def heygen_webhook() -> ResponseReturnValue:
+    """Verified on the raw body; a success or failure event triggers an immediate status check."""
+    delivery = webhooks.receive_heygen(config=_config(), headers=dict(request.headers),
+                                       raw_body=request.get_data(cache=False), now=jobs.utcnow())
+    return ok({"received": True, "duplicate": delivery.duplicate})

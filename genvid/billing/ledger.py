@@ -1,0 +1,95 @@
+"""The credit ledger: every change of a user's credits is one append-only entry, applied at most once.
+
+Each entry is keyed by (reason, reference), unique in SQL, and the user's balance row is changed in the same
+transaction as the insert, so the balance is always the sum of the ledger. Every function runs inside the
+caller's transaction; each works in a savepoint so a refusal leaves the caller's transaction usable.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+import db.billing_ledger as queries
+from genvid.errors import AppError
+
+RENDER = "render"                  # debit for a video render, reference = video id
+RENDER_REFUND = "render_refund"    # the same amount back when a render fails, reference = video id
+
+
+class InsufficientCredits(AppError):
+    """The balance does not cover the render (or is negative after a refund clawback)."""
+
+    status, code, message = 402, "INSUFFICIENT_CREDITS", "Not enough credits. Buy a credit pack to continue."
+
+
+def balance(conn: psycopg.Connection, *, user_id: str) -> int:
+    """The user's current balance (0 for a user who never had an entry)."""
+    value = queries.get_balance(conn, user_id=user_id)
+    return 0 if value is None else value
+
+
+def debit_for_render(conn: psycopg.Connection, *, user_id: str, video_id: str, credits: int) -> None:
+    """Take credits for rendering video_id, once; raises InsufficientCredits when the balance cannot cover them.
+
+    The ledger row is inserted first: a second call for the same video finds it and is a no-op (even when the
+    balance could no longer cover it), and a concurrent second call waits on the unique key and then does
+    nothing. The balance update is conditional in SQL, so concurrent debits can never overdraw.
+    """
+    if credits <= 0:
+        raise ValueError("a render costs a positive number of credits")
+    with _savepoint(conn, user_id=user_id):
+        entry = queries.insert_ledger_entry(conn, user_id=user_id, delta=-credits, reason=RENDER,
+                                            reference=video_id)
+        if entry is None:
+            return
+        if queries.debit_balance(conn, user_id=user_id, credits=credits) is None:
+            raise InsufficientCredits()   # leaving the savepoint undoes the ledger insert
+
+
+def refund_render(conn: psycopg.Connection, *, user_id: str, video_id: str) -> bool:
+    """Give back exactly what debit_for_render took for video_id: True if refunded now, False if already or never debited."""
+    debit = queries.get_ledger_entry(conn, reason=RENDER, reference=video_id)
+    if debit is None or debit.user_id != user_id:
+        return False
+    return _apply(conn, user_id=user_id, delta=-debit.delta, reason=RENDER_REFUND, reference=video_id)
+
+
+def grant(conn: psycopg.Connection, *, user_id: str, credits: int, reason: str, reference: str) -> bool:
+    """Add credits once per (reason, reference): True when granted now, False when already granted."""
+    if credits < 0:
+        raise ValueError("a grant adds credits; use claw_back to take them")
+    return _apply(conn, user_id=user_id, delta=credits, reason=reason, reference=reference)
+
+
+def claw_back(conn: psycopg.Connection, *, user_id: str, credits: int, reason: str, reference: str) -> bool:
+    """Take credits back once per (reason, reference), unconditionally: the balance may go negative."""
+    if credits < 0:
+        raise ValueError("claw_back takes a positive number of credits")
+    return _apply(conn, user_id=user_id, delta=-credits, reason=reason, reference=reference)
+
+
+@contextmanager
+def _savepoint(conn: psycopg.Connection, *, user_id: str) -> Iterator[None]:
+    """A savepoint inside the caller's transaction.
+
+    On an idle non-autocommit connection psycopg's transaction() would BEGIN and COMMIT on its own, committing
+    the caller's later work separately; a read first opens the caller's implicit transaction, so the block
+    below is only a savepoint and the caller still decides whether everything commits.
+    """
+    if not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE:
+        queries.get_balance(conn, user_id=user_id)
+    with conn.transaction():
+        yield
+
+
+def _apply(conn: psycopg.Connection, *, user_id: str, delta: int, reason: str, reference: str) -> bool:
+    with _savepoint(conn, user_id=user_id):
+        entry = queries.insert_ledger_entry(conn, user_id=user_id, delta=delta, reason=reason,
+                                            reference=reference)
+        if entry is None:
+            return False
+        queries.add_to_balance(conn, user_id=user_id, delta=delta)
+    return True

@@ -1,0 +1,117 @@
+"""The avatar and voice catalogue: synced from the provider into PostgreSQL, listed with keyset pagination.
+
+Nothing here is hard-coded: the rows come from the provider's listings (HeyGen v3 looks and voices, or the
+offline renderer's built-in set). Entries missing from a complete listing are retired, never deleted.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+import db.videos_catalogue as queries
+from db import models
+from genvid import database
+from genvid.errors import ValidationFailed
+from genvid.videos.provider import VideoProvider
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync did."""
+
+    avatars: int
+    voices: int
+    retired_avatars: int
+    retired_voices: int
+
+
+def sync(provider: VideoProvider, *, now: datetime) -> SyncResult:
+    """Fetch the whole catalogue (no connection held meanwhile), then upsert and retire in one transaction.
+
+    A listing that comes back empty retires nothing: an empty catalogue is far likelier to be an upstream
+    glitch than the truth, and retiring every avatar would stop all renders.
+    """
+    avatars = list(provider.list_avatars())
+    voices = list(provider.list_voices())
+    with database.transaction() as conn:
+        for avatar in avatars:
+            queries.upsert_avatar(conn, provider=provider.name, provider_id=avatar.provider_id, name=avatar.name,
+                                  gender=avatar.gender, preview_image_url=avatar.preview_image_url,
+                                  preview_video_url=avatar.preview_video_url,
+                                  default_voice_id=avatar.default_voice_id, premium=avatar.premium,
+                                  tags=list(avatar.tags), now=now)
+        for voice in voices:
+            queries.upsert_voice(conn, provider=provider.name, provider_id=voice.provider_id, name=voice.name,
+                                 language=voice.language, gender=voice.gender,
+                                 preview_audio_url=voice.preview_audio_url, premium=voice.premium, now=now)
+        retired_avatars = (queries.retire_avatars_not_synced_since(conn, now=now, provider=provider.name,
+                                                                   started_at=now) if avatars else 0)
+        retired_voices = (queries.retire_voices_not_synced_since(conn, now=now, provider=provider.name,
+                                                                 started_at=now) if voices else 0)
+    return SyncResult(len(avatars), len(voices), retired_avatars, retired_voices)
+
+
+def encode_cursor(name: str, provider_id: str) -> str:
+    """An opaque cursor pointing just after (name, provider_id)."""
+    return base64.urlsafe_b64encode(json.dumps([name, provider_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[str | None, str | None]:
+    """(name, provider_id) from a cursor; 422 for one genvid did not make."""
+    if not cursor:
+        return None, None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raw = None
+    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(part, str) for part in raw)):
+        raise ValidationFailed(details=[{"field": "cursor", "message": "Not a cursor from a previous page."}])
+    return raw[0], raw[1]
+
+
+def list_avatars(conn: psycopg.Connection, *, provider: str, gender: str | None, premium: bool | None,
+                 cursor: str | None, limit: int) -> tuple[list[models.Avatar], str | None]:
+    """One page of live avatars and the cursor of the next page (None on the last)."""
+    after_name, after_id = decode_cursor(cursor)
+    rows = queries.list_avatars(conn, provider=provider, gender=gender, premium=premium, after_name=after_name,
+                                after_id=after_id, page_size=limit + 1)
+    return _page(rows, limit)
+
+
+def list_voices(conn: psycopg.Connection, *, provider: str, gender: str | None, language: str | None,
+                premium: bool | None, cursor: str | None, limit: int
+                ) -> tuple[list[models.Voice], str | None]:
+    """One page of live voices and the cursor of the next page (None on the last)."""
+    after_name, after_id = decode_cursor(cursor)
+    rows = queries.list_voices(conn, provider=provider, gender=gender, language=language, premium=premium,
+                               after_name=after_name, after_id=after_id, page_size=limit + 1)
+    return _page(rows, limit)
+
+
+def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(last.name, last.provider_id)
+
+
+def avatar_json(avatar: models.Avatar) -> dict[str, Any]:
+    """An avatar as the API shows it; its id is what POST /api/videos takes as avatar_id."""
+    return {"id": avatar.provider_id, "name": avatar.name, "gender": avatar.gender,
+            "preview_image_url": avatar.preview_image_url, "preview_video_url": avatar.preview_video_url,
+            "default_voice_id": avatar.default_voice_id, "premium": avatar.premium, "tags": avatar.tags}
+
+
+def voice_json(voice: models.Voice) -> dict[str, Any]:
+    """A voice as the API shows it; its id is what POST /api/videos takes as voice_id."""
+    return {"id": voice.provider_id, "name": voice.name, "language": voice.language, "gender": voice.gender,
+            "preview_audio_url": voice.preview_audio_url, "premium": voice.premium}

@@ -1,0 +1,289 @@
+"""RQ jobs that move a video through queued -> submitting -> rendering -> completed | failed.
+
+The database row is the truth; a job only carries (video_id, step). Each job reads the row, calls the
+provider with no connection held, then applies the outcome with a guarded UPDATE (expected status and
+step), so a duplicate job, a webhook hint racing a scheduled check, or a reconciler resume is a no-op.
+Waiting never occupies a worker: the next check is an rq scheduled job (queue.enqueue_in).
+
+Tuning (CONFIG_FILE keys, seconds): render_poll_seconds (30: at most one status call per video per 30 s),
+render_retry_base_seconds (2: transient errors back off 2, 4, 8 ... 300), render_capped_seconds (5: how
+soon a submit held back by HEYGEN_MAX_CONCURRENT tries again), render_submit_window_seconds (300: a
+submit still unfinished after this is resumed), reconcile_grace_seconds (60: how overdue a video must be
+before the reconciler resumes it), reconcile_every_seconds (60).
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import db.videos_videos as queries
+from db import models
+from genvid import database, queue, runtime
+from genvid.billing import ledger
+from genvid.config import Config
+from genvid.videos import events, media, providers
+from genvid.videos.provider import (
+    PermanentProviderError,
+    ProviderError,
+    RateLimited,
+    RenderRequest,
+    RenderStatus,
+    TransientProviderError,
+    VideoProvider,
+)
+
+log = logging.getLogger("genvid.videos.jobs")
+
+RENDER_QUEUE = "renders"
+PERIODIC_QUEUE = "default"
+JOB_TIMEOUT = 600                 # a create may take 120 s upstream; the offline renderer encodes in-process
+MAX_TRANSIENT_ATTEMPTS = 8
+MAX_BACKOFF = 300.0
+UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.VideoStatus.RENDERING)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Timing knobs, from CONFIG_FILE (Config.extra) with production defaults."""
+
+    poll_seconds: float = 30.0
+    retry_base_seconds: float = 2.0
+    capped_seconds: float = 5.0
+    submit_window_seconds: float = 300.0
+    reconcile_grace_seconds: float = 60.0
+    reconcile_every_seconds: float = 60.0
+
+    @classmethod
+    def of(cls, config: Config) -> Tuning:
+        extra = config.extra
+        return cls(poll_seconds=float(extra.get("render_poll_seconds", cls.poll_seconds)),
+                   retry_base_seconds=float(extra.get("render_retry_base_seconds", cls.retry_base_seconds)),
+                   capped_seconds=float(extra.get("render_capped_seconds", cls.capped_seconds)),
+                   submit_window_seconds=float(extra.get("render_submit_window_seconds",
+                                                         cls.submit_window_seconds)),
+                   reconcile_grace_seconds=float(extra.get("reconcile_grace_seconds",
+                                                           cls.reconcile_grace_seconds)),
+                   reconcile_every_seconds=float(extra.get("reconcile_every_seconds",
+                                                           cls.reconcile_every_seconds)))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def enqueue_advance(video_id: str, *, step: int | None = None, delay: float = 0.0) -> None:
+    """Run advance(video_id, step) now or after delay seconds (rq's scheduler holds it meanwhile)."""
+    from genvid.videos import periodic
+    renders = queue.get_queue(RENDER_QUEUE)
+    options = {"job_timeout": JOB_TIMEOUT, "result_ttl": 0, "failure_ttl": 7 * 86400,
+               "description": f"advance video {video_id}"}
+    if delay > 0:
+        renders.enqueue_in(timedelta(seconds=delay), advance, video_id, step=step, **options)
+    else:
+        renders.enqueue(advance, video_id, step=step, **options)
+    periodic.ensure_scheduled(queue.connection())
+
+
+def advance(video_id: str, step: int | None = None) -> None:
+    """RQ job: take the video one step further. Its signature is a wire format: add keywords only.
+
+    step is the row's step when the job was scheduled; a different step means another job has moved the
+    video since, so this one is stale and does nothing. None (a webhook hint) means "whatever it is now".
+    """
+    config = runtime.config()
+    with database.connection() as conn:
+        video = queries.get_video(conn, id=video_id)
+    if video is None or video.status not in UNFINISHED or (step is not None and video.step != step):
+        return
+    provider = providers.get_provider(config)
+    if video.provider != provider.name:
+        _fail(video, "provider_changed", "The video service was changed while this video waited. "
+                                         "Your credits were refunded.")
+        return
+    if video.status == models.VideoStatus.QUEUED:
+        claimed = _claim(video, config)
+        if claimed is not None:
+            _submit(claimed, provider, config)
+    elif video.status == models.VideoStatus.SUBMITTING:
+        _submit(video, provider, config)
+    else:
+        _check(video, provider, config)
+
+
+def _claim(video: models.Video, config: Config) -> models.Video | None:
+    """queued -> submitting unless HEYGEN_MAX_CONCURRENT renders are in flight (then try again soon)."""
+    now = utcnow()
+    tuning = Tuning.of(config)
+    with database.transaction() as conn:
+        queries.lock_submit_slots(conn)
+        in_flight = queries.count_in_flight(conn, provider=video.provider) or 0
+        if in_flight >= config.heygen_max_concurrent:
+            delay = tuning.capped_seconds * random.uniform(1.0, 2.0)
+            later = queries.reschedule(conn, attempts_delta=0, polls_delta=0,
+                                       next_check_at=now + timedelta(seconds=delay), now=now, id=video.id,
+                                       status=models.VideoStatus.QUEUED, step=video.step)
+            claimed = None
+        else:
+            later = None
+            window = timedelta(seconds=tuning.submit_window_seconds)
+            claimed = queries.claim_for_submit(conn, next_check_at=now + window, now=now, id=video.id,
+                                               step=video.step)
+    if later is not None:
+        enqueue_advance(video.id, step=later.step, delay=delay)
+    if claimed is not None:
+        _published(claimed)
+    return claimed
+
+
+def _submit(video: models.Video, provider: VideoProvider, config: Config) -> None:
+    """Create the render upstream, keyed by the video id: a retry or a resumed crash never makes a second one."""
+    request = RenderRequest(avatar_id=video.avatar_id, voice_id=video.voice_id, script=video.script,
+                            title=video.title, aspect_ratio=video.aspect_ratio, resolution=video.resolution,
+                            background=video.background, captions=video.captions, callback_id=video.id)
+    try:
+        provider_video_id = provider.create_video(request, idempotency_key=video.id)
+    except ProviderError as exc:
+        _provider_failed(video, exc, config)
+        return
+    first_check = 0.0 if provider.name == "local" else Tuning.of(config).poll_seconds
+    now = utcnow()
+    with database.transaction() as conn:
+        rendering = queries.mark_submitted(conn, provider_video_id=provider_video_id, now=now,
+                                           next_check_at=now + timedelta(seconds=first_check), id=video.id,
+                                           step=video.step)
+    if rendering is None:
+        return
+    _published(rendering)
+    log.info("render submitted", extra={"video_id": video.id, "provider_video_id": provider_video_id})
+    if first_check == 0:
+        _check(rendering, provider, config)   # the offline renderer finished inside create_video
+    else:
+        enqueue_advance(video.id, step=rendering.step, delay=first_check)
+
+
+def _check(video: models.Video, provider: VideoProvider, config: Config) -> None:
+    """Ask the provider (the truth) how the render is doing, and act on the answer."""
+    assert video.provider_video_id is not None and video.submitted_at is not None
+    if utcnow() - video.submitted_at > timedelta(seconds=config.render_timeout):
+        minutes = max(1, round(config.render_timeout / 60))
+        _fail(video, "render_timeout", f"The render took longer than {minutes} minutes and was abandoned. "
+                                       "Your credits were refunded.")
+        return
+    try:
+        status = provider.get_status(video.provider_video_id)
+    except ProviderError as exc:
+        _provider_failed(video, exc, config)
+        return
+    if status.state == "completed":
+        _complete(video, status, provider, config)
+    elif status.state == "failed":
+        reason = status.failure_message or "The video service could not render this video."
+        _fail(video, status.failure_code or "render_failed", f"{reason} Your credits were refunded.")
+    else:
+        delay = _poll_delay(video.polls, Tuning.of(config))
+        _reschedule(video, delay=delay, attempts_delta=0, polls_delta=1)
+
+
+def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider, config: Config) -> None:
+    """Copy the media into our storage (provider URLs expire), then mark the video completed."""
+    if not status.video_url:
+        _provider_failed(video, TransientProviderError("completed without a video URL", code="no_url"), config)
+        return
+    store = media.storage_for(config.media_dir)
+    prefix = media.video_prefix(video.id)
+    video_key = f"{prefix}/video.mp4"
+    try:
+        _download(provider, store, status.video_url, video_key, ".mp4")
+    except (ProviderError, OSError) as exc:
+        # A presigned URL may have expired: the next check fetches a fresh one.
+        _provider_failed(video, exc if isinstance(exc, ProviderError)
+                         else TransientProviderError(str(exc), code="download_failed"), config)
+        return
+    thumbnail_key: str | None = f"{prefix}/thumbnail.jpg"
+    if status.thumbnail_url:
+        try:
+            _download(provider, store, status.thumbnail_url, thumbnail_key or "", ".jpg")
+        except (ProviderError, OSError):
+            log.warning("thumbnail download failed; completing without one", extra={"video_id": video.id})
+            thumbnail_key = None
+    else:
+        thumbnail_key = None
+    now = utcnow()
+    with database.transaction() as conn:
+        done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
+                                      duration=status.duration, now=now, id=video.id, step=video.step)
+    if done is not None:
+        _published(done)
+        log.info("render completed", extra={"video_id": video.id})
+
+
+def _download(provider: VideoProvider, store: media.MediaStorage, url: str, key: str, suffix: str) -> None:
+    staging = store.staging_file(suffix)
+    try:
+        provider.download(url, str(staging))
+        store.save(key, staging)
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _provider_failed(video: models.Video, exc: ProviderError, config: Config) -> None:
+    """Permanent errors fail at once; 429 waits Retry-After; other transient errors back off, then give up."""
+    if isinstance(exc, PermanentProviderError) or not isinstance(exc, TransientProviderError):
+        log.warning("provider refused the render", extra={"video_id": video.id, "code": exc.code})
+        _fail(video, exc.code or "provider_error", f"The video service refused this video ({exc.code}). "
+                                                   "Your credits were refunded.")
+        return
+    tuning = Tuning.of(config)
+    backoff = min(MAX_BACKOFF, tuning.retry_base_seconds * 2 ** video.attempts) * random.uniform(1.0, 1.25)
+    if isinstance(exc, RateLimited):
+        _reschedule(video, delay=max(exc.retry_after, tuning.retry_base_seconds), attempts_delta=0,
+                    polls_delta=0)
+        return
+    if video.attempts + 1 >= MAX_TRANSIENT_ATTEMPTS:
+        _fail(video, "provider_unavailable", "The video service kept failing, so this video was abandoned. "
+                                             "Your credits were refunded.")
+        return
+    log.info("transient provider error; retrying", extra={"video_id": video.id, "code": exc.code,
+                                                          "delay": round(backoff, 2)})
+    _reschedule(video, delay=backoff, attempts_delta=1, polls_delta=0)
+
+
+def _poll_delay(polls: int, tuning: Tuning) -> float:
+    """Every poll_seconds, doubling after 20 checks; never sooner, so status calls stay <= 1 per interval."""
+    base = tuning.poll_seconds * (2 if polls >= 20 else 1)
+    return base * random.uniform(1.0, 1.1)
+
+
+def _reschedule(video: models.Video, *, delay: float, attempts_delta: int, polls_delta: int) -> None:
+    now = utcnow()
+    with database.transaction() as conn:
+        later = queries.reschedule(conn, attempts_delta=attempts_delta, polls_delta=polls_delta,
+                                   next_check_at=now + timedelta(seconds=delay), now=now, id=video.id,
+                                   status=video.status, step=video.step)
+    if later is not None:
+        enqueue_advance(video.id, step=later.step, delay=delay)
+
+
+def _fail(video: models.Video, code: str, message: str) -> None:
+    """Fail the render and refund it in one transaction; the guard makes a second failure a no-op."""
+    now = utcnow()
+    with database.transaction() as conn:
+        failed = queries.mark_failed(conn, failure_code=code, failure_message=message, now=now, id=video.id,
+                                     step=video.step)
+        if failed is not None:
+            ledger.refund_render(conn, user_id=failed.user_id, video_id=failed.id)
+    if failed is not None:
+        _published(failed)
+        log.info("render failed", extra={"video_id": video.id, "code": code})
+
+
+def _published(video: models.Video) -> None:
+    events.publish(queue.connection(), video_id=video.id, status=video.status.value)
+
+
+def schedule_periodic_jobs(periodic_queue: object = None) -> None:
+    """Called by genvid.worker at start: make sure the reconciler and the catalogue sync are scheduled."""
+    from genvid.videos import periodic
+    periodic.ensure_scheduled(queue.connection())

@@ -1,0 +1,36 @@
+"""Which VideoProvider this process renders with: VIDEO_PROVIDER=local|heygen (local when no HEYGEN_API_KEY).
+
+One instance per process and configuration, so the HeyGen client's HTTP connections are reused by every
+job a worker runs.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from genvid.config import Config
+from genvid.videos.provider import VideoProvider
+
+_lock = threading.Lock()
+_cache: dict[tuple[object, ...], VideoProvider] = {}
+
+
+def get_provider(config: Config) -> VideoProvider:
+    """The provider config selects (cached per process)."""
+    key = (os.getpid(), config.video_provider, config.heygen_api_key, config.heygen_api_base, config.media_dir,
+           config.extra.get("heygen_timeout_seconds"))
+    with _lock:
+        provider = _cache.get(key)
+        if provider is None:
+            provider = _build(config)
+            _cache[key] = provider
+    return provider
+
+
+def _build(config: Config) -> VideoProvider:
+    if config.video_provider == "heygen":
+        from genvid.videos.heygen import HeyGenProvider
+        timeout = float(config.extra.get("heygen_timeout_seconds", 30.0))
+        return HeyGenProvider(config.heygen_api_key or "", config.heygen_api_base, timeout=timeout)
+    from genvid.videos.local import LocalProvider
+    return LocalProvider(config)

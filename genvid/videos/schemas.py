@@ -1,0 +1,171 @@
+"""Request and response shapes of the video API (pydantic), and how a video row is shown to its owner."""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from db import models
+from genvid.api import QuerySchema, Schema
+
+MAX_SCRIPT = 5000
+MAX_TITLE = 200
+_ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+def _control_characters(text: str) -> list[str]:
+    """Control characters (Unicode category Cc) other than newline and tab, as U+XXXX."""
+    return sorted({f"U+{ord(ch):04X}" for ch in text
+                   if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS})
+
+
+class CreateVideo(Schema):
+    """POST /api/videos."""
+
+    avatar_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/avatars.")
+    voice_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/voices.")
+    script: str = Field(min_length=1, max_length=MAX_SCRIPT,
+                        description="What the avatar says: 1-5000 characters; newlines and tabs allowed, "
+                                    "no other control characters.")
+    title: str | None = Field(default=None, max_length=MAX_TITLE)
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:5", "5:4"] = "16:9"
+    resolution: Literal["720p", "1080p", "4k"] = "720p"
+    background: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$",
+                                   description="A background colour, #rrggbb.")
+    captions: bool = False
+
+    @field_validator("script")
+    @classmethod
+    def _script_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("The script must contain something to say.")
+        bad = _control_characters(value)
+        if bad:
+            raise ValueError(f"The script contains control characters ({', '.join(bad[:5])}); "
+                             "only newlines and tabs are allowed.")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title_text(cls, value: str | None) -> str | None:
+        if value is not None and (_control_characters(value) or "\n" in value or "\t" in value):
+            raise ValueError("The title must be a single line without control characters.")
+        return value
+
+
+class Page(QuerySchema):
+    """Keyset pagination: `limit` rows after `cursor` (meta.next_cursor of the previous page)."""
+
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=1000)
+
+
+class AvatarQuery(Page):
+    """GET /api/avatars filters."""
+
+    gender: str | None = Field(default=None, max_length=32)
+    premium: bool | None = None
+
+
+class VoiceQuery(Page):
+    """GET /api/voices filters."""
+
+    gender: str | None = Field(default=None, max_length=32)
+    language: str | None = Field(default=None, max_length=64)
+    premium: bool | None = None
+
+
+class VideoQuery(Page):
+    """GET /api/videos filters."""
+
+    status: models.VideoStatus | None = None
+
+
+class VideoOut(BaseModel):
+    """A video as its owner sees it; media URLs are signed and short-lived."""
+
+    id: str
+    status: models.VideoStatus
+    title: str | None
+    avatar_id: str
+    voice_id: str
+    script: str
+    aspect_ratio: str
+    resolution: str
+    background: str | None
+    captions: bool
+    credits: int
+    duration: float | None
+    failure: dict[str, str] | None
+    video_url: str | None
+    thumbnail_url: str | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    finished_at: datetime | None
+
+
+class AvatarOut(BaseModel):
+    id: str
+    name: str
+    gender: str | None
+    preview_image_url: str | None
+    preview_video_url: str | None
+    default_voice_id: str | None
+    premium: bool
+    tags: list[str]
+
+
+class VoiceOut(BaseModel):
+    id: str
+    name: str
+    language: str | None
+    gender: str | None
+    preview_audio_url: str | None
+    premium: bool
+
+
+class DeleteOut(BaseModel):
+    id: str
+    cancelled: bool
+    deleted: bool
+    refunded_credits: int
+
+
+class WebhookOut(BaseModel):
+    received: bool
+    duplicate: bool
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def video_json(video: models.Video, *, media_url: Callable[[str], str]) -> dict[str, Any]:
+    """The API form of a video; media_url(key) turns a storage key into a signed link."""
+    failure = ({"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
+               if video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED) else None)
+    return {
+        "id": video.id,
+        "status": video.status.value,
+        "title": video.title,
+        "avatar_id": video.avatar_id,
+        "voice_id": video.voice_id,
+        "script": video.script,
+        "aspect_ratio": video.aspect_ratio,
+        "resolution": video.resolution,
+        "background": video.background,
+        "captions": video.captions,
+        "credits": video.credits,
+        "duration": video.duration,
+        "failure": failure,
+        "video_url": media_url(video.video_key) if video.video_key else None,
+        "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
+        "created_at": _iso(video.created_at),
+        "updated_at": _iso(video.updated_at),
+        "submitted_at": _iso(video.submitted_at),
+        "finished_at": _iso(video.finished_at),
+    }

@@ -1,0 +1,130 @@
+"""Video domain functions for the API: create (price, debit, insert), read, list, cancel or delete.
+
+Every function takes the caller's connection and runs inside the caller's transaction; none imports Flask.
+Another user's video is indistinguishable from a missing one (404).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+import db.videos_catalogue as catalogue_queries
+import db.videos_videos as queries
+from db import models
+from genvid.auth.ids import generate_id
+from genvid.billing import ledger
+from genvid.errors import NotFound, ValidationFailed
+from genvid.videos import pricing
+from genvid.videos.schemas import CreateVideo
+
+
+class VideoNotFound(NotFound):
+    code, message = "VIDEO_NOT_FOUND", "No such video."
+
+
+@dataclass(frozen=True)
+class Created:
+    """The video a create answered with; new is False when an Idempotency-Key replayed an earlier one."""
+
+    video: models.Video
+    new: bool
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What DELETE did: a queued render cancelled and refunded, or the record and its media deleted."""
+
+    video: models.Video
+    cancelled: bool
+    refunded_credits: int
+
+
+def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, request: CreateVideo,
+                 idempotency_key: str | None, now: datetime) -> Created:
+    """Check the avatar and voice, price the script, insert the video and debit its credits (one transaction).
+
+    The caller enqueues the render after committing. InsufficientCredits (402) rolls everything back.
+    """
+    problems = []
+    if catalogue_queries.get_live_avatar(conn, provider=provider, provider_id=request.avatar_id) is None:
+        problems.append({"field": "avatar_id", "message": "No such avatar (see GET /api/avatars)."})
+    if catalogue_queries.get_live_voice(conn, provider=provider, provider_id=request.voice_id) is None:
+        problems.append({"field": "voice_id", "message": "No such voice (see GET /api/voices)."})
+    if problems:
+        raise ValidationFailed(details=problems)
+    credits = pricing.render_credits(request.script)
+    video = queries.create_video(
+        conn, id=generate_id(), user_id=user_id, provider=provider, avatar_id=request.avatar_id,
+        voice_id=request.voice_id, script=request.script, title=request.title,
+        aspect_ratio=request.aspect_ratio, resolution=request.resolution, background=request.background,
+        captions=request.captions, credits=credits, idempotency_key=idempotency_key, now=now)
+    if video is None:
+        assert idempotency_key is not None
+        earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id, idempotency_key=idempotency_key)
+        if earlier is None:   # deleted since: the key is free again only after the row is gone
+            raise VideoNotFound(message="The video created with this Idempotency-Key was deleted.")
+        return Created(earlier, new=False)
+    ledger.debit_for_render(conn, user_id=user_id, video_id=video.id, credits=credits)
+    return Created(video, new=True)
+
+
+def get_video(conn: psycopg.Connection, *, user_id: str, video_id: str) -> models.Video:
+    """The user's video, or 404 (also for someone else's)."""
+    video = queries.get_video_for_user(conn, id=video_id, user_id=user_id)
+    if video is None:
+        raise VideoNotFound()
+    return video
+
+
+def encode_cursor(video: models.Video) -> str:
+    """An opaque cursor pointing just after video in newest-first order."""
+    raw = json.dumps([video.created_at.isoformat(), video.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime | None, str | None]:
+    if not cursor:
+        return None, None
+    try:
+        created, video_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(video_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationFailed(details=[{"field": "cursor", "message": "Not a cursor from a previous page."}]) \
+            from None
+
+
+def list_videos(conn: psycopg.Connection, *, user_id: str, status: models.VideoStatus | None,
+                cursor: str | None, limit: int) -> tuple[list[models.Video], str | None]:
+    """One page of the user's videos, newest first, and the next page's cursor (None on the last)."""
+    before_created, before_id = _decode_cursor(cursor)
+    rows = queries.list_user_videos(conn, user_id=user_id, status=status, before_created_at=before_created,
+                                    before_id=before_id, page_size=limit + 1)
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(rows[limit - 1])
+
+
+def remove_video(conn: psycopg.Connection, *, user_id: str, video_id: str, now: datetime) -> Removed:
+    """Cancel and refund a render not yet submitted; otherwise delete the record (the caller deletes media).
+
+    The cancel is a guarded UPDATE WHERE status = 'queued', so it races a worker's claim safely: whichever
+    commits first wins, and a render that was claimed is deleted instead of refunded.
+    """
+    cancelled = queries.cancel_queued(conn, now=now, id=video_id, user_id=user_id)
+    if cancelled is not None:
+        refunded = ledger.refund_render(conn, user_id=user_id, video_id=video_id)
+        return Removed(cancelled, cancelled=True, refunded_credits=cancelled.credits if refunded else 0)
+    deleted = queries.delete_video_for_user(conn, id=video_id, user_id=user_id)
+    if deleted is None:
+        raise VideoNotFound()
+    return Removed(deleted, cancelled=False, refunded_credits=0)
+
+
+def get_video_or_none(conn: psycopg.Connection, *, user_id: str, video_id: str) -> models.Video | None:
+    """The user's video, or None (for streams that end when it is deleted)."""
+    return queries.get_video_for_user(conn, id=video_id, user_id=user_id)

@@ -1,0 +1,104 @@
+-- Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate
+-- job changes nothing.
+
+-- name: CreateVideo :one
+-- NULL when this user already sent this Idempotency-Key (the earlier video is then fetched instead).
+INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
+                    resolution, background, captions, credits, idempotency_key, next_check_at,
+                    created_at, updated_at)
+VALUES (@id, @user_id, 'queued', @provider, @avatar_id, @voice_id, @script, sqlc.narg(title), @aspect_ratio,
+        @resolution, sqlc.narg(background), @captions, @credits, sqlc.narg(idempotency_key), @now, @now, @now)
+ON CONFLICT (user_id, idempotency_key) DO NOTHING
+RETURNING *;
+
+-- name: GetVideoByIdempotencyKey :one
+SELECT * FROM videos WHERE user_id = @user_id AND idempotency_key = @idempotency_key;
+
+-- name: GetVideo :one
+SELECT * FROM videos WHERE id = @id;
+
+-- name: GetVideoForUser :one
+SELECT * FROM videos WHERE id = @id AND user_id = @user_id;
+
+-- name: GetVideoByProviderVideoId :one
+SELECT * FROM videos WHERE provider = @provider AND provider_video_id = @provider_video_id;
+
+-- name: ListUserVideos :many
+-- Newest first, keyset pagination by (created_at, id); a NULL status means any.
+SELECT * FROM videos
+WHERE user_id = @user_id
+  AND (sqlc.narg(status)::video_status IS NULL OR status = sqlc.narg(status)::video_status)
+  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::text))
+ORDER BY created_at DESC, id DESC
+LIMIT @page_size;
+
+-- name: LockSubmitSlots :exec
+-- Serialises the concurrency-cap check with the claim it guards, until the transaction ends.
+SELECT pg_advisory_xact_lock(7163526181);
+
+-- name: CountInFlight :one
+SELECT count(*)::integer FROM videos WHERE provider = @provider AND status IN ('submitting', 'rendering');
+
+-- name: ClaimForSubmit :one
+-- queued -> submitting. next_check_at covers the slowest create, after which the reconciler may resume it.
+UPDATE videos
+SET status = 'submitting', step = step + 1, attempts = 0, next_check_at = @next_check_at, updated_at = @now
+WHERE id = @id AND status = 'queued' AND step = @step
+RETURNING *;
+
+-- name: MarkSubmitted :one
+-- submitting -> rendering, with the provider's id for the render.
+UPDATE videos
+SET status = 'rendering', step = step + 1, provider_video_id = @provider_video_id, submitted_at = @now,
+    attempts = 0, polls = 0, next_check_at = @next_check_at, updated_at = @now
+WHERE id = @id AND status = 'submitting' AND step = @step
+RETURNING *;
+
+-- name: Reschedule :one
+-- The same status, a later check: a retry after a transient error (attempts_delta 1), a capped submit or a
+-- status poll that found the render still running (polls_delta 1).
+UPDATE videos
+SET step = step + 1, attempts = attempts + @attempts_delta::integer, polls = polls + @polls_delta::integer,
+    next_check_at = @next_check_at, updated_at = @now
+WHERE id = @id AND status = @status AND step = @step
+RETURNING *;
+
+-- name: MarkCompleted :one
+UPDATE videos
+SET status = 'completed', step = step + 1, video_key = @video_key, thumbnail_key = sqlc.narg(thumbnail_key),
+    duration = sqlc.narg(duration), finished_at = @now, next_check_at = NULL, updated_at = @now
+WHERE id = @id AND status = 'rendering' AND step = @step
+RETURNING *;
+
+-- name: MarkFailed :one
+-- Any unfinished state -> failed; the caller refunds in the same transaction when a row comes back.
+UPDATE videos
+SET status = 'failed', step = step + 1, failure_code = @failure_code, failure_message = @failure_message,
+    finished_at = @now, next_check_at = NULL, updated_at = @now
+WHERE id = @id AND status IN ('queued', 'submitting', 'rendering') AND step = @step
+RETURNING *;
+
+-- name: CancelQueued :one
+-- Only a render not yet submitted can be cancelled (and refunded); a worker's claim races this safely.
+UPDATE videos
+SET status = 'cancelled', step = step + 1, failure_code = 'cancelled', failure_message = 'Cancelled by you.',
+    finished_at = @now, next_check_at = NULL, updated_at = @now
+WHERE id = @id AND user_id = @user_id AND status = 'queued'
+RETURNING *;
+
+-- name: DeleteVideoForUser :one
+DELETE FROM videos WHERE id = @id AND user_id = @user_id RETURNING *;
+
+-- name: ListOverdueUnfinished :many
+-- Videos whose next action is overdue: their job was lost (Redis flushed, a worker killed) or is late.
+SELECT * FROM videos
+WHERE status IN ('queued', 'submitting', 'rendering') AND next_check_at < @due_before
+ORDER BY next_check_at
+LIMIT @page_size;
+
+-- name: PostponeCheck :execrows
+-- The reconciler re-enqueued this video: do not resume it again before next_check_at (step unchanged, so
+-- whichever of the old and the new job runs first acts and the other becomes a no-op).
+UPDATE videos SET next_check_at = @next_check_at
+WHERE id = @id AND step = @step AND status IN ('queued', 'submitting', 'rendering');

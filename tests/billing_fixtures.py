@@ -1,0 +1,98 @@
+"""Billing fixtures: users with credits, separate connections, a fake Stripe, signed webhook deliveries."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from conftest import Services
+from factories import bearer, create_session, create_user
+from fakes.stripe import WEBHOOK_SECRET, FakeStripe, sign
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from db import models
+from genvid.billing import ledger
+
+
+@pytest.fixture
+def billing_user(conn: psycopg.Connection) -> models.User:
+    """A signed-up user with no credits yet."""
+    return create_user(conn, email="buyer@example.com")
+
+
+@pytest.fixture
+def fund(conn: psycopg.Connection) -> Callable[..., None]:
+    """fund(user_id, credits) grants credits through the production ledger, as an operator would."""
+    counter = iter(range(1_000_000))
+
+    def give(user_id: str, credits: int) -> None:
+        assert ledger.grant(conn, user_id=user_id, credits=credits, reason="test_grant",
+                            reference=f"{user_id}:{next(counter)}")
+    return give
+
+
+@pytest.fixture
+def connect(services: Services) -> Callable[[], psycopg.Connection]:
+    """A new, separate, non-autocommit connection (each thread of a concurrency test gets its own)."""
+    def open_connection() -> psycopg.Connection:
+        return psycopg.connect(services.database_url)
+    return open_connection
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """A fake Stripe API on loopback (see tests/fakes/stripe.py)."""
+    fake = FakeStripe()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def billing_app(make_app: Callable[..., Flask], fake_stripe: FakeStripe) -> Flask:
+    """The app with billing on, talking to the fake Stripe; short timeout and one retry keep failures fast."""
+    return make_app(stripe_secret_key=fake_stripe.api_key, stripe_webhook_secret=WEBHOOK_SECRET,
+                    stripe_api_base=fake_stripe.base_url, app_url="https://app.example.com",
+                    extra={"stripe_timeout_seconds": 0.5, "stripe_max_network_retries": 1})
+
+
+@pytest.fixture
+def billing_client(billing_app: Flask) -> FlaskClient:
+    return billing_app.test_client()
+
+
+@dataclass
+class Buyer:
+    user: models.User
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def buyer(conn: psycopg.Connection, billing_user: models.User) -> Buyer:
+    """billing_user with a bearer session token."""
+    return Buyer(billing_user, bearer(create_session(conn, user_id=billing_user.id)))
+
+
+class Webhooks:
+    """Deliver events to /api/webhooks/stripe signed as Stripe signs them."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def deliver(self, payload: dict[str, Any] | bytes, *, secret: str = WEBHOOK_SECRET,
+                timestamp: int | None = None, signature: str | None = None) -> TestResponse:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload, indent=2).encode()
+        header = signature if signature is not None else sign(body, secret, timestamp=timestamp)
+        headers = {"Stripe-Signature": header} if header else {}
+        return self.client.post("/api/webhooks/stripe", data=body, headers=headers,
+                                content_type="application/json; charset=utf-8")
+
+
+@pytest.fixture
+def webhooks(billing_client: FlaskClient) -> Webhooks:
+    return Webhooks(billing_client)
