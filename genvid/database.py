@@ -9,6 +9,8 @@ import atexit
 import logging
 import os
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -52,13 +54,29 @@ def pool() -> ConnectionPool:
                 min_size=1,
                 max_size=int(_settings["max_size"]),  # type: ignore[call-overload]
                 kwargs={"options": f"-c statement_timeout={timeout}", "autocommit": False},
-                check=ConnectionPool.check_connection,
+                check=_check_if_idle,
+                reset=_mark_used,
                 open=True,
                 name=f"genvid-{os.getpid()}",
                 timeout=10,
             )
             _pool_pid = os.getpid()
     return _pool
+
+
+# A connection handed back less than this long ago was just proven alive; checking it again would add a
+# round trip to every request. One idle for longer (a database restart may have cut it) is checked first.
+_CHECK_AFTER_IDLE_SECONDS = 5.0
+_last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
+
+
+def _mark_used(conn: psycopg.Connection) -> None:
+    _last_used[conn] = time.monotonic()
+
+
+def _check_if_idle(conn: psycopg.Connection) -> None:
+    if time.monotonic() - _last_used.get(conn, 0.0) > _CHECK_AFTER_IDLE_SECONDS:
+        ConnectionPool.check_connection(conn)
 
 
 @contextmanager

@@ -57,7 +57,7 @@ def node() -> str:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("npm is required to install tests/interop's packages")
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INTEROP_DIR,
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INTEROP_DIR, check=False,
                               capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             pytest.fail(f"npm ci in tests/interop failed:\n{done.stderr}")
@@ -74,14 +74,16 @@ class NodeServer:
 
 @pytest.fixture
 def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[..., NodeServer]]:
-    """better_auth(mail_hook_port=None) starts the real better-auth server on the test database."""
+    """better_auth(mail_hook_port=None, production=False) starts the real better-auth server on the test database."""
     started: list[NodeServer] = []
 
-    def start(mail_hook_port: int | None = None) -> NodeServer:
+    def start(mail_hook_port: int | None = None, production: bool = False) -> NodeServer:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = node_env(DATABASE_URL=services.database_url, BETTER_AUTH_SECRET=TEST_SECRET, BETTER_AUTH_URL=url,
                        TRUSTED_ORIGINS=TRUSTED_ORIGIN, PORT=str(port))
+        if production:
+            env["NODE_ENV"] = "production"          # better-auth's rate limiter is on only in production
         if mail_hook_port:
             env["MAIL_HOOK_URL"] = f"http://127.0.0.1:{mail_hook_port + 1}/"
         process = subprocess.Popen([node, "server.mjs", "serve"], cwd=INTEROP_DIR, env=env, text=True,
@@ -123,9 +125,9 @@ def serve_genvid(make_app: Callable[..., Flask]) -> Iterator[Callable[..., tuple
         server.server_close()
 
 
-def run_client(node: str, base_url: str, *, tag: str, mailbox_port: int) -> dict[str, Any]:
-    """Run tests/interop/client.mjs against base_url and return what it printed."""
-    done = subprocess.run([node, "client.mjs", base_url], cwd=INTEROP_DIR, capture_output=True, text=True,
+def run_client(node: str, base_url: str, *, tag: str, mailbox_port: int, mode: str = "all") -> dict[str, Any]:
+    """Run tests/interop/client.mjs against base_url (mode "all" or "ratelimit") and return what it printed."""
+    done = subprocess.run([node, "client.mjs", base_url, mode], cwd=INTEROP_DIR, capture_output=True, text=True, check=False,
                           timeout=NODE_TIMEOUT,
                           env=node_env(BETTER_AUTH_SECRET=TEST_SECRET, TRUSTED_ORIGIN=TRUSTED_ORIGIN, TAG=tag,
                                        MAILBOX_PORT=str(mailbox_port)))
@@ -137,7 +139,7 @@ def run_client(node: str, base_url: str, *, tag: str, mailbox_port: int) -> dict
 def better_auth_migrate(node: str, database_url: str, *, apply: bool = False) -> dict[str, Any]:
     """better-auth's own migration plan for database_url (getMigrations), run when apply is set."""
     command = [node, "server.mjs", "migrate"] + (["--apply"] if apply else [])
-    done = subprocess.run(command, cwd=INTEROP_DIR, capture_output=True, text=True, timeout=NODE_TIMEOUT,
+    done = subprocess.run(command, cwd=INTEROP_DIR, capture_output=True, text=True, timeout=NODE_TIMEOUT, check=False,
                           env=node_env(DATABASE_URL=database_url, BETTER_AUTH_SECRET=TEST_SECRET,
                                        BETTER_AUTH_URL="http://127.0.0.1:3005"))
     assert done.returncode == 0, done.stderr[-3000:]

@@ -68,6 +68,19 @@ def test_the_real_client_sees_no_difference(node, better_auth, serve_genvid):
     assert run["keyIds"]["token"] in run["keyIds"]["jwks"]
 
 
+def test_the_real_client_sees_the_same_rate_limit(node, better_auth, serve_genvid):
+    """With rate limiting on, the client's 4th sign-in within 10 s is 429 on both servers, alike."""
+    reference = better_auth(production=True)
+    expected = run_client(node, reference.url, tag=f"ba{uuid.uuid4().hex[:8]}", mailbox_port=0, mode="ratelimit")
+    genvid_url, _ = serve_genvid(rate_limit=True)
+    actual = run_client(node, genvid_url, tag=f"gv{uuid.uuid4().hex[:8]}", mailbox_port=0, mode="ratelimit")
+    assert actual["steps"] == expected["steps"]
+    limited = actual["steps"][3]
+    assert (limited["status"], limited["body"]) == (429, {"message": "Too many requests. Please try again later."})
+    assert limited["headers"]["x-retry-after"] == "10"
+    assert [step["status"] for step in actual["steps"]] == [401, 401, 401, 429, 200]
+
+
 def sign_up(base: str, email: str) -> requests.Response:
     response = requests.post(f"{base}/api/auth/sign-up/email", headers=ORIGIN, timeout=10,
                              json={"email": email, "password": PASSWORD, "name": "Cross"})

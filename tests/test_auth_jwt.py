@@ -5,10 +5,9 @@ import base64
 import json
 
 import jwt
+from conftest import TEST_SECRET
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from factories import bearer, create_session, create_user
-
-from conftest import TEST_SECRET
 
 from genvid.auth import keyseal
 from genvid.auth.clock import CLOCK_KEY, FrozenClock

@@ -169,3 +169,21 @@ def test_concurrent_debits_of_the_same_video_take_credits_once(
     with ThreadPoolExecutor(5) as pool:
         list(pool.map(debit, range(5)))
     assert ledger.balance(conn, user_id=billing_user.id) == 2
+
+
+def test_ledger_rows_cannot_be_updated(conn: psycopg.Connection, billing_user: models.User,
+                                       fund: Callable[..., None]) -> None:
+    """The ledger is append-only in the database itself, not just by convention (no query updates it, so
+    this test has to write the forbidden UPDATE by hand)."""
+    fund(billing_user.id, 10)
+    with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+        conn.execute("UPDATE credit_ledger SET delta = 1000")
+    assert _ledger_sum(conn, billing_user.id) == 10
+
+
+def test_debit_and_grant_refuse_nonsense_amounts(conn: psycopg.Connection, billing_user: models.User) -> None:
+    with pytest.raises(ValueError):
+        ledger.debit_for_render(conn, user_id=billing_user.id, video_id="vid_0", credits=0)
+    with pytest.raises(ValueError):
+        ledger.grant(conn, user_id=billing_user.id, credits=-1, reason="x", reference="y")
+    assert ledger.balance(conn, user_id=billing_user.id) == 0

@@ -153,6 +153,15 @@ def test_session_genvid_did_not_create_is_granted_from_its_metadata(
     assert ledger.balance(conn, user_id=buyer.user.id) == 100
 
 
+def test_expired_session_is_closed_and_never_granted(billing_client: FlaskClient, buyer: Buyer,
+                                                    fake_stripe: FakeStripe, webhooks: Webhooks) -> None:
+    session_id = _purchase(billing_client, buyer)
+    expired = {**fake_stripe.sessions[session_id], "status": "expired", "url": None}
+    assert webhooks.deliver(event("checkout.session.expired", expired)).status_code == 200
+    assert _status(billing_client, buyer, session_id) == "expired"
+    assert _credits(billing_client, buyer) == {"balance": 0, "pending": 0}
+
+
 def test_unknown_event_types_are_acknowledged_and_ignored(webhooks: Webhooks, conn: psycopg.Connection) -> None:
     delivery = event("customer.created", {"id": "cus_x", "object": "customer"})
     response = webhooks.deliver(delivery)

@@ -4,7 +4,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import signal
 import socket
+import subprocess
+import sys
 import time
 from email.utils import formatdate
 from pathlib import Path
@@ -44,6 +47,17 @@ def test_list_avatars_follows_next_token_and_skips_looks_the_default_engine_cann
     assert chloe.premium and chloe.gender == "female" and chloe.default_voice_id == "voice_2"
     assert chloe.preview_image_url == "https://files.example.test/chloe.png"
     assert not avatars[0].premium
+
+
+def test_looks_that_cannot_render_are_not_listed(fake_heygen: FakeHeyGen,
+                                                heygen_provider: HeyGenProvider) -> None:
+    """A look still training, one with an error, and one without an id never reach the catalogue."""
+    fake_heygen.looks += [dict(fake_heygen.looks[0], id="look_training", status="processing"),
+                          dict(fake_heygen.looks[0], id="look_broken", error={"code": "training_failed"}),
+                          {k: v for k, v in fake_heygen.looks[0].items() if k != "id"},
+                          dict(fake_heygen.looks[0], id="look_ready", status="completed")]
+    listed = [a.provider_id for a in heygen_provider.list_avatars()]
+    assert listed == ["look_anna", "look_ben", "look_chloe", "look_eve", "look_ready"]
 
 
 def test_list_voices_follows_pages_and_normalises_gender(fake_heygen: FakeHeyGen,
@@ -334,7 +348,7 @@ def test_fake_signed_delivery_verifies_over_real_http(fake_heygen: FakeHeyGen, h
     @receiver.post("/hook")
     def hook() -> Any:
         try:
-            received.append(verify_webhook(secret, request.headers, request.get_data(), now=time.time()))
+            received.append(verify_webhook(secret, dict(request.headers), request.get_data(), now=time.time()))
         except InvalidWebhook as exc:
             return jsonify(error=exc.reason), 400
         return jsonify(ok=True)
@@ -351,3 +365,21 @@ def test_fake_signed_delivery_verifies_over_real_http(fake_heygen: FakeHeyGen, h
                                         omit=["Heygen-Signature"])
     assert [r.status_code for r in (forged, stale, unsigned)] == [400, 400, 400]
     assert len(received) == 1 and endpoint_id in fake_heygen.endpoints
+
+
+def test_fake_runs_standalone_for_benchmarks() -> None:
+    """`python -m tests.fakes.heygen --port 0` prints its base URL and serves the production client."""
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.heygen", "--port", "0", "--render-seconds", "0"],
+                            cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        provider = HeyGenProvider("fake-heygen-key", base_url, timeout=5.0)
+        video_id = provider.create_video(RENDER, idempotency_key="bench-1")
+        assert provider.get_status(video_id).state == "completed"
+        assert len(list(provider.list_voices())) == 4
+        provider.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0

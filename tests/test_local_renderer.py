@@ -5,8 +5,9 @@ import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import imageio_ffmpeg  # type: ignore[import-untyped]
 import pytest
@@ -55,7 +56,7 @@ def silent(tmp_path: Path) -> LocalProvider:
     return LocalProvider(str(tmp_path / "work"), height=144, espeak="")
 
 
-def render(provider: LocalProvider, script: str, key: str = "key-1", **fields: str) -> Path:
+def render(provider: LocalProvider, script: str, key: str = "key-1", **fields: Any) -> Path:
     video_id = provider.create_video(RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script=script,
                                                    **fields), idempotency_key=key)
     status = provider.get_status(video_id)
@@ -143,9 +144,10 @@ def test_a_5000_character_script_renders(silent: LocalProvider) -> None:
                                          ("script", "   "), ("script", "x" * 5001), ("background", "red")])
 def test_invalid_requests_fail_permanently_without_rendering(silent: LocalProvider, field: str,
                                                              value: str) -> None:
-    fields = {"avatar_id": "local_ada", "voice_id": "local_en_f", "script": "Hello", field: value}
+    changes: dict[str, Any] = {field: value}
+    request = replace(RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"), **changes)
     with pytest.raises(PermanentProviderError) as refused:
-        silent.create_video(RenderRequest(**fields), idempotency_key="bad")
+        silent.create_video(request, idempotency_key="bad")
     assert refused.value.code == "invalid_parameter"
     assert silent.renders == 0
 

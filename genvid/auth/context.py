@@ -77,7 +77,15 @@ def bearer_value() -> str | None:
 
 
 def presented_token() -> tuple[Presented, str | None]:
-    """The session token the request presents: a bearer session token wins over the cookie."""
+    """The session token the request presents (read once per request)."""
+    if "auth_presented" not in g:
+        g.auth_presented = _read_presented_token()
+    found: tuple[Presented, str | None] = g.auth_presented
+    return found
+
+
+def _read_presented_token() -> tuple[Presented, str | None]:
+    """A bearer session token wins over the cookie."""
     auth = settings()
     value = bearer_value()
     if value is not None:

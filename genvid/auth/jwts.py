@@ -36,6 +36,8 @@ EXPIRES_IN = timedelta(minutes=15)
 _cache_lock = threading.Lock()
 _public_keys: dict[str, Ed25519PublicKey] = {}
 _signing_keys: dict[tuple[str, str, str], Ed25519PrivateKey] = {}   # (kid, stored form, secret)
+_issued: dict[tuple[str, str], str] = {}                                  # (kid, claims JSON) -> JWT
+_ISSUED_MAX = 4096
 
 
 class InvalidToken(Exception):
@@ -129,7 +131,16 @@ def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, secret: s
     iat = int(now.timestamp())
     payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
                "iss": issuer, "aud": issuer}
-    return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
+    # Ed25519 signatures are deterministic: the same key and claims (iat has one-second resolution) give the
+    # same bytes, so a client polling get-session within one second reuses the token instead of re-signing.
+    cache_key = (kid, json.dumps(payload, separators=(",", ":")))
+    token = _issued.get(cache_key)
+    if token is None:
+        token = jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
+        if len(_issued) >= _ISSUED_MAX:
+            _issued.clear()
+        _issued[cache_key] = token
+    return token
 
 
 def looks_like_jwt(value: str) -> bool:

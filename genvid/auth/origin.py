@@ -5,10 +5,15 @@ Pure functions over headers and the trusted origin set, so they are tested witho
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from genvid.config import origin_of
 from genvid.errors import BetterAuthError
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import Headers
+
+HeaderMap = Union["Headers", Mapping[str, str]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_PATHS = frozenset({"/sign-up/email", "/sign-in/email"})
@@ -28,7 +33,7 @@ def _missing_origin() -> BetterAuthError:
     return BetterAuthError(403, "Missing or null Origin", "MISSING_OR_NULL_ORIGIN")
 
 
-def _request_origin(headers: Mapping[str, str]) -> str | None:
+def _request_origin(headers: HeaderMap) -> str | None:
     """Origin, else the origin of Referer; None when absent or the literal 'null'."""
     value = headers.get("Origin") or headers.get("Referer") or ""
     if not value or value == "null":
@@ -42,7 +47,7 @@ def is_trusted(url: str, trusted: Iterable[str]) -> bool:
     return bool(origin) and origin in trusted
 
 
-def check_request_origin(*, method: str, path: str, headers: Mapping[str, str], trusted: frozenset[str]) -> None:
+def check_request_origin(*, method: str, path: str, headers: HeaderMap, trusted: frozenset[str]) -> None:
     """Raise 403 as better-auth does for a state-changing request from an untrusted or unknown origin."""
     if method.upper() in SAFE_METHODS:
         return

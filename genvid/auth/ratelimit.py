@@ -2,11 +2,12 @@
 
 A fixed window per (client IP, path): the first request of a window starts a key with the window's TTL,
 each request increments it, and past the rule's maximum the answer is 429 with `X-Retry-After` = seconds
-left in the window. One round trip per request (a pipeline of SET NX EX, INCR, TTL).
+left in the window. One round trip per request (a pipeline of SET NX EX, INCR, PTTL).
 """
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 
 import redis
@@ -69,9 +70,9 @@ def hit(client: redis.Redis, *, ip: str, path: str) -> None:
     pipe = client.pipeline(transaction=False)
     pipe.set(key, 0, ex=rule.window, nx=True)     # starts the window (SET NX EX works on Redis 6 too)
     pipe.incr(key)                                # INCR keeps the key's TTL
-    pipe.ttl(key)
-    _, count, ttl = pipe.execute()
+    pipe.pttl(key)
+    _, count, pttl = pipe.execute()
     if int(count) > rule.max:
-        retry_after = max(int(ttl), 1)
+        retry_after = max(math.ceil(int(pttl) / 1000), 1)      # whole seconds, rounded up as better-auth does
         raise BetterAuthError(429, "Too many requests. Please try again later.", None,
                               headers={"X-Retry-After": str(retry_after)})

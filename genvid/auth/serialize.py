@@ -9,8 +9,7 @@ from db import models
 
 def js_date(moment: datetime) -> str:
     """`2026-11-23T11:26:48.942Z`: UTC, milliseconds, Z, as JavaScript's Date.toJSON() writes it."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"     # drop "+00:00"
 
 
 def user_json(user: models.User) -> dict[str, Any]:

@@ -29,9 +29,12 @@ def start_session(conn: psycopg.Connection, *, user_id: str, remember: bool, ip_
                   user_agent: str, now: datetime) -> models.Session:
     """A new session row with a fresh 32-character token."""
     lifetime = EXPIRES_IN if remember else SHORT_EXPIRES_IN
-    return db.auth_sessions.create_session(conn, id=generate_id(), expires_at=now + lifetime,
-                                           token=generate_id(), now=now, ip_address=ip_address,
-                                           user_agent=user_agent, user_id=user_id)
+    session = db.auth_sessions.create_session(conn, id=generate_id(), expires_at=now + lifetime,
+                                              token=generate_id(), now=now, ip_address=ip_address,
+                                              user_agent=user_agent, user_id=user_id)
+    if session is None:     # INSERT ... RETURNING always returns the row; this only narrows the type
+        raise RuntimeError("session insert returned no row")
+    return session
 
 
 def find_session(conn: psycopg.Connection, *, token: str, now: datetime) -> ActiveSession | None:

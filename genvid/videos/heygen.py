@@ -88,7 +88,8 @@ class HeyGenProvider:
     def list_avatars(self) -> Iterator[AvatarInfo]:
         """Every usable avatar look (`GET /v3/avatars/looks`), following next_token pages."""
         for look in self._paged("/v3/avatars/looks", {"limit": 50}):
-            if look.get("error") or str(look.get("status") or "").lower() in _UNUSABLE_LOOK_STATES:
+            if (not look.get("id") or look.get("error")
+                    or str(look.get("status") or "").lower() in _UNUSABLE_LOOK_STATES):
                 continue
             engines = look.get("supported_api_engines")
             # We render with the default engine (avatar_iv); a look that cannot use it would fail every render.

@@ -1,17 +1,23 @@
 """Periodic work on the workers: the reconciler every minute and the catalogue sync daily.
 
-Each is a self-rescheduling rq job chain. A Redis key (SET NX with a TTL of two intervals) marks a live
-chain, so the many workers and web processes that call ensure_scheduled() start at most one chain each;
-when Redis loses its data the key goes too, and the next call (a worker start, a new video, a webhook)
+Each is a self-rescheduling rq job chain carrying a token. A Redis key (TTL two intervals) holds the token
+of the live chain, so the many workers and web processes that call ensure_scheduled() (SET NX) start no
+second chain; a chain whose token is no longer in the key stops. When Redis loses its data the key goes
+too, and the next call (a worker start, a new video, a webhook, an owner reading an unfinished video)
 starts a fresh chain.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import redis
+from rq.exceptions import SchedulerNotFound
+from rq.scheduler import RQScheduler
 
 from genvid import queue, runtime
 from genvid.videos import catalogue, providers, reconciler
@@ -30,38 +36,56 @@ def _reconcile_every() -> int:
     return max(1, round(Tuning.of(runtime.config()).reconcile_every_seconds))
 
 
-def ensure_scheduled(client: redis.Redis) -> None:
-    """Start the reconciler and catalogue-sync chains unless they are already running."""
+def ensure_scheduled(client: redis.Redis, *, restart_reconciler: bool = False) -> None:
+    """Start the reconciler and catalogue-sync chains unless they are already running.
+
+    restart_reconciler (a worker starting) starts a new reconciler chain even if the key says one is alive:
+    the key may belong to a chain whose job died with a killed worker. The newest chain owns the key and an
+    older chain stops at its next tick, so there is still only one.
+    """
+    reconcile_token, sync_token = uuid.uuid4().hex, uuid.uuid4().hex
     with client.pipeline(transaction=False) as pipe:
-        pipe.set(_key("reconcile"), "1", nx=True, ex=2 * _reconcile_every())
-        pipe.set(_key("catalog-sync"), "1", nx=True, ex=2 * CATALOG_SYNC_EVERY)
+        pipe.set(_key("reconcile"), reconcile_token, nx=not restart_reconciler, ex=2 * _reconcile_every())
+        pipe.set(_key("catalog-sync"), sync_token, nx=True, ex=2 * CATALOG_SYNC_EVERY)
         started_reconcile, started_sync = pipe.execute()
     periodic = queue.get_queue(PERIODIC_QUEUE)
     if started_reconcile:
-        periodic.enqueue(reconcile_tick, result_ttl=0, description="videos: reconcile")
+        periodic.enqueue(reconcile_tick, reconcile_token, result_ttl=0, description="videos: reconcile")
     if started_sync:
-        periodic.enqueue(catalog_sync_tick, result_ttl=0, job_timeout=900, description="videos: catalogue sync")
+        periodic.enqueue(catalog_sync_tick, sync_token, result_ttl=0, job_timeout=900,
+                         description="videos: catalogue sync")
 
 
-def _next(name: str, every: int, func: Callable[[], None]) -> None:
-    client = queue.connection()
-    client.set(_key(name), "1", ex=2 * every)
-    queue.get_queue(PERIODIC_QUEUE).enqueue_in(timedelta(seconds=every), func, result_ttl=0,
+def _superseded(name: str, token: str | None) -> bool:
+    """True when another chain owns name now (an expired key does not stop a chain)."""
+    holder = queue.connection().get(_key(name))
+    if holder is None or token is None:
+        return False
+    return (holder.decode() if isinstance(holder, bytes) else str(holder)) != token
+
+
+def _next(name: str, every: int, func: Callable[..., None], token: str | None) -> None:
+    queue.connection().set(_key(name), token or "", ex=2 * every)
+    queue.get_queue(PERIODIC_QUEUE).enqueue_in(timedelta(seconds=every), func, token, result_ttl=0,
                                                description=f"videos: {name}")
 
 
-def reconcile_tick() -> None:
-    """RQ job: resume lost videos, then schedule the next run."""
+def reconcile_tick(token: str | None = None) -> None:
+    """RQ job: resume lost videos, then schedule the next run (unless a newer chain took over)."""
+    if _superseded("reconcile", token):
+        return
     try:
         tuning = Tuning.of(runtime.config())
         reconciler.reconcile(now=utcnow(), grace_seconds=tuning.reconcile_grace_seconds,
                              submit_window_seconds=tuning.submit_window_seconds)
     finally:
-        _next("reconcile", _reconcile_every(), reconcile_tick)
+        _next("reconcile", _reconcile_every(), reconcile_tick, token)
 
 
-def catalog_sync_tick() -> None:
+def catalog_sync_tick(token: str | None = None) -> None:
     """RQ job: refresh the avatar and voice catalogue, then schedule tomorrow's run."""
+    if _superseded("catalog-sync", token):
+        return
     try:
         config = runtime.config()
         result = catalogue.sync(providers.get_provider(config), now=utcnow())
@@ -69,4 +93,47 @@ def catalog_sync_tick() -> None:
                                             "retired_avatars": result.retired_avatars,
                                             "retired_voices": result.retired_voices})
     finally:
-        _next("catalog-sync", CATALOG_SYNC_EVERY, catalog_sync_tick)
+        _next("catalog-sync", CATALOG_SYNC_EVERY, catalog_sync_tick, token)
+
+
+# Delete KEYS[1] only while it still holds ARGV[1] (another scheduler may have taken it meanwhile).
+_COMPARE_AND_DELETE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def release_dead_scheduler_locks(client: redis.Redis, queue_names: Iterable[str]) -> list[str]:
+    """Free rq scheduler locks whose holder was a process on this host that no longer exists.
+
+    A worker killed with SIGKILL leaves its scheduler lock for 61 s, and a restarted worker only retries
+    taking it at its next maintenance pass (10 min by default): every scheduled status check would wait that
+    long. Holders on other hosts cannot be checked and are left to expire.
+    """
+    released = []
+    for name in queue_names:
+        lock_key = RQScheduler.get_locking_key(name)
+        holder = client.get(lock_key)
+        if not holder:
+            continue
+        holder_name = holder.decode() if isinstance(holder, bytes) else str(holder)
+        try:
+            scheduler = RQScheduler.fetch(holder_name, client)
+        except SchedulerNotFound:
+            continue
+        if scheduler.hostname != socket.gethostname() or not scheduler.pid or _alive(scheduler.pid):
+            continue
+        if client.eval(_COMPARE_AND_DELETE, 1, lock_key, holder_name):
+            released.append(name)
+            log.warning("released the scheduler lock of a dead worker", extra={"queue": name})
+    return released
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -410,8 +410,8 @@ class FakeHeyGen:
         return _json({"data": items[start:end], "has_more": more, "next_token": token})
 
     def _webhook_create(self, request: Request) -> Response:
-        body = request.get_json(silent=True) or {}
-        url, events = body.get("url"), body.get("events")
+        body = request.get_json(silent=True)
+        url, events = (body.get("url"), body.get("events")) if isinstance(body, dict) else (None, None)
         if not isinstance(url, str) or (self.require_https_webhooks and not url.startswith("https://")):
             return _error(400, "invalid_parameter", "url must be a public HTTPS URL.", param="url")
         endpoint_id = f"ep_{secrets.token_hex(6)}"

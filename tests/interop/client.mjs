@@ -2,7 +2,7 @@
 // one JSON document: every step's status, body, Set-Cookie headers and auth headers, normalised so that the
 // output of genvid and of the real better-auth server can be compared key for key.
 //
-//   node client.mjs <baseURL>
+//   node client.mjs <baseURL> [ratelimit]
 //
 // Environment: BETTER_AUTH_SECRET (to check cookie signatures byte for byte), TRUSTED_ORIGIN (an origin both
 // servers trust), TAG (makes this run's emails unique), MAILBOX_PORT (where mail arrives: an SMTP sink and an
@@ -355,4 +355,15 @@ async function main() {
   process.stdout.write(JSON.stringify({ steps, keyIds }, null, 1) + "\n");
 }
 
-await main();
+/** With rate limiting on (genvid: RATE_LIMIT=on; better-auth: NODE_ENV=production): the 4th sign-in is 429. */
+async function rateLimit() {
+  const c = new Browser().client();
+  for (let i = 1; i <= 4; i++) {
+    await step(`sign-in attempt ${i}`, () => c.signIn.email({ email: email("limited"), password: "wrong password" }));
+  }
+  await step("other path not limited", () => c.getSession());
+  process.stdout.write(JSON.stringify({ steps, keyIds }, null, 1) + "\n");
+}
+
+if (process.argv[3] === "ratelimit") await rateLimit();
+else await main();

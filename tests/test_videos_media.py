@@ -1,0 +1,71 @@
+"""Stored media: short-lived signed links with HTTP Range support, refused once expired or tampered with."""
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from videos_fixtures import Studio
+
+from genvid.config import Config
+from genvid.videos import media
+
+
+def _completed_video_url(studio: Studio) -> str:
+    _, headers = studio.user()
+    video_id = studio.create(headers).get_json()["data"]["id"]
+    studio.drive(video_id)
+    url: str = studio.client.get(f"/api/videos/{video_id}", headers=headers).get_json()["data"]["video_url"]
+    return url
+
+
+def test_range_requests_return_partial_content(heygen_studio: Studio) -> None:
+    url = _completed_video_url(heygen_studio)
+    whole = heygen_studio.client.get(url)
+    assert whole.status_code == 200 and whole.headers["Accept-Ranges"] == "bytes"
+    assert whole.mimetype == "video/mp4"
+    part = heygen_studio.client.get(url, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206
+    assert part.headers["Content-Range"] == f"bytes 0-99/{len(whole.data)}"
+    assert part.data == whole.data[:100]
+    tail = heygen_studio.client.get(url, headers={"Range": "bytes=-10"})
+    assert tail.status_code == 206 and tail.data == whole.data[-10:]
+    beyond = heygen_studio.client.get(url, headers={"Range": f"bytes={len(whole.data) + 10}-"})
+    assert beyond.status_code == 416
+
+
+def test_expired_and_forged_links_are_refused(heygen_studio: Studio, config: Config) -> None:
+    url = _completed_video_url(heygen_studio)
+    parts = urlsplit(url)
+    key = parts.path.removeprefix("/api/media/")
+    query = parse_qs(parts.query)
+    assert int(query["expires"][0]) - time.time() <= media.LINK_TTL_SECONDS
+
+    expires, signature = media.sign(key, now=time.time() - 2 * media.LINK_TTL_SECONDS,
+                                    secret=config.better_auth_secret)
+    expired = heygen_studio.client.get(f"/api/media/{key}?expires={expires}&signature={signature}")
+    assert expired.status_code == 403
+    assert expired.get_json()["error"]["code"] == "MEDIA_LINK_EXPIRED"
+
+    stretched = heygen_studio.client.get(f"/api/media/{key}?expires={expires + 10**6}&signature={signature}")
+    assert stretched.status_code == 403
+    assert stretched.get_json()["error"]["code"] == "INVALID_MEDIA_LINK"
+
+    other_key = key.replace("video.mp4", "thumbnail.jpg")
+    moved = heygen_studio.client.get(f"/api/media/{other_key}?expires={query['expires'][0]}"
+                                     f"&signature={query['signature'][0]}")
+    assert moved.status_code == 403
+    assert heygen_studio.client.get(f"/api/media/{key}").status_code == 403
+
+
+def test_keys_cannot_escape_the_media_directory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = media.DiskStorage(tmp_path / "media")
+    (tmp_path / "secret.txt").write_text("no")
+    for key in ("../secret.txt", "videos/../../secret.txt", "/etc/passwd", "videos//x", ""):
+        assert not media.valid_key(key)
+        assert store.local_path(key) is None
+    staged = store.staging_file(".mp4")
+    staged.write_bytes(b"data")
+    store.save("videos/abc/video.mp4", staged)
+    assert store.local_path("videos/abc/video.mp4") is not None
+    store.delete_prefix("videos/abc")
+    assert store.local_path("videos/abc/video.mp4") is None

@@ -1,0 +1,75 @@
+"""The offline renderer end to end through the API and a real worker, and the SSE status stream."""
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+from flask import Flask
+from videos_fixtures import FAST, Studio
+
+
+@pytest.fixture
+def offline(make_app: Callable[..., Flask], conn, run_worker) -> Studio:  # type: ignore[no-untyped-def]
+    """VIDEO_PROVIDER=local with small frames (CONFIG_FILE key local_render_height) to keep tests quick."""
+    app = make_app(video_provider="local", extra={**FAST, "local_render_height": 120})
+    studio = Studio(app, app.test_client(), conn, run_worker)
+    studio.sync_catalogue()
+    return studio
+
+
+def _decoded_seconds(path: Path) -> float:
+    """Decode every frame with the bundled ffmpeg (fails on a broken file) and read the container duration."""
+    result = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "info", "-i", str(path), "-f", "null", "-"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    match = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", result.stderr)
+    assert match, result.stderr[-2000:]
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def test_local_render_produces_a_playable_mp4(offline: Studio, tmp_path: Path) -> None:
+    """queued -> completed with the offline renderer; the stored MP4 decodes and lasts as reported."""
+    user_id, headers = offline.user(credits=5)
+    script = "Welcome to genvid. This video was rendered on this machine, with no outside account."
+    video = offline.create(headers, script=script, title="Offline").get_json()["data"]
+    (row,) = offline.drive(video["id"], timeout=120)
+    assert row.status.value == "completed", (row.failure_code, row.failure_message)
+    shown = offline.client.get(f"/api/videos/{video['id']}", headers=headers).get_json()["data"]
+    assert shown["duration"] and shown["duration"] > 1
+    download = offline.client.get(shown["video_url"])
+    assert download.status_code == 200
+    path = tmp_path / "out.mp4"
+    path.write_bytes(download.data)
+    assert abs(_decoded_seconds(path) - shown["duration"]) < 0.5
+    assert offline.client.get(shown["thumbnail_url"]).status_code == 200
+    assert offline.balance(user_id) == 4
+
+
+def test_events_stream_status_changes_until_final(offline: Studio) -> None:
+    """GET /api/videos/{id}/events: SSE snapshots from queued to completed, then the stream ends."""
+    _, headers = offline.user()
+    video_id = offline.create(headers).get_json()["data"]["id"]
+    received: list[str] = []
+
+    def listen() -> None:
+        response = offline.client.get(f"/api/videos/{video_id}/events", headers=headers)
+        assert response.mimetype == "text/event-stream"
+        received.append(response.get_data(as_text=True))
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    offline.drive(video_id, timeout=120)
+    listener.join(timeout=30)
+    assert not listener.is_alive()
+    statuses = re.findall(r'"status": "(\w+)"', received[0])
+    assert statuses[0] == "queued" and statuses[-1] == "completed"
+    assert received[0].count("event: status") == len(statuses)
+    # A stream opened after the end sends the final state once and closes.
+    late = offline.client.get(f"/api/videos/{video_id}/events", headers=headers).get_data(as_text=True)
+    assert late.count("event: status") == 1 and '"status": "completed"' in late
