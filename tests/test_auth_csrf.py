@@ -77,6 +77,16 @@ def test_preflight_for_trusted_origins_only(client):
     assert "Access-Control-Allow-Origin" not in untrusted.headers
 
 
+def test_browsers_may_read_the_bearer_and_jwt_headers(client):
+    """A trusted origin's response exposes set-auth-token and set-auth-jwt, in one Access-Control-Expose-Headers."""
+    response = client.post("/api/auth/sign-up/email", headers={"Origin": "http://localhost:5173"},
+                           json={"name": "A", "email": "expose@example.com", "password": "password123"})
+    assert response.status_code == 200 and response.headers["set-auth-token"]
+    exposed = response.headers.getlist("Access-Control-Expose-Headers")
+    assert len(exposed) == 1
+    assert {"set-auth-token", "set-auth-jwt"} <= {name.strip() for name in exposed[0].split(",")}
+
+
 def test_cookie_session_reaches_current_user(app, conn):
     """current_user() reads the signed session cookie as well as bearer tokens."""
     from genvid.auth.current import current_user, optional_user

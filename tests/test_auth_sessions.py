@@ -44,6 +44,25 @@ def test_tampered_or_unsigned_cookies_are_no_session(app, client, conn):
     assert fresh.get("/api/auth/get-session").get_json() is None
 
 
+def test_https_base_url_gives_secure_prefixed_cookies(make_app, conn):
+    """With an https BETTER_AUTH_URL the cookies are `__Secure-` prefixed and Secure; the plain name is ignored."""
+    client = make_app(better_auth_url="https://auth.example.com").test_client()
+    create_user(conn, email="s@example.com")
+    response = sign_in(client, "s@example.com")
+    token = response.get_json()["token"]
+    [header] = response.headers.getlist("Set-Cookie")
+    value = header.split(";")[0].split("=", 1)[1]
+    assert header == (f"__Secure-better-auth.session_token={value}; Max-Age=604800; Path=/; HttpOnly; Secure; "
+                      "SameSite=Lax")
+    assert client.get("/api/auth/get-session").get_json()["session"]["token"] == token
+    other = make_app(better_auth_url="https://auth.example.com").test_client()
+    other.set_cookie(cookies.SESSION_TOKEN, value)
+    assert other.get("/api/auth/get-session").get_json() is None
+    cleared = client.post("/api/auth/sign-out", headers={"Origin": "https://auth.example.com"}, json={})
+    assert cleared.headers.getlist("Set-Cookie")[0] == ("__Secure-better-auth.session_token=; Max-Age=0; Path=/; "
+                                                        "HttpOnly; Secure; SameSite=Lax")
+
+
 def test_refresh_after_a_day_not_before(app, client, conn):
     """Aged 23h59m the session is untouched; aged 25h it is pushed to now + 7 days and the cookie re-sent."""
     clock = app.config[CLOCK_KEY] = FrozenClock()

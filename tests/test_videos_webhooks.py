@@ -82,9 +82,9 @@ def test_untrusted_deliveries_are_refused(hinted: tuple[Studio, str], fake_heyge
     if tamper == "signature":
         options["signature"] = "0" * 64
     elif tamper == "stale":
-        options["timestamp"] = int(time.time()) - 301
+        options["timestamp"] = int(time.time()) - 400
     elif tamper == "future":
-        options["timestamp"] = int(time.time()) + 301
+        options["timestamp"] = int(time.time()) + 400
     elif tamper == "no-signature":
         options["omit"] = ["Heygen-Signature"]
     elif tamper == "no-timestamp":
@@ -108,7 +108,7 @@ def test_register_webhook_stores_the_secret_encrypted_and_uses_it(
            "ENCRYPTION_KEY": config.encryption_key}
     public_url = "https://genvid.example.com/api/webhooks/heygen"
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "heygen", "register-webhook", public_url],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     (endpoint,) = fake_heygen.endpoints.values()
     assert endpoint["url"] == public_url
@@ -129,6 +129,6 @@ def test_register_webhook_refuses_plain_http(services, tmp_path: Path) -> None: 
     env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
            "GENVID_DATA_DIR": str(tmp_path / "data"), "HEYGEN_API_KEY": "k"}
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "heygen", "register-webhook",
-                             "http://insecure.example/api/webhooks/heygen"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+                             "http://insecure.example/api/webhooks/heygen"],
+                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "https://" in result.stderr

@@ -201,15 +201,13 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
         _provider_failed(video, exc if isinstance(exc, ProviderError)
                          else TransientProviderError(str(exc), code="download_failed"), config)
         return
-    thumbnail_key: str | None = f"{prefix}/thumbnail.jpg"
+    thumbnail_key: str | None = None
     if status.thumbnail_url:
         try:
-            _download(provider, store, status.thumbnail_url, thumbnail_key or "", ".jpg")
+            _download(provider, store, status.thumbnail_url, f"{prefix}/thumbnail.jpg", ".jpg")
+            thumbnail_key = f"{prefix}/thumbnail.jpg"
         except (ProviderError, OSError):
             log.warning("thumbnail download failed; completing without one", extra={"video_id": video.id})
-            thumbnail_key = None
-    else:
-        thumbnail_key = None
     now = utcnow()
     with database.transaction() as conn:
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,

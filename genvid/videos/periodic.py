@@ -130,10 +130,15 @@ def release_dead_scheduler_locks(client: redis.Redis, queue_names: Iterable[str]
 
 
 def _alive(pid: int) -> bool:
+    """True for a running process; a zombie (a killed worker's orphan nobody reaped yet) is dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return True

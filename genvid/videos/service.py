@@ -66,7 +66,7 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, reque
     if video is None:
         assert idempotency_key is not None
         earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id, idempotency_key=idempotency_key)
-        if earlier is None:   # deleted since: the key is free again only after the row is gone
+        if earlier is None:   # deleted between the conflicting insert and this read
             raise VideoNotFound(message="The video created with this Idempotency-Key was deleted.")
         return Created(earlier, new=False)
     ledger.debit_for_render(conn, user_id=user_id, video_id=video.id, credits=credits)
