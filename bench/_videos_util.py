@@ -59,9 +59,22 @@ class Services:
             conn.execute(f'CREATE DATABASE "{name}"')       # name is ours, never user input
         parts = urlsplit(self.admin_url)
         database_url = urlunsplit(parts._replace(path=f"/{name}"))
-        apply_migrations(database_url)
+        _quietly(apply_migrations, database_url)
         self._redis_db += 1
         return database_url, self.redis_base.replace("db=0", f"db={self._redis_db}")
+
+
+def _quietly(func: Any, *args: Any) -> Any:
+    """Call func with file descriptor 1 on /dev/null (something under yoyo prints a psql-style table)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            return func(*args)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 class Stack:

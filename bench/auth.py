@@ -150,7 +150,6 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
     print(f"cores {os.cpu_count()}, gunicorn workers {workers} x 8 threads, load: {args.concurrency} keep-alive"
           f" connections, {args.rounds} x {args.seconds:.0f} s get-session / {args.signin_seconds:.0f} s sign-in runs")
     genvid_url, genvid = bench.genvid()
-    quiet_url, quiet = bench.genvid(LOG_LEVEL="WARNING")     # the same without the per-request access log
     baseline_url, baseline = bench.baseline()
     ba_url, better_auth = bench.better_auth()
     try:
@@ -159,7 +158,6 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         token = user.json()["token"]
         targets = {
             "genvid": (f"{genvid_url}/api/auth/get-session", {"Cookie": cookie}),
-            "genvid, LOG_LEVEL=WARNING": (f"{quiet_url}/api/auth/get-session", {"Cookie": cookie}),
             "baseline": (f"{baseline_url}/api/auth/get-session", {"Authorization": f"Bearer {token}"}),
             "better-auth": (f"{ba_url}/api/auth/get-session", {"Cookie": cookie}),
         }
@@ -171,16 +169,13 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         get = {name: combine(results) for name, results in rounds.items()}
         print("\nGET /api/auth/get-session (valid session cookie)")
         for name, result in get.items():
-            print(f"  {name:26s} {result.summary()}")
+            print(f"  {name:12s} {result.summary()}")
         print(f"  ratio genvid/baseline    {get['genvid'].rate / get['baseline'].rate:5.2f}x   (target >= 0.80)")
         print(f"  ratio genvid/better-auth {get['genvid'].rate / get['better-auth'].rate:5.2f}x   (target >= 2.50)")
-        print(f"  (genvid without its access log: {get['genvid, LOG_LEVEL=WARNING'].rate / get['baseline'].rate:4.2f}x"
-              " baseline)")
         print("\nresident memory (master + workers)")
         print(f"  genvid       {memory(genvid)}\n  baseline     {memory(baseline)}"
               f"\n  better-auth  {memory(better_auth)}")
         stop(baseline)
-        stop(quiet)
 
         print("\nPOST /api/auth/sign-in/email (correct password)")
         raw12 = raw_bcrypt_rate(12, args.signin_seconds / 2)
@@ -200,7 +195,7 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         print(f"  raw bcrypt.checkpw cost 10 {raw10:8.1f} /s   ratio {at10.rate / raw10:5.2f}x")
         print(f"  better-auth (scrypt)       {scrypt.summary()}")
     finally:
-        for process in (genvid, quiet, baseline, better_auth):
+        for process in (genvid, baseline, better_auth):
             if process.poll() is None:
                 stop(process)
 

@@ -55,7 +55,7 @@ def run() -> dict[str, float]:
                                stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             wait_for_port(port, dev, timeout=120)
-            _poll("/api/health/ready", lambda: _ready(base), 60)
+            _poll("/ready", lambda: _ready(base), 60)
             timings["genvid dev: start to serving (s)"] = time.monotonic() - began
             step = time.monotonic()
             email = "offline@example.com"
@@ -103,7 +103,7 @@ def run() -> dict[str, float]:
 
 def _ready(base: str) -> bool:
     try:
-        return requests.get(f"{base}/api/health/ready", timeout=5).status_code == 200
+        return requests.get(f"{base}/ready", timeout=5).status_code == 200
     except requests.RequestException:
         return False
 

@@ -250,33 +250,36 @@ def phase_e2e(services: Services, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="short phases (about 2 minutes in all)")
+    parser.add_argument("--quick", action="store_true", help="short phases (about 2.5 minutes; [2] keeps its 60 s renders)")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per request-rate round")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per endpoint")
     parser.add_argument("--concurrency", type=int, default=16, help="users = keep-alive connections in [1]")
     parser.add_argument("--videos", type=int, default=220, help="videos in flight in [2]")
     parser.add_argument("--render-seconds", type=float, default=60.0, help="fake render time in [2]")
-    parser.add_argument("--e2e-videos", type=int, default=120, help="videos per end-to-end run in [3]")
-    parser.add_argument("--noop-jobs", type=int, default=400, help="no-op jobs per raw RQ run in [3]")
+    parser.add_argument("--e2e-videos", type=int, default=90, help="videos per end-to-end run in [3]")
+    parser.add_argument("--noop-jobs", type=int, default=300, help="no-op jobs per raw RQ run in [3]")
     parser.add_argument("--skip-offline", action="store_true", help="skip [4], the make-run end to end")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.rounds, args.render_seconds = 2.0, 1, 30.0
+        args.seconds, args.rounds = 2.0, 1
         args.e2e_videos, args.noop_jobs = 60, 200
     began = time.monotonic()
     print(f"cores {os.cpu_count()}; embedded PostgreSQL + Redis; load generator, fake HeyGen and servers share "
           "this machine", flush=True)
     with tempfile.TemporaryDirectory(prefix="genvid-bench-videos-") as tmp:
         services = Services(Path(tmp))
-        phase_requests(services, args)
-        phase_in_flight(services, args)
-        phase_e2e(services, args)
+        for phase in (phase_requests, phase_in_flight, phase_e2e):
+            phase_began = time.monotonic()
+            phase(services, args)
+            print(f"  ({time.monotonic() - phase_began:.0f} s)", flush=True)
     if not args.skip_offline:
         from bench.offline_e2e import run as offline
         print("\n[4] `make run` offline end to end (genvid dev, VIDEO_PROVIDER=local)")
+        phase_began = time.monotonic()
         timings = offline()
         for name, seconds in timings.items():
             record(name, f"{seconds:.1f}", "", None)
+        print(f"  ({time.monotonic() - phase_began:.0f} s)")
     print(f"\nsummary (whole run {time.monotonic() - began:.0f} s)")
     for measure, value, target, met in RESULTS:
         if met is not None:

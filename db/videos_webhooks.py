@@ -22,6 +22,8 @@ SET endpoint_id = EXCLUDED.endpoint_id, url = EXCLUDED.url, secret_encrypted = E
 
 GET_WEBHOOK_ENDPOINT = """SELECT provider, endpoint_id, url, secret_encrypted, created_at FROM video_webhook_endpoints WHERE provider = %s"""
 
+DELETE_WEBHOOK_EVENTS_BEFORE = """DELETE FROM video_webhook_events WHERE received_at < %s"""
+
 
 def record_webhook_event(
     conn: psycopg.Connection,
@@ -52,3 +54,8 @@ def get_webhook_endpoint(conn: psycopg.Connection, *, provider: str) -> models.V
     """GetWebhookEndpoint (:one)."""
     row = conn.execute(GET_WEBHOOK_ENDPOINT, (provider,)).fetchone()
     return None if row is None else models.VideoWebhookEndpoint(*row)
+
+
+def delete_webhook_events_before(conn: psycopg.Connection, *, before: datetime.datetime) -> int:
+    """HeyGen retries a delivery for 24 h; remembering event ids for a week is plenty."""
+    return conn.execute(DELETE_WEBHOOK_EVENTS_BEFORE, (before,)).rowcount

@@ -15,3 +15,7 @@ SET endpoint_id = EXCLUDED.endpoint_id, url = EXCLUDED.url, secret_encrypted = E
 
 -- name: GetWebhookEndpoint :one
 SELECT * FROM video_webhook_endpoints WHERE provider = @provider;
+
+-- name: DeleteWebhookEventsBefore :execrows
+-- HeyGen retries a delivery for 24 h; remembering event ids for a week is plenty.
+DELETE FROM video_webhook_events WHERE received_at < @before;

@@ -64,6 +64,9 @@ def test_the_real_client_sees_no_difference(node, better_auth, serve_genvid):
         "better-auth.session_token=<signed:<id1>>; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax"]
     assert actual["sign-in wrong password"]["clientError"]["code"] == "INVALID_EMAIL_OR_PASSWORD"
     assert actual["jwt verifies with jose"]["lifetime"] == 900
+    assert actual["email changed"]["body"]["user"]["email"] == "erin2.TAG@example.com"
+    assert actual["reset-password"]["body"] == {"status": True}
+    assert actual["deleted user signs in"]["status"] == 401
     # genvid signs with the key better-auth created (one key set for both servers).
     assert run["keyIds"]["token"] in run["keyIds"]["jwks"]
 

@@ -1,6 +1,8 @@
 """The video API: validation, pricing and the debit, listing, user isolation, cancel and delete."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fakes.heygen import FakeHeyGen
 from videos_fixtures import Studio
@@ -68,7 +70,7 @@ def test_rejected_scripts_change_nothing(heygen_studio: Studio, script: str, fie
     ({"title": "two\nlines"}, "title"),
     ({"unknown": 1}, "unknown"),
 ])
-def test_every_field_is_validated(heygen_studio: Studio, fields: dict, field: str) -> None:  # type: ignore[type-arg]
+def test_every_field_is_validated(heygen_studio: Studio, fields: dict[str, Any], field: str) -> None:
     user_id, headers = heygen_studio.user(credits=5)
     response = heygen_studio.create(headers, **fields)
     assert response.status_code == 422, response.get_json()
@@ -139,9 +141,9 @@ def test_users_see_only_their_own_videos(heygen_studio: Studio) -> None:
     video_id = heygen_studio.create(alice).get_json()["data"]["id"]
     for method, path in (("get", f"/api/videos/{video_id}"), ("get", f"/api/videos/{video_id}/events"),
                          ("delete", f"/api/videos/{video_id}")):
-        response = getattr(heygen_studio.client, method)(path, headers=bob)
-        assert response.status_code == 404
-        assert response.get_json()["error"]["code"] == "VIDEO_NOT_FOUND"
+        with getattr(heygen_studio.client, method)(path, headers=bob) as response:
+            assert response.status_code == 404
+            assert response.get_json()["error"]["code"] == "VIDEO_NOT_FOUND"
     assert heygen_studio.client.get("/api/videos", headers=bob).get_json()["data"] == []
     assert heygen_studio.video(video_id).status.value == "queued"
 

@@ -5,14 +5,18 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import psycopg
+from conftest import Services
 from fakes.heygen import FakeHeyGen
+from flask import Flask
 from videos_fixtures import Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _all_pages(studio: Studio, path: str, headers: dict[str, str], query: str = "") -> list[dict]:  # type: ignore[type-arg]
+def _all_pages(studio: Studio, path: str, headers: dict[str, str], query: str = "") -> list[dict[str, Any]]:
     items, cursor = [], None
     while True:
         url = f"{path}?limit=2{query}" + (f"&cursor={cursor}" if cursor else "")
@@ -85,7 +89,8 @@ def test_a_failed_listing_changes_nothing(heygen_studio: Studio, fake_heygen: Fa
     assert heygen_studio.conn.execute("SELECT count(*) FROM voices WHERE retired_at IS NULL").fetchone() == before
 
 
-def test_catalog_sync_command(heygen_app, services, fake_heygen: FakeHeyGen, conn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_catalog_sync_command(heygen_app: Flask, services: Services, fake_heygen: FakeHeyGen,
+                              conn: psycopg.Connection, tmp_path: Path) -> None:
     """`genvid catalog sync` fetches the configured provider's catalogue into the database."""
     env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
            "GENVID_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING", "VIDEO_PROVIDER": "heygen",
@@ -94,4 +99,30 @@ def test_catalog_sync_command(heygen_app, services, fake_heygen: FakeHeyGen, con
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "catalogue synced from heygen" in result.stdout
-    assert conn.execute("SELECT count(*) FROM avatars WHERE provider = 'heygen'").fetchone()[0] >= 4
+    row = conn.execute("SELECT count(*) FROM avatars WHERE provider = 'heygen'").fetchone()
+    assert row is not None and row[0] >= 4
+
+
+def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studio: Studio,
+                                                                    fake_heygen: FakeHeyGen) -> None:
+    """The daily chain: catalogue refreshed, week-old webhook event ids dropped, tomorrow's run scheduled."""
+    from datetime import timedelta
+
+    from rq.registry import ScheduledJobRegistry
+
+    import db.videos_webhooks
+    from genvid import queue
+    from genvid.videos import jobs, periodic
+    now = jobs.utcnow()
+    for event_id, age in (("evt_old", 8), ("evt_recent", 1)):
+        db.videos_webhooks.record_webhook_event(heygen_studio.conn, provider="heygen", event_id=event_id,
+                                                event_type="avatar_video.success", now=now - timedelta(days=age))
+    fake_heygen.looks.append({**fake_heygen.looks[0], "id": "look_new", "name": "Zed in studio"})
+    periodic.catalog_sync_tick()
+    ids = [row[0] for row in heygen_studio.conn.execute("SELECT event_id FROM video_webhook_events")]
+    assert ids == ["evt_recent"]
+    assert heygen_studio.conn.execute("SELECT count(*) FROM avatars WHERE provider_id = 'look_new'"
+                                      ).fetchone() == (1,)
+    scheduled = ScheduledJobRegistry(jobs.PERIODIC_QUEUE, connection=queue.connection())
+    assert any(queue.get_queue(jobs.PERIODIC_QUEUE).fetch_job(job_id).func_name.endswith("catalog_sync_tick")
+               for job_id in scheduled.get_job_ids())

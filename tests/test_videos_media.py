@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from videos_fixtures import Studio
@@ -57,7 +58,7 @@ def test_expired_and_forged_links_are_refused(heygen_studio: Studio, config: Con
     assert heygen_studio.client.get(f"/api/media/{key}").status_code == 403
 
 
-def test_keys_cannot_escape_the_media_directory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_keys_cannot_escape_the_media_directory(tmp_path: Path) -> None:
     store = media.DiskStorage(tmp_path / "media")
     (tmp_path / "secret.txt").write_text("no")
     for key in ("../secret.txt", "videos/../../secret.txt", "/etc/passwd", "videos//x", ""):

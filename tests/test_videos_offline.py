@@ -7,14 +7,15 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import imageio_ffmpeg
+import imageio_ffmpeg  # type: ignore[import-untyped]
+import psycopg
 import pytest
 from flask import Flask
 from videos_fixtures import FAST, Studio
 
 
 @pytest.fixture
-def offline(make_app: Callable[..., Flask], conn, run_worker) -> Studio:  # type: ignore[no-untyped-def]
+def offline(make_app: Callable[..., Flask], conn: psycopg.Connection, run_worker: Callable[..., int]) -> Studio:
     """VIDEO_PROVIDER=local with small frames (CONFIG_FILE key local_render_height) to keep tests quick."""
     app = make_app(video_provider="local", extra={**FAST, "local_render_height": 120})
     studio = Studio(app, app.test_client(), conn, run_worker)
@@ -58,9 +59,9 @@ def test_events_stream_status_changes_until_final(offline: Studio) -> None:
     received: list[str] = []
 
     def listen() -> None:
-        response = offline.client.get(f"/api/videos/{video_id}/events", headers=headers)
-        assert response.mimetype == "text/event-stream"
-        received.append(response.get_data(as_text=True))
+        with offline.client.get(f"/api/videos/{video_id}/events", headers=headers) as response:
+            assert response.mimetype == "text/event-stream"
+            received.append(response.get_data(as_text=True))
 
     listener = threading.Thread(target=listen)
     listener.start()
@@ -71,5 +72,27 @@ def test_events_stream_status_changes_until_final(offline: Studio) -> None:
     assert statuses[0] == "queued" and statuses[-1] == "completed"
     assert received[0].count("event: status") == len(statuses)
     # A stream opened after the end sends the final state once and closes.
-    late = offline.client.get(f"/api/videos/{video_id}/events", headers=headers).get_data(as_text=True)
+    with offline.client.get(f"/api/videos/{video_id}/events", headers=headers) as response:
+        late = response.get_data(as_text=True)
     assert late.count("event: status") == 1 and '"status": "completed"' in late
+
+
+def test_event_streams_are_capped_per_process(offline: Studio) -> None:
+    """Streams hold a web thread each: over the per-process cap the API answers 503 instead of starving."""
+    from genvid.videos import events
+    _, headers = offline.user()
+    video_id = offline.create(headers).get_json()["data"]["id"]
+    taken = 0
+    while events.try_open_stream():
+        taken += 1
+    try:
+        with offline.client.get(f"/api/videos/{video_id}/events", headers=headers) as refused:
+            assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+            assert refused.get_json()["error"]["code"] == "TOO_MANY_STREAMS"
+    finally:
+        for _ in range(taken):
+            events.close_stream()
+    offline.drive(video_id, timeout=120)
+    for _ in range(events.MAX_STREAMS_PER_PROCESS + 2):     # closed streams give their slot back
+        with offline.client.get(f"/api/videos/{video_id}/events", headers=headers) as response:
+            assert response.status_code == 200 and "event: status" in response.get_data(as_text=True)

@@ -1,7 +1,11 @@
 """Rendering through HeyGen (the fake): the happy path to a stored MP4, and every fault the worker survives."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import psycopg
 from fakes.heygen import FakeHeyGen
+from flask import Flask
 from videos_fixtures import FAST, Studio
 
 
@@ -124,8 +128,9 @@ def test_permanent_errors_fail_at_once_and_refund(heygen_studio: Studio, fake_he
     assert heygen_studio.balance(user_id) == 3
 
 
-def test_endless_server_errors_give_up_and_refund(make_app, fake_heygen: FakeHeyGen, conn,
-                                                  run_worker) -> None:  # type: ignore[no-untyped-def]
+def test_endless_server_errors_give_up_and_refund(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen,
+                                                  conn: psycopg.Connection,
+                                                  run_worker: Callable[..., int]) -> None:
     """A provider that never recovers: after the retry budget the video fails and is refunded."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, extra={**FAST, "render_retry_base_seconds": 0.01})
@@ -156,8 +161,9 @@ def test_a_render_past_render_timeout_fails(heygen_studio: Studio, fake_heygen: 
     assert heygen_studio.balance(user_id) == 3
 
 
-def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(make_app, fake_heygen: FakeHeyGen, conn,
-                                                                 run_worker) -> None:  # type: ignore[no-untyped-def]
+def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
+        make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn: psycopg.Connection,
+        run_worker: Callable[..., int]) -> None:
     """With HEYGEN_MAX_CONCURRENT=2, five videos never have more than two renders in flight; all complete."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, extra=dict(FAST))
@@ -180,3 +186,25 @@ def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(make_app, fake_
     assert all(row.status.value == "completed" for row in rows)
     assert peak == 2
     assert fake_heygen.renders_created == 5
+
+
+def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_app: Callable[..., Flask],
+                                                             fake_heygen: FakeHeyGen, conn: psycopg.Connection,
+                                                             run_worker: Callable[..., int]) -> None:
+    """Three jobs for the same step (a reconciler resume, webhook hints): one applies, the others are no-ops."""
+    from genvid.videos import jobs
+    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
+                   heygen_api_base=fake_heygen.base_url, extra={**FAST, "render_poll_seconds": 3600})
+    studio = Studio(app, app.test_client(), conn, run_worker)
+    studio.sync_catalogue()
+    fake_heygen.render_seconds = 10_000
+    _, headers = studio.user()
+    video_id = studio.create(headers).get_json()["data"]["id"]
+    (rendering,) = studio.drive(video_id, until=("rendering",))
+    for _ in range(3):
+        jobs.enqueue_advance(video_id, step=rendering.step)
+    studio.run_worker()
+    after = studio.video(video_id)
+    assert after.step == rendering.step + 1 and after.polls == 1
+    assert after.status.value == "rendering"
+    assert fake_heygen.renders_created == 1

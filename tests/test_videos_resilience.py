@@ -14,14 +14,19 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+import redis
+from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import FAST, Studio
 
 from genvid import worker
+from genvid.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+Workers = Callable[[], "subprocess.Popen[bytes]"]
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -39,19 +44,19 @@ def _debits(studio: Studio, video_id: str) -> int:
 
 
 @pytest.fixture
-def workers(services, config, fake_heygen: FakeHeyGen, tmp_path: Path  # type: ignore[no-untyped-def]
-            ) -> Iterator[Callable[[], subprocess.Popen]]:
+def workers(services: Services, config: Config, fake_heygen: FakeHeyGen, tmp_path: Path
+            ) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     """start() launches a `genvid worker` process rendering through the fake (same settings as the app)."""
     config_file = tmp_path / "worker-config.json"
     config_file.write_text(json.dumps({**FAST, "heygen_timeout_seconds": 10}))
     env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
-           "GENVID_DATA_DIR": config.data_dir, "MEDIA_DIR": config.media_dir, "LOG_LEVEL": os.environ.get("VT_LOG", "WARNING"),
+           "GENVID_DATA_DIR": config.data_dir, "MEDIA_DIR": config.media_dir, "LOG_LEVEL": "WARNING",
            "BETTER_AUTH_SECRET": config.better_auth_secret, "ENCRYPTION_KEY": config.encryption_key,
            "VIDEO_PROVIDER": "heygen", "HEYGEN_API_KEY": fake_heygen.api_key,
            "HEYGEN_API_BASE": fake_heygen.base_url, "CONFIG_FILE": str(config_file)}
-    started: list[subprocess.Popen] = []
+    started: list[subprocess.Popen[bytes]] = []
 
-    def start() -> subprocess.Popen:
+    def start() -> subprocess.Popen[bytes]:
         proc = subprocess.Popen([sys.executable, "-m", "genvid.cli", "worker"], cwd=ROOT, env=env,
                                 start_new_session=True)
         started.append(proc)
@@ -69,7 +74,8 @@ def workers(services, config, fake_heygen: FakeHeyGen, tmp_path: Path  # type: i
 
 
 @pytest.fixture
-def studio(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn, run_worker) -> Studio:  # type: ignore[no-untyped-def]
+def studio(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn: psycopg.Connection,
+           run_worker: Callable[..., int]) -> Studio:
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, extra={**FAST, "heygen_timeout_seconds": 10})
     result = Studio(app, app.test_client(), conn, run_worker)
@@ -77,13 +83,15 @@ def studio(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn, run_wo
     return result
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
 
 
-def test_worker_killed_mid_submit_then_restarted(studio: Studio, fake_heygen: FakeHeyGen, workers) -> None:  # type: ignore[no-untyped-def]
-    """SIGKILL while the create request is in flight: after a restart the video completes, one render, one debit."""
+def test_worker_killed_mid_submit_then_restarted(studio: Studio, fake_heygen: FakeHeyGen,
+                                                 workers: Workers) -> None:
+    """SIGKILL while the create request is in flight: after a restart the video completes, one render, one
+    debit."""
     user_id, headers = studio.user(credits=5)
     fake_heygen.delay_next("create", seconds=3)
     first = workers()
@@ -100,7 +108,7 @@ def test_worker_killed_mid_submit_then_restarted(studio: Studio, fake_heygen: Fa
     assert studio.video(video_id).video_key is not None
 
 
-def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: FakeHeyGen, workers) -> None:  # type: ignore[no-untyped-def]
+def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: FakeHeyGen, workers: Workers) -> None:
     """SIGKILL while the render is waiting upstream: the scheduled check survives in Redis and completes it."""
     user_id, headers = studio.user(credits=5)
     fake_heygen.render_seconds = 10_000
@@ -118,7 +126,7 @@ def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: Fake
 
 
 def test_redis_flushed_mid_flight_the_reconciler_completes_every_video(studio: Studio, fake_heygen: FakeHeyGen,
-                                                                       redis_client) -> None:  # type: ignore[no-untyped-def]
+                                                                       redis_client: redis.Redis) -> None:
     """FLUSHALL loses every queued and scheduled job; the reconciler resumes each video from its row."""
     _, headers = studio.user(credits=10)
     fake_heygen.render_seconds = 10_000
@@ -138,7 +146,7 @@ def test_redis_flushed_mid_flight_the_reconciler_completes_every_video(studio: S
 
 
 def test_reading_an_unfinished_video_revives_the_reconciler(studio: Studio, fake_heygen: FakeHeyGen,
-                                                            redis_client) -> None:  # type: ignore[no-untyped-def]
+                                                            redis_client: redis.Redis) -> None:
     """With no worker restart at all, the owner polling GET /api/videos/{id} restarts the periodic chain."""
     _, headers = studio.user(credits=10)
     fake_heygen.render_seconds = 10_000

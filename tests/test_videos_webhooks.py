@@ -7,12 +7,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
+from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import FAST, Studio
 
+from genvid.config import Config
 from genvid.videos import webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,8 +24,8 @@ SECRET = "whsec_test_secret"
 
 
 @pytest.fixture
-def hinted(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn, run_worker, live_server  # type: ignore[no-untyped-def]
-           ) -> tuple[Studio, str]:
+def hinted(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn: psycopg.Connection,
+           run_worker: Callable[..., int], live_server: Callable[[Flask], str]) -> tuple[Studio, str]:
     """A heygen app that polls only hourly (so only a webhook can finish a render soon) served over HTTP."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, heygen_webhook_secret=SECRET,
@@ -78,7 +82,7 @@ def test_untrusted_deliveries_are_refused(hinted: tuple[Studio, str], fake_heyge
     video_id, provider_id = _rendering(studio)
     fake_heygen.finish(provider_id)
     payload = fake_heygen.event_for(provider_id)
-    options: dict = {}  # type: ignore[type-arg]
+    options: dict[str, Any] = {}
     if tamper == "signature":
         options["signature"] = "0" * 64
     elif tamper == "stale":
@@ -99,7 +103,8 @@ def test_untrusted_deliveries_are_refused(hinted: tuple[Studio, str], fake_heyge
 
 
 def test_register_webhook_stores_the_secret_encrypted_and_uses_it(
-        hinted: tuple[Studio, str], fake_heygen: FakeHeyGen, services, config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        hinted: tuple[Studio, str], fake_heygen: FakeHeyGen, services: Services, config: Config,
+        tmp_path: Path) -> None:
     """`genvid heygen register-webhook URL` registers through v3 and keeps only ciphertext of the secret."""
     studio, url = hinted
     env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
@@ -114,7 +119,9 @@ def test_register_webhook_stores_the_secret_encrypted_and_uses_it(
     assert endpoint["url"] == public_url
     secret = endpoint["secret"]
     assert secret not in result.stdout
-    stored = studio.conn.execute("SELECT secret_encrypted FROM video_webhook_endpoints").fetchone()[0]
+    row = studio.conn.execute("SELECT secret_encrypted FROM video_webhook_endpoints").fetchone()
+    assert row is not None
+    stored = row[0]
     assert secret not in stored and stored.startswith("gv1:")
     assert webhooks.unseal(stored, encryption_key=config.encryption_key) == secret
 
@@ -125,10 +132,30 @@ def test_register_webhook_stores_the_secret_encrypted_and_uses_it(
     assert studio.video(video_id).status.value == "completed"
 
 
-def test_register_webhook_refuses_plain_http(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_register_webhook_refuses_plain_http(services: Services, tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
            "GENVID_DATA_DIR": str(tmp_path / "data"), "HEYGEN_API_KEY": "k"}
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "heygen", "register-webhook",
                              "http://insecure.example/api/webhooks/heygen"],
                             check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "https://" in result.stderr
+
+
+def test_failure_webhook_fails_and_refunds_once(hinted: tuple[Studio, str], fake_heygen: FakeHeyGen) -> None:
+    """avatar_video.fail triggers the status check, which fails the video with HeyGen's reason and refunds."""
+    studio, url = hinted
+    user_id, headers = studio.user(credits=4)
+    fake_heygen.fail_next_render(code="voice_not_usable", message="The voice cannot speak this language.")
+    video_id = studio.create(headers).get_json()["data"]["id"]
+    (row,) = studio.drive(video_id, until=("rendering",))
+    assert row.provider_video_id is not None
+    fake_heygen.finish(row.provider_video_id)
+    payload = fake_heygen.event_for(row.provider_video_id)
+    assert payload["event_type"] == "avatar_video.fail"
+    for _ in range(2):
+        assert fake_heygen.send_webhook(url, payload, secret=SECRET).status_code == 200
+    studio.run_worker()
+    failed = studio.video(video_id)
+    assert failed.status.value == "failed" and failed.failure_code == "voice_not_usable"
+    assert "cannot speak this language" in (failed.failure_message or "")
+    assert studio.balance(user_id) == 4

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -15,7 +16,22 @@ import redis
 log = logging.getLogger("genvid.videos.events")
 
 KEEPALIVE_SECONDS = 15.0
-MAX_STREAM_SECONDS = 600.0     # clients (EventSource) reconnect by themselves after this
+MAX_STREAM_SECONDS = 120.0     # clients (EventSource) reconnect by themselves after this
+# A stream holds one of gunicorn's threads (gthread, 8 per process) for its whole life; half of them at
+# most may stream, so ordinary API requests are never starved. Over the cap: 503 with Retry-After.
+MAX_STREAMS_PER_PROCESS = 4
+
+_slots = threading.BoundedSemaphore(MAX_STREAMS_PER_PROCESS)
+
+
+def try_open_stream() -> bool:
+    """Take one of this process's stream slots; False when all are in use."""
+    return _slots.acquire(blocking=False)
+
+
+def close_stream() -> None:
+    """Give a stream slot back."""
+    _slots.release()
 
 
 def channel(video_id: str) -> str:

@@ -19,13 +19,15 @@ import redis
 from rq.exceptions import SchedulerNotFound
 from rq.scheduler import RQScheduler
 
-from genvid import queue, runtime
+import db.videos_webhooks
+from genvid import database, queue, runtime
 from genvid.videos import catalogue, providers, reconciler
 from genvid.videos.jobs import PERIODIC_QUEUE, Tuning, utcnow
 
 log = logging.getLogger("genvid.videos.periodic")
 
 CATALOG_SYNC_EVERY = 86400
+WEBHOOK_EVENTS_KEPT_DAYS = 7
 
 
 def _key(name: str) -> str:
@@ -83,15 +85,20 @@ def reconcile_tick(token: str | None = None) -> None:
 
 
 def catalog_sync_tick(token: str | None = None) -> None:
-    """RQ job: refresh the avatar and voice catalogue, then schedule tomorrow's run."""
+    """RQ job: forget week-old webhook event ids, refresh the avatar and voice catalogue, then schedule
+    tomorrow's run."""
     if _superseded("catalog-sync", token):
         return
     try:
         config = runtime.config()
+        with database.transaction() as conn:
+            forgotten = db.videos_webhooks.delete_webhook_events_before(
+                conn, before=utcnow() - timedelta(days=WEBHOOK_EVENTS_KEPT_DAYS))
         result = catalogue.sync(providers.get_provider(config), now=utcnow())
         log.info("catalogue synced", extra={"avatars": result.avatars, "voices": result.voices,
                                             "retired_avatars": result.retired_avatars,
-                                            "retired_voices": result.retired_voices})
+                                            "retired_voices": result.retired_voices,
+                                            "webhook_events_forgotten": forgotten})
     finally:
         _next("catalog-sync", CATALOG_SYNC_EVERY, catalog_sync_tick, token)
 

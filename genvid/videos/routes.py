@@ -25,7 +25,7 @@ from genvid import database, queue
 from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth.current import current_user
 from genvid.config import Config
-from genvid.errors import BadRequest, Forbidden, NotFound
+from genvid.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 from genvid.videos import catalogue, events, jobs, media, periodic, service, webhooks
 from genvid.videos.schemas import (
     AvatarOut,
@@ -151,7 +151,7 @@ def delete_video(video_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/videos/<video_id>/events")
-@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404))
+@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404, 503))
 def video_events(video_id: str) -> ResponseReturnValue:
     """text/event-stream: an `event: status` with the video now and after every change, until it is
     completed, failed or cancelled (`event: deleted` if it is deleted)."""
@@ -167,10 +167,15 @@ def video_events(video_id: str) -> ResponseReturnValue:
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
+    if not events.try_open_stream():
+        raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
+                                 headers={"Retry-After": "5"})
     body = events.stream(queue.connection(), video_id=video_id, snapshot=snapshot,
                          is_final=lambda status: status in final)
-    return Response(stream_with_context(body), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response = Response(stream_with_context(body), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response.call_on_close(events.close_stream)   # WSGI servers close every response, streamed or not
+    return response
 
 
 @bp.get("/api/media/<path:key>")

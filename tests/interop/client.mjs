@@ -347,9 +347,13 @@ async function main() {
   await step("change-email", () => e.changeEmail({ newEmail: email("erin2"), callbackURL: "/changed" }));
   const changeUrl = await mailbox.link(email("erin2").toLowerCase(), email("erin").toLowerCase());
   steps.push({ name: "change-email mail", sentTo: changeUrl ? "received" : "none" });
+  const change = new URL(changeUrl);
+  await step("change-email link", () => raw("GET", `${change.pathname.replace("/api/auth", "")}${change.search}`));
+  await step("email changed", () => e.getSession());
+  await step("sign-in with the new email", () => new Browser().client().signIn.email({ email: email("erin2"), password: "brand new password" }));
   await step("delete-user wrong password", () => e.deleteUser({ password: "wrong password" }));
   await step("delete-user", () => e.deleteUser({ password: "brand new password" }));
-  await step("deleted user signs in", () => e.signIn.email({ email: email("erin"), password: "brand new password" }));
+  await step("deleted user signs in", () => e.signIn.email({ email: email("erin2"), password: "brand new password" }));
 
   mailbox.close();
   process.stdout.write(JSON.stringify({ steps, keyIds }, null, 1) + "\n");
