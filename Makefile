@@ -36,6 +36,7 @@ check-generated: install
 
 lint: install
 	$(BIN)/ruff check genvid tools tests bench
+	$(BIN)/mypy genvid tools
 
 bench: install node
 	$(BIN)/python bench/auth.py

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, ValidationError
+from werkzeug.exceptions import UnsupportedMediaType
 
 from genvid.errors import BadRequest, ValidationFailed
-from werkzeug.exceptions import UnsupportedMediaType
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,7 +74,7 @@ def ok(data: Any, status: int = 200, *, meta: Any = None, headers: dict[str, str
 
 def parse_body(model: type[M]) -> M:
     """The JSON body validated against model: 415 for another content type, 400 for bad JSON, 422 per field."""
-    if not request.mimetype == "application/json":
+    if request.mimetype != "application/json":
         if request.content_length or request.mimetype:
             raise UnsupportedMediaType()
         raw: Any = {}

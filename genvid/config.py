@@ -117,12 +117,12 @@ class Config:
         """The origin (scheme://host[:port]) of BETTER_AUTH_URL."""
         return origin_of(self.better_auth_url)
 
-    def with_overrides(self, **changes: Any) -> "Config":
+    def with_overrides(self, **changes: Any) -> Config:
         """A copy with some fields replaced (tests and the CLI use it)."""
         return replace(self, **changes)
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None) -> "Config":
+    def load(cls, env: Mapping[str, str] | None = None) -> Config:
         """Defaults, then CONFIG_FILE (JSON), then the environment; raises ConfigError listing every problem."""
         env = os.environ if env is None else env
         problems: list[str] = []

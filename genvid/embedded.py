@@ -76,7 +76,7 @@ def start_redis(directory: Path) -> str:
                "--appendonly", "yes", "--save", "60 1", "--daemonize", "no", "--loglevel", "warning",
                "--logfile", str(directory / "redis.log")]
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)  # noqa: PLW1509 - only prctl(), async-signal-safe
     deadline = time.monotonic() + 15
     while not _redis_answers(socket_path):
         if proc.poll() is not None:

@@ -142,8 +142,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     code = _HTTP_CODES.get(status, "HTTP_ERROR")
     message = _HTTP_MESSAGES.get(status) or (error.description or code)
     response = _envelope_response(status, code, message)
-    if status == 405 and error.valid_methods:
-        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    allowed = getattr(error, "valid_methods", None)   # only MethodNotAllowed carries it
+    if status == 405 and allowed:
+        response.headers["Allow"] = ", ".join(sorted(allowed))
     return response
 
 

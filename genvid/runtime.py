@@ -15,7 +15,9 @@ def init(config: Config) -> Config:
     """Start embedded services when no URL is set, point the pool and Redis client at them, remember config."""
     global _config
     if config.database_url is None or config.redis_url is None:
-        from genvid import embedded   # only development and tests ever start embedded services
+        from genvid import (
+            embedded,  # only development and tests ever start embedded services
+        )
         config = embedded.ensure_services(config)
     assert config.database_url is not None and config.redis_url is not None
     database.configure(config.database_url, max_size=config.db_pool_size,

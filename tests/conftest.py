@@ -6,6 +6,7 @@ loopback. Set TEST_DATABASE_URL / TEST_REDIS_URL to run the suite against server
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -66,10 +67,8 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     for server in reversed(keep):
         for stop in ("shutdown", "cleanup"):
             if hasattr(server, stop):
-                try:
+                with contextlib.suppress(Exception):   # best effort at session end
                     getattr(server, stop)()
-                except Exception:  # noqa: BLE001 - best effort at session end
-                    pass
                 break
 
 

@@ -70,7 +70,7 @@ def test_serve_answers_health_on_port_and_stops_cleanly(services, tmp_path: Path
     finally:
         code = _stop(proc)
     assert code == 0
-    gone, alive = psutil.wait_procs(descendants, timeout=10)
+    _gone, alive = psutil.wait_procs(descendants, timeout=10)
     assert not alive
 
 
@@ -102,9 +102,9 @@ def test_db_reset_drops_everything_and_migrates_again(services, scratch_database
     with psycopg.connect(scratch_database, autocommit=True) as conn:
         conn.execute("CREATE TABLE leftover (id int)")
     env = _env(services, tmp_path, DATABASE_URL=scratch_database)
-    refused = subprocess.run(_genvid("db", "reset"), cwd=ROOT, env=env, capture_output=True, text=True)
+    refused = subprocess.run(_genvid("db", "reset"), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    done = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     with psycopg.connect(scratch_database) as conn:
         tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
@@ -116,7 +116,7 @@ def test_db_reset_is_refused_in_production(services, scratch_database: str, tmp_
         conn.execute("CREATE TABLE precious (id int)")
     env = _env(services, tmp_path, DATABASE_URL=scratch_database, ENVIRONMENT="production",
                BETTER_AUTH_SECRET="p" * 40, ENCRYPTION_KEY=base64.b64encode(b"e" * 32).decode())
-    result = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "refused" in result.stderr
     with psycopg.connect(scratch_database) as conn:
