@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakes.heygen import API_KEY, FakeHeyGen
+from fakes.heygen import API_KEY, FakeHeyGen  # type: ignore[import-not-found]  # tests/ is on sys.path above
 
 from bench._util import LoadResult, _request_bytes, _worker, free_port, start, stop
 from genvid import embedded

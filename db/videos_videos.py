@@ -84,6 +84,8 @@ LIMIT %s"""
 POSTPONE_CHECK = """UPDATE videos SET next_check_at = %s
 WHERE id = %s AND step = %s AND status IN ('queued', 'submitting', 'rendering')"""
 
+LIST_EXISTING_VIDEO_IDS = """SELECT id FROM videos WHERE id = ANY(%s::text[])"""
+
 
 def create_video(
     conn: psycopg.Connection,
@@ -275,3 +277,8 @@ def postpone_check(
 ) -> int:
     """The reconciler re-enqueued this video: do not resume it again before next_check_at (step unchanged, so whichever of the old and the new job runs first acts and the other becomes a no-op)."""
     return conn.execute(POSTPONE_CHECK, (next_check_at, id, step)).rowcount
+
+
+def list_existing_video_ids(conn: psycopg.Connection, *, ids: list[str]) -> list[str]:
+    """Which of these ids still have a row (media of the others is orphaned and can go)."""
+    return [row[0] for row in conn.execute(LIST_EXISTING_VIDEO_IDS, (ids,)).fetchall()]

@@ -102,3 +102,7 @@ LIMIT @page_size;
 -- whichever of the old and the new job runs first acts and the other becomes a no-op).
 UPDATE videos SET next_check_at = @next_check_at
 WHERE id = @id AND step = @step AND status IN ('queued', 'submitting', 'rendering');
+
+-- name: ListExistingVideoIds :many
+-- Which of these ids still have a row (media of the others is orphaned and can go).
+SELECT id FROM videos WHERE id = ANY(@ids::text[]);

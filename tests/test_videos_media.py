@@ -70,3 +70,18 @@ def test_keys_cannot_escape_the_media_directory(tmp_path: Path) -> None:
     assert store.local_path("videos/abc/video.mp4") is not None
     store.delete_prefix("videos/abc")
     assert store.local_path("videos/abc/video.mp4") is None
+
+
+def test_media_of_deleted_users_is_pruned_daily(heygen_studio: Studio, config: Config) -> None:
+    """Deleting a user cascades to their videos; the daily job then deletes the files nobody can reach."""
+    from genvid.videos import periodic
+    kept_url = _completed_video_url(heygen_studio)
+    user_id, headers = heygen_studio.user()
+    video_id = heygen_studio.create(headers).get_json()["data"]["id"]
+    heygen_studio.drive(video_id)
+    store = media.storage_for(config.media_dir)
+    assert store.local_path(f"videos/{video_id}/video.mp4") is not None
+    heygen_studio.conn.execute('DELETE FROM "user" WHERE id = %s', (user_id,))
+    assert periodic.prune_orphaned_media(store) == 1
+    assert store.local_path(f"videos/{video_id}/video.mp4") is None
+    assert heygen_studio.client.get(kept_url).status_code == 200

@@ -215,6 +215,11 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
     if done is not None:
         _published(done)
         log.info("render completed", extra={"video_id": video.id})
+        return
+    with database.connection() as conn:
+        gone = queries.get_video(conn, id=video.id) is None
+    if gone:   # deleted by its owner while we downloaded: do not leave its media behind
+        store.delete_prefix(prefix)
 
 
 def _download(provider: VideoProvider, store: media.MediaStorage, url: str, key: str, suffix: str) -> None:

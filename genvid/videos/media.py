@@ -39,6 +39,10 @@ class MediaStorage(Protocol):
         """Delete every object under prefix (a video's folder)."""
         ...
 
+    def children(self, prefix: str) -> list[str]:
+        """Names of the folders directly under prefix (video ids under "videos")."""
+        ...
+
 
 def valid_key(key: str) -> bool:
     """True for keys genvid writes: slash-separated safe segments, no '..', no absolute paths."""
@@ -81,15 +85,22 @@ class DiskStorage:
         elif path.is_file():
             path.unlink(missing_ok=True)
 
+    def children(self, prefix: str) -> list[str]:
+        path = self._path(prefix.rstrip("/"))
+        return sorted(child.name for child in path.iterdir() if child.is_dir()) if path.is_dir() else []
+
 
 def storage_for(media_dir: str) -> MediaStorage:
     """The configured store (disk under MEDIA_DIR)."""
     return DiskStorage(media_dir)
 
 
+VIDEOS_PREFIX = "videos"
+
+
 def video_prefix(video_id: str) -> str:
     """The folder holding one video's media."""
-    return f"videos/{video_id}"
+    return f"{VIDEOS_PREFIX}/{video_id}"
 
 
 def _signing_key(secret: str) -> bytes:

@@ -19,9 +19,10 @@ import redis
 from rq.exceptions import SchedulerNotFound
 from rq.scheduler import RQScheduler
 
+import db.videos_videos
 import db.videos_webhooks
 from genvid import database, queue, runtime
-from genvid.videos import catalogue, providers, reconciler
+from genvid.videos import catalogue, media, providers, reconciler
 from genvid.videos.jobs import PERIODIC_QUEUE, Tuning, utcnow
 
 log = logging.getLogger("genvid.videos.periodic")
@@ -85,8 +86,8 @@ def reconcile_tick(token: str | None = None) -> None:
 
 
 def catalog_sync_tick(token: str | None = None) -> None:
-    """RQ job: forget week-old webhook event ids, refresh the avatar and voice catalogue, then schedule
-    tomorrow's run."""
+    """RQ job: forget week-old webhook event ids, delete orphaned media, refresh the avatar and voice
+    catalogue, then schedule tomorrow's run."""
     if _superseded("catalog-sync", token):
         return
     try:
@@ -94,13 +95,30 @@ def catalog_sync_tick(token: str | None = None) -> None:
         with database.transaction() as conn:
             forgotten = db.videos_webhooks.delete_webhook_events_before(
                 conn, before=utcnow() - timedelta(days=WEBHOOK_EVENTS_KEPT_DAYS))
+        pruned = prune_orphaned_media(media.storage_for(config.media_dir))
         result = catalogue.sync(providers.get_provider(config), now=utcnow())
         log.info("catalogue synced", extra={"avatars": result.avatars, "voices": result.voices,
                                             "retired_avatars": result.retired_avatars,
                                             "retired_voices": result.retired_voices,
-                                            "webhook_events_forgotten": forgotten})
+                                            "webhook_events_forgotten": forgotten,
+                                            "orphaned_media_pruned": pruned})
     finally:
         _next("catalog-sync", CATALOG_SYNC_EVERY, catalog_sync_tick, token)
+
+
+def prune_orphaned_media(store: media.MediaStorage, *, batch: int = 500) -> int:
+    """Delete stored media whose video row is gone (its user was deleted, or a race with DELETE)."""
+    folders = store.children(media.VIDEOS_PREFIX)
+    pruned = 0
+    for start in range(0, len(folders), batch):
+        chunk = folders[start:start + batch]
+        with database.connection() as conn:
+            alive = set(db.videos_videos.list_existing_video_ids(conn, ids=chunk))
+        for video_id in chunk:
+            if video_id not in alive:
+                store.delete_prefix(media.video_prefix(video_id))
+                pruned += 1
+    return pruned
 
 
 # Delete KEYS[1] only while it still holds ARGV[1] (another scheduler may have taken it meanwhile).
