@@ -22,7 +22,6 @@ def create_app(config: Config | None = None) -> Flask:
         GENVID=config,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
-        SECRET_KEY=config.better_auth_secret,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # better-auth's key order is part of the wire format
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
