@@ -1,7 +1,6 @@
 """The RQ worker process: graceful on SIGTERM (HerokuWorker), with the scheduler, job ids on every log line."""
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
@@ -9,8 +8,13 @@ from rq.worker import HerokuWorker
 
 from genvid import logs, queue, runtime
 from genvid.config import Config
+from genvid.videos import jobs as video_jobs
 
 log = logging.getLogger("genvid.worker")
+
+# rq retries taking a dead worker's scheduler lock only at maintenance time (600 s by default); a killed
+# dyno's lock expires after about a minute, so check every minute and scheduled status checks resume quickly.
+MAINTENANCE_INTERVAL_SECONDS = 60
 
 
 class GenvidWorker(HerokuWorker):
@@ -24,22 +28,12 @@ class GenvidWorker(HerokuWorker):
             logs.job_id_var.reset(token)
 
 
-def schedule_periodic_jobs() -> None:
-    """Let each domain that has periodic work schedule it (idempotent: many workers may call this)."""
-    try:
-        jobs = importlib.import_module("genvid.videos.jobs")
-    except ModuleNotFoundError:
-        return
-    schedule = getattr(jobs, "schedule_periodic_jobs", None)
-    if schedule is not None:
-        schedule(queue.get_queue("default"))
-
-
 def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst: bool = False) -> None:
     """Work the given queues until SIGTERM (or until empty with burst)."""
     runtime.init(config)
     logs.setup(config.log_level)
-    schedule_periodic_jobs()
-    worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+    video_jobs.schedule_periodic_jobs()   # idempotent: every worker start makes sure periodic work is queued
+    worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection(),
+                          maintenance_interval=MAINTENANCE_INTERVAL_SECONDS)
     log.info("worker starting", extra={"queues": list(queues)})
     worker.work(with_scheduler=True, burst=burst, logging_level=config.log_level)

@@ -126,3 +126,13 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
     scheduled = ScheduledJobRegistry(jobs.PERIODIC_QUEUE, connection=queue.connection())
     periodic_jobs = [queue.get_queue(jobs.PERIODIC_QUEUE).fetch_job(job_id) for job_id in scheduled.get_job_ids()]
     assert "genvid.videos.periodic.catalog_sync_tick" in {job.func_name for job in periodic_jobs if job}
+
+
+def test_offline_previews_do_not_reveal_server_paths(local_studio: Studio) -> None:
+    """The offline renderer stores file:// previews; clients get web addresses or nothing."""
+    _, headers = local_studio.user(credits=0)
+    avatars = _all_pages(local_studio, "/api/avatars", headers)
+    assert avatars, "the offline catalogue has built-in avatars"
+    stored = local_studio.conn.execute("SELECT preview_image_url FROM avatars").fetchall()
+    assert all(url.startswith("file://") for (url,) in stored)
+    assert all(avatar["preview_image_url"] is None for avatar in avatars)

@@ -22,7 +22,7 @@ from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import FAST, Studio
 
-from genvid import worker
+from genvid.videos import jobs as video_jobs
 from genvid.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +139,7 @@ def test_redis_flushed_mid_flight_the_reconciler_completes_every_video(studio: S
     fake_heygen.render_seconds = 0                    # the still-queued video renders at once when resumed
     studio.run_worker()
     assert studio.run_worker() == 0                   # nothing left in Redis to run
-    worker.schedule_periodic_jobs()                   # what any worker does when it (re)starts
+    video_jobs.schedule_periodic_jobs()               # what any worker does when it (re)starts
     rows = studio.drive(*ids, queued_id, timeout=60)
     assert all(row.status.value == "completed" for row in rows)
     assert fake_heygen.renders_created == 4

@@ -104,14 +104,20 @@ def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
     return rows[:limit], encode_cursor(last.name, last.provider_id)
 
 
+def _public_url(url: str | None) -> str | None:
+    """Only web addresses reach clients: the offline renderer's file:// previews name paths on our disk."""
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
 def avatar_json(avatar: models.Avatar) -> dict[str, Any]:
     """An avatar as the API shows it; its id is what POST /api/videos takes as avatar_id."""
     return {"id": avatar.provider_id, "name": avatar.name, "gender": avatar.gender,
-            "preview_image_url": avatar.preview_image_url, "preview_video_url": avatar.preview_video_url,
+            "preview_image_url": _public_url(avatar.preview_image_url),
+            "preview_video_url": _public_url(avatar.preview_video_url),
             "default_voice_id": avatar.default_voice_id, "premium": avatar.premium, "tags": avatar.tags}
 
 
 def voice_json(voice: models.Voice) -> dict[str, Any]:
     """A voice as the API shows it; its id is what POST /api/videos takes as voice_id."""
     return {"id": voice.provider_id, "name": voice.name, "language": voice.language, "gender": voice.gender,
-            "preview_audio_url": voice.preview_audio_url, "premium": voice.premium}
+            "preview_audio_url": _public_url(voice.preview_audio_url), "premium": voice.premium}

@@ -286,7 +286,7 @@ def _published(video: models.Video) -> None:
     events.publish(queue.connection(), video_id=video.id, status=video.status.value)
 
 
-def schedule_periodic_jobs(periodic_queue: object = None) -> None:
+def schedule_periodic_jobs() -> None:
     """Called by genvid.worker at start: recover scheduler locks of killed workers on this host, and make
     sure the reconciler and the catalogue sync are scheduled."""
     from genvid.videos import periodic
