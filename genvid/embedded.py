@@ -48,10 +48,42 @@ def start_postgres(pgdata: Path) -> str:
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    _forget_dead_handles(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     _postgres_handles.append(server)
     log.info("embedded postgres ready", extra={"seconds": round(time.perf_counter() - started, 2)})
     return str(server.get_uri())
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop the pids of killed processes from pgserver's handle list.
+
+    A SIGKILLed owner never removes its pid, and pgserver stops the server only when the exiting process is
+    the last one listed, so without this the next owner would leave PostgreSQL running when it exits.
+    """
+    import json
+
+    from pgserver.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:                       # the lock pgserver itself takes around this list
+        try:
+            pids = json.loads(handles.read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        alive = [pid for pid in pids if isinstance(pid, int) and _process_alive(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def redis_socket_path(directory: Path) -> Path:

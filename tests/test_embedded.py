@@ -113,3 +113,5 @@ def test_a_killed_owner_does_not_break_the_next_start(tmp_path: Path) -> None:
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
         _finish(proc)
+    _gone, alive = psutil.wait_procs(_service_processes(tmp_path), timeout=15)
+    assert not alive, "the next owner stops what the killed one left running"
