@@ -22,8 +22,8 @@ from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import FAST, Studio
 
-from genvid.videos import jobs as video_jobs
 from genvid.config import Config
+from genvid.videos import jobs as video_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 Workers = Callable[[], "subprocess.Popen[bytes]"]
