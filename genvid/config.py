@@ -10,7 +10,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -102,7 +102,17 @@ class Config:
     heygen_max_concurrent: int = 10
     render_timeout: int = 1800                # seconds from submission to a final state
     media_dir: str = ".genvid/media"
-    extra: Mapping[str, Any] = field(default_factory=dict)   # CONFIG_FILE keys for later features
+    # Tuning knobs, CONFIG_FILE only (tests shorten them; production rarely needs to).
+    stripe_timeout_seconds: float = 10.0
+    stripe_max_network_retries: int = 2
+    heygen_timeout_seconds: float = 30.0
+    render_poll_seconds: float = 30.0           # between status checks of a render in flight
+    render_retry_base_seconds: float = 2.0      # first backoff after a transient provider error (doubles)
+    render_capped_seconds: float = 5.0          # wait before retrying a submit held back by HEYGEN_MAX_CONCURRENT
+    render_submit_window_seconds: float = 300.0  # how long a submit may stay unanswered before a replay
+    reconcile_grace_seconds: float = 60.0       # a video untouched this long with no live job is resumed
+    reconcile_every_seconds: float = 60.0
+    local_render_height: int | None = None      # offline renderer frame height (None: the requested resolution)
 
     @property
     def is_production(self) -> bool:
@@ -224,7 +234,7 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RENDER_TIMEOUT": ("render_timeout", _as_int),
     "MEDIA_DIR": ("media_dir", _as_str),
 }
-_FIELD_NAMES = {f.name for f in fields(Config)}
+_FIELD_TYPES = {f.name: str(f.type) for f in fields(Config)}
 
 
 def _read_config_file(path: str, problems: list[str]) -> dict[str, Any]:
@@ -240,7 +250,6 @@ def _read_config_file(path: str, problems: list[str]) -> dict[str, Any]:
         problems.append(f"CONFIG_FILE: {path} must hold a JSON object")
         return {}
     values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
     for key, value in data.items():
         name = key.lower()
         if name == "credit_packs":
@@ -249,12 +258,35 @@ def _read_config_file(path: str, problems: list[str]) -> dict[str, Any]:
             values[name] = _parse_catalogue(value, Plan, "plans", problems)
         elif name == "trusted_origins" and isinstance(value, list):
             values[name] = tuple(str(v) for v in value)
-        elif name in _FIELD_NAMES and name != "extra":
-            values[name] = value
+        elif name in _FIELD_TYPES:
+            checked = _typed(value, _FIELD_TYPES[name])
+            if checked is _WRONG_TYPE:
+                problems.append(f"CONFIG_FILE: {key} must be {_FIELD_TYPES[name]}, got {value!r}")
+            else:
+                values[name] = checked
         else:
-            extra[key] = value
-    values["extra"] = extra
+            problems.append(f"CONFIG_FILE: unknown setting {key!r}")
     return values
+
+
+_WRONG_TYPE = object()
+
+
+def _typed(value: Any, annotation: str) -> Any:
+    """value as the field's type (an int is a fine float), or _WRONG_TYPE; JSON gives no other coercions."""
+    optional = annotation.endswith(" | None")
+    base = annotation.removesuffix(" | None")
+    if value is None:
+        return None if optional else _WRONG_TYPE
+    if base == "bool":
+        return value if isinstance(value, bool) else _WRONG_TYPE
+    if base == "int":
+        return value if isinstance(value, int) and not isinstance(value, bool) else _WRONG_TYPE
+    if base == "float":
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else _WRONG_TYPE
+    if base == "str":
+        return value if isinstance(value, str) else _WRONG_TYPE
+    return value
 
 
 def _parse_catalogue(raw: Any, kind: type, label: str, problems: list[str]) -> tuple[Any, ...]:
@@ -287,6 +319,11 @@ def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
         values["media_dir"] = str(Path(values["data_dir"]) / "media")
 
 
+_POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "render_poll_seconds",
+                     "render_retry_base_seconds", "render_capped_seconds", "render_submit_window_seconds",
+                     "reconcile_grace_seconds", "reconcile_every_seconds")
+
+
 def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
     try:
         config = Config(**values)
@@ -308,6 +345,9 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
          "HEYGEN_API_KEY: required when VIDEO_PROVIDER=heygen"),
         (config.heygen_max_concurrent >= 1, "HEYGEN_MAX_CONCURRENT: must be at least 1"),
         (config.render_timeout >= 10, "RENDER_TIMEOUT: must be at least 10 seconds"),
+        (config.stripe_max_network_retries >= 0, "stripe_max_network_retries: must not be negative"),
+        (config.local_render_height is None or 64 <= config.local_render_height <= 2160,
+         "local_render_height: must be between 64 and 2160"),
         (bool(origin_of(config.better_auth_url)), "BETTER_AUTH_URL: must be an absolute http(s) URL"),
         (not config.database_url or config.database_url.startswith("postgresql://"),
          "DATABASE_URL: must be a postgres:// or postgresql:// URL"),
@@ -315,6 +355,9 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
          "REDIS_URL: must be a redis://, rediss:// or unix:// URL"),
     )
     problems.extend(message for ok, message in checks if not ok)
+    for name in _POSITIVE_SECONDS:
+        if getattr(config, name) <= 0:
+            problems.append(f"{name}: must be a positive number of seconds")
     for origin in config.trusted_origins:
         if not origin_of(origin):
             problems.append(f"TRUSTED_ORIGINS: {origin!r} is not an absolute URL")

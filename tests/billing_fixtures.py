@@ -58,7 +58,7 @@ def billing_app(make_app: Callable[..., Flask], fake_stripe: FakeStripe) -> Flas
     """The app with billing on, talking to the fake Stripe; short timeout and one retry keep failures fast."""
     return make_app(stripe_secret_key=fake_stripe.api_key, stripe_webhook_secret=WEBHOOK_SECRET,
                     stripe_api_base=fake_stripe.base_url, app_url="https://app.example.com",
-                    extra={"stripe_timeout_seconds": 0.5, "stripe_max_network_retries": 1})
+                    stripe_timeout_seconds=0.5, stripe_max_network_retries=1)
 
 
 @pytest.fixture

@@ -87,6 +87,30 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert len(caught.value.problems) == 8
 
 
+def test_config_file_values_are_typed_and_unknown_keys_refused(tmp_path: Path) -> None:
+    """A CONFIG_FILE typo or a wrong JSON type is named at start-up, not found later as a crash."""
+    config_file = tmp_path / "genvid.json"
+    config_file.write_text(json.dumps({"port": "8080", "render_poll_seconds": 0, "heygen_timeout_secs": 5,
+                                       "rate_limit": "yes", "local_render_height": 10}))
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, CONFIG_FILE=str(config_file))
+    problems = "\n".join(caught.value.problems)
+    for expected in ("port must be int", "render_poll_seconds: must be a positive",
+                     "unknown setting 'heygen_timeout_secs'", "rate_limit must be bool", "local_render_height"):
+        assert expected in problems
+    assert len(caught.value.problems) == 5
+
+
+def test_tuning_knobs_come_from_config_file(tmp_path: Path) -> None:
+    config_file = tmp_path / "genvid.json"
+    config_file.write_text(json.dumps({"render_poll_seconds": 2, "stripe_max_network_retries": 0,
+                                       "local_render_height": 144}))
+    config = load(tmp_path, CONFIG_FILE=str(config_file))
+    assert (config.render_poll_seconds, config.stripe_max_network_retries, config.local_render_height) == \
+        (2.0, 0, 144)
+    assert isinstance(config.render_poll_seconds, float)
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "does not exist"),
     ("{not json", "not readable JSON"),

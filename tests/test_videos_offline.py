@@ -17,7 +17,7 @@ from videos_fixtures import FAST, Studio
 @pytest.fixture
 def offline(make_app: Callable[..., Flask], conn: psycopg.Connection, run_worker: Callable[..., int]) -> Studio:
     """VIDEO_PROVIDER=local with small frames (CONFIG_FILE key local_render_height) to keep tests quick."""
-    app = make_app(video_provider="local", extra={**FAST, "local_render_height": 120})
+    app = make_app(video_provider="local", **{**FAST, "local_render_height": 120})
     studio = Studio(app, app.test_client(), conn, run_worker)
     studio.sync_catalogue()
     return studio

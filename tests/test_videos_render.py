@@ -133,7 +133,7 @@ def test_endless_server_errors_give_up_and_refund(make_app: Callable[..., Flask]
                                                   run_worker: Callable[..., int]) -> None:
     """A provider that never recovers: after the retry budget the video fails and is refunded."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, extra={**FAST, "render_retry_base_seconds": 0.01})
+                   heygen_api_base=fake_heygen.base_url, **{**FAST, "render_retry_base_seconds": 0.01})
     studio = Studio(app, app.test_client(), conn, run_worker)
     studio.sync_catalogue()
     user_id, headers = studio.user(credits=3)
@@ -166,7 +166,7 @@ def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
         run_worker: Callable[..., int]) -> None:
     """With HEYGEN_MAX_CONCURRENT=2, five videos never have more than two renders in flight; all complete."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, extra=dict(FAST))
+                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **FAST)
     studio = Studio(app, app.test_client(), conn, run_worker)
     studio.sync_catalogue()
     fake_heygen.render_seconds = 5
@@ -194,7 +194,7 @@ def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_app: Callable[
     """Three jobs for the same step (a reconciler resume, webhook hints): one applies, the others are no-ops."""
     from genvid.videos import jobs
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, extra={**FAST, "render_poll_seconds": 3600})
+                   heygen_api_base=fake_heygen.base_url, **{**FAST, "render_poll_seconds": 3600})
     studio = Studio(app, app.test_client(), conn, run_worker)
     studio.sync_catalogue()
     fake_heygen.render_seconds = 10_000

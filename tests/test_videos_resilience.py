@@ -77,7 +77,7 @@ def workers(services: Services, config: Config, fake_heygen: FakeHeyGen, tmp_pat
 def studio(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn: psycopg.Connection,
            run_worker: Callable[..., int]) -> Studio:
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, extra={**FAST, "heygen_timeout_seconds": 10})
+                   heygen_api_base=fake_heygen.base_url, **{**FAST, "heygen_timeout_seconds": 10})
     result = Studio(app, app.test_client(), conn, run_worker)
     result.sync_catalogue()
     return result

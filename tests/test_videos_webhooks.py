@@ -29,7 +29,7 @@ def hinted(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn: psycop
     """A heygen app that polls only hourly (so only a webhook can finish a render soon) served over HTTP."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, heygen_webhook_secret=SECRET,
-                   extra={**FAST, "render_poll_seconds": 3600})
+                   **{**FAST, "render_poll_seconds": 3600})
     studio = Studio(app, app.test_client(), conn, run_worker)
     studio.sync_catalogue()
     fake_heygen.render_seconds = 10_000

@@ -1,7 +1,7 @@
 """Video fixtures: an app rendering through the fake HeyGen (or the offline renderer), funded users, and a
 `studio` that creates videos through the API and drives real RQ workers until they settle.
 
-Timing knobs come from CONFIG_FILE keys (Config.extra) so nothing waits 30 s: status checks every 0.2 s,
+Timing knobs come from CONFIG_FILE keys (typed Config fields) so nothing waits 30 s: status checks every 0.2 s,
 transient retries from 0.1 s, the reconciler resumes anything overdue at once.
 """
 from __future__ import annotations
@@ -97,7 +97,7 @@ def heygen_app(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen) -> Flask
     """An app rendering through the fake HeyGen, with fast timing knobs."""
     return make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                     heygen_api_base=fake_heygen.base_url, heygen_webhook_secret="whsec_test_secret",
-                    extra=dict(FAST))
+                    **FAST)
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def heygen_studio(heygen_app: Flask, conn: psycopg.Connection, run_worker: Calla
 @pytest.fixture
 def local_app(make_app: Callable[..., Flask]) -> Flask:
     """An app rendering offline (VIDEO_PROVIDER=local)."""
-    return make_app(video_provider="local", extra=dict(FAST))
+    return make_app(video_provider="local", **FAST)
 
 
 @pytest.fixture

@@ -24,17 +24,14 @@ from genvid.config import Config
 
 log = logging.getLogger("genvid.billing.stripe")
 
-DEFAULT_TIMEOUT_SECONDS = 10.0
-DEFAULT_MAX_NETWORK_RETRIES = 2
 
 
 def client(config: Config) -> stripe.StripeClient:
     """This configuration's Stripe client, or 503 BILLING_DISABLED when no STRIPE_SECRET_KEY is set."""
     if not config.stripe_secret_key:
         raise BillingDisabled()
-    timeout = float(config.extra.get("stripe_timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
-    retries = int(config.extra.get("stripe_max_network_retries", DEFAULT_MAX_NETWORK_RETRIES))
-    return _build(config.stripe_secret_key, config.stripe_api_base.rstrip("/"), timeout, retries)
+    return _build(config.stripe_secret_key, config.stripe_api_base.rstrip("/"), config.stripe_timeout_seconds,
+                  config.stripe_max_network_retries)
 
 
 @lru_cache(maxsize=8)

@@ -46,7 +46,7 @@ UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.V
 
 @dataclass(frozen=True)
 class Tuning:
-    """Timing knobs, from CONFIG_FILE (Config.extra) with production defaults."""
+    """Timing knobs (Config fields set from CONFIG_FILE), with production defaults."""
 
     poll_seconds: float = 30.0
     retry_base_seconds: float = 2.0
@@ -57,16 +57,12 @@ class Tuning:
 
     @classmethod
     def of(cls, config: Config) -> Tuning:
-        extra = config.extra
-        return cls(poll_seconds=float(extra.get("render_poll_seconds", cls.poll_seconds)),
-                   retry_base_seconds=float(extra.get("render_retry_base_seconds", cls.retry_base_seconds)),
-                   capped_seconds=float(extra.get("render_capped_seconds", cls.capped_seconds)),
-                   submit_window_seconds=float(extra.get("render_submit_window_seconds",
-                                                         cls.submit_window_seconds)),
-                   reconcile_grace_seconds=float(extra.get("reconcile_grace_seconds",
-                                                           cls.reconcile_grace_seconds)),
-                   reconcile_every_seconds=float(extra.get("reconcile_every_seconds",
-                                                           cls.reconcile_every_seconds)))
+        return cls(poll_seconds=config.render_poll_seconds,
+                   retry_base_seconds=config.render_retry_base_seconds,
+                   capped_seconds=config.render_capped_seconds,
+                   submit_window_seconds=config.render_submit_window_seconds,
+                   reconcile_grace_seconds=config.reconcile_grace_seconds,
+                   reconcile_every_seconds=config.reconcile_every_seconds)
 
 
 def utcnow() -> datetime:

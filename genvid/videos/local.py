@@ -81,8 +81,8 @@ class LocalProvider:
             raise ValueError("captions is auto, subtitles or bitmap")
         if isinstance(work_dir, Config):
             # Renders are the "upstream" copy, kept apart from MEDIA_DIR where jobs store the durable one.
-            # CONFIG_FILE key local_render_height shrinks frames (tests); None keeps the requested resolution.
-            height = height or work_dir.extra.get("local_render_height")
+            # local_render_height shrinks frames (tests); None keeps the requested resolution.
+            height = height or work_dir.local_render_height
             work_dir = os.path.join(work_dir.data_dir, "local-provider")
         self.work_dir = Path(work_dir).resolve()
         self.height = height

@@ -18,7 +18,7 @@ _cache: dict[tuple[object, ...], VideoProvider] = {}
 def get_provider(config: Config) -> VideoProvider:
     """The provider config selects (cached per process)."""
     key = (os.getpid(), config.video_provider, config.heygen_api_key, config.heygen_api_base, config.media_dir,
-           config.extra.get("heygen_timeout_seconds"))
+           config.heygen_timeout_seconds)
     with _lock:
         provider = _cache.get(key)
         if provider is None:
@@ -30,7 +30,7 @@ def get_provider(config: Config) -> VideoProvider:
 def _build(config: Config) -> VideoProvider:
     if config.video_provider == "heygen":
         from genvid.videos.heygen import HeyGenProvider
-        timeout = float(config.extra.get("heygen_timeout_seconds", 30.0))
-        return HeyGenProvider(config.heygen_api_key or "", config.heygen_api_base, timeout=timeout)
+        return HeyGenProvider(config.heygen_api_key or "", config.heygen_api_base,
+                              timeout=config.heygen_timeout_seconds)
     from genvid.videos.local import LocalProvider
     return LocalProvider(config)
