@@ -113,6 +113,12 @@ class Stack:
         self.processes.append(process)
         return process
 
+    def check_alive(self) -> None:
+        """Raise when a server or worker of this phase has exited (rather than wait for videos that never move)."""
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:

@@ -116,6 +116,7 @@ def phase_in_flight(services: Services, args: argparse.Namespace) -> None:
         last = time.monotonic()
         while time.monotonic() < deadline:
             time.sleep(0.5)
+            stack.check_alive()
             now, in_flight = time.monotonic(), fake.in_flight()
             if in_flight >= 200:
                 held += now - last
@@ -174,6 +175,7 @@ def e2e_rate(services: Services, workers: int, videos: int) -> tuple[float, dict
         started = time.monotonic()
         _create_many(stack, users, videos)
         while time.monotonic() - started < 240:
+            stack.check_alive()
             counts = stack.status_counts()
             if counts.get("completed", 0) + counts.get("failed", 0) >= videos:
                 break

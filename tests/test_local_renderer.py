@@ -192,6 +192,6 @@ def test_catalogue_has_built_in_avatars_with_drawn_pictures_and_voices(silent: L
 
 def test_built_from_config_renders_under_the_data_dir(config: Config) -> None:
     """The provider registry passes the Config: renders live under DATA_DIR, frames as small as asked."""
-    provider = LocalProvider(config.with_overrides(extra={"local_render_height": 144}), espeak="")
+    provider = LocalProvider(config.with_overrides(local_render_height=144), espeak="")
     assert provider.work_dir == (Path(config.data_dir) / "local-provider").resolve()
     assert decode(render(provider, "From config.")).height == 144
