@@ -53,6 +53,10 @@ class Services:
         self.redis_base = embedded.start_redis(workdir / "redis")
         self._redis_db = 0
 
+    def close(self) -> None:
+        """Stop PostgreSQL and Redis now, before their temporary directory is removed under them."""
+        embedded.stop_all()
+
     def fresh(self, name: str) -> tuple[str, str]:
         """(DATABASE_URL, REDIS_URL) of a new, migrated database and an unused Redis db number."""
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
