@@ -1,7 +1,7 @@
 """Crashes and lost Redis data: the database is the truth, the reconciler resumes, nothing renders twice.
 
-Workers here are real `genvid worker` processes (with rq's scheduler), killed with SIGKILL; their process
-group goes too, so the work horse rq forked for the job dies with its parent.
+Workers here are real `genvid worker` processes (with rq's scheduler), killed with SIGKILL with their
+whole process group (the job runs in the worker process; rq's scheduler process goes too).
 """
 from __future__ import annotations
 
