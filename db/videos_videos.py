@@ -4,20 +4,43 @@
 """Queries from videos_videos.sql."""
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from . import models
 
-CREATE_VIDEO = """
-INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
-                    resolution, background, captions, credits, idempotency_key, next_check_at,
-                    created_at, updated_at)
-VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s,
-        %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (user_id, idempotency_key) DO NOTHING
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at"""
+CREATE_PAID_VIDEO = """
+WITH funds AS (
+    SELECT b.user_id AS payer FROM credit_balances b
+    WHERE b.user_id = %s AND b.balance >= %s::bigint AND b.balance >= 0
+      AND EXISTS (SELECT 1 FROM avatars a
+                  WHERE a.provider = %s AND a.provider_id = %s AND a.retired_at IS NULL)
+      AND EXISTS (SELECT 1 FROM voices v
+                  WHERE v.provider = %s AND v.provider_id = %s AND v.retired_at IS NULL)
+    FOR UPDATE OF b
+), created AS (
+    INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
+                        resolution, background, captions, credits, idempotency_key, next_check_at,
+                        created_at, updated_at)
+    SELECT %s, payer, 'queued', %s, %s, %s, %s, %s, %s,
+           %s, %s, %s, %s, %s, %s, %s, %s
+    FROM funds
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at
+), entry AS (
+    -- No ON CONFLICT: the video id is new, and were it not, the error would undo the whole statement.
+    INSERT INTO credit_ledger (user_id, delta, reason, reference)
+    SELECT c.user_id, -c.credits, %s, c.id FROM created c
+    RETURNING credit_ledger.user_id AS charged
+), debit AS (
+    UPDATE credit_balances
+    SET balance = balance - %s::bigint, updated_at = now()
+    WHERE user_id IN (SELECT charged FROM entry)
+    RETURNING balance
+)
+SELECT videos.id, videos.user_id, videos.status, videos.provider, videos.avatar_id, videos.voice_id, videos.script, videos.title, videos.aspect_ratio, videos.resolution, videos.background, videos.captions, videos.credits, videos.idempotency_key, videos.provider_video_id, videos.step, videos.attempts, videos.polls, videos.next_check_at, videos.failure_code, videos.failure_message, videos.duration, videos.video_key, videos.thumbnail_key, videos.created_at, videos.updated_at, videos.submitted_at, videos.finished_at FROM created AS videos"""
 
 GET_VIDEO_BY_IDEMPOTENCY_KEY = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at FROM videos WHERE user_id = %s AND idempotency_key = %s"""
 
@@ -87,27 +110,34 @@ WHERE id = %s AND step = %s AND status IN ('queued', 'submitting', 'rendering')"
 LIST_EXISTING_VIDEO_IDS = """SELECT id FROM videos WHERE id = ANY(%s::text[])"""
 
 
-def create_video(
+@dataclass(slots=True)
+class CreatePaidVideoRow:
+    """A result row of CreatePaidVideo."""
+    videos: models.Video
+
+
+def create_paid_video(
     conn: psycopg.Connection,
     *,
-    id: str,
     user_id: str,
+    credits: int,
     provider: str,
     avatar_id: str,
     voice_id: str,
+    id: str,
     script: str,
     title: str | None,
     aspect_ratio: str,
     resolution: str,
     background: str | None,
     captions: bool,
-    credits: int,
     idempotency_key: str | None,
     now: datetime.datetime | None,
-) -> models.Video | None:
-    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. NULL when this user already sent this Idempotency-Key (the earlier video is then fetched instead)."""
-    row = conn.execute(CREATE_VIDEO, (id, user_id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27])
+    reason: str,
+) -> CreatePaidVideoRow | None:
+    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger (reason @reason, reference the video id, as billing's DebitOnce) and the balance lowered. NULL when any of these refused; the caller then finds out which."""
+    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, credits)).fetchone()
+    return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27]))
 
 
 def get_video_by_idempotency_key(

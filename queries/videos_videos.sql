@@ -1,15 +1,41 @@
 -- Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate
 -- job changes nothing.
 
--- name: CreateVideo :one
--- NULL when this user already sent this Idempotency-Key (the earlier video is then fetched instead).
-INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
-                    resolution, background, captions, credits, idempotency_key, next_check_at,
-                    created_at, updated_at)
-VALUES (@id, @user_id, 'queued', @provider, @avatar_id, @voice_id, @script, sqlc.narg(title), @aspect_ratio,
-        @resolution, sqlc.narg(background), @captions, @credits, sqlc.narg(idempotency_key), @now, @now, @now)
-ON CONFLICT (user_id, idempotency_key) DO NOTHING
-RETURNING *;
+-- name: CreatePaidVideo :one
+-- The whole create in one statement, so one round trip and atomic even on an autocommit connection: the
+-- user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video
+-- inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger
+-- (reason @reason, reference the video id, as billing's DebitOnce) and the balance lowered. NULL when any
+-- of these refused; the caller then finds out which.
+WITH funds AS (
+    SELECT b.user_id AS payer FROM credit_balances b
+    WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0
+      AND EXISTS (SELECT 1 FROM avatars a
+                  WHERE a.provider = @provider AND a.provider_id = @avatar_id AND a.retired_at IS NULL)
+      AND EXISTS (SELECT 1 FROM voices v
+                  WHERE v.provider = @provider AND v.provider_id = @voice_id AND v.retired_at IS NULL)
+    FOR UPDATE OF b
+), created AS (
+    INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
+                        resolution, background, captions, credits, idempotency_key, next_check_at,
+                        created_at, updated_at)
+    SELECT @id, payer, 'queued', @provider, @avatar_id, @voice_id, @script, sqlc.narg(title), @aspect_ratio,
+           @resolution, sqlc.narg(background), @captions, @credits, sqlc.narg(idempotency_key), @now, @now, @now
+    FROM funds
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    RETURNING *
+), entry AS (
+    -- No ON CONFLICT: the video id is new, and were it not, the error would undo the whole statement.
+    INSERT INTO credit_ledger (user_id, delta, reason, reference)
+    SELECT c.user_id, -c.credits, @reason, c.id FROM created c
+    RETURNING credit_ledger.user_id AS charged
+), debit AS (
+    UPDATE credit_balances
+    SET balance = balance - @credits::bigint, updated_at = now()
+    WHERE user_id IN (SELECT charged FROM entry)
+    RETURNING balance
+)
+SELECT sqlc.embed(videos) FROM created AS videos;
 
 -- name: GetVideoByIdempotencyKey :one
 SELECT * FROM videos WHERE user_id = @user_id AND idempotency_key = @idempotency_key;

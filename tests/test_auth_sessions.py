@@ -154,3 +154,19 @@ def test_change_password_with_revoke_issues_a_new_session(client, conn):
     assert client.get("/api/auth/get-session", headers=bearer(token)).get_json() is None
     again = client.post("/api/auth/sign-in/email", headers=ORIGIN, json={"email": "p@example.com", "password": "brand new password"})
     assert again.status_code == 200
+
+
+def test_ids_are_32_uniform_characters_of_better_auths_alphabet():
+    """Every character position draws evenly from [A-Za-z0-9] (one randbelow over the whole id space)."""
+    from collections import Counter
+
+    from genvid.auth.ids import ALPHABET, generate_id
+    ids = [generate_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and set(i) <= set(ALPHABET) for i in ids)
+    counts = Counter("".join(ids))
+    expected = 2000 * 32 / len(ALPHABET)                  # about 1032 each
+    assert set(counts) == set(ALPHABET)
+    assert all(0.8 * expected < n < 1.2 * expected for n in counts.values())
+    first = Counter(i[0] for i in ids)                     # the leading character is not biased either
+    assert len(first) == len(ALPHABET)

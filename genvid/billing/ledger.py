@@ -2,7 +2,12 @@
 
 Each entry is keyed by (reason, reference), unique in SQL, and the user's balance row is changed in the same
 transaction as the insert, so the balance is always the sum of the ledger. Every function runs inside the
-caller's transaction; each works in a savepoint so a refusal leaves the caller's transaction usable.
+caller's transaction and a refusal leaves it usable: a debit is one conditional statement, the others work
+in a savepoint.
+
+One other statement writes credits: videos' CreatePaidVideo (queries/videos_videos.sql) debits a render in
+the same statement that inserts the video, for speed; it follows DebitOnce's rules exactly (reason RENDER,
+reference the video id, never below zero), and tests/test_videos_create_atomic.py holds it to them.
 """
 from __future__ import annotations
 
@@ -34,19 +39,20 @@ def balance(conn: psycopg.Connection, *, user_id: str) -> int:
 def debit_for_render(conn: psycopg.Connection, *, user_id: str, video_id: str, credits: int) -> None:
     """Take credits for rendering video_id, once; raises InsufficientCredits when the balance cannot cover them.
 
-    The ledger row is inserted first: a second call for the same video finds it and is a no-op (even when the
-    balance could no longer cover it), and a concurrent second call waits on the unique key and then does
-    nothing. The balance update is conditional in SQL, so concurrent debits can never overdraw.
+    One statement (a create pays for it on every request): it locks the user's balance row if it covers the
+    credits, records the entry only then, and takes the credits only if the entry is new, so an entry exists
+    exactly when its credits were taken and a refusal changes nothing (the caller's transaction stays usable,
+    no savepoint needed). A second call for the same video is a no-op, even when the balance could no longer
+    cover it: its insert meets the unique key, or, when the balance is now short, the follow-up read (a new
+    statement, so it sees what a concurrent first call committed while this one waited on the row lock) finds
+    the entry. Concurrent debits queue on the row lock, so they can never overdraw.
     """
     if credits <= 0:
         raise ValueError("a render costs a positive number of credits")
-    with _savepoint(conn, user_id=user_id):
-        entry = queries.insert_ledger_entry(conn, user_id=user_id, delta=-credits, reason=RENDER,
-                                            reference=video_id)
-        if entry is None:
-            return
-        if queries.debit_balance(conn, user_id=user_id, credits=credits) is None:
-            raise InsufficientCredits()   # leaving the savepoint undoes the ledger insert
+    if queries.debit_once(conn, user_id=user_id, credits=credits, reason=RENDER, reference=video_id):
+        return
+    if queries.get_ledger_entry(conn, reason=RENDER, reference=video_id) is None:
+        raise InsufficientCredits()
 
 
 def refund_render(conn: psycopg.Connection, *, user_id: str, video_id: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -69,17 +70,36 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# How often one process re-checks, while enqueueing renders, that the periodic chains are alive (they only
+# die when Redis lost its data; a worker start, a webhook or an owner reading an unfinished video check too).
+PERIODIC_CHECK_EVERY = 5.0
+_periodic_checked_at: float | None = None
+
+
 def enqueue_advance(video_id: str, *, step: int | None = None, delay: float = 0.0) -> None:
-    """Run advance(video_id, step) now or after delay seconds (rq's scheduler holds it meanwhile)."""
+    """Run advance(video_id, step) now or after delay seconds (rq's scheduler holds it meanwhile).
+
+    Every POST /api/videos pays for this, so it is one MULTI/EXEC round trip: the job, plus (at most every
+    PERIODIC_CHECK_EVERY seconds per process) the periodic chains' liveness check (periodic.claim_chains).
+    """
     from genvid.videos import periodic
+    global _periodic_checked_at
+    client = queue.connection()
     renders = queue.get_queue(RENDER_QUEUE)
     options = {"job_timeout": JOB_TIMEOUT, "result_ttl": 0, "failure_ttl": 7 * 86400,
                "description": f"advance video {video_id}"}
-    if delay > 0:
-        renders.enqueue_in(timedelta(seconds=delay), advance, video_id, step=step, **options)
-    else:
-        renders.enqueue(advance, video_id, step=step, **options)
-    periodic.ensure_scheduled(queue.connection())
+    now = time.monotonic()
+    check = _periodic_checked_at is None or now - _periodic_checked_at >= PERIODIC_CHECK_EVERY
+    with client.pipeline() as pipe:
+        if delay > 0:
+            renders.enqueue_in(timedelta(seconds=delay), advance, video_id, step=step, pipeline=pipe, **options)
+        else:
+            renders.enqueue(advance, video_id, step=step, pipeline=pipe, **options)
+        claim = periodic.claim_chains(pipe) if check else None
+        results = pipe.execute()
+    if claim is not None:
+        _periodic_checked_at = now
+        periodic.start_claimed(claim, results)
 
 
 def advance(video_id: str, step: int | None = None) -> None:

@@ -12,7 +12,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
@@ -46,16 +47,39 @@ def ensure_scheduled(client: redis.Redis, *, restart_reconciler: bool = False) -
     the key may belong to a chain whose job died with a killed worker. The newest chain owns the key and an
     older chain stops at its next tick, so there is still only one.
     """
-    reconcile_token, sync_token = uuid.uuid4().hex, uuid.uuid4().hex
     with client.pipeline(transaction=False) as pipe:
-        pipe.set(_key("reconcile"), reconcile_token, nx=not restart_reconciler, ex=2 * _reconcile_every())
-        pipe.set(_key("catalog-sync"), sync_token, nx=True, ex=2 * CATALOG_SYNC_EVERY)
-        started_reconcile, started_sync = pipe.execute()
+        claim = claim_chains(pipe, restart_reconciler=restart_reconciler)
+        started = pipe.execute()
+    start_claimed(claim, started)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The tokens claim_chains() offered; start_claimed() starts the chains whose SET NX won."""
+
+    reconcile_token: str
+    sync_token: str
+
+
+def claim_chains(pipe: redis.client.Pipeline, *, restart_reconciler: bool = False) -> Claim:
+    """Queue the two SET NX of ensure_scheduled() on pipe, so a caller already talking to Redis (enqueueing a
+    render) adds no round trip; pass the last two results of pipe.execute() to start_claimed()."""
+    claim = Claim(reconcile_token=uuid.uuid4().hex, sync_token=uuid.uuid4().hex)
+    pipe.set(_key("reconcile"), claim.reconcile_token, nx=not restart_reconciler, ex=2 * _reconcile_every())
+    pipe.set(_key("catalog-sync"), claim.sync_token, nx=True, ex=2 * CATALOG_SYNC_EVERY)
+    return claim
+
+
+def start_claimed(claim: Claim, results: Sequence[object]) -> None:
+    """Enqueue the first job of each chain whose key claim_chains() set (results: its two SET replies)."""
+    started_reconcile, started_sync = results[-2:]
+    if not (started_reconcile or started_sync):
+        return
     periodic = queue.get_queue(PERIODIC_QUEUE)
     if started_reconcile:
-        periodic.enqueue(reconcile_tick, reconcile_token, result_ttl=0, description="videos: reconcile")
+        periodic.enqueue(reconcile_tick, claim.reconcile_token, result_ttl=0, description="videos: reconcile")
     if started_sync:
-        periodic.enqueue(catalog_sync_tick, sync_token, result_ttl=0, job_timeout=900,
+        periodic.enqueue(catalog_sync_tick, claim.sync_token, result_ttl=0, job_timeout=900,
                          description="videos: catalogue sync")
 
 

@@ -23,6 +23,7 @@ from flask.typing import ResponseReturnValue
 from db import models
 from genvid import database, queue
 from genvid.api import documented, ok, parse_body, parse_query
+from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
 from genvid.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
@@ -87,18 +88,21 @@ def list_voices() -> ResponseReturnValue:
 
 @bp.post("/api/videos")
 @documented("Queue a render (debits its credits)", body=CreateVideo, response=VideoOut, status=202,
-            tags=["videos"], errors=(400, 401, 402, 415, 422))
+            tags=["videos"], errors=(400, 401, 402, 409, 415, 422))
 def create_video() -> ResponseReturnValue:
     """Price the script (see genvid/videos/pricing.py), debit the credits and queue the render.
 
     An optional Idempotency-Key header makes a retried request answer with the first video.
     """
-    user = current_user()
-    body = parse_body(CreateVideo)
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX:
-        raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 characters.")
-    with database.transaction() as conn:
+    # One pool checkout for the session lookup and the create, in autocommit mode: the create is a single
+    # statement (its own transaction, so no BEGIN or COMMIT round trips), see service.create_video.
+    with database.connection() as conn:
+        context.active_session(conn)
+        user = current_user()
+        body = parse_body(CreateVideo)
+        key = request.headers.get("Idempotency-Key") or None
+        if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX:
+            raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 characters.")
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
                                        idempotency_key=key, now=jobs.utcnow())
     if created.new:

@@ -18,7 +18,7 @@ import db.videos_videos as queries
 from db import models
 from genvid.auth.ids import generate_id
 from genvid.billing import ledger
-from genvid.errors import NotFound, ValidationFailed
+from genvid.errors import Conflict, NotFound, ValidationFailed
 from genvid.videos import pricing
 from genvid.videos.schemas import CreateVideo
 
@@ -46,10 +46,37 @@ class Removed:
 
 def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, request: CreateVideo,
                  idempotency_key: str | None, now: datetime) -> Created:
-    """Check the avatar and voice, price the script, insert the video and debit its credits (one transaction).
+    """Check the avatar and voice, price the script, insert the video and debit its credits, atomically.
 
-    The caller enqueues the render after committing. InsufficientCredits (402) rolls everything back.
+    One statement does it all (db CreatePaidVideo: every create pays for this, so it is one round trip, atomic
+    on an autocommit connection as inside the caller's transaction). The caller enqueues the render after it
+    committed. Only when that statement refused are more reads made to say why, in the order a client sees
+    them: an unknown avatar or voice (422), a replayed Idempotency-Key (the earlier video), a short balance
+    (InsufficientCredits, 402; nothing was written).
     """
+    credits = pricing.render_credits(request.script)
+    for _ in range(3):   # a retry only when what refused the insert changed before the reads below
+        row = queries.create_paid_video(
+            conn, id=generate_id(), user_id=user_id, provider=provider, avatar_id=request.avatar_id,
+            voice_id=request.voice_id, script=request.script, title=request.title,
+            aspect_ratio=request.aspect_ratio, resolution=request.resolution, background=request.background,
+            captions=request.captions, credits=credits, idempotency_key=idempotency_key, now=now,
+            reason=ledger.RENDER)
+        if row is not None:
+            return Created(row.videos, new=True)
+        _check_catalogue(conn, provider=provider, request=request)
+        if idempotency_key is not None:
+            earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id, idempotency_key=idempotency_key)
+            if earlier is not None:
+                return Created(earlier, new=False)
+        if ledger.balance(conn, user_id=user_id) < credits:
+            raise ledger.InsufficientCredits()
+    raise Conflict("CREATE_RACED", "The catalogue or your balance changed while this video was created; "
+                                   "please try again.")
+
+
+def _check_catalogue(conn: psycopg.Connection, *, provider: str, request: CreateVideo) -> None:
+    """422 naming the avatar or voice that is not live (checked before any Idempotency-Key replay)."""
     problems = []
     if catalogue_queries.get_live_avatar(conn, provider=provider, provider_id=request.avatar_id) is None:
         problems.append({"field": "avatar_id", "message": "No such avatar (see GET /api/avatars)."})
@@ -57,20 +84,6 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, reque
         problems.append({"field": "voice_id", "message": "No such voice (see GET /api/voices)."})
     if problems:
         raise ValidationFailed(details=problems)
-    credits = pricing.render_credits(request.script)
-    video = queries.create_video(
-        conn, id=generate_id(), user_id=user_id, provider=provider, avatar_id=request.avatar_id,
-        voice_id=request.voice_id, script=request.script, title=request.title,
-        aspect_ratio=request.aspect_ratio, resolution=request.resolution, background=request.background,
-        captions=request.captions, credits=credits, idempotency_key=idempotency_key, now=now)
-    if video is None:
-        assert idempotency_key is not None
-        earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id, idempotency_key=idempotency_key)
-        if earlier is None:   # deleted between the conflicting insert and this read
-            raise VideoNotFound(message="The video created with this Idempotency-Key was deleted.")
-        return Created(earlier, new=False)
-    ledger.debit_for_render(conn, user_id=user_id, video_id=video.id, credits=credits)
-    return Created(video, new=True)
 
 
 def get_video(conn: psycopg.Connection, *, user_id: str, video_id: str) -> models.Video:
