@@ -111,7 +111,14 @@ async def _worker(url: str, payload: bytes, deadline: float, warm_until: float, 
 def load(url: str, *, method: str = "GET", headers: dict[str, str] | None = None, body: bytes = b"",
          concurrency: int = 16, seconds: float = 5.0, warmup: float = 1.0, expect: int = 200) -> LoadResult:
     """Send the same request from `concurrency` keep-alive connections for warmup + seconds; count the latter."""
-    payload = _request_bytes(method, url, headers or {}, body)
+    return load_many(url, [(method, headers or {}, body)] * concurrency, seconds=seconds, warmup=warmup,
+                     expect=expect)
+
+
+def load_many(url: str, requests_: list[tuple[str, dict[str, str], bytes]], *, seconds: float,
+              warmup: float = 1.0, expect: int = 200) -> LoadResult:
+    """One keep-alive connection per (method, headers, body), e.g. one user each, for warmup + seconds."""
+    payloads = [_request_bytes(method, url, headers, body) for method, headers, body in requests_]
     latencies: list[float] = []
     counters = [0, 0]
 
@@ -120,7 +127,7 @@ def load(url: str, *, method: str = "GET", headers: dict[str, str] | None = None
         warm_until = start + warmup
         deadline = warm_until + seconds
         await asyncio.gather(*(_worker(url, payload, deadline, warm_until, expect, latencies, counters)
-                               for _ in range(concurrency)))
+                               for payload in payloads))
 
     asyncio.run(run())
     return LoadResult(requests=counters[0], errors=counters[1], seconds=seconds, latencies_ms=latencies)

@@ -6,7 +6,6 @@ rendered (or reconciled) by the workers of another.
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import os
@@ -32,13 +31,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakes.heygen import API_KEY, FakeHeyGen  # type: ignore[import-not-found]  # tests/ is on sys.path above
 
-from bench._util import LoadResult, _request_bytes, _worker, free_port, start, stop
+from bench._util import free_port, start, stop
 from genvid import embedded
 from genvid.migrate import apply_migrations
 
 BIN = Path(sys.executable).parent
 ORIGIN = "http://localhost:5173"
-__all__ = ["API_KEY", "BIN", "ROOT", "Services", "Stack", "TimedFake", "load_many"]
+__all__ = ["API_KEY", "BIN", "ROOT", "Services", "Stack", "TimedFake"]
 PASSWORD = "correct horse battery staple"
 logging.getLogger("werkzeug").setLevel(logging.WARNING)      # the fake's per-request access log
 SESSION_COOKIES = ("better-auth.session_token", "__Secure-better-auth.session_token")
@@ -164,24 +163,6 @@ class Stack:
         with psycopg.connect(self.database_url) as conn:
             rows = conn.execute("SELECT status::text, count(*) FROM videos GROUP BY status").fetchall()
         return {status: int(count) for status, count in rows}
-
-
-def load_many(url: str, requests_: list[tuple[str, dict[str, str], bytes]], *, seconds: float, warmup: float = 1.0,
-              expect: int = 200) -> LoadResult:
-    """bench._util.load with one (method, headers, body) per keep-alive connection (one user each)."""
-    payloads = [_request_bytes(method, url, headers, body) for method, headers, body in requests_]
-    latencies: list[float] = []
-    counters = [0, 0]
-
-    async def run() -> None:
-        started = time.perf_counter()
-        warm_until = started + warmup
-        deadline = warm_until + seconds
-        await asyncio.gather(*(_worker(url, payload, deadline, warm_until, expect, latencies, counters)
-                               for payload in payloads))
-
-    asyncio.run(run())
-    return LoadResult(requests=counters[0], errors=counters[1], seconds=seconds, latencies_ms=latencies)
 
 
 class TimedFake(FakeHeyGen):

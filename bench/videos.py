@@ -32,8 +32,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import LoadResult
-from bench._videos_util import API_KEY, BIN, ROOT, Services, Stack, TimedFake, load_many
+from bench._util import LoadResult, load_many
+from bench._videos_util import API_KEY, BIN, ROOT, Services, Stack, TimedFake
 
 RESULTS: list[tuple[str, str, str, bool | None]] = []     # (measure, value, target, met)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 
+from genvid import processes
 from genvid.config import Config
 
 log = logging.getLogger("genvid.embedded")
@@ -71,19 +72,9 @@ def _forget_dead_handles(pgdata: Path) -> None:
             pids = json.loads(handles.read_text())
         except (FileNotFoundError, ValueError):
             return
-        alive = [pid for pid in pids if isinstance(pid, int) and _process_alive(pid)]
+        alive = [pid for pid in pids if isinstance(pid, int) and processes.is_alive(pid)]
         if alive != pids:
             handles.write_text(json.dumps(alive))
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def redis_socket_path(directory: Path) -> Path:

@@ -8,11 +8,16 @@ A job cut short by SIGKILL is resumed from PostgreSQL by the reconciler.
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Iterable
 from typing import Any
 
+import redis
+from rq.exceptions import SchedulerNotFound
+from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
-from genvid import logs, queue, runtime
+from genvid import logs, processes, queue, runtime
 from genvid.config import Config
 from genvid.videos import jobs as video_jobs
 
@@ -38,8 +43,43 @@ def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst
     """Work the given queues until SIGTERM (or until empty with burst)."""
     runtime.init(config)
     logs.setup(config.log_level)
+    release_dead_scheduler_locks(queue.connection(), queues)
     video_jobs.schedule_periodic_jobs()   # idempotent: every worker start makes sure periodic work is queued
     worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection(),
                           maintenance_interval=MAINTENANCE_INTERVAL_SECONDS)
     log.info("worker starting", extra={"queues": list(queues)})
     worker.work(with_scheduler=True, burst=burst, logging_level=config.log_level)
+
+
+# Delete KEYS[1] only while it still holds ARGV[1] (another scheduler may have taken it meanwhile).
+_COMPARE_AND_DELETE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def release_dead_scheduler_locks(client: redis.Redis, queue_names: Iterable[str]) -> list[str]:
+    """Free rq scheduler locks whose holder was a process on this host that no longer exists.
+
+    A worker killed with SIGKILL leaves its scheduler lock for about a minute, and a restarted worker only
+    retries taking it at its next maintenance pass: scheduled status checks would wait until then. Freeing it
+    at start lets the restarted worker schedule at once. Holders on other hosts cannot be checked and are
+    left to expire (then MAINTENANCE_INTERVAL_SECONDS bounds the wait).
+    """
+    released = []
+    for name in queue_names:
+        lock_key = RQScheduler.get_locking_key(name)
+        holder = client.get(lock_key)
+        if not holder:
+            continue
+        holder_name = holder.decode() if isinstance(holder, bytes) else str(holder)
+        try:
+            scheduler = RQScheduler.fetch(holder_name, client)
+        except SchedulerNotFound:
+            continue
+        if scheduler.hostname != socket.gethostname() or not scheduler.pid or processes.is_alive(scheduler.pid):
+            continue
+        if client.eval(_COMPARE_AND_DELETE, 1, lock_key, holder_name):
+            released.append(name)
+            log.warning("released the scheduler lock of a dead worker", extra={"queue": name})
+    return released

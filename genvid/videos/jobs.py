@@ -303,9 +303,6 @@ def _published(video: models.Video) -> None:
 
 
 def schedule_periodic_jobs() -> None:
-    """Called by genvid.worker at start: recover scheduler locks of killed workers on this host, and make
-    sure the reconciler and the catalogue sync are scheduled."""
+    """Called by genvid.worker at start: make sure the reconciler and the catalogue sync are scheduled."""
     from genvid.videos import periodic
-    client = queue.connection()
-    periodic.release_dead_scheduler_locks(client, queue.DEFAULT_QUEUES)
-    periodic.ensure_scheduled(client, restart_reconciler=True)
+    periodic.ensure_scheduled(queue.connection(), restart_reconciler=True)

@@ -9,16 +9,12 @@ starts a fresh chain.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
-from rq.exceptions import SchedulerNotFound
-from rq.scheduler import RQScheduler
 
 import db.videos_videos
 import db.videos_webhooks
@@ -143,51 +139,3 @@ def prune_orphaned_media(store: media.MediaStorage, *, batch: int = 500) -> int:
                 store.delete_prefix(media.video_prefix(video_id))
                 pruned += 1
     return pruned
-
-
-# Delete KEYS[1] only while it still holds ARGV[1] (another scheduler may have taken it meanwhile).
-_COMPARE_AND_DELETE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
-def release_dead_scheduler_locks(client: redis.Redis, queue_names: Iterable[str]) -> list[str]:
-    """Free rq scheduler locks whose holder was a process on this host that no longer exists.
-
-    A worker killed with SIGKILL leaves its scheduler lock for 61 s, and a restarted worker only retries
-    taking it at its next maintenance pass (10 min by default): every scheduled status check would wait that
-    long. Holders on other hosts cannot be checked and are left to expire.
-    """
-    released = []
-    for name in queue_names:
-        lock_key = RQScheduler.get_locking_key(name)
-        holder = client.get(lock_key)
-        if not holder:
-            continue
-        holder_name = holder.decode() if isinstance(holder, bytes) else str(holder)
-        try:
-            scheduler = RQScheduler.fetch(holder_name, client)
-        except SchedulerNotFound:
-            continue
-        if scheduler.hostname != socket.gethostname() or not scheduler.pid or _alive(scheduler.pid):
-            continue
-        if client.eval(_COMPARE_AND_DELETE, 1, lock_key, holder_name):
-            released.append(name)
-            log.warning("released the scheduler lock of a dead worker", extra={"queue": name})
-    return released
-
-
-def _alive(pid: int) -> bool:
-    """True for a running process; a zombie (a killed worker's orphan nobody reaped yet) is dead."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return True

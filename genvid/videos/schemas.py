@@ -17,7 +17,7 @@ _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
 def _control_characters(text: str) -> list[str]:
-    """Control characters (Unicode category Cc) other than newline and tab, as U+XXXX."""
+    """Control characters (Unicode category Cc) other than newline and tab, written as U+ and four hex digits."""
     return sorted({f"U+{ord(ch):04X}" for ch in text
                    if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS})
 
