@@ -16,6 +16,7 @@ from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import FAST, Studio
 
+from genvid import sealing
 from genvid.config import Config
 from genvid.videos import webhooks
 
@@ -123,7 +124,7 @@ def test_register_webhook_stores_the_secret_encrypted_and_uses_it(
     assert row is not None
     stored = row[0]
     assert secret not in stored and stored.startswith("gv1:")
-    assert webhooks.unseal(stored, encryption_key=config.encryption_key) == secret
+    assert sealing.unseal(stored, encryption_key=config.encryption_key, purpose=webhooks.PROVIDER) == secret
 
     video_id, provider_id = _rendering(studio)
     fake_heygen.finish(provider_id)

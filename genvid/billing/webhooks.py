@@ -35,7 +35,6 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.updated": subscription_events.on_subscription_updated,
     "customer.subscription.deleted": subscription_events.on_subscription_deleted,
 }
-EVENT_TYPES = tuple(HANDLERS)
 
 
 def verify(config: Config, *, payload: bytes, signature: str | None) -> dict[str, Any]:

@@ -20,9 +20,6 @@ from genvid import database
 from genvid.errors import ValidationFailed
 from genvid.videos.provider import VideoProvider
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
-
 
 @dataclass(frozen=True)
 class SyncResult:

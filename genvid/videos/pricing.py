@@ -19,4 +19,4 @@ def estimated_seconds(script: str) -> float:
 
 def render_credits(script: str) -> int:
     """Credits a render of script costs: 1 per started 30 s of estimated speech, minimum 1."""
-    return max(1, math.ceil(len(script) / (CHARACTERS_PER_SECOND * SECONDS_PER_CREDIT)))
+    return max(1, math.ceil(estimated_seconds(script) / SECONDS_PER_CREDIT))

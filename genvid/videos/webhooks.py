@@ -4,34 +4,28 @@ A delivery is verified on the raw body (genvid.videos.heygen.verify_webhook: HMA
 refused), recorded by event id so a duplicate does nothing, and turned into an immediate status check of
 its video. The status API stays the truth: a forged or early "success" cannot complete anything.
 
-The secret from `genvid heygen register-webhook` is stored as `gv1:` + base64(nonce || AES-256-GCM), keyed
-by ENCRYPTION_KEY with the provider name as associated data: the same at-rest format genvid/auth/jwts.py
-uses for private keys (that helper only takes Ed25519 keys, so the few lines are repeated here).
+The secret from `genvid heygen register-webhook` is stored sealed with ENCRYPTION_KEY (genvid.sealing),
+its purpose the provider's name.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import db.videos_videos as video_queries
 import db.videos_webhooks as queries
 from db import models
-from genvid import database
+from genvid import database, sealing
 from genvid.config import Config
 from genvid.videos import jobs
-from genvid.videos.heygen import InvalidWebhook, verify_webhook
+from genvid.videos.heygen import DEFAULT_WEBHOOK_EVENTS, InvalidWebhook, verify_webhook
 
 PROVIDER = "heygen"
-FORMAT_PREFIX = "gv1:"
-HINT_EVENTS = ("avatar_video.success", "avatar_video.fail")
+HINT_EVENTS = DEFAULT_WEBHOOK_EVENTS     # the events register-webhook subscribes to
 
 
 @dataclass(frozen=True)
@@ -43,26 +37,12 @@ class Delivery:
     video_id: str | None
 
 
-def seal(secret: str, *, encryption_key: str, associated: str = PROVIDER) -> str:
-    """The at-rest form of a webhook secret."""
-    nonce = os.urandom(12)
-    sealed = AESGCM(base64.b64decode(encryption_key)).encrypt(nonce, secret.encode(), associated.encode())
-    return FORMAT_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
-
-
-def unseal(stored: str, *, encryption_key: str, associated: str = PROVIDER) -> str:
-    """The webhook secret from its at-rest form (raises for another ENCRYPTION_KEY or a tampered value)."""
-    if not stored.startswith(FORMAT_PREFIX):
-        raise ValueError("not a genvid sealed secret")
-    blob = base64.b64decode(stored[len(FORMAT_PREFIX):])
-    return AESGCM(base64.b64decode(encryption_key)).decrypt(blob[:12], blob[12:], associated.encode()).decode()
-
-
 def save_endpoint(conn: psycopg.Connection, *, endpoint_id: str, url: str, secret: str, encryption_key: str,
                   now: datetime) -> None:
     """Remember a registered endpoint and its (encrypted) signing secret."""
     queries.save_webhook_endpoint(conn, provider=PROVIDER, endpoint_id=endpoint_id, url=url,
-                                  secret_encrypted=seal(secret, encryption_key=encryption_key), now=now)
+                                  secret_encrypted=sealing.seal(secret, encryption_key=encryption_key,
+                                                                 purpose=PROVIDER), now=now)
 
 
 def secrets_for(conn: psycopg.Connection, config: Config) -> list[str]:
@@ -71,8 +51,9 @@ def secrets_for(conn: psycopg.Connection, config: Config) -> list[str]:
     endpoint = queries.get_webhook_endpoint(conn, provider=PROVIDER)
     if endpoint is not None:
         try:
-            found.append(unseal(endpoint.secret_encrypted, encryption_key=config.encryption_key))
-        except (ValueError, InvalidTag):
+            found.append(sealing.unseal(endpoint.secret_encrypted, encryption_key=config.encryption_key,
+                                         purpose=PROVIDER))
+        except sealing.UnsealError:
             pass   # sealed under an older ENCRYPTION_KEY: register again; the env secret may still work
     if config.heygen_webhook_secret:
         found.append(config.heygen_webhook_secret)
