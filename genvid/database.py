@@ -55,7 +55,6 @@ def pool() -> ConnectionPool:
                 max_size=int(_settings["max_size"]),  # type: ignore[call-overload]
                 kwargs={"options": f"-c statement_timeout={timeout}", "autocommit": False},
                 check=_check_if_idle,
-                reset=_mark_used,
                 open=True,
                 name=f"genvid-{os.getpid()}",
                 timeout=10,
@@ -70,26 +69,37 @@ _CHECK_AFTER_IDLE_SECONDS = 5.0
 _last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 
 
-def _mark_used(conn: psycopg.Connection) -> None:
-    _last_used[conn] = time.monotonic()
-
-
 def _check_if_idle(conn: psycopg.Connection) -> None:
     if time.monotonic() - _last_used.get(conn, 0.0) > _CHECK_AFTER_IDLE_SECONDS:
         ConnectionPool.check_connection(conn)
 
 
 @contextmanager
+def _checked_out() -> Iterator[psycopg.Connection]:
+    """A pooled connection, stamped as used when handed back.
+
+    The stamp is taken here rather than in the pool's `reset` callback: a pool with a reset callback hands
+    every returned connection to its worker thread, a thread switch per request that cost get-session a
+    measurable share of its throughput (bench/auth.py).
+    """
+    with pool().connection() as conn:
+        try:
+            yield conn
+        finally:
+            _last_used[conn] = time.monotonic()
+
+
+@contextmanager
 def transaction() -> Iterator[psycopg.Connection]:
     """A connection inside one transaction: committed on success, rolled back on any exception."""
-    with pool().connection() as conn:
+    with _checked_out() as conn:
         yield conn
 
 
 @contextmanager
 def connection() -> Iterator[psycopg.Connection]:
     """A connection in autocommit mode, for reads that need no transaction."""
-    with pool().connection() as conn:
+    with _checked_out() as conn:
         conn.autocommit = True
         try:
             yield conn

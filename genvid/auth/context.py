@@ -4,12 +4,13 @@ Everything here reads the Flask request; the domain modules it calls do not.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import psycopg
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, request
 
 from genvid import database
 from genvid.auth import clock, cookies, ratelimit, sessions
@@ -17,6 +18,7 @@ from genvid.auth.jwts import looks_like_jwt
 from genvid.config import Config, origin_of
 
 _EXTENSION = "genvid.auth"
+AUTH_HEADERS = ("set-auth-token", "set-auth-jwt")     # the bearer and jwt plugins' response headers
 
 
 @dataclass(frozen=True)
@@ -125,16 +127,23 @@ def active_session(conn: psycopg.Connection | None = None) -> sessions.ActiveSes
 
 
 def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,
-                  session_token: str | None = None) -> Response:
-    """A JSON response with Set-Cookie headers and, when a session cookie is set, the bearer plugin's header."""
-    response = jsonify(body)
-    response.status_code = status
+                  session_token: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with Set-Cookie headers and, when a session cookie is set, the bearer plugin's header.
+
+    The body is serialised here rather than by flask.jsonify: auth bodies are plain JSON already, and
+    get-session, the most frequent request of all, is measurably cheaper without the provider's dispatch.
+    """
+    response = Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n", status,
+                        headers, mimetype="application/json")
     for header in set_cookies or []:
         response.headers.add("Set-Cookie", header)
     if session_token is not None:
-        # Browsers may read it because genvid.cors exposes set-auth-token (and set-auth-jwt) on every /api
-        # response; adding the header here as well would send a second Access-Control-Expose-Headers line.
         response.headers["set-auth-token"] = cookies.signed_value(settings().secret, session_token)
+    exposed = [name for name in AUTH_HEADERS if name in response.headers]
+    if exposed:
+        # As better-auth's bearer and jwt plugins do on every response carrying these headers, Origin or not;
+        # genvid.cors joins this with flask-cors's list into one header for a trusted origin.
+        response.headers["Access-Control-Expose-Headers"] = ", ".join(exposed)
     return response
 
 

@@ -36,7 +36,7 @@ EXPIRES_IN = timedelta(minutes=15)
 _cache_lock = threading.Lock()
 _public_keys: dict[str, Ed25519PublicKey] = {}
 _signing_keys: dict[tuple[str, str, str], Ed25519PrivateKey] = {}   # (kid, stored form, secret)
-_issued: dict[tuple[str, str], str] = {}                                  # (kid, claims JSON) -> JWT
+_issued: dict[tuple[object, ...], str] = {}                     # (kid, iat, issuer, user fields) -> JWT
 _ISSUED_MAX = 4096
 
 
@@ -129,13 +129,14 @@ def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, secret: s
     """A 15-minute EdDSA JWT for user: the user object plus sub, exp, iss, aud (better-auth's claim order)."""
     kid, key = signing_key(conn, secret=secret, now=now, known=known_key)
     iat = int(now.timestamp())
-    payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
-               "iss": issuer, "aud": issuer}
     # Ed25519 signatures are deterministic: the same key and claims (iat has one-second resolution) give the
     # same bytes, so a client polling get-session within one second reuses the token instead of re-signing.
-    cache_key = (kid, json.dumps(payload, separators=(",", ":")))
+    cache_key = (kid, iat, issuer, user.id, user.name, user.email, user.email_verified, user.image,
+                 user.created_at, user.updated_at)
     token = _issued.get(cache_key)
     if token is None:
+        payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
+                   "iss": issuer, "aud": issuer}
         token = jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
         if len(_issued) >= _ISSUED_MAX:
             _issued.clear()

@@ -146,33 +146,27 @@ def get_session() -> ResponseReturnValue:
     """The current session and user, or null; refreshes a session older than a day."""
     auth = context.settings()
     state, _ = context.presented_token()
-    headers = NO_STORE
     now = clock.now()
     set_cookies: list[str] = []
     cookie_token = token_jwt = None
-    refresh_allowed = request.args.get("disableRefresh") != "true" and context.remembers()
     # One pool checkout in autocommit: the lookup (which also reads the signing key) is one round trip;
     # a refresh or an expired-row deletion is a single statement that needs no transaction.
     with database.connection() as conn:
         active = context.active_session(conn)
         if active is not None:
             session = active.session
-            if refresh_allowed and sessions.is_due_for_refresh(session, now=now):
+            if (sessions.is_due_for_refresh(session, now=now) and request.args.get("disableRefresh") != "true"
+                    and context.remembers()):
                 session = sessions.refresh_session(conn, session=session, now=now)
                 set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
             token_jwt = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
-                                   secret=auth.secret, now=now,
-                                   known_key=active.signing_key)
+                                   secret=auth.secret, now=now, known_key=active.signing_key)
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
-        response = context.json_response(None, set_cookies=clearing)
-        response.headers.update(headers)
-        return response
-    response = context.json_response({"session": session_json(session), "user": user_json(active.user)},
-                                     set_cookies=set_cookies, session_token=cookie_token)
-    response.headers.update(headers)
-    response.headers["set-auth-jwt"] = token_jwt        # exposed to browsers by genvid.cors
-    return response
+        return context.json_response(None, set_cookies=clearing, headers=NO_STORE)
+    return context.json_response({"session": session_json(session), "user": user_json(active.user)},
+                                 set_cookies=set_cookies, session_token=cookie_token,
+                                 headers={**NO_STORE, "set-auth-jwt": token_jwt})
 
 
 @bp.post("/get-session")
