@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -29,7 +30,7 @@ def init_app(app: Flask, config: Config) -> None:
     hooks = app.after_request_funcs.setdefault(None, [])
     if not hooks or hooks[-1].__name__ != "cors_after_request":
         raise RuntimeError("flask-cors no longer registers cors_after_request; revisit genvid.cors")
-    hooks[-1] = _only_with_origin(hooks[-1])
+    hooks[-1] = _only_with_origin(cast(Callable[[Response], Response], hooks[-1]))
 
 
 def _only_with_origin(evaluate: Callable[[Response], Response]) -> Callable[[Response], Response]:
