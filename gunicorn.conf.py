@@ -11,8 +11,12 @@ threads = 8
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-max_requests = 10000            # recycle workers now and then so a slow leak can never grow unbounded
-max_requests_jitter = 1000
+max_requests = 50000            # recycle workers now and then so a slow leak can never grow unbounded
+max_requests_jitter = 5000
+# Import the app once in the master and fork workers from it: a recycled worker is back in milliseconds
+# instead of re-importing everything, and workers share the imported code's memory. The database pool and
+# the Redis client open in each worker on first use (genvid.database, genvid.queue), never in the master.
+preload_app = True
 accesslog = None                # genvid logs every request itself, as JSON with its request id
 errorlog = "-"
 forwarded_allow_ips = "*"       # behind Heroku's router; client IPs are read with TRUSTED_PROXY_COUNT

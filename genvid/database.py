@@ -65,6 +65,9 @@ def pool() -> ConnectionPool:
 
 # A connection handed back less than this long ago was just proven alive; checking it again would add a
 # round trip to every request. One idle for longer (a database restart may have cut it) is checked first.
+# transaction() and connection() stamp a connection when they hand it back. (The pool's `reset` callback
+# could, but a pool with one hands every returned connection to its worker thread: a thread switch per
+# request that cost get-session a measurable share of its throughput, bench/auth.py.)
 _CHECK_AFTER_IDLE_SECONDS = 5.0
 _last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 
@@ -75,13 +78,8 @@ def _check_if_idle(conn: psycopg.Connection) -> None:
 
 
 @contextmanager
-def _checked_out() -> Iterator[psycopg.Connection]:
-    """A pooled connection, stamped as used when handed back.
-
-    The stamp is taken here rather than in the pool's `reset` callback: a pool with a reset callback hands
-    every returned connection to its worker thread, a thread switch per request that cost get-session a
-    measurable share of its throughput (bench/auth.py).
-    """
+def transaction() -> Iterator[psycopg.Connection]:
+    """A connection inside one transaction: committed on success, rolled back on any exception."""
     with pool().connection() as conn:
         try:
             yield conn
@@ -90,21 +88,15 @@ def _checked_out() -> Iterator[psycopg.Connection]:
 
 
 @contextmanager
-def transaction() -> Iterator[psycopg.Connection]:
-    """A connection inside one transaction: committed on success, rolled back on any exception."""
-    with _checked_out() as conn:
-        yield conn
-
-
-@contextmanager
 def connection() -> Iterator[psycopg.Connection]:
     """A connection in autocommit mode, for reads that need no transaction."""
-    with _checked_out() as conn:
+    with pool().connection() as conn:
         conn.autocommit = True
         try:
             yield conn
         finally:
             conn.autocommit = False
+            _last_used[conn] = time.monotonic()
 
 
 def ping() -> None:

@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from genvid import logs
@@ -66,9 +67,23 @@ def _path(environ: WSGIEnvironment) -> str:
     return raw if raw.isascii() else raw.encode("latin-1").decode("utf-8", "replace")
 
 
+class NoFlaskSession(SessionInterface):
+    """genvid keeps no Flask session (auth is better-auth's own cookies), so there is nothing to open or save
+    and no object to build per request: every request shares one empty, read-only NullSession."""
+
+    _none = NullSession()
+
+    def open_session(self, app: Flask, request: Request) -> NullSession:
+        return self._none
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
+
+
 def init_app(app: Flask) -> None:
-    """Wrap the app in RequestLifecycle and refuse oversized bodies before any handler runs."""
+    """Wrap the app in RequestLifecycle, drop Flask's session, refuse oversized bodies before any handler."""
     app.wsgi_app = RequestLifecycle(app.wsgi_app)  # type: ignore[method-assign]
+    app.session_interface = NoFlaskSession()
     limit = app.config.get("MAX_CONTENT_LENGTH")
 
     @app.before_request

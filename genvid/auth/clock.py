@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import current_app, has_app_context
+from flask import current_app
 
 CLOCK_KEY = "AUTH_CLOCK"
 
@@ -22,11 +22,11 @@ def system_now() -> datetime:
 
 def now() -> datetime:
     """The app's clock when one is installed (tests), else the system clock."""
-    if has_app_context():
+    try:
         clock: Callable[[], datetime] | None = current_app.config.get(CLOCK_KEY)
-        if clock is not None:
-            return clock()
-    return system_now()
+    except RuntimeError:        # outside an app context: no app, so no installed clock
+        return system_now()
+    return clock() if clock is not None else system_now()
 
 
 class FrozenClock:

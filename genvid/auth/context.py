@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -18,7 +19,6 @@ from genvid.auth.jwts import looks_like_jwt
 from genvid.config import Config, origin_of
 
 _EXTENSION = "genvid.auth"
-AUTH_HEADERS = ("set-auth-token", "set-auth-jwt")     # the bearer and jwt plugins' response headers
 
 
 @dataclass(frozen=True)
@@ -110,41 +110,48 @@ def remembers() -> bool:
     return cookies.verify_signed(auth.secret, request.cookies.get(auth.jar.dont_remember)) != "true"
 
 
-def active_session(conn: psycopg.Connection | None = None) -> sessions.ActiveSession | None:
-    """The live session of this request (looked up once per request, on conn when given)."""
+def active_session(conn: psycopg.Connection | None = None, *,
+                   now: datetime | None = None) -> sessions.ActiveSession | None:
+    """The live session of this request (looked up once per request, on conn and at now when given)."""
     if "auth_session" not in g:
         state, token = presented_token()
         found = None
         if state is Presented.TOKEN and token:
+            at = now or clock.now()
             if conn is not None:
-                found = sessions.find_session(conn, token=token, now=clock.now())
+                found = sessions.find_session(conn, token=token, now=at)
             else:
                 with database.connection() as own:
-                    found = sessions.find_session(own, token=token, now=clock.now())
+                    found = sessions.find_session(own, token=token, now=at)
         g.auth_session = found
     result: sessions.ActiveSession | None = g.auth_session
     return result
 
 
 def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,
-                  session_token: str | None = None, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response with Set-Cookie headers and, when a session cookie is set, the bearer plugin's header.
+                  session_token: str | None = None, auth_jwt: str | None = None,
+                  headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with Set-Cookie headers and the bearer and jwt plugins' headers.
 
-    The body is serialised here rather than by flask.jsonify: auth bodies are plain JSON already, and
-    get-session, the most frequent request of all, is measurably cheaper without the provider's dispatch.
+    session_token becomes set-auth-token (signed), auth_jwt becomes set-auth-jwt, and both are named in
+    Access-Control-Expose-Headers, as better-auth's plugins do on every response carrying them, Origin or
+    not (genvid.cors joins that with flask-cors's list into one header for a trusted origin). The body is
+    serialised here rather than by flask.jsonify: auth bodies are plain JSON already, and get-session, the
+    most frequent request of all, is measurably cheaper without the provider's dispatch.
     """
-    response = Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n", status,
-                        headers, mimetype="application/json")
-    for header in set_cookies or []:
-        response.headers.add("Set-Cookie", header)
+    extra = list((headers or {}).items())
+    extra += [("Set-Cookie", header) for header in set_cookies or ()]
+    exposed = []
     if session_token is not None:
-        response.headers["set-auth-token"] = cookies.signed_value(settings().secret, session_token)
-    exposed = [name for name in AUTH_HEADERS if name in response.headers]
+        extra.append(("set-auth-token", cookies.signed_value(settings().secret, session_token)))
+        exposed.append("set-auth-token")
+    if auth_jwt is not None:
+        extra.append(("set-auth-jwt", auth_jwt))
+        exposed.append("set-auth-jwt")
     if exposed:
-        # As better-auth's bearer and jwt plugins do on every response carrying these headers, Origin or not;
-        # genvid.cors joins this with flask-cors's list into one header for a trusted origin.
-        response.headers["Access-Control-Expose-Headers"] = ", ".join(exposed)
-    return response
+        extra.append(("Access-Control-Expose-Headers", ", ".join(exposed)))
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n", status, extra,
+                    mimetype="application/json")
 
 
 def session_cookie_response(body: Any, *, token: str, remember: bool, status: int = 200) -> Response:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from urllib.parse import quote, unquote
@@ -34,6 +35,13 @@ def verify_signed(secret: str, raw: str | None) -> str | None:
     """The value inside a signed cookie value (URL-encoded or not), or None when absent or badly signed."""
     if not raw:
         return None
+    return _verified(secret, raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(secret: str, raw: str) -> str | None:
+    # A pure function of its arguments: a client sending the same cookie on every request (get-session
+    # polling) is checked once per process instead of once per request. Bounded, so junk only evicts.
     decoded = unquote(raw) if "%" in raw else raw
     value, dot, sig = decoded.rpartition(".")
     if not dot or len(sig) != _SIGNATURE_LENGTH or not sig.endswith("="):

@@ -152,7 +152,7 @@ def get_session() -> ResponseReturnValue:
     # One pool checkout in autocommit: the lookup (which also reads the signing key) is one round trip;
     # a refresh or an expired-row deletion is a single statement that needs no transaction.
     with database.connection() as conn:
-        active = context.active_session(conn)
+        active = context.active_session(conn, now=now)
         if active is not None:
             session = active.session
             if (sessions.is_due_for_refresh(session, now=now) and request.args.get("disableRefresh") != "true"
@@ -166,7 +166,7 @@ def get_session() -> ResponseReturnValue:
         return context.json_response(None, set_cookies=clearing, headers=NO_STORE)
     return context.json_response({"session": session_json(session), "user": user_json(active.user)},
                                  set_cookies=set_cookies, session_token=cookie_token,
-                                 headers={**NO_STORE, "set-auth-jwt": token_jwt})
+                                 auth_jwt=token_jwt, headers=NO_STORE)
 
 
 @bp.post("/get-session")
