@@ -179,6 +179,19 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def pss_mib(pid: int) -> float:
+    """Proportional memory of one process, MiB: its own pages plus its share of pages it shares with others
+    (forked workers share the master's imported code, which RSS counts again in every process)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def process_tree(pid: int) -> list[int]:
     """pid and its children (gunicorn's master and workers)."""
     children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()

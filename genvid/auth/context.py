@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from flask import Response, current_app, g, request
+from werkzeug.http import parse_cookie
 
 from genvid import database
 from genvid.auth import clock, cookies, ratelimit, sessions
@@ -19,6 +20,7 @@ from genvid.auth.jwts import looks_like_jwt
 from genvid.config import Config, origin_of
 
 _EXTENSION = "genvid.auth"
+_NOT_LOOKED_UP = object()
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,11 @@ class Presented(Enum):
 
 def bearer_value() -> str | None:
     """The credential after `Authorization: Bearer `, if any."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    return _bearer(request.environ)
+
+
+def _bearer(environ: dict[str, Any]) -> str | None:
+    scheme, _, value = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
@@ -80,16 +85,16 @@ def bearer_value() -> str | None:
 
 def presented_token() -> tuple[Presented, str | None]:
     """The session token the request presents (read once per request)."""
-    if "auth_presented" not in g:
-        g.auth_presented = _read_presented_token()
-    found: tuple[Presented, str | None] = g.auth_presented
+    found: tuple[Presented, str | None] | None = g.get("auth_presented")
+    if found is None:
+        found = g.auth_presented = _read_presented_token(request.environ, settings())
     return found
 
 
-def _read_presented_token() -> tuple[Presented, str | None]:
-    """A bearer session token wins over the cookie."""
-    auth = settings()
-    value = bearer_value()
+def _read_presented_token(environ: dict[str, Any], auth: AuthSettings) -> tuple[Presented, str | None]:
+    """A bearer session token wins over the cookie. (Read from the WSGI environ: werkzeug's request.cookies
+    walks every request header to find the Cookie one, a cost get-session would pay on every call.)"""
+    value = _bearer(environ)
     if value is not None:
         if looks_like_jwt(value):
             return Presented.NONE, None
@@ -97,7 +102,7 @@ def _read_presented_token() -> tuple[Presented, str | None]:
             return Presented.TOKEN, value        # a bare token: the bearer plugin signs it itself
         token = cookies.verify_signed(auth.secret, value)
         return (Presented.TOKEN, token) if token else (Presented.BAD_SIGNATURE, None)
-    raw = request.cookies.get(auth.jar.session_token)
+    raw = parse_cookie(environ).get(auth.jar.session_token)
     if raw is None:
         return Presented.NONE, None
     token = cookies.verify_signed(auth.secret, raw)
@@ -113,9 +118,10 @@ def remembers() -> bool:
 def active_session(conn: psycopg.Connection | None = None, *,
                    now: datetime | None = None) -> sessions.ActiveSession | None:
     """The live session of this request (looked up once per request, on conn and at now when given)."""
-    if "auth_session" not in g:
-        state, token = presented_token()
+    found = g.get("auth_session", _NOT_LOOKED_UP)
+    if found is _NOT_LOOKED_UP:
         found = None
+        state, token = presented_token()
         if state is Presented.TOKEN and token:
             at = now or clock.now()
             if conn is not None:
@@ -124,7 +130,7 @@ def active_session(conn: psycopg.Connection | None = None, *,
                 with database.connection() as own:
                     found = sessions.find_session(own, token=token, now=at)
         g.auth_session = found
-    result: sessions.ActiveSession | None = g.auth_session
+    result: sessions.ActiveSession | None = found
     return result
 
 
