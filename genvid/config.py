@@ -83,6 +83,7 @@ class Config:
     encryption_key: str = ""                  # base64 of 32 bytes; encrypts secrets at rest
     bcrypt_rounds: int = 12
     password_hash: str = "bcrypt"             # bcrypt | scrypt (better-auth's own format)
+    jwt_key_encryption: str = "encryption_key"   # encryption_key | better_auth (a database shared with one)
     rate_limit: bool = False
     trusted_proxy_count: int = 1              # Heroku's router is one proxy
     smtp_url: str | None = None
@@ -218,6 +219,7 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ENCRYPTION_KEY": ("encryption_key", _as_str),
     "BCRYPT_ROUNDS": ("bcrypt_rounds", _as_int),
     "PASSWORD_HASH": ("password_hash", lambda raw: raw.strip().lower()),
+    "JWT_KEY_ENCRYPTION": ("jwt_key_encryption", lambda raw: raw.strip().lower()),
     "RATE_LIMIT": ("rate_limit", _as_bool),
     "TRUSTED_PROXY_COUNT": ("trusted_proxy_count", _as_int),
     "SMTP_URL": ("smtp_url", _as_str),
@@ -339,6 +341,8 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
         (config.statement_timeout_ms >= 0, "STATEMENT_TIMEOUT_MS: must not be negative"),
         (4 <= config.bcrypt_rounds <= 31, "BCRYPT_ROUNDS: must be between 4 and 31"),
         (config.password_hash in ("bcrypt", "scrypt"), "PASSWORD_HASH: must be bcrypt or scrypt"),
+        (config.jwt_key_encryption in ("encryption_key", "better_auth"),
+         "JWT_KEY_ENCRYPTION: must be encryption_key or better_auth"),
         (config.trusted_proxy_count >= 0, "TRUSTED_PROXY_COUNT: must not be negative"),
         (config.video_provider in ("local", "heygen"), "VIDEO_PROVIDER: must be local or heygen"),
         (config.video_provider != "heygen" or bool(config.heygen_api_key),

@@ -1,7 +1,7 @@
 """Secrets at rest under ENCRYPTION_KEY: `gv1:` + base64(nonce || AES-256-GCM(secret)).
 
 The associated data names what the secret is for, so a value sealed for one purpose cannot be swapped in
-for another. (JWT private keys are sealed the way better-auth seals them instead: genvid/auth/keyseal.py.)
+for another. (JWT private keys use this too, unless JWT_KEY_ENCRYPTION=better_auth: genvid/auth/keyseal.py.)
 """
 from __future__ import annotations
 

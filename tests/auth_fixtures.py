@@ -105,13 +105,16 @@ def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[
 
 @pytest.fixture
 def serve_genvid(make_app: Callable[..., Flask]) -> Iterator[Callable[..., tuple[str, Flask]]]:
-    """serve_genvid(**overrides) serves genvid over HTTP with BETTER_AUTH_URL = its own address."""
+    """serve_genvid(**overrides) serves genvid over HTTP with BETTER_AUTH_URL = its own address, configured for
+    the database it shares with the better-auth server of these tests (JWT_KEY_ENCRYPTION=better_auth)."""
     running: list[tuple[Any, threading.Thread]] = []
 
     def serve(**overrides: Any) -> tuple[str, Flask]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        application = make_app(better_auth_url=url, trusted_origins=(TRUSTED_ORIGIN,), **overrides)
+        settings = {"better_auth_url": url, "trusted_origins": (TRUSTED_ORIGIN,), "jwt_key_encryption": "better_auth",
+                    **overrides}
+        application = make_app(**settings)
         server = make_server("127.0.0.1", port, application, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

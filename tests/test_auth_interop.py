@@ -124,6 +124,19 @@ def test_better_auth_user_signs_in_on_genvid_under_bcrypt(better_auth, serve_gen
     assert sign_in(reference.url, "scrypt-user@example.com").status_code == 500
 
 
+def test_jwt_keys_sealed_under_encryption_key_stop_a_shared_better_auth_server(better_auth, serve_genvid):
+    """Under the JWT_KEY_ENCRYPTION=encryption_key default genvid rotates the shared key set to a key only it can
+    open, and better-auth's get-session answers 500 from then on: why the README asks for
+    JWT_KEY_ENCRYPTION=better_auth on a shared database (every other test here runs genvid that way)."""
+    reference = better_auth()
+    signed_up = sign_up(reference.url, f"keys-{uuid.uuid4().hex[:8]}@example.com")
+    cookie = {"better-auth.session_token": signed_up.cookies["better-auth.session_token"]}
+    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=10).status_code == 200
+    genvid, _ = serve_genvid(jwt_key_encryption="encryption_key")
+    assert requests.get(f"{genvid}/api/auth/get-session", cookies=cookie, timeout=10).status_code == 200
+    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=10).status_code == 500
+
+
 def test_cookies_are_valid_on_both_and_sign_out_ends_both(better_auth, serve_genvid):
     """A cookie minted by either server is a session on the other; a sign-out on one ends it on both."""
     reference = better_auth()

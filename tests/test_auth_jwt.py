@@ -5,10 +5,12 @@ import base64
 import json
 
 import jwt
-from conftest import TEST_SECRET
+import pytest
+from conftest import TEST_ENCRYPTION_KEY, TEST_SECRET
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from factories import bearer, create_session, create_user
 
+from genvid import sealing
 from genvid.auth import keyseal
 from genvid.auth.clock import CLOCK_KEY, FrozenClock
 
@@ -34,9 +36,42 @@ def test_token_and_jwks(client, conn):
                             "sub", "exp", "iss", "aud"]
     assert claims["sub"] == user.id and claims["exp"] - claims["iat"] == 900
     stored = conn.execute('SELECT "privateKey" FROM jwks').fetchone()[0]
-    assert '"d"' not in stored and keys[0]["x"] not in stored                 # sealed, as better-auth seals it
-    private = json.loads(keyseal.unseal(TEST_SECRET, stored))
+    assert '"d"' not in stored and keys[0]["x"] not in stored
+    # Sealed under ENCRYPTION_KEY by default (genvid's AES-GCM form), not openable with the auth secret alone.
+    assert stored.startswith(sealing.FORMAT_PREFIX)
+    with pytest.raises(ValueError):
+        keyseal.unseal(TEST_SECRET, stored)
+    private = json.loads(sealing.unseal(stored, encryption_key=TEST_ENCRYPTION_KEY, purpose="jwks.privateKey"))
     assert list(private) == ["crv", "d", "x", "kty"] and private["x"] == keys[0]["x"]
+
+
+def test_better_auth_sealing_for_a_shared_database(make_app, conn):
+    """JWT_KEY_ENCRYPTION=better_auth writes better-auth's own form, which a better-auth server can open."""
+    client = make_app(jwt_key_encryption="better_auth").test_client()
+    _, token = issue(client, conn)
+    stored = conn.execute('SELECT "privateKey" FROM jwks').fetchone()[0]
+    assert not stored.startswith(sealing.FORMAT_PREFIX)
+    private = json.loads(keyseal.unseal(TEST_SECRET, stored))
+    assert private["x"] == client.get("/api/auth/jwks").get_json()["keys"][0]["x"]
+    assert jwt.get_unverified_header(token)["kid"] == conn.execute("SELECT id FROM jwks").fetchone()[0]
+
+
+def test_switching_sealing_rotates_the_signing_key_and_old_tokens_still_verify(app, make_app, client, conn):
+    """A newest key in the form this server does not write is replaced; both keys stay in /jwks."""
+    from genvid.auth.current import optional_user
+    shared = make_app(jwt_key_encryption="better_auth").test_client()
+    user, old_token = issue(shared, conn)
+    new_token = client.get("/api/auth/token", headers=bearer(create_session(conn, user_id=user.id))).get_json()
+    new_token = new_token["token"]
+    old_kid, new_kid = (jwt.get_unverified_header(t)["kid"] for t in (old_token, new_token))
+    assert old_kid != new_kid
+    forms = dict(conn.execute('SELECT id, "privateKey" LIKE %s FROM jwks', (sealing.FORMAT_PREFIX + "%",)).fetchall())
+    assert forms == {old_kid: False, new_kid: True}
+    assert {k["kid"] for k in client.get("/api/auth/jwks").get_json()["keys"]} == {old_kid, new_kid}
+    for token in (old_token, new_token):
+        with app.test_request_context("/api/x", headers=bearer(token)):
+            found = optional_user()
+            assert found is not None and found.id == user.id
 
 
 def test_current_user_accepts_jwt_and_refuses_forgeries(app, client, conn):

@@ -15,7 +15,7 @@ from flask import Response, current_app, g, request
 from werkzeug.http import parse_cookie
 
 from genvid import database
-from genvid.auth import clock, cookies, ratelimit, sessions
+from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
 from genvid.config import Config, origin_of
 
@@ -30,6 +30,7 @@ class AuthSettings:
     config: Config
     jar: cookies.CookieJar
     trusted: frozenset[str]
+    key_sealing: keyseal.KeySealing
 
     @property
     def secret(self) -> str:
@@ -47,6 +48,9 @@ def settings() -> AuthSettings:
             jar=cookies.CookieJar(secret=config.better_auth_secret,
                                   secure=config.better_auth_url.lower().startswith("https://")),
             trusted=frozenset(o for o in origins if o),
+            key_sealing=keyseal.KeySealing(writes=config.jwt_key_encryption,
+                                           better_auth_secret=config.better_auth_secret,
+                                           encryption_key=config.encryption_key),
         )
         current_app.extensions[_EXTENSION] = cached
     return cached

@@ -23,7 +23,7 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         auth = context.settings()
         with database.transaction() as conn:
             value = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
-                               secret=auth.secret, now=clock.now())
+                               sealing=auth.key_sealing, now=clock.now())
         return context.json_response({"token": value})
 
     @bp.get("/jwks")
@@ -31,5 +31,5 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         """The public keys that verify genvid's (and better-auth's) JWTs."""
         auth = context.settings()
         with database.transaction() as conn:
-            keys = jwts.jwks(conn, secret=auth.secret, now=clock.now())
+            keys = jwts.jwks(conn, sealing=auth.key_sealing, now=clock.now())
         return context.json_response(keys)

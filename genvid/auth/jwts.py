@@ -1,10 +1,10 @@
 """The jwt plugin: EdDSA (Ed25519) keys in `jwks`, 15-minute tokens, verification pinned to EdDSA.
 
-Keys are stored exactly as better-auth's jwt plugin stores them (public JWK as JSON; private JWK sealed with
-XChaCha20-Poly1305 under SHA-256(BETTER_AUTH_SECRET), see keyseal.py), and the signing key is chosen as it
-chooses it: the newest unexpired EdDSA key. So genvid and a better-auth server on one database share one
-key set, and a JWT from either verifies against the /jwks of both. (ENCRYPTION_KEY cannot be used for
-these keys: a better-auth server must be able to decrypt them, and it only knows the secret.)
+Keys are stored in better-auth's jwks table as its jwt plugin stores them (public JWK as JSON, private JWK
+sealed: under ENCRYPTION_KEY by default, or in better-auth's own form with JWT_KEY_ENCRYPTION=better_auth,
+see keyseal.py), and the signing key is chosen as it chooses it: the newest unexpired EdDSA key. So genvid
+and a better-auth server on one database share one key set, and a JWT from either verifies against the
+/jwks of both.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ EXPIRES_IN = timedelta(minutes=15)
 
 _cache_lock = threading.Lock()
 _public_keys: dict[str, Ed25519PublicKey] = {}
-_signing_keys: dict[tuple[str, str, str], Ed25519PrivateKey] = {}   # (kid, stored form, secret)
+_signing_keys: dict[tuple[str, str, keyseal.KeySealing], Ed25519PrivateKey] = {}   # (kid, stored, sealing)
 _issued: dict[tuple[object, ...], str] = {}                     # (kid, iat, issuer, user fields) -> JWT
 _ISSUED_MAX = 4096
 
@@ -52,18 +52,18 @@ def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def seal_private_key(key: Ed25519PrivateKey, *, secret: str) -> str:
-    """The at-rest form of a private key: better-auth's sealed private JWK (key order as jose exports it)."""
+def seal_private_key(key: Ed25519PrivateKey, *, sealing: keyseal.KeySealing) -> str:
+    """The at-rest form of a private key: its private JWK (key order as jose exports it), sealed."""
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                             serialization.NoEncryption())
     public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     jwk = {"crv": "Ed25519", "d": _b64url(raw), "x": _b64url(public), "kty": "OKP"}
-    return keyseal.seal(secret, json.dumps(jwk, separators=(",", ":")))
+    return sealing.seal(json.dumps(jwk, separators=(",", ":")))
 
 
-def unseal_private_key(stored: str, *, secret: str) -> Ed25519PrivateKey:
-    """The private key from its at-rest form (ValueError for another format, another secret or tampering)."""
-    jwk = json.loads(keyseal.unseal(secret, stored))
+def unseal_private_key(stored: str, *, sealing: keyseal.KeySealing) -> Ed25519PrivateKey:
+    """The private key from its at-rest form (ValueError for another format, secret or key, or tampering)."""
+    jwk = json.loads(sealing.unseal(stored))
     if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         raise ValueError("not an Ed25519 private JWK")
     return Ed25519PrivateKey.from_private_bytes(_b64url_decode(jwk["d"]))
@@ -76,58 +76,63 @@ def public_jwk(row: models.Jwk) -> dict[str, Any]:
             "kty": stored.get("kty", "OKP"), "kid": row.id}
 
 
-def jwks(conn: psycopg.Connection, *, secret: str, now: datetime) -> dict[str, Any]:
+def jwks(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: datetime) -> dict[str, Any]:
     """`{"keys": [...]}`, creating the first key pair lazily as better-auth does."""
     rows = db.auth_jwks.list_jwks(conn)
     if not rows:
-        signing_key(conn, secret=secret, now=now)
+        signing_key(conn, sealing=sealing, now=now)
         rows = db.auth_jwks.list_jwks(conn)
     return {"keys": [public_jwk(row) for row in rows]}
 
 
-def signing_key(conn: psycopg.Connection, *, secret: str, now: datetime,
+def signing_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: datetime,
                 known: tuple[str, str] | None = None) -> tuple[str, Ed25519PrivateKey]:
     """(kid, private key) of the key better-auth would sign with, created if none exists (decryptions cached).
 
     `known` is (kid, stored private key) when the caller already read that key (get-session does). A newest key
-    this secret cannot open (another secret, or an older genvid format) is replaced by a new one, which then is
-    the newest for every server.
+    that does not open (another secret or ENCRYPTION_KEY) or is sealed in the form this process does not write
+    (JWT_KEY_ENCRYPTION changed) is rotated: a new key becomes the newest for every server, and the old one
+    stays in /jwks, so tokens it signed still verify.
     """
     if known is None:
         row = db.auth_jwks.get_signing_jwk(conn, now=now)
         if row is None:
-            return _create_key(conn, secret=secret, now=now)
+            return _create_key(conn, sealing=sealing, now=now)
         known = (row.id, row.private_key)
     kid, stored = known
-    cache_key = (kid, stored, secret)
+    cache_key = (kid, stored, sealing)
     with _cache_lock:
         cached = _signing_keys.get(cache_key)
     if cached is None:
+        if not sealing.is_written_form(stored):
+            log.info("newest JWT key is sealed in the other JWT_KEY_ENCRYPTION form; rotating", extra={"kid": kid})
+            return _create_key(conn, sealing=sealing, now=now)
         try:
-            cached = unseal_private_key(stored, secret=secret)
+            cached = unseal_private_key(stored, sealing=sealing)
         except ValueError:
-            log.warning("newest JWT key cannot be decrypted with BETTER_AUTH_SECRET; creating a new one",
+            log.warning("newest JWT key does not open with this BETTER_AUTH_SECRET or ENCRYPTION_KEY; rotating",
                         extra={"kid": kid})
-            return _create_key(conn, secret=secret, now=now)
+            return _create_key(conn, sealing=sealing, now=now)
         with _cache_lock:
             _signing_keys[cache_key] = cached
     return kid, cached
 
 
-def _create_key(conn: psycopg.Connection, *, secret: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
+def _create_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing,
+                now: datetime) -> tuple[str, Ed25519PrivateKey]:
     key = Ed25519PrivateKey.generate()
     kid = generate_id()
     raw_public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     public = json.dumps({"crv": "Ed25519", "x": _b64url(raw_public), "kty": "OKP"}, separators=(",", ":"))
     db.auth_jwks.create_jwk(conn, id=kid, public_key=public, now=now, alg=ALGORITHM, crv="Ed25519",
-                            private_key=seal_private_key(key, secret=secret))
+                            private_key=seal_private_key(key, sealing=sealing))
     return kid, key
 
 
-def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, secret: str,
+def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, sealing: keyseal.KeySealing,
           now: datetime, known_key: tuple[str, str] | None = None) -> str:
     """A 15-minute EdDSA JWT for user: the user object plus sub, exp, iss, aud (better-auth's claim order)."""
-    kid, key = signing_key(conn, secret=secret, now=now, known=known_key)
+    kid, key = signing_key(conn, sealing=sealing, now=now, known=known_key)
     iat = int(now.timestamp())
     # Ed25519 signatures are deterministic: the same key and claims (iat has one-second resolution) give the
     # same bytes, so a client polling get-session within one second reuses the token instead of re-signing.

@@ -1,8 +1,13 @@
-"""better-auth's at-rest encryption of JWT private keys (`symmetricEncrypt` in better-auth/crypto).
+"""JWT private keys at rest: sealed under ENCRYPTION_KEY, or exactly as better-auth seals them.
 
-Stored form: a JSON string of lowercase hex, `24-byte nonce ‖ XChaCha20-Poly1305(ciphertext ‖ 16-byte tag)`,
-under the key SHA-256(UTF-8(BETTER_AUTH_SECRET)), no associated data. genvid writes and reads exactly this,
-so a better-auth server sharing the database signs with genvid's keys and genvid with its keys.
+`KeySealing` is the policy. By default (JWT_KEY_ENCRYPTION=encryption_key) new keys are sealed with genvid's
+AES-GCM under ENCRYPTION_KEY (genvid/sealing.py). A database shared with a better-auth server needs
+JWT_KEY_ENCRYPTION=better_auth: that server signs with the newest key and can only open its own form.
+Both forms are always read, so keys written under either setting keep working after a switch.
+
+better-auth's form (`symmetricEncrypt` in better-auth/crypto): a JSON string of lowercase hex,
+`24-byte nonce ‖ XChaCha20-Poly1305(ciphertext ‖ 16-byte tag)`, under the key SHA-256(UTF-8(BETTER_AUTH_SECRET)),
+no associated data.
 
 `cryptography` offers ChaCha20-Poly1305 (12-byte nonce) but not the extended-nonce variant, so the
 XChaCha20 subkey is derived here with HChaCha20 (draft-irtf-cfrg-xchacha, section 2.2).
@@ -13,8 +18,15 @@ import hashlib
 import json
 import os
 import struct
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from genvid import sealing
+
+ENCRYPTION_KEY = "encryption_key"
+BETTER_AUTH = "better_auth"
+_PURPOSE = "jwks.privateKey"      # sealing.seal's associated data: this value is a JWT private key
 
 _CONSTANTS = (0x61707865, 0x3320646E, 0x79622D32, 0x6B206574)   # "expand 32-byte k"
 _MASK = 0xFFFFFFFF
@@ -75,3 +87,27 @@ def unseal(secret: str, stored: str) -> str:
         return aead.decrypt(inner_nonce, blob[24:], None).decode("utf-8")
     except Exception as exc:   # InvalidTag: another secret, or tampering
         raise ValueError("cannot decrypt sealed value") from exc
+
+
+@dataclass(frozen=True)
+class KeySealing:
+    """How this process seals new JWT private keys, and opens a stored one of either form."""
+
+    writes: str                                          # ENCRYPTION_KEY or BETTER_AUTH
+    better_auth_secret: str = field(repr=False)
+    encryption_key: str = field(repr=False)
+
+    def seal(self, plaintext: str) -> str:
+        if self.writes == BETTER_AUTH:
+            return seal(self.better_auth_secret, plaintext)
+        return sealing.seal(plaintext, encryption_key=self.encryption_key, purpose=_PURPOSE)
+
+    def unseal(self, stored: str) -> str:
+        """The plaintext; ValueError when the value does not open (another secret or key, or tampering)."""
+        if stored.startswith(sealing.FORMAT_PREFIX):
+            return sealing.unseal(stored, encryption_key=self.encryption_key, purpose=_PURPOSE)
+        return unseal(self.better_auth_secret, stored)
+
+    def is_written_form(self, stored: str) -> bool:
+        """Whether stored is in the form this policy writes (a key in the other form gets rotated out)."""
+        return stored.startswith(sealing.FORMAT_PREFIX) == (self.writes == ENCRYPTION_KEY)
