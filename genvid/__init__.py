@@ -17,7 +17,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     config = runtime.init(config or Config.load())
     logs.setup(config.log_level)
-    app = Flask(__name__)
+    app = middleware.App(__name__)
     app.config.update(
         GENVID=config,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,

@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, request
@@ -65,6 +67,23 @@ def _path(environ: WSGIEnvironment) -> str:
     """The request path as Flask's request.path reads it (WSGI carries it as latin-1 decoded bytes)."""
     raw: str = environ.get("PATH_INFO", "")
     return raw if raw.isascii() else raw.encode("latin-1").decode("utf-8", "replace")
+
+
+class App(Flask):
+    """Flask, remembering which views and hooks are synchronous: Flask asks inspect.iscoroutinefunction
+    about each one on every request (four times for get-session), though the answer never changes."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not isinstance(func, FunctionType):     # e.g. a class-based view's bound method, new per request
+            return super().ensure_sync(func)
+        known = self._ensured.get(func)
+        if known is None:
+            known = self._ensured[func] = super().ensure_sync(func)
+        return known
+
+    @cached_property
+    def _ensured(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        return {}
 
 
 class NoFlaskSession(SessionInterface):

@@ -50,13 +50,14 @@ def relative_path() -> str:
 @bp.before_request
 def guard() -> None:
     """Trailing slashes and plain OPTIONS are unknown routes to better-auth; then the rate limit."""
-    if request.path.endswith("/"):
+    path, method = request.path, request.method
+    if path.endswith("/"):
         abort(404)
-    if request.method == "OPTIONS" and not request.headers.get("Access-Control-Request-Method"):
-        abort(404)
-    auth = context.settings()
-    if auth.config.rate_limit and request.method != "OPTIONS":
-        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=relative_path())
+    if method == "OPTIONS":
+        if not request.headers.get("Access-Control-Request-Method"):
+            abort(404)
+    elif context.settings().config.rate_limit:
+        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=path[len(PREFIX):])
 
 
 def prepare(schema: Schema) -> dict[str, Any]:
