@@ -1,6 +1,4 @@
 """gunicorn settings for the Procfile's web process: PORT and WEB_CONCURRENCY come through genvid's Config."""
-import gc
-
 from genvid.config import Config
 
 _config = Config.load()
@@ -23,8 +21,3 @@ accesslog = None                # genvid logs every request itself, as JSON with
 errorlog = "-"
 forwarded_allow_ips = "*"       # behind Heroku's router; client IPs are read with TRUSTED_PROXY_COUNT
 
-
-def pre_fork(server: object, worker: object) -> None:
-    """Freeze the master's objects out of the garbage collector's reach before forking, so a worker's
-    collections never write to (and so copy) the pages it shares with the master (Python's gc.freeze docs)."""
-    gc.freeze()
