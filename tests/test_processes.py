@@ -65,6 +65,11 @@ def test_serve_answers_health_on_port_and_stops_cleanly(services, tmp_path: Path
         response = _wait_for(f"http://127.0.0.1:{port}/health")
         assert response.status_code == 200 and response.json() == {"status": "ok"}
         gunicorn_master = psutil.Process(proc.pid).children()[0]
+        # The app is preloaded in the master, which then forks the workers one after another: the first may
+        # answer before the second exists.
+        deadline = time.monotonic() + 10
+        while len(gunicorn_master.children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert len(gunicorn_master.children()) == 2
         descendants = psutil.Process(proc.pid).children(recursive=True)
     finally:

@@ -22,7 +22,9 @@ def test_happy_path_downloads_the_mp4(heygen_studio: Studio, fake_heygen: FakeHe
     response = heygen_studio.create(headers, script="Hello there, this is a test video.")
     assert response.status_code == 202, response.get_json()
     video = response.get_json()["data"]
-    assert response.headers["Location"].endswith(f"/api/videos/{video['id']}")
+    assert response.headers["Location"] == f"/api/videos/{video['id']}"
+    located = heygen_studio.client.get(response.headers["Location"], headers=headers)
+    assert located.status_code == 200 and located.get_json()["data"]["id"] == video["id"]
     assert video["status"] == "queued" and video["credits"] == 1
     assert heygen_studio.balance(user_id) == 9
 
