@@ -179,6 +179,28 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]            # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def settle(*, below: float = 0.15, window: float = 0.5, timeout: float = 15.0) -> float:
+    """Wait until the machine is idle (busy share under `below` over `window` seconds), so that work a server
+    left running after its turn (a Node GC, requests still queued) is not billed to the next one measured.
+    Returns the seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        busy0, total0 = _cpu_times()
+        time.sleep(window)
+        busy1, total1 = _cpu_times()
+        if total1 > total0 and (busy1 - busy0) / (total1 - total0) < below:
+            break
+    return time.monotonic() - began
+
+
 def pss_mib(pid: int) -> float:
     """Proportional memory of one process, MiB: its own pages plus its share of pages it shares with others
     (forked workers share the master's imported code, which RSS counts again in every process)."""

@@ -36,6 +36,7 @@ from bench._util import (
     process_tree,
     pss_mib,
     rss_mib,
+    settle,
     start,
     stop,
 )
@@ -186,6 +187,7 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         for number in range(args.rounds):
             for name in names[number % len(names):] + names[:number % len(names)]:
                 url, headers = targets[name]
+                settle()
                 rounds[name].append(load(url, headers=headers, concurrency=args.concurrency, seconds=args.seconds))
         get = {name: combine(results) for name, results in rounds.items()}
         print("\nGET /api/auth/get-session (valid session cookie)")
