@@ -32,7 +32,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import LoadResult, load_many
+from bench._util import LoadResult, load_many, settle
 from bench._videos_util import API_KEY, BIN, ROOT, Services, Stack, TimedFake
 
 RESULTS: list[tuple[str, str, str, bool | None]] = []     # (measure, value, target, met)
@@ -63,8 +63,11 @@ def phase_requests(services: Services, args: argparse.Namespace) -> None:
         create = [("POST", stack.headers(u), body) for u in users]
         gets: list[LoadResult] = []
         posts: list[LoadResult] = []
+        load_many(f"{stack.url}/api/auth/get-session", session, seconds=2, warmup=0)   # warm the workers up
         for _ in range(args.rounds):       # interleaved, so outside noise hits both alike
+            settle()
             gets.append(load_many(f"{stack.url}/api/auth/get-session", session, seconds=args.seconds))
+            settle()
             posts.append(load_many(f"{stack.url}/api/videos", create, seconds=args.seconds, expect=202))
         get, post = combine(gets), combine(posts)
         print(f"\n[1] requests/s, {len(users)} users on {len(users)} keep-alive connections, "
@@ -254,7 +257,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short phases (about 2.5 minutes; [2] keeps its 60 s renders)")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per request-rate round")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per endpoint")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per endpoint")
     parser.add_argument("--concurrency", type=int, default=16, help="users = keep-alive connections in [1]")
     parser.add_argument("--videos", type=int, default=220, help="videos in flight in [2]")
     parser.add_argument("--render-seconds", type=float, default=60.0, help="fake render time in [2]")
