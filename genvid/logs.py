@@ -91,9 +91,12 @@ def access(*, method: str, path: str, status: int, duration_ms: float) -> None:
         _access_log.info("request", extra={k: entry[k] for k in ("method", "path", "status", "duration_ms")})
         return
     line = _dumps(entry) + handler.terminator
-    with handler.lock:           # type: ignore[union-attr]  # created by Handler.__init__
-        handler.stream.write(line)
-        handler.stream.flush()
+    try:
+        with handler.lock:       # type: ignore[union-attr]  # created by Handler.__init__
+            handler.stream.write(line)
+            handler.stream.flush()
+    except (OSError, ValueError):
+        pass     # a closed or broken stdout must not fail the request (logging's own handlers swallow it too)
 
 
 def monotonic_ms(start: float) -> float:

@@ -66,7 +66,7 @@ class RequestLifecycle:
 def _path(environ: WSGIEnvironment) -> str:
     """The request path as Flask's request.path reads it (WSGI carries it as latin-1 decoded bytes)."""
     raw: str = environ.get("PATH_INFO", "")
-    return raw if raw.isascii() else raw.encode("latin-1").decode("utf-8", "replace")
+    return raw if raw.isascii() else raw.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
 class App(Flask):

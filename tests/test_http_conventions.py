@@ -1,6 +1,7 @@
 """Every /api/ failure answers the documented envelope; request ids; health and readiness basics."""
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -129,6 +130,24 @@ def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ig
     assert entry["request_id"] == "trace-me"
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/health", 200)
     assert isinstance(entry["duration_ms"], float)
+
+
+def test_a_broken_stdout_never_fails_a_request(config) -> None:  # type: ignore[no-untyped-def]
+    """The access line is written straight to stdout; a closed log pipe must cost the line, not the request."""
+    from genvid import create_app
+
+    class BrokenPipe(io.TextIOBase):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    client = create_app(config.with_overrides(log_level="INFO")).test_client()
+    (handler,) = [h for h in logging.getLogger().handlers if getattr(h, "_genvid", False)]
+    previous = handler.setStream(BrokenPipe())  # type: ignore[attr-defined]
+    try:
+        response = client.get("/health", headers={"X-Request-ID": "still-served"})
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
+    assert response.status_code == 200 and response.headers["X-Request-ID"] == "still-served"
 
 
 def test_health_touches_nothing(client) -> None:  # type: ignore[no-untyped-def]
