@@ -17,6 +17,7 @@ from werkzeug.http import parse_cookie
 from genvid import database
 from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
+from genvid.auth.serialize import EncodedJSON
 from genvid.config import Config, origin_of
 
 _EXTENSION = "genvid.auth"
@@ -160,8 +161,8 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
         exposed.append("set-auth-jwt")
     if exposed:
         extra.append(("Access-Control-Expose-Headers", ", ".join(exposed)))
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n", status, extra,
-                    mimetype="application/json")
+    text = body if isinstance(body, EncodedJSON) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text + "\n", status, extra, mimetype="application/json")
 
 
 def session_cookie_response(body: Any, *, token: str, remember: bool, status: int = 200) -> Response:

@@ -22,7 +22,7 @@ from genvid.auth import (
     sessions,
     users,
 )
-from genvid.auth.serialize import session_json, user_json
+from genvid.auth.serialize import get_session_body, session_json, user_json
 from genvid.auth.validation import Field, Schema, is_valid_email, read_body, validate
 from genvid.errors import BetterAuthError
 
@@ -165,7 +165,7 @@ def get_session() -> ResponseReturnValue:
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
         return context.json_response(None, set_cookies=clearing, headers=NO_STORE)
-    return context.json_response({"session": session_json(session), "user": user_json(active.user)},
+    return context.json_response(get_session_body(session, active.user),
                                  set_cookies=set_cookies, session_token=cookie_token,
                                  auth_jwt=token_jwt, headers=NO_STORE)
 
