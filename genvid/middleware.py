@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Request, request
 from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import ClosingIterator
 
 from genvid import logs
 
@@ -43,8 +44,8 @@ class RequestLifecycle:
         started = time.perf_counter()
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if incoming and _VALID_REQUEST_ID.fullmatch(incoming) else new_request_id()
-        request_token = logs.request_id_var.set(request_id)
-        user_token = logs.user_id_var.set(None)
+        logs.request_id_var.set(request_id)
+        logs.user_id_var.set(None)
         status = 500
 
         def start_with_request_id(status_line: str, headers: list[tuple[str, str]],
@@ -55,12 +56,21 @@ class RequestLifecycle:
             return start_response(status_line, headers, exc_info)
 
         try:
-            return self.app(environ, start_with_request_id)
+            body = self.app(environ, start_with_request_id)
+        except BaseException:
+            _forget_ids()
+            raise
         finally:
             logs.access(method=environ.get("REQUEST_METHOD", ""), path=_path(environ), status=status,
                         duration_ms=logs.monotonic_ms(started))
-            logs.user_id_var.reset(user_token)
-            logs.request_id_var.reset(request_token)
+        # The ids stay set while the server sends the body (a streamed response logs with them too) and are
+        # cleared when it closes the body, so lines this thread writes between requests carry none.
+        return ClosingIterator(body, _forget_ids)
+
+
+def _forget_ids() -> None:
+    logs.request_id_var.set(None)
+    logs.user_id_var.set(None)
 
 
 def _path(environ: WSGIEnvironment) -> str:

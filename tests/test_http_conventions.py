@@ -6,7 +6,7 @@ import json
 import logging
 
 import pytest
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response
 from pydantic import Field
 
 from genvid.api import Schema, documented, ok, parse_body
@@ -32,6 +32,14 @@ def _probe_blueprint() -> Blueprint:
     @bp.get("/boom")
     def boom():  # type: ignore[no-untyped-def]
         raise RuntimeError("database password is hunter2")
+
+    @bp.get("/stream")
+    def stream():  # type: ignore[no-untyped-def]
+        def chunks():  # type: ignore[no-untyped-def]
+            yield "first\n"
+            logging.getLogger("genvid.probe").warning("while streaming")
+            yield "second\n"
+        return Response(chunks(), mimetype="text/plain")
 
     return bp
 
@@ -130,6 +138,20 @@ def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ig
     assert entry["request_id"] == "trace-me"
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/health", 200)
     assert isinstance(entry["duration_ms"], float)
+
+
+def test_lines_written_while_a_response_streams_carry_its_request_id(probe_client, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Ids stay set until the server closes the body (SSE streams log with them), then are cleared."""
+    from genvid import logs
+    logs.setup("INFO")
+    capsys.readouterr()
+    response = probe_client.get("/api/probe/stream", headers={"X-Request-ID": "streamed-1"})
+    assert response.get_data(as_text=True) == "first\nsecond\n"
+    response.close()        # what a WSGI server does once the body is sent
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    streamed = [line for line in lines if line.get("msg") == "while streaming"]
+    assert streamed and streamed[0]["request_id"] == "streamed-1"
+    assert logs.request_id_var.get() is None and logs.user_id_var.get() is None
 
 
 def test_a_broken_stdout_never_fails_a_request(config) -> None:  # type: ignore[no-untyped-def]
