@@ -19,6 +19,7 @@ from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
 from genvid.auth.serialize import EncodedJSON
 from genvid.config import Config, origin_of
+from genvid.cors import EXPOSE
 
 _EXTENSION = "genvid.auth"
 _NOT_LOOKED_UP = object()
@@ -160,7 +161,7 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
         extra.append(("set-auth-jwt", auth_jwt))
         exposed.append("set-auth-jwt")
     if exposed:
-        extra.append(("Access-Control-Expose-Headers", ", ".join(exposed)))
+        extra.append((EXPOSE, ", ".join(exposed)))
     text = body if isinstance(body, EncodedJSON) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return Response(text + "\n", status, extra, mimetype="application/json")
 

@@ -27,7 +27,8 @@ import db.auth_jwks
 from db import models
 from genvid.auth import keyseal
 from genvid.auth.ids import generate_id
-from genvid.auth.serialize import user_json
+from genvid.auth.serialize import user_fields, user_json
+from genvid.memo import Memo
 
 log = logging.getLogger("genvid.auth.jwts")
 ALGORITHM = "EdDSA"
@@ -36,8 +37,7 @@ EXPIRES_IN = timedelta(minutes=15)
 _cache_lock = threading.Lock()
 _public_keys: dict[str, Ed25519PublicKey] = {}
 _signing_keys: dict[tuple[str, str, keyseal.KeySealing], Ed25519PrivateKey] = {}   # (kid, stored, sealing)
-_issued: dict[tuple[object, ...], str] = {}                     # (kid, iat, issuer, user fields) -> JWT
-_ISSUED_MAX = 4096
+_issued: Memo[str] = Memo()                                      # (kid, iat, issuer, user fields) -> JWT
 
 
 class InvalidToken(Exception):
@@ -136,17 +136,11 @@ def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, sealing: 
     iat = int(now.timestamp())
     # Ed25519 signatures are deterministic: the same key and claims (iat has one-second resolution) give the
     # same bytes, so a client polling get-session within one second reuses the token instead of re-signing.
-    cache_key = (kid, iat, issuer, user.id, user.name, user.email, user.email_verified, user.image,
-                 user.created_at, user.updated_at)
-    token = _issued.get(cache_key)
-    if token is None:
+    def sign() -> str:
         payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
                    "iss": issuer, "aud": issuer}
-        token = jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
-        if len(_issued) >= _ISSUED_MAX:
-            _issued.clear()
-        _issued[cache_key] = token
-    return token
+        return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
+    return _issued.value_for((kid, iat, issuer, *user_fields(user)), sign)
 
 
 def looks_like_jwt(value: str) -> bool:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from db import models
+from genvid.memo import Memo
 
 
 def js_date(moment: datetime) -> str:
@@ -44,21 +45,18 @@ class EncodedJSON(str):
     """A body that is JSON text already (genvid.auth.context.json_response sends it as it is)."""
 
 
-_get_session_bodies: dict[tuple[object, ...], EncodedJSON] = {}
-_BODIES_MAX = 4096
+_get_session_bodies: Memo[EncodedJSON] = Memo()
+
+
+def user_fields(user: models.User) -> tuple[object, ...]:
+    """Everything user_json shows of a user: what a memo of anything built from user_json is keyed by."""
+    return user.id, user.name, user.email, user.email_verified, user.image, user.created_at, user.updated_at
 
 
 def get_session_body(session: models.Session, user: models.User) -> EncodedJSON:
     """get-session's `{"session", "user"}` body, encoded. A pure function of the two rows, remembered: a client
     polling get-session gets the same bytes until a row changes, without re-formatting seven dates."""
     key = (session.id, session.token, session.expires_at, session.created_at, session.updated_at,
-           session.ip_address, session.user_agent, session.user_id,
-           user.id, user.name, user.email, user.email_verified, user.image, user.created_at, user.updated_at)
-    body = _get_session_bodies.get(key)
-    if body is None:
-        body = EncodedJSON(json.dumps({"session": session_json(session), "user": user_json(user)},
-                                      ensure_ascii=False, separators=(",", ":")))
-        if len(_get_session_bodies) >= _BODIES_MAX:
-            _get_session_bodies.clear()
-        _get_session_bodies[key] = body
-    return body
+           session.ip_address, session.user_agent, session.user_id, *user_fields(user))
+    return _get_session_bodies.value_for(key, lambda: EncodedJSON(json.dumps(
+        {"session": session_json(session), "user": user_json(user)}, ensure_ascii=False, separators=(",", ":"))))
