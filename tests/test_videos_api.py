@@ -7,6 +7,7 @@ import pytest
 from fakes.heygen import FakeHeyGen
 from videos_fixtures import Studio
 
+from genvid.cursors import encode_cursor
 from genvid.videos import pricing
 
 
@@ -168,6 +169,9 @@ def test_list_is_newest_first_with_keyset_pagination_and_status_filter(heygen_st
     assert [video["id"] for video in failed] == [ids[0]]
     bad = heygen_studio.client.get("/api/videos?cursor=nonsense", headers=headers)
     assert bad.status_code == 422
+    well_formed_but_not_a_date = encode_cursor("yesterday", ids[0])
+    forged = heygen_studio.client.get(f"/api/videos?cursor={well_formed_but_not_a_date}", headers=headers)
+    assert forged.status_code == 422 and forged.get_json()["error"]["details"][0]["field"] == "cursor"
     assert heygen_studio.client.get("/api/videos?status=lost", headers=headers).status_code == 422
 
 

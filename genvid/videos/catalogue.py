@@ -5,9 +5,6 @@ offline renderer's built-in set). Entries missing from a complete listing are re
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +14,7 @@ import psycopg
 import db.videos_catalogue as queries
 from db import models
 from genvid import database
-from genvid.errors import ValidationFailed
+from genvid.cursors import decode_cursor, encode_cursor
 from genvid.videos.provider import VideoProvider
 
 
@@ -57,28 +54,10 @@ def sync(provider: VideoProvider, *, now: datetime) -> SyncResult:
     return SyncResult(len(avatars), len(voices), retired_avatars, retired_voices)
 
 
-def encode_cursor(name: str, provider_id: str) -> str:
-    """An opaque cursor pointing just after (name, provider_id)."""
-    return base64.urlsafe_b64encode(json.dumps([name, provider_id]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[str | None, str | None]:
-    """(name, provider_id) from a cursor; 422 for one genvid did not make."""
-    if not cursor:
-        return None, None
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error):
-        raw = None
-    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(part, str) for part in raw)):
-        raise ValidationFailed(details=[{"field": "cursor", "message": "Not a cursor from a previous page."}])
-    return raw[0], raw[1]
-
-
 def list_avatars(conn: psycopg.Connection, *, provider: str, gender: str | None, premium: bool | None,
                  cursor: str | None, limit: int) -> tuple[list[models.Avatar], str | None]:
     """One page of live avatars and the cursor of the next page (None on the last)."""
-    after_name, after_id = decode_cursor(cursor)
+    after_name, after_id = decode_cursor(cursor, parts=2) if cursor else (None, None)
     rows = queries.list_avatars(conn, provider=provider, gender=gender, premium=premium, after_name=after_name,
                                 after_id=after_id, page_size=limit + 1)
     return _page(rows, limit)
@@ -88,7 +67,7 @@ def list_voices(conn: psycopg.Connection, *, provider: str, gender: str | None, 
                 premium: bool | None, cursor: str | None, limit: int
                 ) -> tuple[list[models.Voice], str | None]:
     """One page of live voices and the cursor of the next page (None on the last)."""
-    after_name, after_id = decode_cursor(cursor)
+    after_name, after_id = decode_cursor(cursor, parts=2) if cursor else (None, None)
     rows = queries.list_voices(conn, provider=provider, gender=gender, language=language, premium=premium,
                                after_name=after_name, after_id=after_id, page_size=limit + 1)
     return _page(rows, limit)

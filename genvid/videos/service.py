@@ -5,9 +5,6 @@ Another user's video is indistinguishable from a missing one (404).
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +15,7 @@ import db.videos_videos as queries
 from db import models
 from genvid.auth.ids import generate_id
 from genvid.billing import ledger
+from genvid.cursors import decode_cursor, encode_cursor, invalid_cursor
 from genvid.errors import Conflict, NotFound, ValidationFailed
 from genvid.videos import pricing
 from genvid.videos.schemas import CreateVideo
@@ -94,32 +92,27 @@ def get_video(conn: psycopg.Connection, *, user_id: str, video_id: str) -> model
     return video
 
 
-def encode_cursor(video: models.Video) -> str:
-    """An opaque cursor pointing just after video in newest-first order."""
-    raw = json.dumps([video.created_at.isoformat(), video.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime | None, str | None]:
+def _after(cursor: str | None) -> tuple[datetime | None, str | None]:
+    """(created_at, id) of the video a cursor points just after."""
     if not cursor:
         return None, None
+    created, video_id = decode_cursor(cursor, parts=2)
     try:
-        created, video_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(video_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise ValidationFailed(details=[{"field": "cursor", "message": "Not a cursor from a previous page."}]) \
-            from None
+        return datetime.fromisoformat(created), video_id
+    except ValueError:
+        raise invalid_cursor() from None
 
 
 def list_videos(conn: psycopg.Connection, *, user_id: str, status: models.VideoStatus | None,
                 cursor: str | None, limit: int) -> tuple[list[models.Video], str | None]:
     """One page of the user's videos, newest first, and the next page's cursor (None on the last)."""
-    before_created, before_id = _decode_cursor(cursor)
+    before_created, before_id = _after(cursor)
     rows = queries.list_user_videos(conn, user_id=user_id, status=status, before_created_at=before_created,
                                     before_id=before_id, page_size=limit + 1)
     if len(rows) <= limit:
         return rows, None
-    return rows[:limit], encode_cursor(rows[limit - 1])
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(last.created_at.isoformat(), last.id)
 
 
 def remove_video(conn: psycopg.Connection, *, user_id: str, video_id: str, now: datetime) -> Removed:
