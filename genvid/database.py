@@ -1,5 +1,9 @@
 """One psycopg connection pool per process, opened lazily after fork, and the transaction() helper.
 
+Pooled connections are in autocommit mode: connection() hands one out as it is (a read, or one statement
+that is atomic on its own), transaction() wraps it in BEGIN ... COMMIT. So neither switches modes per
+checkout, and a connection always goes back to the pool outside any transaction.
+
 gunicorn and rq fork worker processes; a pool opened in the parent would share sockets with its children.
 So the pool remembers the pid that opened it and a child opens its own on first use.
 """
@@ -53,7 +57,7 @@ def pool() -> ConnectionPool:
                 str(_settings["url"]),
                 min_size=1,
                 max_size=int(_settings["max_size"]),  # type: ignore[call-overload]
-                kwargs={"options": f"-c statement_timeout={timeout}", "autocommit": False},
+                kwargs={"options": f"-c statement_timeout={timeout}", "autocommit": True},
                 check=_check_if_idle,
                 open=True,
                 name=f"genvid-{os.getpid()}",
@@ -80,23 +84,23 @@ def _check_if_idle(conn: psycopg.Connection) -> None:
 @contextmanager
 def transaction() -> Iterator[psycopg.Connection]:
     """A connection inside one transaction: committed on success, rolled back on any exception."""
-    with pool().connection() as conn:
-        try:
-            yield conn
-        finally:
-            _last_used[conn] = time.monotonic()
+    with connection() as conn, conn.transaction():
+        yield conn
 
 
 @contextmanager
 def connection() -> Iterator[psycopg.Connection]:
-    """A connection in autocommit mode, for reads that need no transaction."""
-    with pool().connection() as conn:
-        conn.autocommit = True
-        try:
-            yield conn
-        finally:
-            conn.autocommit = False
-            _last_used[conn] = time.monotonic()
+    """A connection in autocommit mode, for reads and single statements that need no transaction."""
+    # getconn/putconn rather than the pool's connection(): that one also enters the connection's own context,
+    # whose exit runs commit() through psycopg's wait loop though an autocommit connection has nothing to
+    # commit. putconn still rolls back (and warns about) anything left open and discards a broken connection.
+    owner = pool()
+    conn = owner.getconn()
+    try:
+        yield conn
+    finally:
+        _last_used[conn] = time.monotonic()
+        owner.putconn(conn)
 
 
 def ping() -> None:

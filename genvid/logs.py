@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_id", default=None)
 job_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("job_id", default=None)
@@ -34,7 +36,11 @@ def _entry(created: float, level: str, logger: str, message: str) -> dict[str, A
 
 
 def _dumps(entry: dict[str, Any]) -> str:
-    return json.dumps(entry, default=str, ensure_ascii=False)
+    # orjson: every request writes at least one line, and it encodes one in a tenth of json.dumps's time.
+    try:
+        return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:      # what orjson refuses and json takes, e.g. an int beyond 64 bits
+        return json.dumps(entry, default=str, ensure_ascii=False)
 
 
 class JsonFormatter(logging.Formatter):

@@ -40,7 +40,7 @@ def test_a_connection_cut_while_idle_is_replaced_before_use(app, conn, monkeypat
 
 def test_connections_return_to_the_pool_ready_for_the_next_request(app) -> None:
     """Handed back in place (no reset hook, no worker thread), yet every pooled connection is outside any
-    transaction and in transaction mode again, whatever the last user did with it."""
+    transaction and in autocommit mode, whatever the last user did with it."""
     with database.transaction() as tx:
         tx.execute("SELECT 1")
     with database.connection() as auto:
@@ -48,8 +48,25 @@ def test_connections_return_to_the_pool_ready_for_the_next_request(app) -> None:
         auto.execute("SELECT 1")
     with pytest.raises(psycopg.errors.DivisionByZero), database.transaction() as failing:
         failing.execute("SELECT 1 / 0")
+    with database.connection() as careless:
+        careless.execute("BEGIN")           # and never committed
     with every_pooled_connection() as held:
         assert held
         for pooled in held:
-            assert pooled.autocommit is False
+            assert pooled.autocommit is True
             assert pooled.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_transaction_commits_on_success_and_rolls_back_on_error(app, conn) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS tx_probe (n int)")
+    conn.execute("TRUNCATE tx_probe")
+    with database.transaction() as tx:
+        tx.execute("INSERT INTO tx_probe VALUES (1)")
+    with pytest.raises(psycopg.errors.DivisionByZero), database.transaction() as tx:
+        tx.execute("INSERT INTO tx_probe VALUES (2)")
+        tx.execute("SELECT 1 / 0")
+    with pytest.raises(RuntimeError), database.transaction() as tx:
+        tx.execute("INSERT INTO tx_probe VALUES (3)")
+        raise RuntimeError("the handler failed after writing")
+    assert conn.execute("SELECT array_agg(n) FROM tx_probe").fetchone() == ([1],)
+    conn.execute("DROP TABLE tx_probe")

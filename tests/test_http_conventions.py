@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from flask import Blueprint, Flask, Response
@@ -138,6 +139,20 @@ def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ig
     assert entry["request_id"] == "trace-me"
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/health", 200)
     assert isinstance(entry["duration_ms"], float)
+
+
+def test_log_lines_stay_json_whatever_extra_holds(capsys) -> None:  # type: ignore[no-untyped-def]
+    """Fields passed in extra= are encoded however odd: non-string keys, dates, objects, huge integers."""
+    from genvid import logs
+    logs.setup("INFO")
+    capsys.readouterr()
+    probe = logging.getLogger("genvid.probe")
+    probe.info("odd keys", extra={"by_id": {7: "seven"}, "when": datetime(2026, 1, 2, tzinfo=UTC), "thing": object()})
+    probe.info("huge int", extra={"big": 2**70})
+    lines = {line["msg"]: line for line in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert lines["odd keys"]["by_id"] == {"7": "seven"}
+    assert lines["odd keys"]["when"].startswith("2026-01-02") and "object" in lines["odd keys"]["thing"]
+    assert lines["huge int"]["big"] == 2**70
 
 
 def test_lines_written_while_a_response_streams_carry_its_request_id(probe_client, capsys) -> None:  # type: ignore[no-untyped-def]

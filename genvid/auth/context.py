@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from flask import Response, current_app, g, request
+from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie
 
 from genvid import database
@@ -23,6 +24,7 @@ from genvid.cors import EXPOSE
 
 _EXTENSION = "genvid.auth"
 _NOT_LOOKED_UP = object()
+_COOKIES_KEY = "genvid.auth.cookies"
 
 
 @dataclass(frozen=True)
@@ -108,17 +110,25 @@ def _read_presented_token(environ: dict[str, Any], auth: AuthSettings) -> tuple[
             return Presented.TOKEN, value        # a bare token: the bearer plugin signs it itself
         token = cookies.verify_signed(auth.secret, value)
         return (Presented.TOKEN, token) if token else (Presented.BAD_SIGNATURE, None)
-    raw = parse_cookie(environ).get(auth.jar.session_token)
+    raw = _cookies(environ).get(auth.jar.session_token)
     if raw is None:
         return Presented.NONE, None
     token = cookies.verify_signed(auth.secret, raw)
     return (Presented.TOKEN, token) if token else (Presented.BAD_SIGNATURE, None)
 
 
+def _cookies(environ: dict[str, Any]) -> MultiDict[str, str]:
+    """The request's cookies, parsed once per request."""
+    parsed: MultiDict[str, str] | None = environ.get(_COOKIES_KEY)
+    if parsed is None:
+        parsed = environ[_COOKIES_KEY] = parse_cookie(environ)
+    return parsed
+
+
 def remembers() -> bool:
     """False when a validly signed dont_remember cookie came with the request."""
     auth = settings()
-    return cookies.verify_signed(auth.secret, request.cookies.get(auth.jar.dont_remember)) != "true"
+    return cookies.verify_signed(auth.secret, _cookies(request.environ).get(auth.jar.dont_remember)) != "true"
 
 
 def active_session(conn: psycopg.Connection | None = None, *,
