@@ -20,23 +20,6 @@ ON CONFLICT (user_id) DO UPDATE
 SET balance = credit_balances.balance + EXCLUDED.balance, updated_at = now()
 RETURNING balance"""
 
-DEBIT_ONCE = """WITH funds AS (
-    SELECT b.user_id AS funded FROM credit_balances b
-    WHERE b.user_id = %s AND b.balance >= %s::bigint AND b.balance >= 0
-    FOR UPDATE
-), entry AS (
-    INSERT INTO credit_ledger (user_id, delta, reason, reference)
-    SELECT funded, -%s::bigint, %s, %s FROM funds
-    ON CONFLICT (reason, reference) DO NOTHING
-    RETURNING credit_ledger.user_id AS charged
-), debit AS (
-    UPDATE credit_balances
-    SET balance = balance - %s::bigint, updated_at = now()
-    WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
-)
-SELECT EXISTS (SELECT 1 FROM debit) AS debited"""
-
 GET_BALANCE = """SELECT balance FROM credit_balances WHERE user_id = %s"""
 
 LIST_LEDGER_PAGE = """SELECT id, user_id, delta, reason, reference, created_at FROM credit_ledger
@@ -67,19 +50,6 @@ def get_ledger_entry(conn: psycopg.Connection, *, reason: str, reference: str) -
 def add_to_balance(conn: psycopg.Connection, *, user_id: str, delta: int) -> int | None:
     """Grants, refunds and clawbacks: unconditional, so a clawback may take the balance below zero."""
     row = conn.execute(ADD_TO_BALANCE, (user_id, delta)).fetchone()
-    return None if row is None else row[0]
-
-
-def debit_once(
-    conn: psycopg.Connection,
-    *,
-    user_id: str,
-    credits: int,
-    reason: str,
-    reference: str,
-) -> bool | None:
-    """True when taken now; false when the balance is short or (reason, reference) was already recorded. The entry is recorded only while the balance row is locked and covers credits (see ledger.debit_for_render)."""
-    row = conn.execute(DEBIT_ONCE, (user_id, credits, credits, reason, reference, credits)).fetchone()
     return None if row is None else row[0]
 
 

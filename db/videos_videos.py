@@ -5,7 +5,6 @@
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 
@@ -135,7 +134,7 @@ def create_paid_video(
     now: datetime.datetime | None,
     reason: str,
 ) -> CreatePaidVideoRow | None:
-    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger (reason @reason, reference the video id, as billing's DebitOnce) and the balance lowered. NULL when any of these refused; the caller then finds out which."""
+    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered. NULL when any of these refused; the caller then finds out which."""
     row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, credits)).fetchone()
     return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27]))
 

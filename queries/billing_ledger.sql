@@ -16,26 +16,6 @@ ON CONFLICT (user_id) DO UPDATE
 SET balance = credit_balances.balance + EXCLUDED.balance, updated_at = now()
 RETURNING balance;
 
--- name: DebitOnce :one
--- True when taken now; false when the balance is short or (reason, reference) was already recorded.
--- The entry is recorded only while the balance row is locked and covers credits (see ledger.debit_for_render).
-WITH funds AS (
-    SELECT b.user_id AS funded FROM credit_balances b
-    WHERE b.user_id = @user_id AND b.balance >= sqlc.arg(credits)::bigint AND b.balance >= 0
-    FOR UPDATE
-), entry AS (
-    INSERT INTO credit_ledger (user_id, delta, reason, reference)
-    SELECT funded, -sqlc.arg(credits)::bigint, @reason, @reference FROM funds
-    ON CONFLICT (reason, reference) DO NOTHING
-    RETURNING credit_ledger.user_id AS charged
-), debit AS (
-    UPDATE credit_balances
-    SET balance = balance - sqlc.arg(credits)::bigint, updated_at = now()
-    WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
-)
-SELECT EXISTS (SELECT 1 FROM debit) AS debited;
-
 -- name: GetBalance :one
 SELECT balance FROM credit_balances WHERE user_id = @user_id;
 

@@ -5,8 +5,8 @@
 -- The whole create in one statement, so one round trip and atomic even on an autocommit connection: the
 -- user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video
 -- inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger
--- (reason @reason, reference the video id, as billing's DebitOnce) and the balance lowered. NULL when any
--- of these refused; the caller then finds out which.
+-- (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance
+-- lowered. NULL when any of these refused; the caller then finds out which.
 WITH funds AS (
     SELECT b.user_id AS payer FROM credit_balances b
     WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0

@@ -15,7 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+import db.videos_catalogue
+import db.videos_videos
 from db import models
+from genvid.auth.clock import system_now
 from genvid.billing import ledger
 
 
@@ -34,6 +37,26 @@ def fund(conn: psycopg.Connection) -> Callable[..., None]:
         assert ledger.grant(conn, user_id=user_id, credits=credits, reason="test_grant",
                             reference=f"{user_id}:{next(counter)}")
     return give
+
+
+@pytest.fixture
+def pay_for_render(conn: psycopg.Connection) -> Callable[..., bool]:
+    """pay_for_render(user_id, video_id, credits, on=conn): a render paid for by the statement POST /api/videos
+    runs (CreatePaidVideo: video row, ledger debit, balance, at once) at any price; False when it refused."""
+    now = system_now()
+    db.videos_catalogue.upsert_avatar(conn, provider="test", provider_id="avatar", name="Avatar", gender=None,
+                                      preview_image_url=None, preview_video_url=None, default_voice_id=None,
+                                      premium=False, tags=[], now=now)
+    db.videos_catalogue.upsert_voice(conn, provider="test", provider_id="voice", name="Voice", language=None,
+                                     gender=None, preview_audio_url=None, premium=False, now=now)
+
+    def pay(user_id: str, video_id: str, credits: int, *, on: psycopg.Connection | None = None) -> bool:
+        row = db.videos_videos.create_paid_video(
+            on or conn, id=video_id, user_id=user_id, provider="test", avatar_id="avatar", voice_id="voice",
+            script="Hello.", title=None, aspect_ratio="16:9", resolution="720p", background=None, captions=False,
+            credits=credits, idempotency_key=None, now=now, reason=ledger.RENDER)
+        return row is not None
+    return pay
 
 
 @pytest.fixture

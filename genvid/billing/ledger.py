@@ -2,12 +2,12 @@
 
 Each entry is keyed by (reason, reference), unique in SQL, and the user's balance row is changed in the same
 transaction as the insert, so the balance is always the sum of the ledger. Every function runs inside the
-caller's transaction and a refusal leaves it usable: a debit is one conditional statement, the others work
-in a savepoint.
+caller's transaction, in a savepoint, so a refusal leaves that transaction usable.
 
-One other statement writes credits: videos' CreatePaidVideo (queries/videos_videos.sql) debits a render in
-the same statement that inserts the video, for speed; it follows DebitOnce's rules exactly (reason RENDER,
-reference the video id, never below zero), and tests/test_videos_create_atomic.py holds it to them.
+Renders are paid for elsewhere, by the one statement that creates a video (CreatePaidVideo in
+queries/videos_videos.sql, so a create is one round trip): it locks the user's balance row only if it covers
+the price, records the entry (reason RENDER, reference the video id) and lowers the balance, or writes nothing.
+tests/test_billing_ledger.py and tests/test_videos_create_atomic.py hold it to the rules above.
 """
 from __future__ import annotations
 
@@ -36,27 +36,9 @@ def balance(conn: psycopg.Connection, *, user_id: str) -> int:
     return 0 if value is None else value
 
 
-def debit_for_render(conn: psycopg.Connection, *, user_id: str, video_id: str, credits: int) -> None:
-    """Take credits for rendering video_id, once; raises InsufficientCredits when the balance cannot cover them.
-
-    One statement (a create pays for it on every request): it locks the user's balance row if it covers the
-    credits, records the entry only then, and takes the credits only if the entry is new, so an entry exists
-    exactly when its credits were taken and a refusal changes nothing (the caller's transaction stays usable,
-    no savepoint needed). A second call for the same video is a no-op, even when the balance could no longer
-    cover it: its insert meets the unique key, or, when the balance is now short, the follow-up read (a new
-    statement, so it sees what a concurrent first call committed while this one waited on the row lock) finds
-    the entry. Concurrent debits queue on the row lock, so they can never overdraw.
-    """
-    if credits <= 0:
-        raise ValueError("a render costs a positive number of credits")
-    if queries.debit_once(conn, user_id=user_id, credits=credits, reason=RENDER, reference=video_id):
-        return
-    if queries.get_ledger_entry(conn, reason=RENDER, reference=video_id) is None:
-        raise InsufficientCredits()
-
-
 def refund_render(conn: psycopg.Connection, *, user_id: str, video_id: str) -> bool:
-    """Give back exactly what debit_for_render took for video_id: True if refunded now, False if already or never debited."""
+    """Give back exactly what the render of video_id was charged: True if refunded now, False if already or never
+    charged."""
     debit = queries.get_ledger_entry(conn, reason=RENDER, reference=video_id)
     if debit is None or debit.user_id != user_id:
         return False
