@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask_cors import CORS
 
 from genvid.config import Config, origin_of
+from genvid.proxies import this_request
 
 EXPOSE = "Access-Control-Expose-Headers"
 EXPOSED_HEADERS = ["X-Request-ID", "Location", "X-Retry-After"]    # set-auth-* are exposed by genvid.auth
@@ -35,7 +36,7 @@ def init_app(app: Flask, config: Config) -> None:
 
 def _only_with_origin(evaluate: Callable[[Response], Response]) -> Callable[[Response], Response]:
     def cors_after_request(response: Response) -> Response:
-        if "HTTP_ORIGIN" not in request.environ:
+        if "HTTP_ORIGIN" not in this_request().environ:
             return response
         response = evaluate(response)
         # Auth responses name their set-auth-* headers themselves, as better-auth does; one line for both lists.

@@ -14,12 +14,13 @@ from functools import cached_property
 from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, request
+from flask import Flask, Request
 from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import ClosingIterator
 
 from genvid import logs
+from genvid.proxies import this_request
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -117,6 +118,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def refuse_oversized_body() -> None:
-        # Whether or not the handler reads the body: a large upload is refused before any work is done.
-        if limit and (request.content_length or 0) > limit:
+        # Whether or not the handler reads the body: a large upload is refused before any work is done. (The
+        # declared length, read from the environ: werkzeug's request.content_length cost 3% of a get-session's
+        # instructions. A body sent without one is held to the limit by werkzeug as it is read.)
+        declared = this_request().environ.get("CONTENT_LENGTH", "")
+        if limit and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise RequestEntityTooLarge()

@@ -85,6 +85,13 @@ def test_body_over_one_mebibyte_is_413(probe_client) -> None:  # type: ignore[no
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
 
 
+def test_a_body_over_the_limit_is_refused_even_where_the_handler_would_not_read_it(probe_client) -> None:  # type: ignore[no-untyped-def]
+    """/api/probe/boom never reads its body: the declared length alone refuses the request, before the handler."""
+    response = probe_client.get("/api/probe/boom", data=b"x" * (1024 * 1024 + 1))
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert probe_client.get("/api/probe/boom", data=b"x" * 1024).status_code == 500     # the handler ran
+
+
 def test_wrong_content_type_is_415(probe_client) -> None:  # type: ignore[no-untyped-def]
     response = probe_client.post("/api/probe/greet", data="name=Ada", content_type="text/plain")
     assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")

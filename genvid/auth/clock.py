@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import current_app
+from genvid.proxies import this_app
 
 CLOCK_KEY = "AUTH_CLOCK"
 
@@ -23,7 +23,7 @@ def system_now() -> datetime:
 def now() -> datetime:
     """The app's clock when one is installed (tests), else the system clock."""
     try:
-        clock: Callable[[], datetime] | None = current_app.config.get(CLOCK_KEY)
+        clock: Callable[[], datetime] | None = this_app().config.get(CLOCK_KEY)
     except RuntimeError:        # outside an app context: no app, so no installed clock
         return system_now()
     return clock() if clock is not None else system_now()

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 import psycopg
-from flask import Response, current_app, g, request
+from flask import Response, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie
 
@@ -21,10 +21,15 @@ from genvid.auth.jwts import looks_like_jwt
 from genvid.auth.serialize import EncodedJSON
 from genvid.config import Config, origin_of
 from genvid.cors import EXPOSE
+from genvid.proxies import this_app, this_request
 
 _EXTENSION = "genvid.auth"
 _NOT_LOOKED_UP = object()
+# What this module works out once per request is kept in the request's WSGI environ (not flask.g: a read
+# or write through that proxy costs more than the work it saves, see genvid.proxies).
 _COOKIES_KEY = "genvid.auth.cookies"
+_PRESENTED_KEY = "genvid.auth.presented"
+_SESSION_KEY = "genvid.auth.session"
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,10 @@ class AuthSettings:
 
 def settings() -> AuthSettings:
     """This app's auth settings."""
-    cached: AuthSettings | None = current_app.extensions.get(_EXTENSION)
+    app = this_app()
+    cached: AuthSettings | None = app.extensions.get(_EXTENSION)
     if cached is None:
-        config: Config = current_app.config["GENVID"]
+        config: Config = app.config["GENVID"]
         origins = {origin_of(o) for o in config.trusted_origins} | {config.base_origin}
         cached = AuthSettings(
             config=config,
@@ -56,7 +62,7 @@ def settings() -> AuthSettings:
                                            better_auth_secret=config.better_auth_secret,
                                            encryption_key=config.encryption_key),
         )
-        current_app.extensions[_EXTENSION] = cached
+        app.extensions[_EXTENSION] = cached
     return cached
 
 
@@ -81,7 +87,7 @@ class Presented(Enum):
 
 def bearer_value() -> str | None:
     """The credential after `Authorization: Bearer `, if any."""
-    return _bearer(request.environ)
+    return _bearer(this_request().environ)
 
 
 def _bearer(environ: dict[str, Any]) -> str | None:
@@ -93,9 +99,10 @@ def _bearer(environ: dict[str, Any]) -> str | None:
 
 def presented_token() -> tuple[Presented, str | None]:
     """The session token the request presents (read once per request)."""
-    found: tuple[Presented, str | None] | None = g.get("auth_presented")
+    environ = this_request().environ
+    found: tuple[Presented, str | None] | None = environ.get(_PRESENTED_KEY)
     if found is None:
-        found = g.auth_presented = _read_presented_token(request.environ, settings())
+        found = environ[_PRESENTED_KEY] = _read_presented_token(environ, settings())
     return found
 
 
@@ -128,13 +135,14 @@ def _cookies(environ: dict[str, Any]) -> MultiDict[str, str]:
 def remembers() -> bool:
     """False when a validly signed dont_remember cookie came with the request."""
     auth = settings()
-    return cookies.verify_signed(auth.secret, _cookies(request.environ).get(auth.jar.dont_remember)) != "true"
+    return cookies.verify_signed(auth.secret, _cookies(this_request().environ).get(auth.jar.dont_remember)) != "true"
 
 
 def active_session(conn: psycopg.Connection | None = None, *,
                    now: datetime | None = None) -> sessions.ActiveSession | None:
     """The live session of this request (looked up once per request, on conn and at now when given)."""
-    found = g.get("auth_session", _NOT_LOOKED_UP)
+    environ = this_request().environ
+    found = environ.get(_SESSION_KEY, _NOT_LOOKED_UP)
     if found is _NOT_LOOKED_UP:
         found = None
         state, token = presented_token()
@@ -145,7 +153,7 @@ def active_session(conn: psycopg.Connection | None = None, *,
             else:
                 with database.connection() as own:
                     found = sessions.find_session(own, token=token, now=at)
-        g.auth_session = found
+        environ[_SESSION_KEY] = found
     result: sessions.ActiveSession | None = found
     return result
 

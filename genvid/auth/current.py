@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g
-
 from db import models
 from genvid import database
 from genvid.auth import clock, context, jwts
 from genvid.errors import Unauthorized
 from genvid.logs import user_id_var
+from genvid.proxies import this_request
+
+_CURRENT_USER_KEY = "genvid.auth.current_user"     # in the WSGI environ, as genvid.auth.context keeps its own
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,10 @@ def _from_jwt(token: str) -> CurrentUser | None:
 
 
 def optional_user() -> CurrentUser | None:
-    """The signed-in user, or None when the request carries no valid credential."""
-    if "current_user" in g:
-        cached: CurrentUser | None = g.current_user
+    """The signed-in user, or None when the request carries no valid credential (worked out once per request)."""
+    environ = this_request().environ
+    if _CURRENT_USER_KEY in environ:
+        cached: CurrentUser | None = environ[_CURRENT_USER_KEY]
         return cached
     user: CurrentUser | None = None
     bearer = context.bearer_value()
@@ -55,7 +57,7 @@ def optional_user() -> CurrentUser | None:
     else:
         active = context.active_session()
         user = _from_user(active.user) if active else None
-    g.current_user = user
+    environ[_CURRENT_USER_KEY] = user
     if user is not None:
         user_id_var.set(user.id)
     return user

@@ -25,6 +25,7 @@ from genvid.auth import (
 from genvid.auth.serialize import get_session_body, session_json, user_json
 from genvid.auth.validation import Field, Schema, is_valid_email, read_body, validate
 from genvid.errors import BetterAuthError
+from genvid.proxies import this_request
 
 PREFIX = "/api/auth"
 bp = Blueprint("auth", __name__, url_prefix=PREFIX)
@@ -50,11 +51,12 @@ def relative_path() -> str:
 @bp.before_request
 def guard() -> None:
     """Trailing slashes and plain OPTIONS are unknown routes to better-auth; then the rate limit."""
-    path, method = request.path, request.method
+    current = this_request()
+    path, method = current.path, current.method
     if path.endswith("/"):
         abort(404)
     if method == "OPTIONS":
-        if not request.headers.get("Access-Control-Request-Method"):
+        if not current.headers.get("Access-Control-Request-Method"):
             abort(404)
     elif context.settings().config.rate_limit:
         ratelimit.hit(queue.connection(), ip=context.client_ip(), path=path[len(PREFIX):])
