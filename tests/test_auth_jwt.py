@@ -116,3 +116,18 @@ def test_get_session_rejects_jwt_as_bearer(client, conn):
     """A JWT is not a bearer session token for get-session (better-auth's bearer plugin)."""
     _, token = issue(client, conn)
     assert client.get("/api/auth/get-session", headers=bearer(token)).get_json() is None
+
+
+def test_the_jwt_header_carries_only_base64url_segments(app):
+    """set-auth-jwt skips werkzeug's header regex (get-session's hottest cost), so its own check must hold:
+    a value that could split the header is refused; a well-formed one reaches the WSGI header list."""
+    from genvid.auth import context
+    with app.test_request_context("/api/auth/get-session"):
+        with pytest.raises(ValueError):
+            context.json_response(None, auth_jwt="eyJa.b\r\nSet-Cookie: session=stolen")
+        with pytest.raises(ValueError):
+            context.json_response(None, auth_jwt="eyJa.b c.d")
+        response = context.json_response(None, auth_jwt="eyJ-a_b.c.d")
+        _, _, headers = response.get_wsgi_response({"REQUEST_METHOD": "GET"})
+    assert ("set-auth-jwt", "eyJ-a_b.c.d") in headers
+    assert ("Access-Control-Expose-Headers", "set-auth-jwt") in headers
