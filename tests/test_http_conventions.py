@@ -212,3 +212,11 @@ def test_cors_allows_credentials_only_for_trusted_origins(client) -> None:  # ty
     assert trusted.headers["Access-Control-Allow-Credentials"] == "true"
     untrusted = client.options("/api/credits", headers={"Origin": "https://evil.example", **preflight})
     assert "Access-Control-Allow-Origin" not in untrusted.headers
+
+
+@pytest.mark.parametrize("created", [0.0, 1.5, 1_795_689_118.0, 1_795_689_118.25, 1_795_689_118.999, 4_102_444_799.123])
+def test_log_timestamps_read_as_isoformat_writes_them(created: float) -> None:
+    from genvid import logs
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    assert logs.timestamp(created) == expected
+    assert logs.timestamp(created + 1) != expected        # the per-second cache moves on
