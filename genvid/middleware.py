@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from types import FunctionType
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Request
 from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wsgi import ClosingIterator
 
 from genvid import logs
 from genvid.proxies import this_request
@@ -66,12 +65,36 @@ class RequestLifecycle:
                         duration_ms=logs.monotonic_ms(started))
         # The ids stay set while the server sends the body (a streamed response logs with them too) and are
         # cleared when it closes the body, so lines this thread writes between requests carry none.
-        return ClosingIterator(body, _forget_ids)
+        return _BodyThenForgetIds(body)
 
 
 def _forget_ids() -> None:
     logs.request_id_var.set(None)
     logs.user_id_var.set(None)
+
+
+class _BodyThenForgetIds:
+    """The app's response body as it is, plus a close() that closes it and then clears the log ids.
+
+    (werkzeug's ClosingIterator does the same, but the server then pulls every chunk through its Python
+    __next__; this hands the server the body's own iterator. 1.5% of a get-session's instructions.)
+    """
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            _forget_ids()
 
 
 def _path(environ: WSGIEnvironment) -> str:
