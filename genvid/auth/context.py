@@ -169,42 +169,45 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
     serialised here rather than by flask.jsonify: auth bodies are plain JSON already, and get-session, the
     most frequent request of all, is measurably cheaper without the provider's dispatch.
     """
-    extra = list((headers or {}).items())
-    extra += [("Set-Cookie", header) for header in set_cookies or ()]
+    fixed = list((headers or {}).items())
     exposed = []
     if session_token is not None:
-        extra.append(("set-auth-token", cookies.signed_value(settings().secret, session_token)))
+        fixed.append(("set-auth-token", cookies.signed_value(settings().secret, session_token)))
         exposed.append("set-auth-token")
     if auth_jwt is not None:
+        fixed.append(("set-auth-jwt", auth_jwt))
         exposed.append("set-auth-jwt")
+    managed = [("Set-Cookie", header) for header in set_cookies or ()]
     if exposed:
-        extra.append((EXPOSE, ", ".join(exposed)))
+        managed.append((EXPOSE, ", ".join(exposed)))
     text = body if isinstance(body, EncodedJSON) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    response = _AuthJSONResponse(text + "\n", status, extra, mimetype="application/json")
-    if auth_jwt is not None:
-        response.add_token_header("set-auth-jwt", auth_jwt)
+    response = _AuthJSONResponse(text + "\n", status, managed, mimetype="application/json")
+    response.add_fixed_headers(fixed)
     return response
 
 
 class _AuthJSONResponse(Response):
-    """A Response that can carry token headers past werkzeug's header checks, checked more cheaply.
+    """A Response whose fixed headers are checked once, by str methods, and appended to the WSGI header list.
 
-    werkzeug scans every header value with a regular expression when it is set and again when the response
-    is sent; on get-session's 700-character set-auth-jwt those two scans were 9% of the request's instructions
-    (callgrind). A token is base64url segments joined by dots, which str methods check in one C pass each,
-    and the header is appended to the final WSGI list.
+    werkzeug scans each header value with a regular expression when it is set, then copies the headers and
+    scans them again when the response is sent: on get-session (two no-store headers and a 700-character
+    set-auth-jwt) that was ~10% of the request's instructions (callgrind). A name of letters, digits and
+    dashes and an ASCII, printable value (no CR, LF or other control character) cannot split or end a
+    header. After-request hooks do not see these; Set-Cookie, and Access-Control-Expose-Headers (which
+    genvid.cors merges with flask-cors's), go through werkzeug as usual.
     """
 
-    _token_headers: tuple[tuple[str, str], ...] = ()
+    _fixed: tuple[tuple[str, str], ...] = ()
 
-    def add_token_header(self, name: str, token: str) -> None:
-        if not (token.isascii() and token.replace(".", "").replace("-", "").replace("_", "").isalnum()):
-            raise ValueError(f"{name} must be base64url segments joined by dots")
-        self._token_headers += ((name, token),)
+    def add_fixed_headers(self, headers: list[tuple[str, str]]) -> None:
+        for name, value in headers:
+            if not (name.replace("-", "").isalnum() and name.isascii() and value.isascii() and value.isprintable()):
+                raise ValueError(f"header {name!r} needs a token name and an ASCII, printable value")
+        self._fixed += tuple(headers)
 
     def get_wsgi_response(self, environ: dict[str, Any]) -> tuple[Any, str, list[tuple[str, str]]]:
         app_iter, status, headers = super().get_wsgi_response(environ)
-        return app_iter, status, headers + list(self._token_headers)
+        return app_iter, status, headers + list(self._fixed)
 
 
 def session_cookie_response(body: Any, *, token: str, remember: bool, status: int = 200) -> Response:
