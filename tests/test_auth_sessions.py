@@ -170,3 +170,15 @@ def test_ids_are_32_uniform_characters_of_better_auths_alphabet():
     assert all(0.8 * expected < n < 1.2 * expected for n in counts.values())
     first = Counter(i[0] for i in ids)                     # the leading character is not biased either
     assert len(first) == len(ALPHABET)
+
+
+def test_the_system_clock_reads_utc_in_whole_milliseconds_as_a_js_date_holds_it() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from genvid.auth.clock import system_now
+    before = datetime.now(UTC)
+    now = system_now()
+    after = datetime.now(UTC)
+    assert now.tzinfo is not None and now.utcoffset() == timedelta(0)
+    assert now.microsecond % 1000 == 0
+    assert before - timedelta(milliseconds=1) < now <= after

@@ -6,6 +6,7 @@ handed `now` as an argument, which keeps them pure and testable without an app.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,8 +17,9 @@ CLOCK_KEY = "AUTH_CLOCK"
 
 def system_now() -> datetime:
     """The current UTC time at millisecond precision (what a JS Date can hold)."""
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    # Whole milliseconds as a float are exact to the microsecond fromtimestamp rounds to, for any date a
+    # datetime holds; one call instead of now() and replace() (every authenticated request asks).
+    return datetime.fromtimestamp(time.time_ns() // 1_000_000 / 1000, UTC)
 
 
 def now() -> datetime:
