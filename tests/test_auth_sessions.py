@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from factories import DEFAULT_PASSWORD, bearer, create_user
 
 from genvid.auth import cookies
@@ -182,3 +183,13 @@ def test_the_system_clock_reads_utc_in_whole_milliseconds_as_a_js_date_holds_it(
     assert now.tzinfo is not None and now.utcoffset() == timedelta(0)
     assert now.microsecond % 1000 == 0
     assert before - timedelta(milliseconds=1) < now <= after
+
+
+def test_parsed_cookie_headers_are_shared_read_only() -> None:
+    """Requests with the same Cookie header share one parse (get-session polling), so none may change it."""
+    from genvid.auth import context
+    parsed = context._parsed_cookie_header("better-auth.session_token=abc.def; theme=dark")
+    assert parsed is context._parsed_cookie_header("better-auth.session_token=abc.def; theme=dark")
+    assert parsed["theme"] == "dark"
+    with pytest.raises(TypeError):
+        parsed["theme"] = "light"

@@ -4,6 +4,7 @@ Everything here reads the Flask request; the domain modules it calls do not.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 
 import psycopg
 from flask import Response, request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_cookie
 
 from genvid import database
@@ -27,7 +28,6 @@ _EXTENSION = "genvid.auth"
 _NOT_LOOKED_UP = object()
 # What this module works out once per request is kept in the request's WSGI environ (not flask.g: a read
 # or write through that proxy costs more than the work it saves, see genvid.proxies).
-_COOKIES_KEY = "genvid.auth.cookies"
 _PRESENTED_KEY = "genvid.auth.presented"
 _SESSION_KEY = "genvid.auth.session"
 
@@ -125,11 +125,16 @@ def _read_presented_token(environ: dict[str, Any], auth: AuthSettings) -> tuple[
 
 
 def _cookies(environ: dict[str, Any]) -> MultiDict[str, str]:
-    """The request's cookies, parsed once per request."""
-    parsed: MultiDict[str, str] | None = environ.get(_COOKIES_KEY)
-    if parsed is None:
-        parsed = environ[_COOKIES_KEY] = parse_cookie(environ)
-    return parsed
+    """The request's cookies."""
+    return _parsed_cookie_header(environ.get("HTTP_COOKIE", ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_cookie_header(header: str) -> MultiDict[str, str]:
+    # A pure function of the header, and a client sends the same Cookie header on every request (get-session
+    # polling): parsed once per process instead of once per request (5% of a get-session's instructions).
+    # Immutable, as every caller shares it; bounded, so junk headers only evict.
+    return parse_cookie(header, cls=ImmutableMultiDict)
 
 
 def remembers() -> bool:
