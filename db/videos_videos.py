@@ -5,6 +5,7 @@
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
