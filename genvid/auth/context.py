@@ -22,12 +22,10 @@ from genvid.auth.jwts import looks_like_jwt
 from genvid.auth.serialize import EncodedJSON
 from genvid.config import Config, origin_of
 from genvid.cors import EXPOSE
-from genvid.proxies import this_app, this_request
+from genvid.proxies import once_per_request, this_app, this_request
 
 _EXTENSION = "genvid.auth"
-_NOT_LOOKED_UP = object()
-# What this module works out once per request is kept in the request's WSGI environ (not flask.g: a read
-# or write through that proxy costs more than the work it saves, see genvid.proxies).
+# Per-request values, kept in the request's WSGI environ by genvid.proxies.once_per_request.
 _PRESENTED_KEY = "genvid.auth.presented"
 _SESSION_KEY = "genvid.auth.session"
 
@@ -99,11 +97,7 @@ def _bearer(environ: dict[str, Any]) -> str | None:
 
 def presented_token() -> tuple[Presented, str | None]:
     """The session token the request presents (read once per request)."""
-    environ = this_request().environ
-    found: tuple[Presented, str | None] | None = environ.get(_PRESENTED_KEY)
-    if found is None:
-        found = environ[_PRESENTED_KEY] = _read_presented_token(environ, settings())
-    return found
+    return once_per_request(_PRESENTED_KEY, lambda: _read_presented_token(this_request().environ, settings()))
 
 
 def _read_presented_token(environ: dict[str, Any], auth: AuthSettings) -> tuple[Presented, str | None]:
@@ -140,27 +134,25 @@ def _parsed_cookie_header(header: str) -> MultiDict[str, str]:
 def remembers() -> bool:
     """False when a validly signed dont_remember cookie came with the request."""
     auth = settings()
-    return cookies.verify_signed(auth.secret, _cookies(this_request().environ).get(auth.jar.dont_remember)) != "true"
+    raw = _cookies(this_request().environ).get(auth.jar.dont_remember)
+    return cookies.verify_signed(auth.secret, raw) != "true"
 
 
 def active_session(conn: psycopg.Connection | None = None, *,
                    now: datetime | None = None) -> sessions.ActiveSession | None:
     """The live session of this request (looked up once per request, on conn and at now when given)."""
-    environ = this_request().environ
-    found = environ.get(_SESSION_KEY, _NOT_LOOKED_UP)
-    if found is _NOT_LOOKED_UP:
-        found = None
-        state, token = presented_token()
-        if state is Presented.TOKEN and token:
-            at = now or clock.now()
-            if conn is not None:
-                found = sessions.find_session(conn, token=token, now=at)
-            else:
-                with database.connection() as own:
-                    found = sessions.find_session(own, token=token, now=at)
-        environ[_SESSION_KEY] = found
-    result: sessions.ActiveSession | None = found
-    return result
+    return once_per_request(_SESSION_KEY, lambda: _look_up_session(conn, now))
+
+
+def _look_up_session(conn: psycopg.Connection | None, now: datetime | None) -> sessions.ActiveSession | None:
+    state, token = presented_token()
+    if state is not Presented.TOKEN or not token:
+        return None
+    at = now or clock.now()
+    if conn is not None:
+        return sessions.find_session(conn, token=token, now=at)
+    with database.connection() as own:
+        return sessions.find_session(own, token=token, now=at)
 
 
 def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,

@@ -12,9 +12,9 @@ from genvid import database
 from genvid.auth import clock, context, jwts
 from genvid.errors import Unauthorized
 from genvid.logs import user_id_var
-from genvid.proxies import this_request
+from genvid.proxies import once_per_request
 
-_CURRENT_USER_KEY = "genvid.auth.current_user"     # in the WSGI environ, as genvid.auth.context keeps its own
+_CURRENT_USER_KEY = "genvid.auth.current_user"
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,16 @@ def _from_jwt(token: str) -> CurrentUser | None:
 
 def optional_user() -> CurrentUser | None:
     """The signed-in user, or None when the request carries no valid credential (worked out once per request)."""
-    environ = this_request().environ
-    if _CURRENT_USER_KEY in environ:
-        cached: CurrentUser | None = environ[_CURRENT_USER_KEY]
-        return cached
-    user: CurrentUser | None = None
+    return once_per_request(_CURRENT_USER_KEY, _identify)
+
+
+def _identify() -> CurrentUser | None:
     bearer = context.bearer_value()
     if bearer is not None and jwts.looks_like_jwt(bearer):
         user = _from_jwt(bearer)
     else:
         active = context.active_session()
         user = _from_user(active.user) if active else None
-    environ[_CURRENT_USER_KEY] = user
     if user is not None:
         user_id_var.set(user.id)
     return user

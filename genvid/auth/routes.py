@@ -45,7 +45,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}     # on every ge
 
 def relative_path() -> str:
     """The request path below /api/auth."""
-    return request.path[len(PREFIX):]
+    return this_request().path[len(PREFIX):]
 
 
 @bp.before_request
@@ -59,7 +59,7 @@ def guard() -> None:
         if not current.headers.get("Access-Control-Request-Method"):
             abort(404)
     elif context.settings().config.rate_limit:
-        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=path[len(PREFIX):])
+        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=relative_path())
 
 
 def prepare(schema: Schema) -> dict[str, Any]:
