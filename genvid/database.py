@@ -69,7 +69,7 @@ def pool() -> ConnectionPool:
 
 # A connection handed back less than this long ago was just proven alive; checking it again would add a
 # round trip to every request. One idle for longer (a database restart may have cut it) is checked first.
-# transaction() and connection() stamp a connection when they hand it back. (The pool's `reset` callback
+# connection() (which transaction() goes through) stamps a connection when it hands it back. (The pool's `reset` callback
 # could, but a pool with one hands every returned connection to its worker thread: a thread switch per
 # request that cost get-session a measurable share of its throughput, bench/auth.py.)
 _CHECK_AFTER_IDLE_SECONDS = 5.0

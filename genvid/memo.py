@@ -1,5 +1,6 @@
-"""A bounded memo for pure functions of hashable keys, on hot paths where LRU bookkeeping would cost more
-than it saves: when full it forgets everything, and the next caller of each key computes it again."""
+"""A bounded memo for values computed from objects that are not their key (e.g. a JWT from row objects, keyed
+by the row values it shows), where functools.lru_cache, which keys by the call's arguments, does not fit.
+When full it forgets everything, and the next caller of each key computes it again."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
