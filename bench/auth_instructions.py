@@ -30,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from werkzeug.test import EnvironBuilder
+
 from bench.auth import services
 
 MARK = "@@phase"
@@ -113,8 +115,8 @@ def serve_counted(requests: int) -> None:
         json={"email": "bench@example.com", "password": "correct horse battery", "name": "Bench"})
     cookie = signed_up.headers.getlist("Set-Cookie")[0].split(";")[0]
     token = signed_up.get_json()["token"]
-    genvid_call = _caller(app, {"HTTP_COOKIE": cookie})
-    baseline_call = _caller(baseline.app, {"HTTP_AUTHORIZATION": f"Bearer {token}"})
+    genvid_call = _caller(app, {"Cookie": cookie})
+    baseline_call = _caller(baseline.app, {"Authorization": f"Bearer {token}"})
     for _ in range(100):
         genvid_call()
         baseline_call()
@@ -133,13 +135,12 @@ def _wait_for_parent(phase: str) -> None:
 
 def _caller(app: Callable[..., Iterable[bytes]], headers: dict[str, str]) -> Callable[[], None]:
     """One GET /api/auth/get-session through app, as a WSGI server makes it (close() included)."""
+    base = EnvironBuilder("/api/auth/get-session", base_url="http://127.0.0.1:5000",
+                          headers=list(headers.items())).get_environ()
+
     def call() -> None:
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": "GET", "PATH_INFO": "/api/auth/get-session", "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "5000", "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
-            "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:5000", "HTTP_CONNECTION": "keep-alive", **headers}
+        # A fresh environ per request, as a server makes one (genvid keeps per-request values in it).
+        environ: dict[str, Any] = {**base, "wsgi.input": io.BytesIO(b"")}
         status: list[str] = []
         body = app(environ, lambda line, _headers, _exc=None: status.append(line))
         b"".join(body)
