@@ -5,23 +5,20 @@ Everything here reads the Flask request; the domain modules it calls do not.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import psycopg
-from flask import Response, request
+from flask import request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_cookie
 
 from genvid import database
 from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
-from genvid.auth.serialize import EncodedJSON
 from genvid.config import Config, origin_of
-from genvid.cors import EXPOSE
 from genvid.proxies import once_per_request, this_app, this_request
 
 _EXTENSION = "genvid.auth"
@@ -153,69 +150,3 @@ def _look_up_session(conn: psycopg.Connection | None, now: datetime | None) -> s
         return sessions.find_session(conn, token=token, now=at)
     with database.connection() as own:
         return sessions.find_session(own, token=token, now=at)
-
-
-def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,
-                  session_token: str | None = None, auth_jwt: str | None = None,
-                  headers: dict[str, str] | None = None) -> Response:
-    """A JSON response with Set-Cookie headers and the bearer and jwt plugins' headers.
-
-    session_token becomes set-auth-token (signed), auth_jwt becomes set-auth-jwt, and both are named in
-    Access-Control-Expose-Headers, as better-auth's plugins do on every response carrying them, Origin or
-    not (genvid.cors joins that with flask-cors's list into one header for a trusted origin). The body is
-    serialised here rather than by flask.jsonify: auth bodies are plain JSON already, and get-session, the
-    most frequent request of all, is measurably cheaper without the provider's dispatch.
-    """
-    fixed = list((headers or {}).items())
-    exposed = []
-    if session_token is not None:
-        fixed.append(("set-auth-token", cookies.signed_value(settings().secret, session_token)))
-        exposed.append("set-auth-token")
-    if auth_jwt is not None:
-        fixed.append(("set-auth-jwt", auth_jwt))
-        exposed.append("set-auth-jwt")
-    managed = [("Set-Cookie", header) for header in set_cookies or ()]
-    if exposed:
-        managed.append((EXPOSE, ", ".join(exposed)))
-    text = body if isinstance(body, EncodedJSON) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    response = _AuthJSONResponse(text + "\n", status, managed, mimetype="application/json")
-    response.add_fixed_headers(fixed)
-    return response
-
-
-class _AuthJSONResponse(Response):
-    """A Response whose fixed headers are checked once, by str methods, and appended to the WSGI header list.
-
-    werkzeug scans each header value with a regular expression when it is set, then copies the headers and
-    scans them again when the response is sent: on get-session (two no-store headers and a 700-character
-    set-auth-jwt) that was ~10% of the request's instructions (callgrind). A name of letters, digits and
-    dashes and an ASCII, printable value (no CR, LF or other control character) cannot split or end a
-    header. After-request hooks do not see these; Set-Cookie, and Access-Control-Expose-Headers (which
-    genvid.cors merges with flask-cors's), go through werkzeug as usual.
-    """
-
-    _fixed: tuple[tuple[str, str], ...] = ()
-
-    def add_fixed_headers(self, headers: list[tuple[str, str]]) -> None:
-        for name, value in headers:
-            if not (name.replace("-", "").isalnum() and name.isascii() and value.isascii() and value.isprintable()):
-                raise ValueError(f"header {name!r} needs a token name and an ASCII, printable value")
-        self._fixed += tuple(headers)
-
-    def get_wsgi_response(self, environ: dict[str, Any]) -> tuple[Any, str, list[tuple[str, str]]]:
-        app_iter, status, headers = super().get_wsgi_response(environ)
-        return app_iter, status, headers + list(self._fixed)
-
-
-def session_cookie_response(body: Any, *, token: str, remember: bool, status: int = 200) -> Response:
-    """A JSON response that sets the session cookie (and set-auth-token)."""
-    return json_response(body, status, set_cookies=settings().jar.session_headers(token, remember=remember),
-                         session_token=token)
-
-
-
-def redirect_response(location: str) -> Response:
-    """A 302 as better-call sends it: Location, an empty body, and (still) a JSON content type."""
-    response = Response(b"", status=302, content_type="application/json")
-    response.headers["Location"] = location
-    return response

@@ -12,7 +12,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from genvid import database
-from genvid.auth import clock, context, mail, recovery, sessions, users
+from genvid.auth import clock, context, mail, recovery, responses, sessions, users
 from genvid.auth.validation import Field, Schema, validation_error
 from genvid.errors import BetterAuthError
 
@@ -75,7 +75,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             message = recovery.verification_mail(conn, email=body["email"], base_url=base,
                                                  callback=body.get("callbackURL"), now=clock.now())
         _deliver(message)
-        return context.json_response({"status": True})
+        return responses.json_response({"status": True})
 
     @bp.get("/verify-email")
     def verify_email() -> ResponseReturnValue:
@@ -87,11 +87,11 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             user = recovery.verify_email(conn, token=token, now=clock.now())
         if user is None:
             if callback:
-                return context.redirect_response(_with_query(callback, error="INVALID_TOKEN"))
+                return responses.redirect_response(_with_query(callback, error="INVALID_TOKEN"))
             raise BetterAuthError(401, "Invalid token", "INVALID_TOKEN")
         if callback:
-            return context.redirect_response(callback)
-        return context.json_response({"status": True, "user": None})
+            return responses.redirect_response(callback)
+        return responses.json_response({"status": True, "user": None})
 
     @bp.post("/request-password-reset")
     def request_password_reset() -> ResponseReturnValue:
@@ -102,7 +102,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             message = recovery.reset_mail(conn, email=body["email"], base_url=base,
                                           redirect_to=body.get("redirectTo"), now=clock.now())
         _deliver(message)
-        return context.json_response({"status": True, "message": RESET_SENT})
+        return responses.json_response({"status": True, "message": RESET_SENT})
 
     @bp.get("/reset-password/<token>")
     def reset_password_callback(token: str) -> ResponseReturnValue:
@@ -113,8 +113,8 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             valid = recovery.peek_token(conn, purpose=recovery.RESET_PASSWORD, token=token, now=clock.now())
         target = _absolute(callback)
         if valid is None:
-            return context.redirect_response(_with_query(target, error="INVALID_TOKEN"))
-        return context.redirect_response(_with_query(target, token=token))
+            return responses.redirect_response(_with_query(target, error="INVALID_TOKEN"))
+        return responses.redirect_response(_with_query(target, token=token))
 
     @bp.post("/reset-password")
     def reset_password() -> ResponseReturnValue:
@@ -131,7 +131,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             if user_id is None:
                 raise invalid_token()
             users.set_password(conn, user_id=user_id, password_hash=new_hash, now=now)
-        return context.json_response({"status": True})
+        return responses.json_response({"status": True})
 
     @bp.post("/change-email")
     def change_email() -> ResponseReturnValue:
@@ -144,11 +144,11 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         base = context.settings().config.better_auth_url.rstrip("/")
         with database.transaction() as conn:
             if not users.email_is_free(conn, email=new_email):
-                return context.json_response({"status": True})     # same answer: reveals no account
+                return responses.json_response({"status": True})     # same answer: reveals no account
             message = recovery.change_email_mail(conn, user=active.user, new_email=new_email, base_url=base,
                                                  callback=body.get("callbackURL"), now=clock.now())
         _deliver(message)
-        return context.json_response({"status": True})
+        return responses.json_response({"status": True})
 
     @bp.post("/delete-user")
     def delete_user() -> ResponseReturnValue:
@@ -166,5 +166,5 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
                                   "SESSION_EXPIRED")
         with database.transaction() as conn:
             users.delete_user(conn, user_id=active.user.id)
-        return context.json_response({"success": True, "message": "User deleted"},
+        return responses.json_response({"success": True, "message": "User deleted"},
                                      set_cookies=context.settings().jar.clearing_headers())

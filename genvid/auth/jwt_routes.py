@@ -10,7 +10,7 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from genvid import database
-from genvid.auth import clock, context, jwts, sessions
+from genvid.auth import clock, context, jwts, responses, sessions
 
 
 def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSession]) -> None:
@@ -24,7 +24,7 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         with database.transaction() as conn:
             value = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
                                sealing=auth.key_sealing, now=clock.now())
-        return context.json_response({"token": value})
+        return responses.json_response({"token": value})
 
     @bp.get("/jwks")
     def jwks() -> ResponseReturnValue:
@@ -32,4 +32,4 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         auth = context.settings()
         with database.transaction() as conn:
             keys = jwts.jwks(conn, sealing=auth.key_sealing, now=clock.now())
-        return context.json_response(keys)
+        return responses.json_response(keys)

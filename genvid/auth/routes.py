@@ -19,6 +19,7 @@ from genvid.auth import (
     jwts,
     origin,
     ratelimit,
+    responses,
     sessions,
     users,
 )
@@ -102,7 +103,7 @@ def sign_up() -> ResponseReturnValue:
         user, session = users.create_account(
             conn, email=body["email"], name=body["name"], image=body.get("image"), password_hash=password_hash,
             remember=remember, ip_address=context.client_ip(), user_agent=context.user_agent(), now=clock.now())
-    return context.session_cookie_response({"token": session.token, "user": user_json(user)},
+    return responses.session_cookie_response({"token": session.token, "user": user_json(user)},
                                            token=session.token, remember=remember)
 
 
@@ -133,7 +134,7 @@ def sign_in() -> ResponseReturnValue:
     if callback:
         payload["url"] = callback
     payload["user"] = user_json(user)
-    response = context.session_cookie_response(payload, token=session.token, remember=remember)
+    response = responses.session_cookie_response(payload, token=session.token, remember=remember)
     if callback:
         response.headers["Location"] = callback
     return response
@@ -166,8 +167,8 @@ def get_session() -> ResponseReturnValue:
                                    sealing=auth.key_sealing, now=now, known_key=active.signing_key)
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
-        return context.json_response(None, set_cookies=clearing, headers=NO_STORE)
-    return context.json_response(get_session_body(session, active.user),
+        return responses.json_response(None, set_cookies=clearing, headers=NO_STORE)
+    return responses.json_response(get_session_body(session, active.user),
                                  set_cookies=set_cookies, session_token=cookie_token,
                                  auth_jwt=token_jwt, headers=NO_STORE)
 
@@ -187,7 +188,7 @@ def sign_out() -> ResponseReturnValue:
     if state is context.Presented.TOKEN and token:
         with database.transaction() as conn:
             sessions.end_session(conn, token=token)
-    return context.json_response({"success": True}, set_cookies=context.settings().jar.clearing_headers())
+    return responses.json_response({"success": True}, set_cookies=context.settings().jar.clearing_headers())
 
 
 @bp.get("/list-sessions")
@@ -196,7 +197,7 @@ def list_sessions() -> ResponseReturnValue:
     active = require_session(fresh=True)
     with database.connection() as conn:
         rows = sessions.list_sessions(conn, user_id=active.user.id, now=clock.now())
-    return context.json_response([session_json(row) for row in rows])
+    return responses.json_response([session_json(row) for row in rows])
 
 
 @bp.post("/revoke-session")
@@ -207,7 +208,7 @@ def revoke_session() -> ResponseReturnValue:
     with database.transaction() as conn:
         sessions.revoke_session(conn, user_id=active.user.id, token=body["token"])
     current = body["token"] == active.session.token
-    return context.json_response({"status": True},
+    return responses.json_response({"status": True},
                                  set_cookies=context.settings().jar.clearing_headers() if current else [])
 
 
@@ -218,7 +219,7 @@ def revoke_sessions() -> ResponseReturnValue:
     active = require_session()
     with database.transaction() as conn:
         sessions.revoke_all(conn, user_id=active.user.id)
-    return context.json_response({"status": True}, set_cookies=context.settings().jar.clearing_headers())
+    return responses.json_response({"status": True}, set_cookies=context.settings().jar.clearing_headers())
 
 
 @bp.post("/revoke-other-sessions")
@@ -228,7 +229,7 @@ def revoke_other_sessions() -> ResponseReturnValue:
     active = require_session()
     with database.transaction() as conn:
         sessions.revoke_others(conn, user_id=active.user.id, keep_token=active.session.token)
-    return context.json_response({"status": True})
+    return responses.json_response({"status": True})
 
 
 @bp.post("/update-user")
@@ -247,7 +248,7 @@ def update_user() -> ResponseReturnValue:
     with database.transaction() as conn:
         users.update_profile(conn, user_id=active.user.id, name=name, set_image=set_image,
                              image=body.get("image") if set_image else None, now=clock.now())
-    return context.session_cookie_response({"status": True}, token=active.session.token,
+    return responses.session_cookie_response({"status": True}, token=active.session.token,
                                            remember=context.remembers())
 
 
@@ -277,14 +278,14 @@ def change_password() -> ResponseReturnValue:
                                                  now=now)
     payload = {"token": new_session.token if new_session else None, "user": user_json(active.user)}
     if new_session is None:
-        return context.json_response(payload)
-    return context.session_cookie_response(payload, token=new_session.token, remember=True)
+        return responses.json_response(payload)
+    return responses.session_cookie_response(payload, token=new_session.token, remember=True)
 
 
 @bp.get("/ok")
 def ok() -> ResponseReturnValue:
     """Liveness of the auth routes."""
-    return context.json_response({"ok": True})
+    return responses.json_response({"ok": True})
 
 
 @bp.get("/error")

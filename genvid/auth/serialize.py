@@ -42,7 +42,7 @@ def session_json(session: models.Session) -> dict[str, Any]:
 
 
 class EncodedJSON(str):
-    """A body that is JSON text already (genvid.auth.context.json_response sends it as it is)."""
+    """A body that is JSON text already (genvid.auth.responses.json_response sends it as it is)."""
 
 
 _get_session_bodies: Memo[EncodedJSON] = Memo()
