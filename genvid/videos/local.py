@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 import imageio_ffmpeg  # type: ignore[import-untyped]
 
+from genvid import processes
 from genvid.config import Config
 from genvid.videos import local_media
 from genvid.videos.local_media import Color
@@ -208,7 +209,10 @@ class LocalProvider:
                 "speech": "espeak-ng" if speech is not None else "silent", "captions": mode}
 
     def _run(self, command: list[str], directory: Path) -> None:
-        subprocess.run(command, cwd=directory, check=True, capture_output=True, timeout=RENDER_TIMEOUT)
+        # ffmpeg dies with the worker: an orphan would burn CPU for minutes and write into the render
+        # directory while the resumed job renders there again.
+        subprocess.run(command, cwd=directory, check=True, capture_output=True, timeout=RENDER_TIMEOUT,
+                       preexec_fn=processes.dies_with_this_process())
 
     def _speak(self, directory: Path, script: str, voice: str) -> float | None:
         """Seconds of espeak-ng speech written to speech.wav, or None for a silent track."""
@@ -217,7 +221,8 @@ class LocalProvider:
         (directory / "script.txt").write_text(script, encoding="utf-8")
         try:
             subprocess.run([self.espeak, "-v", voice, "-w", "speech.wav", "-f", "script.txt"], cwd=directory,
-                           check=True, capture_output=True, timeout=RENDER_TIMEOUT)
+                           check=True, capture_output=True, timeout=RENDER_TIMEOUT,
+                           preexec_fn=processes.dies_with_this_process())
             with wave.open(str(directory / "speech.wav")) as audio:
                 seconds = audio.getnframes() / audio.getframerate()
         except (subprocess.SubprocessError, OSError, wave.Error, EOFError):
