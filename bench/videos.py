@@ -192,7 +192,7 @@ def e2e_rate(services: Services, workers: int, videos: int) -> tuple[float, dict
 
 
 def _wait_for_workers(stack: Stack, count: int) -> None:
-    """Until count rq workers have registered in this Redis db (each has started its scheduler by then)."""
+    """Until count rq workers have registered in this Redis db (each has started its dispatch loop by then)."""
     from rq import Worker
 
     from genvid.queue import connect

@@ -110,9 +110,8 @@ class Config:
     render_poll_seconds: float = 30.0           # between status checks of a render in flight
     render_retry_base_seconds: float = 2.0      # first backoff after a transient provider error (doubles)
     render_capped_seconds: float = 5.0          # wait before retrying a submit held back by HEYGEN_MAX_CONCURRENT
-    render_submit_window_seconds: float = 300.0  # how long a submit may stay unanswered before a replay
-    reconcile_grace_seconds: float = 60.0       # a video untouched this long with no live job is resumed
-    reconcile_every_seconds: float = 60.0
+    render_lease_seconds: float = 20.0          # a running job's claim on its video, renewed while its worker lives
+    render_redispatch_seconds: float = 60.0     # a dispatched step no job has started is dispatched again after this
     local_render_height: int | None = None      # offline renderer frame height (None: the requested resolution)
 
     @property
@@ -322,8 +321,8 @@ def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
 
 
 _POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "render_poll_seconds",
-                     "render_retry_base_seconds", "render_capped_seconds", "render_submit_window_seconds",
-                     "reconcile_grace_seconds", "reconcile_every_seconds")
+                     "render_retry_base_seconds", "render_capped_seconds", "render_lease_seconds",
+                     "render_redispatch_seconds")
 
 
 def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
@@ -349,6 +348,8 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
          "HEYGEN_API_KEY: required when VIDEO_PROVIDER=heygen"),
         (config.heygen_max_concurrent >= 1, "HEYGEN_MAX_CONCURRENT: must be at least 1"),
         (config.render_timeout >= 10, "RENDER_TIMEOUT: must be at least 10 seconds"),
+        (config.render_lease_seconds >= 5,
+         "render_lease_seconds: must be at least 5 (workers renew their claims every second)"),
         (config.stripe_max_network_retries >= 0, "stripe_max_network_retries: must not be negative"),
         (config.local_render_height is None or 64 <= config.local_render_height <= 2160,
          "local_render_height: must be between 64 and 2160"),

@@ -98,9 +98,10 @@ def default_voices() -> list[dict[str, Any]]:
 class Fault:
     """One scripted misbehaviour for the next request of a route."""
 
-    kind: str                               # "status" | "delay" | "after"  ("after": do the work, then answer status)
-    status: int = 500
+    kind: str                               # "status" | "delay" | "hold" | "after"  ("after": do the work, then
+    status: int = 500                       # answer status; "hold": wait until the test releases it)
     seconds: float = 0.0
+    release: threading.Event | None = None
     headers: dict[str, str] = field(default_factory=dict)
     code: str = "internal_error"
 
@@ -210,6 +211,13 @@ class FakeHeyGen:
         """The next `times` requests of route wait this long before being handled normally."""
         self._add(route, times, Fault("delay", seconds=seconds))
 
+    def hold_next(self, route: str) -> Callable[[], None]:
+        """The next request of route waits (as a hung upstream would) until the returned function is called,
+        then is handled normally; no timing is involved, so a client timeout always fires first."""
+        release = threading.Event()
+        self._add(route, 1, Fault("hold", release=release))
+        return release.set
+
     def succeed_then_fail_next_create(self, times: int = 1, *, status: int = 500) -> None:
         """The next create really happens (and is stored for its Idempotency-Key) but answers status."""
         self._add("create", times, Fault("after", status=status, code="internal_error"))
@@ -305,21 +313,28 @@ class FakeHeyGen:
             fault = self._faults[route].popleft() if self._faults[route] else None
         if route != "media" and request.headers.get("x-api-key") != self.api_key:
             return _error(401, "unauthorized", "Invalid API key.")(environ, start_response)
-        delay = fault.seconds if fault is not None and fault.kind == "delay" else 0.0
         if fault is not None and fault.kind == "status":
             return _error(fault.status, fault.code, f"Injected {fault.status}.",
                           fault.headers)(environ, start_response)
         args: dict[str, Any] = dict(matched)
         if route == "create":
-            args["delay"] = delay           # slept while the key is held, as a slow upstream would
-        elif delay:
-            self._stopping.wait(delay)
+            args["fault"] = fault           # waited out while the key is held, as a slow upstream would
+        else:
+            self._wait_out(fault)
         response = getattr(self, f"_{route}")(request, **args)
         if fault is not None and fault.kind == "after":
             response = _error(fault.status, fault.code, "Injected failure after the work was done.")
         return response(environ, start_response)
 
-    def _create(self, request: Request, delay: float = 0.0) -> Response:
+    def _wait_out(self, fault: Fault | None) -> None:
+        """Sleep a "delay" fault, or wait for a "hold" fault's release (either ends when the fake stops)."""
+        if fault is not None and fault.kind == "delay":
+            self._stopping.wait(fault.seconds)
+        elif fault is not None and fault.kind == "hold" and fault.release is not None:
+            while not fault.release.wait(0.05) and not self._stopping.is_set():
+                pass
+
+    def _create(self, request: Request, fault: Fault | None = None) -> Response:
         key = request.headers.get("Idempotency-Key")
         if key is not None and not _KEY_PATTERN.match(key):
             return _error(400, "invalid_parameter", "Idempotency-Key is malformed.", param="Idempotency-Key")
@@ -331,8 +346,7 @@ class FakeHeyGen:
             if key is not None:
                 self._in_progress.add(key)
         try:
-            if delay:
-                self._stopping.wait(delay)
+            self._wait_out(fault)
             body = request.get_json(silent=True)
             problem = self._invalid(body)
             if problem is not None or not isinstance(body, dict):
