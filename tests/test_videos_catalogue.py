@@ -99,7 +99,7 @@ def test_catalog_sync_command(heygen_app: Flask, services: Services, fake_heygen
            "GENVID_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING", "VIDEO_PROVIDER": "heygen",
            "HEYGEN_API_KEY": fake_heygen.api_key, "HEYGEN_API_BASE": fake_heygen.base_url}
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "catalog", "sync"], check=False, cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=60)
+                            env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
     assert "catalogue synced from heygen" in result.stdout
     row = conn.execute("SELECT count(*) FROM avatars WHERE provider = 'heygen'").fetchone()

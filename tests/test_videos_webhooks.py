@@ -112,7 +112,7 @@ def test_register_webhook_stores_the_secret_encrypted_and_uses_it(
            "ENCRYPTION_KEY": config.encryption_key}
     public_url = "https://genvid.example.com/api/webhooks/heygen"
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "heygen", "register-webhook", public_url],
-                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
     (endpoint,) = fake_heygen.endpoints.values()
     assert endpoint["url"] == public_url
@@ -136,7 +136,7 @@ def test_register_webhook_refuses_plain_http(services: Services, tmp_path: Path)
            "GENVID_DATA_DIR": str(tmp_path / "data"), "HEYGEN_API_KEY": "k"}
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "heygen", "register-webhook",
                              "http://insecure.example/api/webhooks/heygen"],
-                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 2 and "https://" in result.stderr
 
 

@@ -56,9 +56,9 @@ def sample_media(directory: Path | None = None) -> tuple[Path, Path]:
         subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x3366cc:s=160x90:r=10:d=1",
                         "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "1", "-c:v", "libx264",
                         "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "32k",
-                        "-shortest", "-movflags", "+faststart", str(tmp_video)], check=True, timeout=60)
+                        "-shortest", "-movflags", "+faststart", str(tmp_video)], check=True, timeout=240)
         subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x3366cc:s=160x90",
-                        "-frames:v", "1", str(tmp_thumb)], check=True, timeout=60)
+                        "-frames:v", "1", str(tmp_thumb)], check=True, timeout=240)
         tmp_video.replace(video)
         tmp_thumb.replace(thumbnail)
         return video, thumbnail
@@ -98,9 +98,8 @@ def default_voices() -> list[dict[str, Any]]:
 class Fault:
     """One scripted misbehaviour for the next request of a route."""
 
-    kind: str                               # "status" | "delay" | "hold" | "after"  ("after": do the work, then
-    status: int = 500                       # answer status; "hold": wait until the test releases it)
-    seconds: float = 0.0
+    kind: str                               # "status" | "hold" | "after"  ("after": do the work, then answer
+    status: int = 500                       # status; "hold": wait until the test releases it)
     release: threading.Event | None = None
     headers: dict[str, str] = field(default_factory=dict)
     code: str = "internal_error"
@@ -178,7 +177,7 @@ class FakeHeyGen:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving; delayed requests still sleeping are released."""
+        """Stop serving; held requests still waiting are released."""
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
@@ -206,10 +205,6 @@ class FakeHeyGen:
         """The next `times` requests of route answer 429 rate_limit_exceeded with this Retry-After."""
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         self._add(route, times, Fault("status", status=429, headers=headers, code="rate_limit_exceeded"))
-
-    def delay_next(self, route: str, times: int = 1, *, seconds: float = 2.0) -> None:
-        """The next `times` requests of route wait this long before being handled normally."""
-        self._add(route, times, Fault("delay", seconds=seconds))
 
     def hold_next(self, route: str) -> Callable[[], None]:
         """The next request of route waits (as a hung upstream would) until the returned function is called,
@@ -276,7 +271,7 @@ class FakeHeyGen:
                    "Heygen-Event-Id": event_id or str(payload.get("event_id") or f"evt_{secrets.token_hex(8)}")}
         for name in omit:
             headers.pop(name, None)
-        return requests.post(url, data=raw, headers=headers, timeout=10)
+        return requests.post(url, data=raw, headers=headers, timeout=60)
 
     def deliver_due_webhooks(self, *, url_override: str | None = None) -> int:
         """Send the final event of every finished, not yet notified video to each enabled endpoint."""
@@ -327,10 +322,8 @@ class FakeHeyGen:
         return response(environ, start_response)
 
     def _wait_out(self, fault: Fault | None) -> None:
-        """Sleep a "delay" fault, or wait for a "hold" fault's release (either ends when the fake stops)."""
-        if fault is not None and fault.kind == "delay":
-            self._stopping.wait(fault.seconds)
-        elif fault is not None and fault.kind == "hold" and fault.release is not None:
+        """Wait for a "hold" fault's release (or for the fake to stop)."""
+        if fault is not None and fault.kind == "hold" and fault.release is not None:
             while not fault.release.wait(0.05) and not self._stopping.is_set():
                 pass
 
