@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -198,7 +199,12 @@ def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
         dispatcher.dispatch_due(now=pipeline_clock(),
                                 redispatch_seconds=Tuning.of(runtime.config()).redispatch_seconds)
         worker = _CountingWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
-        worker.work(burst=True, logging_level="WARNING")
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            worker.work(burst=True, logging_level="WARNING")
+        finally:   # rq installs its warm-shutdown handlers; Ctrl-C must stop pytest again afterwards
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
         return worker.performed
     return run
 

@@ -1,8 +1,8 @@
 """Provider webhooks: HeyGen's signed deliveries as hints, and the endpoint secret kept encrypted at rest.
 
 A delivery is verified on the raw body (genvid.videos.heygen.verify_webhook: HMAC-SHA256, stale timestamps
-refused), recorded by event id so a duplicate does nothing, and turned into an immediate status check of its video
-(its row's check comes due now; the dispatcher sends it to a worker within a second). The status API stays
+refused), recorded by event id so a duplicate does nothing, and turned into an immediate status check of
+its video (the check comes due now; a worker's dispatcher sends it within a second). The status API stays
 the truth: a forged or early "success" cannot complete anything.
 
 The secret from `genvid heygen register-webhook` is stored sealed with ENCRYPTION_KEY (genvid.sealing),

@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import secrets
+import signal
 import subprocess
 import tempfile
 import threading
@@ -481,6 +482,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhook-interval", type=float, default=0.0,
                         help="seconds between webhook deliveries for finished videos (0: never)")
     args = parser.parse_args(argv)
+    # A shell starting us in the background without job control (`... &` in a script or CI step) leaves SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt for it: Ctrl-C (SIGINT) must stop the fake anyway.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     fake = FakeHeyGen(render_seconds=args.render_seconds, api_key=args.api_key, page_size=50,
                       require_https_webhooks=False)
     print(fake.start(args.port), flush=True)
