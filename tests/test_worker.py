@@ -60,6 +60,22 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
     assert len(queued) == 60 and len({job.args[0] for job in queued}) == 60
 
 
+def test_steps_that_could_not_be_queued_go_out_as_soon_as_redis_answers_again(
+        make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
+        throwaway_redis: ThrowawayRedis) -> None:  # noqa: F811
+    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the step is dispatched at
+    the first tick after Redis is back, not render_redispatch_seconds later."""
+    studio = make_studio(make_app(video_provider="local", redis_url=throwaway_redis.url))
+    _, headers = studio.user(credits=5)
+    studio.create(headers)
+    throwaway_redis.kill()
+    with pytest.raises(redis.ConnectionError):
+        dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60)
+    throwaway_redis.start()
+    studio.advance(1)
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 1
+
+
 def test_the_loop_keeps_renewing_claims_while_redis_is_down(make_app: Callable[..., Flask],
                                                             make_studio: Callable[..., Studio],
                                                             throwaway_redis: ThrowawayRedis) -> None:  # noqa: F811

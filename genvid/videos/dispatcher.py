@@ -4,9 +4,11 @@ A video's row says when its next step is due (next_check_at): at once for a new 
 for a render in flight, after the backoff for a retry, at once again when a webhook hints. Every worker's loop
 calls dispatch_due() every second: one statement claims the due rows (their next_check_at moves to now +
 render_redispatch_seconds, so no other worker dispatches them too) and one Redis round trip enqueues an
-advance job per row. Nothing else schedules: a request only writes rows, a job only writes its row's next
-time. So a job lost with Redis data, or with a killed worker, needs no reviving: its step simply comes due
-again and is dispatched again, and the row's step guard turns any duplicate into a no-op.
+advance job per row, before the claim commits: if Redis cannot take the jobs, nothing was claimed and the
+steps go out as soon as Redis answers again. Nothing else schedules: a request only writes rows, a job only
+writes its row's next time. So a job lost with Redis data, or with a killed worker, needs no reviving: its
+step simply comes due again and is dispatched again, and the row's step guard turns any duplicate into a
+no-op (a worker dying between the enqueue and the commit makes one such duplicate).
 """
 from __future__ import annotations
 
@@ -33,10 +35,9 @@ def dispatch_due(*, now: datetime, redispatch_seconds: float, batch: int = BATCH
     redispatch_at = now + timedelta(seconds=redispatch_seconds)
     dispatched = 0
     while True:
-        with database.connection() as conn:
+        with database.transaction() as conn:
             due = queries.dispatch_due_videos(conn, redispatch_at=redispatch_at, now=now, page_size=batch)
-        if due:
-            enqueue((row.id, row.step) for row in due)
+            enqueue((row.id, row.step) for row in due)      # raises (and the claim rolls back) without Redis
         dispatched += len(due)
         if len(due) < batch:
             return dispatched
