@@ -112,11 +112,6 @@ DISPATCH_DUE_VIDEOS = """WITH due AS (
 )
 SELECT id, step FROM dispatched ORDER BY due_at, id"""
 
-TAKE_VIDEO = """UPDATE videos SET next_check_at = %s
-WHERE id = %s AND status IN ('queued', 'submitting', 'rendering')
-  AND (%s::integer IS NULL OR step = %s::integer)
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at"""
-
 RENEW_LEASE = """UPDATE videos SET next_check_at = %s
 WHERE id = %s AND step = %s AND status IN ('queued', 'submitting', 'rendering')
   AND next_check_at < %s"""
@@ -230,7 +225,7 @@ def claim_for_submit(
     id: str,
     step: int,
 ) -> models.Video | None:
-    """queued -> submitting. next_check_at is the claim of the worker that submits (see TakeVideo)."""
+    """queued -> submitting. next_check_at is the claim of the worker that submits (see RenewLease)."""
     row = conn.execute(CLAIM_FOR_SUBMIT, (next_check_at, now, id, step)).fetchone()
     return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27])
 
@@ -323,27 +318,16 @@ def dispatch_due_videos(
     return [DispatchDueVideosRow(*row) for row in conn.execute(DISPATCH_DUE_VIDEOS, (now, page_size, redispatch_at)).fetchall()]
 
 
-def take_video(
-    conn: psycopg.Connection,
-    *,
-    lease_until: datetime.datetime | None,
-    id: str,
-    step: int | None,
-) -> models.Video | None:
-    """A job starts on a video: the row, if it is still unfinished and at the job's step (any step when the job carries none). Its next_check_at becomes @lease_until: the worker's claim, renewed while the job runs (RenewLease), so a job whose worker died is dispatched again soon after."""
-    row = conn.execute(TAKE_VIDEO, (lease_until, id, step, step)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27])
-
-
 def renew_lease(
     conn: psycopg.Connection,
     *,
     lease_until: datetime.datetime | None,
     id: str,
     step: int,
+    renew_before: datetime.datetime | None,
 ) -> int:
-    """The worker running a job on this video, at this step, is alive: the claim lasts until @lease_until."""
-    return conn.execute(RENEW_LEASE, (lease_until, id, step, lease_until)).rowcount
+    """The worker running a job on this video, at this step, is alive: once less than half of its claim is left (next_check_at before @renew_before), the claim is extended to @lease_until."""
+    return conn.execute(RENEW_LEASE, (lease_until, id, step, renew_before)).rowcount
 
 
 def hasten_check(conn: psycopg.Connection, *, now: datetime.datetime | None, id: str) -> int:

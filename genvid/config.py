@@ -349,7 +349,7 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
         (config.heygen_max_concurrent >= 1, "HEYGEN_MAX_CONCURRENT: must be at least 1"),
         (config.render_timeout >= 10, "RENDER_TIMEOUT: must be at least 10 seconds"),
         (config.render_lease_seconds >= 5,
-         "render_lease_seconds: must be at least 5 (workers renew their claims every second)"),
+         "render_lease_seconds: must be at least 5 (workers renew a claim when half of it is left)"),
         (config.stripe_max_network_retries >= 0, "stripe_max_network_retries: must not be negative"),
         (config.local_render_height is None or 64 <= config.local_render_height <= 2160,
          "local_render_height: must be between 64 and 2160"),

@@ -5,9 +5,10 @@ genvid's jobs are short (a submit, a status check, a download) and idempotent, s
 client and HeyGen's keep-alive HTTP session on every job (measured: 11.5 submits/s forked, 29.7 in-process).
 SIGTERM lets the current job finish.
 
-Beside rq's loop, the process runs one more, in a thread (WorkerLoop): every second it renews the claim of the
-job running here (genvid.videos.leases), dispatches every video step that is due (genvid.videos.dispatcher),
-and about once a minute enqueues the daily maintenance when it is due (genvid.videos.periodic). What is due
+Beside rq's loop, the process runs one more, in a thread (WorkerLoop): every half second it renews the claim of
+the job running here when needed (genvid.videos.leases), dispatches every video step that is due
+(genvid.videos.dispatcher), and about once a minute enqueues the daily maintenance when it is due
+(genvid.videos.periodic). What is due
 is read from PostgreSQL, so the loop needs nothing from Redis to keep going: a FLUSHALL or a Redis restart
 delays work by at most render_redispatch_seconds and loses none, and it lives and dies with this process.
 rq's scheduler (a forked process holding a lock in Redis) is not started: nothing is scheduled in Redis.
@@ -29,7 +30,7 @@ from genvid.videos.jobs import Tuning
 
 log = logging.getLogger("genvid.worker")
 
-TICK_SECONDS = 1.0               # dispatch latency of a due step, and how often running claims are renewed
+TICK_SECONDS = 0.5               # the longest a due step waits for dispatch (one indexed query per tick)
 PERIODIC_CHECK_SECONDS = 60.0    # how often periodic tasks are looked at (they run daily)
 COMMAND_POLL_SECONDS = 1.0       # longest wait of the command listener thread, hence of a worker's teardown
 

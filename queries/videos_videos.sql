@@ -67,7 +67,7 @@ SELECT pg_advisory_xact_lock(7163526181);
 SELECT count(*)::integer FROM videos WHERE provider = @provider AND status IN ('submitting', 'rendering');
 
 -- name: ClaimForSubmit :one
--- queued -> submitting. next_check_at is the claim of the worker that submits (see TakeVideo).
+-- queued -> submitting. next_check_at is the claim of the worker that submits (see RenewLease).
 UPDATE videos
 SET status = 'submitting', step = step + 1, attempts = 0, next_check_at = @next_check_at, updated_at = @now
 WHERE id = @id AND status = 'queued' AND step = @step
@@ -134,20 +134,12 @@ WITH due AS (
 )
 SELECT id, step FROM dispatched ORDER BY due_at, id;
 
--- name: TakeVideo :one
--- A job starts on a video: the row, if it is still unfinished and at the job's step (any step when the job
--- carries none). Its next_check_at becomes @lease_until: the worker's claim, renewed while the job runs
--- (RenewLease), so a job whose worker died is dispatched again soon after.
-UPDATE videos SET next_check_at = @lease_until
-WHERE id = @id AND status IN ('queued', 'submitting', 'rendering')
-  AND (sqlc.narg(step)::integer IS NULL OR step = sqlc.narg(step)::integer)
-RETURNING *;
-
 -- name: RenewLease :execrows
--- The worker running a job on this video, at this step, is alive: the claim lasts until @lease_until.
+-- The worker running a job on this video, at this step, is alive: once less than half of its claim is left
+-- (next_check_at before @renew_before), the claim is extended to @lease_until.
 UPDATE videos SET next_check_at = @lease_until
 WHERE id = @id AND step = @step AND status IN ('queued', 'submitting', 'rendering')
-  AND next_check_at < @lease_until;
+  AND next_check_at < @renew_before;
 
 -- name: HastenCheck :execrows
 -- A provider webhook says a render changed: its status check is due at @now instead of at the next poll.

@@ -207,17 +207,22 @@ exec "{real}" "$@"
 """
 
 
+LocalWorkers = Callable[..., "subprocess.Popen[bytes]"]
+
+
 @pytest.fixture
-def local_worker(services: Services, config: Config, tmp_path: Path) -> Iterator[Workers]:
-    """start() launches a `genvid worker` rendering offline (VIDEO_PROVIDER=local, default timing) whose ffmpeg
-    encodes in real time."""
+def local_worker(services: Services, config: Config, tmp_path: Path) -> Iterator[LocalWorkers]:
+    """start(**tuning) launches a `genvid worker` rendering offline (VIDEO_PROVIDER=local, the default timing
+    unless tuning says otherwise) whose ffmpeg encodes in real time."""
     import imageio_ffmpeg  # type: ignore[import-untyped]
     shim = tmp_path / "ffmpeg-real-time"
     shim.write_text(FFMPEG_IN_REAL_TIME.replace("{real}", imageio_ffmpeg.get_ffmpeg_exe()))
     shim.chmod(0o755)
-    env = _worker_env(services, config, tmp_path, {"local_render_height": 120}, VIDEO_PROVIDER="local",
-                      IMAGEIO_FFMPEG_EXE=str(shim))
-    with _worker_processes(env) as start:
+    with contextlib.ExitStack() as stack:
+        def start(**tuning: object) -> subprocess.Popen[bytes]:
+            env = _worker_env(services, config, tmp_path, {"local_render_height": 120, **tuning},
+                              VIDEO_PROVIDER="local", IMAGEIO_FFMPEG_EXE=str(shim))
+            return stack.enter_context(_worker_processes(env))()
         yield start
 
 
@@ -235,7 +240,7 @@ LONG_SCRIPT = "A long script, read slowly. " * 50          # about 90 s of video
 
 
 def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_within_90_s(
-        make_app: Callable[..., Flask], make_studio: Callable[..., Studio], local_worker: Workers) -> None:
+        make_app: Callable[..., Flask], make_studio: Callable[..., Studio], local_worker: LocalWorkers) -> None:
     """SIGKILL of the worker alone (not its process group) mid-render: its ffmpeg child dies with it, and the
     render is dispatched again within 90 s of the kill (the claim lapses; no fixed submit window)."""
     studio = make_studio(make_app(video_provider="local", local_render_height=120))
@@ -245,8 +250,8 @@ def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_w
     _wait(lambda: _encoder_of(worker) is not None, "the worker to start ffmpeg")
     encoder = _encoder_of(worker)
     assert encoder is not None
-    _kill(worker)
     killed_at = system_now()
+    _kill(worker)
     _gone, alive = psutil.wait_procs([encoder], timeout=60)
     assert not alive, "ffmpeg outlived its worker"
     assert studio.video(video_id).status.value == "submitting"
@@ -263,16 +268,17 @@ def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_w
 
 def test_a_live_worker_keeps_its_claim_on_a_long_render(make_app: Callable[..., Flask],
                                                         make_studio: Callable[..., Studio],
-                                                        local_worker: Workers) -> None:
-    """A render that is slow, not dead: its worker renews the claim every second, so the step is never due
-    while ffmpeg runs (no second render of the same video)."""
+                                                        local_worker: LocalWorkers) -> None:
+    """A render that is slow, not dead: its worker keeps renewing the claim, so the step never comes due while
+    ffmpeg runs, even once the claim taken at submit (render_lease_seconds, 12 s here) would have lapsed."""
     studio = make_studio(make_app(video_provider="local", local_render_height=120))
     _, headers = studio.user(credits=10)
-    worker = local_worker()
+    worker = local_worker(render_lease_seconds=12)
     video_id = studio.create(headers, script=LONG_SCRIPT).get_json()["data"]["id"]
     _wait(lambda: _encoder_of(worker) is not None, "the worker to start ffmpeg")
     first_claim = studio.video(video_id).next_check_at
     assert first_claim is not None
-    _wait(lambda: (studio.video(video_id).next_check_at or first_claim) > first_claim, "the claim's renewal")
+    _wait(lambda: system_now() > first_claim + timedelta(seconds=1), "the first claim to pass")
+    assert _encoder_of(worker) is not None, "ffmpeg still encodes"
     assert dispatcher.dispatch_due(now=system_now(), redispatch_seconds=60) == 0
     assert studio.video(video_id).status.value == "submitting"

@@ -2,7 +2,7 @@
 
 A video's row says when its next step is due (next_check_at): at once for a new video, after the poll interval
 for a render in flight, after the backoff for a retry, at once again when a webhook hints. Every worker's loop
-calls dispatch_due() every second: one statement claims the due rows (their next_check_at moves to now +
+calls dispatch_due() every half second: one statement claims the due rows (their next_check_at moves to now +
 render_redispatch_seconds, so no other worker dispatches them too) and one Redis round trip enqueues an
 advance job per row, before the claim commits: if Redis cannot take the jobs, nothing was claimed and the
 steps go out as soon as Redis answers again. Nothing else schedules: a request only writes rows, a job only

@@ -1,18 +1,17 @@
 """RQ jobs that move a video through queued -> submitting -> rendering -> completed | failed.
 
-The database row is the truth; a job only carries (video_id, step). Each job takes the row (db TakeVideo: still
-unfinished and at the job's step, else the job is stale and does nothing) together with a claim its worker keeps
-alive while the job runs (genvid.videos.leases), calls the provider with no connection held, then applies the
-outcome with a guarded UPDATE (expected status and step) that also says when the next step is due
-(next_check_at). Jobs never enqueue jobs: the dispatcher (genvid.videos.dispatcher) turns due rows into jobs,
+The database row is the truth; a job only carries (video_id, step). Each job reads the row (still unfinished and
+at the job's step, else the job is stale and does nothing), holds its claim on it while it runs (its worker
+keeps it alive, genvid.videos.leases), calls the provider with no connection held, then applies the outcome
+with a guarded UPDATE (expected status and step) that also says when the next step is due (next_check_at). Jobs never enqueue jobs: the dispatcher (genvid.videos.dispatcher) turns due rows into jobs,
 so a duplicate job, a webhook hint or a step dispatched again after a lost job all collapse into one chain,
 and waiting never occupies a worker.
 
 Tuning (CONFIG_FILE keys, seconds): render_poll_seconds (30: at most one status call per video per 30 s),
 render_retry_base_seconds (2: transient errors back off 2, 4, 8 ... 300), render_capped_seconds (5: how
 soon a submit held back by HEYGEN_MAX_CONCURRENT tries again), render_lease_seconds (20: a running job's
-claim, renewed every second by its worker, so a killed worker's step is dispatched again this long after it
-died), render_redispatch_seconds (60: a dispatched step that no job has taken up is dispatched again).
+claim, renewed by its worker while it lives, so a killed worker's step is dispatched again this long after it
+died), render_redispatch_seconds (60: a dispatched step that no job has acted on is dispatched again).
 """
 from __future__ import annotations
 
@@ -71,12 +70,11 @@ def advance(video_id: str, step: int | None = None) -> None:
     means "whatever it is now".
     """
     config = runtime.config()
-    lease_until = clock.now() + timedelta(seconds=Tuning.of(config).lease_seconds)
     with database.connection() as conn:
-        video = queries.take_video(conn, lease_until=lease_until, id=video_id, step=step)
-    if video is None:
+        video = queries.get_video(conn, id=video_id)
+    if video is None or video.status not in UNFINISHED or (step is not None and video.step != step):
         return
-    with leases.holding(video.id, video.step) as lease:
+    with leases.holding(video.id, video.step) as lease:     # the worker's loop keeps the claim alive meanwhile
         _advance(video, lease, config)
 
 

@@ -1,10 +1,12 @@
 """The claim a running job holds on its video, kept alive by its worker's loop.
 
-A job that starts on a video sets the row's next_check_at to now + the lease (db TakeVideo). While the job
-runs (a create upstream, an offline render, a download), the worker's loop renews that claim every tick
-from another thread (renew()). If the worker dies, even by SIGKILL, renewals stop, the claim lapses within
-one lease, and the dispatcher hands the step to a live worker: a killed render resumes within
-lease + one dispatch tick instead of after a fixed window sized for the slowest create.
+When the dispatcher sends a step to a worker, the row is claimed until now + render_redispatch_seconds (60):
+its next_check_at. A job registers the step it works on here (holding()); the worker's loop, from another
+thread, extends the claim to now + render_lease_seconds (20) whenever less than half of that is left
+(renew()), for as long as the job runs: a create upstream, an offline render, a download. If the worker
+dies, even by SIGKILL, renewals stop, and the step is dispatched to a live worker within 20 s of the death
+(60 s if it died in its job's first 40 s): no fixed window sized for the slowest create, and a slow but live
+worker is never preempted. A quick job writes nothing here: the claim the dispatcher took outlasts it.
 
 The rows' step guards keep this safe: a claim that lapsed while its (slow, not dead) worker still ran gives at
 worst one duplicate job, whose create is replayed by the idempotency key and whose writes are no-ops.
@@ -53,13 +55,16 @@ def held() -> list[Lease]:
 
 
 def renew(*, now: datetime, seconds: float) -> int:
-    """Extend every claim held in this process to now + seconds; returns how many rows were extended."""
+    """Extend each claim held in this process that has less than seconds / 2 left to now + seconds; returns
+    how many rows were extended."""
     leases = held()
     if not leases:
         return 0
     until = now + timedelta(seconds=seconds)
+    renew_before = now + timedelta(seconds=seconds / 2)
     renewed = 0
     with database.connection() as conn:
         for lease in leases:
-            renewed += queries.renew_lease(conn, lease_until=until, id=lease.video_id, step=lease.step)
+            renewed += queries.renew_lease(conn, lease_until=until, id=lease.video_id, step=lease.step,
+                                           renew_before=renew_before)
     return renewed

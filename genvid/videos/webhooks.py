@@ -2,7 +2,7 @@
 
 A delivery is verified on the raw body (genvid.videos.heygen.verify_webhook: HMAC-SHA256, stale timestamps
 refused), recorded by event id so a duplicate does nothing, and turned into an immediate status check of
-its video (the check comes due now; a worker's dispatcher sends it within a second). The status API stays
+its video (the check comes due now; a worker's dispatcher sends it within half a second). The status API stays
 the truth: a forged or early "success" cannot complete anything.
 
 The secret from `genvid heygen register-webhook` is stored sealed with ENCRYPTION_KEY (genvid.sealing),
