@@ -46,12 +46,15 @@ def _finish(provider_id: str, query: dict[str, str]) -> Response:
         raise _error(default_error, "state_not_found")
     cookie_state = auth_cookie_state()
     cleared = [auth.jar.expiring_header(state.STATE_COOKIE)]
-    try:
-        with database.transaction() as conn:
+    refused: state.StateError | None = None
+    with database.transaction() as conn:
+        try:
             flow = state.consume(conn, state=flow_state, cookie_state=cookie_state, now=clock.now())
-    except state.StateError as failed:
-        raise _error(failed.error_url or default_error, failed.code,
-                     cookies=cleared if failed.cookie_cleared else None) from None
+        except state.StateError as failed:       # caught inside: a used-up (expired) row stays deleted
+            refused = failed
+    if refused is not None:
+        raise _error(refused.error_url or default_error, refused.code,
+                     cookies=cleared if refused.cookie_cleared else None)
     error_url = flow.error_url or default_error
 
     def fail(code: str, description: str | None = None) -> _Redirect:
