@@ -189,3 +189,28 @@ def test_a_flow_begun_on_one_server_finishes_on_the_other(better_auth, serve_gen
             token = starter.session.post(server + "/get-access-token", json={"accountId": github_row},
                                          headers={"Origin": TRUSTED_ORIGIN}, timeout=10)
             assert token.status_code == 200 and token.json()["accessToken"].startswith("at-")
+
+
+@pytest.mark.parametrize("sealed", [False, True])
+def test_tokens_stored_by_either_server_are_read_by_the_other(better_auth, serve_genvid, fakes, sealed, conn):
+    """Provider tokens written by one server are handed out by the other: stored as given by default, or sealed
+    (genvid's OAUTH_TOKEN_ENCRYPTION=better_auth beside better-auth's account.encryptOAuthTokens)."""
+    env = {**fakes.better_auth_env(), **({"ENCRYPT_OAUTH_TOKENS": "1"} if sealed else {})}
+    reference = better_auth(env=env)
+    genvid_url, _ = serve_genvid(**fakes.genvid_settings(), better_auth_url=reference.url,
+                                 oauth_token_encryption="better_auth" if sealed else "none",
+                                 jwt_key_encryption="better_auth")
+    servers = {"better-auth": reference.url + "/api/auth", "genvid": genvid_url + "/api/auth"}
+    for writer, reader in (("better-auth", "genvid"), ("genvid", "better-auth")):
+        fakes.google.person = Person(sub=f"6{uuid.uuid4().int % 10**9:09d}", email=f"{writer}.tokens@example.com")
+        b = Browser(servers[writer], hosts=fakes.hosts())
+        start = b.post("/sign-in/social", {"provider": "google", "callbackURL": "/dash"})
+        assert b.visit(b.consent(start).headers["Location"]).headers["Location"] == "/dash"
+        row = b.get("/list-accounts").json()[0]["id"]
+        given = b.post("/get-access-token", {"accountId": row}).json()["accessToken"]
+        assert given.startswith("at-")
+        stored = conn.execute('SELECT "accessToken" FROM account WHERE id = %s', (row,)).fetchone()[0]
+        assert (stored != given and all(c in "0123456789abcdef" for c in stored)) if sealed else stored == given
+        read = b.session.post(servers[reader] + "/get-access-token", json={"accountId": row},
+                              headers={"Origin": TRUSTED_ORIGIN}, timeout=10).json()
+        assert read["accessToken"] == given

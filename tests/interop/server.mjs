@@ -7,7 +7,8 @@
 // Environment: DATABASE_URL, BETTER_AUTH_SECRET, BETTER_AUTH_URL, TRUSTED_ORIGINS (comma separated), PORT,
 // MAIL_HOOK_URL (optional: where verification and reset links are POSTed).
 // Social sign-in (each optional): GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET, GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET,
-// GENERIC_OAUTH (JSON list of generic-oauth provider configs), TRUSTED_PROVIDERS (comma separated), and
+// GENERIC_OAUTH (JSON list of generic-oauth provider configs), TRUSTED_PROVIDERS (comma separated),
+// ENCRYPT_OAUTH_TOKENS=1 (account.encryptOAuthTokens), and
 // GOOGLE_BASE/GITHUB_BASE: where the local fakes listen. better-auth's Google and GitHub providers call fixed
 // https URLs; the server's fetch sends those to the fakes instead (paths unchanged), nothing else changes.
 import http from "node:http";
@@ -67,10 +68,13 @@ function socialOptions() {
   if (env.GITHUB_CLIENT_ID) socialProviders.github = { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET };
   const generic = env.GENERIC_OAUTH ? JSON.parse(env.GENERIC_OAUTH) : [];
   const trustedProviders = (env.TRUSTED_PROVIDERS || "").split(",").map((p) => p.trim()).filter(Boolean);
+  const account = {};
+  if (trustedProviders.length) account.accountLinking = { trustedProviders };
+  if (env.ENCRYPT_OAUTH_TOKENS === "1") account.encryptOAuthTokens = true;
   return {
     socialProviders,
     plugins: generic.length ? [genericOAuth({ config: generic })] : [],
-    account: trustedProviders.length ? { accountLinking: { trustedProviders } } : undefined,
+    account: Object.keys(account).length ? account : undefined,
   };
 }
 
