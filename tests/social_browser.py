@@ -83,7 +83,7 @@ class Normaliser:
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if isinstance(value, dict):
-            return {k: self.value(v) for k, v in value.items()}
+            return {k: "<nonce>" if k == "nonce" else self.value(v) for k, v in value.items()}
         if isinstance(value, int) and not isinstance(value, bool) and str(value) in self.replacements:
             return self.replacements[str(value)]
         if isinstance(value, str):

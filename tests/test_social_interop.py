@@ -88,6 +88,8 @@ def journey(api: str, fakes: Fakes, tag: str) -> dict[str, Any]:
     acme = Browser(api, hosts=fakes.hosts())
     start = record("acme sign-in", acme.post("/sign-in/social", {"provider": GENERIC_ID}))
     record("acme callback", acme.visit(acme.consent(start).headers["Location"]))
+    acme_row = record("acme list-accounts", acme.get("/list-accounts")).json()[0]["id"]
+    record("acme account-info", acme.get("/account-info", accountId=acme_row))
     hub = Browser(api, hosts=fakes.hosts())
     start = hub.post("/sign-in/social", {"provider": "github", "callbackURL": "/dash"})
     record("github sign-in existing email", hub.visit(hub.consent(start).headers["Location"]))

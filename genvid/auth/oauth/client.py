@@ -238,7 +238,11 @@ def profile(provider: Provider, tokens: Tokens, *, nonce: str | None, now: datet
 def _generic_profile(provider: Provider, tokens: Tokens, claims: dict[str, Any] | None, *,
                      timeout: float) -> Profile | None:
     if claims and claims.get("sub") and claims.get("email"):
-        raw = claims
+        # better-auth's fetchUserInfo: {id, emailVerified, image, ...claims} (a JS spread keeps the first places)
+        raw = {"id": claims["sub"], "emailVerified": _flag(claims.get("email_verified")) or False,
+               "image": claims.get("picture")}
+        raw.update(claims)
+        raw = {k: v for k, v in raw.items() if not (v is None and k == "image")}
     else:
         if not provider.user_info_url or not tokens.access_token:
             return None
@@ -248,6 +252,10 @@ def _generic_profile(provider: Provider, tokens: Tokens, claims: dict[str, Any] 
             return None
         if claims is not None and raw.get("sub") is not None and str(raw["sub"]) != claims.get("sub"):
             return None
+        # better-auth's {...userinfo, email, emailVerified, image: picture, name}
+        added = {"email": raw.get("email"), "emailVerified": _flag(raw.get("email_verified")) or False,
+                 "image": raw.get("picture"), "name": raw.get("name")}
+        raw = {**raw, **{k: v for k, v in added.items() if v is not None or k in raw}}
     if not provider.openid:
         subject = raw.get("id")
     elif provider.id_token is not None and claims is not None:
@@ -286,11 +294,16 @@ def account_info(provider: Provider, *, access_token: str, id_token: str | None,
             return None
         claims = _unverified_claims(id_token)
         return profile_from_id_token(provider, claims) if claims else None
-    tokens = Tokens(access_token=access_token, refresh_token=None, id_token=None, access_token_expires_at=None,
+    tokens = Tokens(access_token=access_token, refresh_token=None, id_token=id_token, access_token_expires_at=None,
                     refresh_token_expires_at=None, scopes=[])
     if provider.kind == "github":
         return _github_profile(provider, tokens, timeout=timeout)
-    return _generic_profile(provider, tokens, None, timeout=timeout)
+    claims = None
+    if id_token and provider.id_token is not None:       # better-auth verifies the stored ID token again
+        claims = verify_id_token(provider, id_token, nonce=None, now=now, timeout=timeout)
+        if claims is None:
+            return None
+    return _generic_profile(provider, tokens, claims, timeout=timeout)
 
 
 def _unverified_claims(token: str) -> dict[str, Any] | None:
