@@ -20,11 +20,15 @@ from genvid.auth.oauth.client import Profile
 from genvid.auth.oauth.providers import Provider
 from genvid.auth.oauth_web import api_base, oauth_settings, redirect_uri
 from genvid.auth.serialize import user_json
-from genvid.auth.validation import Field, Schema, validation_error
+from genvid.auth.validation import Field, Schema
 from genvid.errors import BetterAuthError
 
 RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method",
                    "nonce", "scope")
+# additionalParams may not override what the authorization request sets itself (a zod refine in better-auth).
+_ADDITIONAL_PARAMS = Field("additionalParams", "record<string>", optional=True, refused_keys=RESERVED_PARAMS,
+                           refusal="additionalParams cannot include reserved OAuth parameters: "
+                                   + ", ".join(RESERVED_PARAMS))
 _ID_TOKEN = Field("idToken", "object", optional=True, fields=(
     Field("token"), Field("nonce", optional=True), Field("accessToken", optional=True),
     Field("refreshToken", optional=True), Field("expiresAt", "number", optional=True),
@@ -34,7 +38,7 @@ SOCIAL_SIGN_IN = Schema((
     Field("errorCallbackURL", optional=True), Field("provider", "union"),
     Field("disableRedirect", "boolean", optional=True), _ID_TOKEN, Field("scopes", "string[]", optional=True),
     Field("requestSignUp", "boolean", optional=True), Field("loginHint", optional=True),
-    Field("additionalParams", "record<string>", optional=True), Field("additionalData", "record", optional=True)))
+    _ADDITIONAL_PARAMS, Field("additionalData", "record", optional=True)))
 LINK_SOCIAL = Schema((
     Field("callbackURL", optional=True), Field("provider", "union"),
     Field("idToken", "object", optional=True, fields=(
@@ -42,21 +46,14 @@ LINK_SOCIAL = Schema((
         Field("refreshToken", optional=True))),
     Field("requestSignUp", "boolean", optional=True), Field("scopes", "string[]", optional=True),
     Field("errorCallbackURL", optional=True), Field("disableRedirect", "boolean", optional=True),
-    Field("loginHint", optional=True), Field("additionalParams", "record<string>", optional=True),
+    Field("loginHint", optional=True), _ADDITIONAL_PARAMS,
     Field("additionalData", "record", optional=True)))
 CALLBACK_KEYS = ("code", "error", "device_id", "error_description", "state", "user", "iss")
 CALLBACK = Schema(tuple(Field(key, optional=True) for key in CALLBACK_KEYS), optional=True, form=True)
+
+
 def provider_not_found() -> BetterAuthError:
     return BetterAuthError(404, "Provider not found", "PROVIDER_NOT_FOUND")
-
-
-def check_additional_params(body: dict[str, Any]) -> None:
-    """additionalParams may not override what the authorization request sets itself."""
-    extra = body.get("additionalParams") or {}
-    if any(key in RESERVED_PARAMS for key in extra):
-        message = ("[body.additionalParams] additionalParams cannot include reserved OAuth parameters: "
-                   + ", ".join(RESERVED_PARAMS))
-        raise validation_error([message])
 
 
 def start_flow(provider: Provider, body: dict[str, Any], *, link: state.Link | None) -> Response:
@@ -108,7 +105,6 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
     def sign_in_social() -> ResponseReturnValue:
         """Begin a provider's redirect flow, or sign in at once with a provider's ID token."""
         body = prepare(SOCIAL_SIGN_IN)
-        check_additional_params(body)
         oauth = oauth_settings()
         provider = oauth.providers.get(body["provider"])
         if provider is None:
@@ -147,7 +143,6 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         """Link another provider's account to the signed-in user (redirect flow, or an ID token at once)."""
         body = prepare(LINK_SOCIAL)
         active = require_session()
-        check_additional_params(body)
         oauth = oauth_settings()
         provider = oauth.providers.get(body["provider"])
         if provider is None:

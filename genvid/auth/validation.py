@@ -31,6 +31,8 @@ class Field:
     min_length: int = 0
     email: bool = False
     fields: tuple[Field, ...] = ()    # an object's own fields
+    refused_keys: tuple[str, ...] = ()    # a record's keys that a zod refine() refuses ...
+    refusal: str = ""                     # ... with this message
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,12 @@ def _check_nested(field: Field, value: Any, path: str) -> list[str]:
     if field.kind in ("record", "record<string>"):
         if not isinstance(value, dict):
             return [f"[{path}] Invalid input: expected record, received {_js_type(value)}"]
-        if field.kind == "record":
-            return []
-        return [f"[{path}.{k}] Invalid input: expected string, received {_js_type(v)}"
-                for k, v in value.items() if not isinstance(v, str)]
+        messages = [] if field.kind == "record" else [
+            f"[{path}.{k}] Invalid input: expected string, received {_js_type(v)}"
+            for k, v in value.items() if not isinstance(v, str)]
+        if not messages and any(key in field.refused_keys for key in value):
+            messages.append(f"[{path}] {field.refusal}")
+        return messages
     message = _check(field, value)
     return [f"[{path}] {message}"] if message else []
 
