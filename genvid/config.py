@@ -9,6 +9,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping
@@ -54,6 +55,27 @@ class Plan:
     interval: str = "month"
 
 
+@dataclass(frozen=True)
+class OAuthProviderConfig:
+    """Any other OAuth 2.0 / OpenID Connect provider (better-auth's generic-oauth): discovery or explicit endpoints."""
+
+    provider_id: str                       # the :id of /api/auth/callback/:id and the `provider` of sign-in
+    client_id: str
+    client_secret: str | None = None
+    discovery_url: str | None = None       # .well-known/openid-configuration: endpoints, issuer and JWKS
+    authorization_url: str | None = None   # explicit endpoints win over discovered ones
+    token_url: str | None = None
+    user_info_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    pkce: bool = True
+    authentication: str = "post"           # client_secret_post, or "basic" (client_secret_basic)
+
+
+OAUTH_TOKEN_ENCRYPTIONS = ("none", "better_auth")
+_PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+BUILT_IN_PROVIDERS = ("google", "github")
+
+
 DEFAULT_PACKS = (
     CreditPack(id="starter", name="Starter: 100 credits", credits=100, amount=900),
     CreditPack(id="creator", name="Creator: 500 credits", credits=500, amount=3900),
@@ -90,6 +112,16 @@ class Config:
     trusted_proxy_count: int = 1              # Heroku's router is one proxy
     smtp_url: str | None = None
     mail_from: str = "genvid <no-reply@localhost>"
+    # social sign-in (README "Social sign-in")
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    oauth_providers: tuple[OAuthProviderConfig, ...] = ()
+    trusted_providers: tuple[str, ...] = ()   # providers whose accounts link to a same-email user implicitly
+    oauth_token_encryption: str = "none"      # none | better_auth (its encryptOAuthTokens form)
+    google_api_base: str | None = None        # tests and local fakes only: where Google's endpoints are
+    github_api_base: str | None = None        # tests and local fakes only: where GitHub's endpoints are
     # billing
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -109,6 +141,7 @@ class Config:
     stripe_timeout_seconds: float = 10.0
     stripe_max_network_retries: int = 2
     heygen_timeout_seconds: float = 30.0
+    oauth_timeout_seconds: float = 10.0         # each call to an OAuth provider (token, userinfo, JWKS, discovery)
     render_poll_seconds: float = 30.0           # between status checks of a render in flight
     render_retry_base_seconds: float = 2.0      # first backoff after a transient provider error (doubles)
     render_capped_seconds: float = 5.0          # wait before retrying a submit held back by HEYGEN_MAX_CONCURRENT
@@ -158,6 +191,8 @@ class Config:
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
         _derive_defaults(values, env)
+        if "oauth_providers" in values:
+            values["oauth_providers"] = _parse_oauth_providers(values["oauth_providers"], problems)
         config = _build(values, problems)
         if config is not None:
             config = _ensure_secrets(config, problems)
@@ -212,6 +247,16 @@ def _as_str(raw: str) -> str:
     return raw.strip()
 
 
+def _as_json_list(raw: str, expected: str) -> list[Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"expected {expected}") from None
+    if not isinstance(value, list):
+        raise ValueError(f"expected {expected}")  # noqa: TRY004 (config problems are ValueErrors)
+    return value
+
+
 def _as_database_url(raw: str) -> str:
     """Heroku hands out postgres:// URLs; libpq accepts both spellings but some tools want postgresql://."""
     raw = raw.strip()
@@ -252,6 +297,15 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "HEYGEN_MAX_CONCURRENT": ("heygen_max_concurrent", _as_int),
     "RENDER_TIMEOUT": ("render_timeout", _as_int),
     "MEDIA_DIR": ("media_dir", _as_str),
+    "GOOGLE_CLIENT_ID": ("google_client_id", _as_str),
+    "GOOGLE_CLIENT_SECRET": ("google_client_secret", _as_str),
+    "GITHUB_CLIENT_ID": ("github_client_id", _as_str),
+    "GITHUB_CLIENT_SECRET": ("github_client_secret", _as_str),
+    "OAUTH_PROVIDERS": ("oauth_providers", lambda raw: _as_json_list(raw, "a JSON list of provider objects")),
+    "TRUSTED_PROVIDERS": ("trusted_providers", _as_list),
+    "OAUTH_TOKEN_ENCRYPTION": ("oauth_token_encryption", lambda raw: raw.strip().lower()),
+    "GOOGLE_API_BASE": ("google_api_base", _as_str),
+    "GITHUB_API_BASE": ("github_api_base", _as_str),
 }
 _FIELD_TYPES = {f.name: str(f.type) for f in fields(Config)}
 
@@ -275,8 +329,10 @@ def _read_config_file(path: str, problems: list[str]) -> dict[str, Any]:
             values[name] = _parse_catalogue(value, CreditPack, "credit_packs", problems)
         elif name == "plans":
             values[name] = _parse_catalogue(value, Plan, "plans", problems)
-        elif name == "trusted_origins" and isinstance(value, list):
+        elif name in ("trusted_origins", "trusted_providers") and isinstance(value, list):
             values[name] = tuple(str(v) for v in value)
+        elif name == "oauth_providers":
+            values[name] = value      # checked with the environment's value, in _parse_oauth_providers
         elif name in _FIELD_TYPES:
             checked = _typed(value, _FIELD_TYPES[name])
             if checked is _WRONG_TYPE:
@@ -325,6 +381,51 @@ def _parse_catalogue(raw: Any, kind: type, label: str, problems: list[str]) -> t
     return tuple(items)
 
 
+def _parse_oauth_providers(raw: Any, problems: list[str]) -> tuple[OAuthProviderConfig, ...]:
+    """The generic providers of OAUTH_PROVIDERS / CONFIG_FILE oauth_providers, each checked on its own."""
+    if not isinstance(raw, list):
+        problems.append("oauth_providers: must be a list of provider objects")
+        return ()
+    providers = []
+    for index, entry in enumerate(raw):
+        label = f"oauth_providers[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: must be an object")
+            continue
+        scopes = entry.get("scopes", [])
+        if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
+            problems.append(f"{label}: scopes must be a list of strings")
+            continue
+        try:
+            provider = OAuthProviderConfig(**{**entry, "scopes": tuple(scopes)})
+        except TypeError as exc:
+            problems.append(f"{label}: {exc}")
+            continue
+        problems.extend(f"{label}: {problem}" for problem in _oauth_provider_problems(provider))
+        providers.append(provider)
+    return tuple(providers)
+
+
+def _oauth_provider_problems(provider: OAuthProviderConfig) -> list[str]:
+    checks = (
+        (isinstance(provider.provider_id, str) and bool(_PROVIDER_ID.match(provider.provider_id)),
+         "provider_id must be 1-64 letters, digits, '-' or '_'"),
+        (provider.provider_id not in (*BUILT_IN_PROVIDERS, "credential"),
+         f"provider_id {provider.provider_id!r} is taken (built in)"),
+        (isinstance(provider.client_id, str) and bool(provider.client_id), "client_id is required"),
+        (provider.client_secret is None or isinstance(provider.client_secret, str), "client_secret must be a string"),
+        (bool(provider.discovery_url) or bool(provider.authorization_url and provider.token_url),
+         "needs discovery_url, or authorization_url and token_url"),
+        (all(url is None or (isinstance(url, str) and bool(origin_of(url)))
+             for url in (provider.discovery_url, provider.authorization_url, provider.token_url,
+                         provider.user_info_url)), "URLs must be absolute http(s) URLs"),
+        (isinstance(provider.pkce, bool), "pkce must be true or false"),
+        (provider.authentication in ("post", "basic"), "authentication must be post or basic"),
+        (provider.authentication != "basic" or bool(provider.client_secret), "authentication basic needs client_secret"),
+    )
+    return [message for ok, message in checks if not ok]
+
+
 def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
     """Defaults that depend on other values."""
     environment = values.get("environment", "development")
@@ -338,7 +439,7 @@ def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
         values["media_dir"] = str(Path(values["data_dir"]) / "media")
 
 
-_POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "render_poll_seconds",
+_POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "oauth_timeout_seconds", "render_poll_seconds",
                      "render_retry_base_seconds", "render_capped_seconds", "render_submit_window_seconds",
                      "reconcile_grace_seconds", "reconcile_every_seconds")
 
@@ -379,6 +480,7 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
     for name in _POSITIVE_SECONDS:
         if getattr(config, name) <= 0:
             problems.append(f"{name}: must be a positive number of seconds")
+    problems.extend(_social_problems(config))
     for origin in config.trusted_origins:
         if not origin_of(origin):
             problems.append(f"TRUSTED_ORIGINS: {origin!r} is not an absolute URL")
@@ -407,6 +509,23 @@ _LOCAL_EXTRA = "install the development parts: pip install 'genvid[local]'"
 
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
+
+
+def _social_problems(config: Config) -> list[str]:
+    """Built-in providers come as id-and-secret pairs; generic provider ids are unique."""
+    problems = []
+    for name in BUILT_IN_PROVIDERS:
+        client_id, secret = getattr(config, f"{name}_client_id"), getattr(config, f"{name}_client_secret")
+        if bool(client_id) != bool(secret):
+            problems.append(f"{name.upper()}_CLIENT_ID and {name.upper()}_CLIENT_SECRET: set both or neither")
+    ids = [provider.provider_id for provider in config.oauth_providers]
+    problems.extend(f"oauth_providers: provider_id {pid!r} appears twice" for pid in sorted(set(ids)) if ids.count(pid) > 1)
+    if config.oauth_token_encryption not in OAUTH_TOKEN_ENCRYPTIONS:
+        problems.append("OAUTH_TOKEN_ENCRYPTION: must be none or better_auth")
+    for base in (config.google_api_base, config.github_api_base):
+        if base is not None and not origin_of(base):
+            problems.append(f"GOOGLE_API_BASE / GITHUB_API_BASE: {base!r} is not an absolute URL")
+    return problems
 
 
 def _ensure_secrets(config: Config, problems: list[str]) -> Config:

@@ -74,11 +74,12 @@ class BetterAuthError(Exception):
     """An error on `/api/auth/*`, answered byte-for-byte as better-auth answers it."""
 
     def __init__(self, status: int, message: str, code: str | None = None, *,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, empty: bool = False) -> None:
         self.status = status
         self.message = message
         self.code = code
         self.headers = headers or {}
+        self.empty = empty            # better-call's ctx.error(STATUS) with no body: an empty JSON response
         super().__init__(f"{status} {code}: {message}")
 
     def body(self) -> dict[str, str]:
@@ -124,6 +125,10 @@ def handle_app_error(error: AppError) -> Response:
 
 
 def handle_better_auth_error(error: BetterAuthError) -> Response:
+    if error.empty:
+        response = Response(b"", status=error.status, content_type="application/json")
+        response.headers.update(error.headers)
+        return response
     response = jsonify(error.body())
     response.status_code = error.status
     response.headers.update(error.headers)
