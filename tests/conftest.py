@@ -32,6 +32,17 @@ TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
 TEST_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary directories under this clone (.pytest-tmp), not the machine-wide /tmp/pytest-of-<user>: a test
+    session in another clone on the same machine prunes old numbered directories there, and has removed a
+    running session's embedded PostgreSQL and Redis from under it."""
+    if config.option.basetemp is None:
+        config.option.basetemp = str(ROOT / ".pytest-tmp")
+
+
 @dataclass(frozen=True)
 class Services:
     database_url: str
