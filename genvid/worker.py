@@ -20,6 +20,7 @@ from rq.worker import SimpleWorker
 from genvid import logs, processes, queue, runtime
 from genvid.config import Config
 from genvid.videos import jobs as video_jobs
+from genvid.videos import media
 
 log = logging.getLogger("genvid.worker")
 
@@ -43,6 +44,7 @@ def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst
     """Work the given queues until SIGTERM (or until empty with burst)."""
     runtime.init(config)
     logs.setup(config.log_level)
+    media.warn_if_media_on_local_disk(config)
     release_dead_scheduler_locks(queue.connection(), queues)
     video_jobs.schedule_periodic_jobs()   # idempotent: every worker start makes sure periodic work is queued
     worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection(),
