@@ -44,6 +44,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.basetemp = str(ROOT / ".pytest-tmp")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--rehearsal", action="store_true",
+                     help="run the deploy rehearsal (tests marked rehearsal; `make rehearse`)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The deploy rehearsal installs a production virtualenv and runs minutes: only on request."""
+    if config.getoption("--rehearsal"):
+        return
+    skip = pytest.mark.skip(reason="the deploy rehearsal runs with `make rehearse` (pytest --rehearsal)")
+    for item in items:
+        if "rehearsal" in item.keywords:
+            item.add_marker(skip)
+
+
 @dataclass(frozen=True)
 class Services:
     database_url: str
