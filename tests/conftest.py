@@ -44,19 +44,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.basetemp = str(ROOT / ".pytest-tmp")
 
 
+# Suites that build or install things and take minutes: only on request, each from its own make target.
+ON_REQUEST = {"rehearsal": "the deploy rehearsal (`make rehearse`)", "image": "the container image (`make image`)"}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--rehearsal", action="store_true",
-                     help="run the deploy rehearsal (tests marked rehearsal; `make rehearse`)")
+    for marker, what in ON_REQUEST.items():
+        parser.addoption(f"--{marker}", action="store_true", help=f"run {what}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The deploy rehearsal installs a production virtualenv and runs minutes: only on request."""
-    if config.getoption("--rehearsal"):
-        return
-    skip = pytest.mark.skip(reason="the deploy rehearsal runs with `make rehearse` (pytest --rehearsal)")
-    for item in items:
-        if "rehearsal" in item.keywords:
-            item.add_marker(skip)
+    for marker, what in ON_REQUEST.items():
+        if config.getoption(f"--{marker}"):
+            continue
+        skip = pytest.mark.skip(reason=f"{what} runs with --{marker}")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 @dataclass(frozen=True)
