@@ -30,8 +30,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._util import free_port, start, stop  # noqa: E402
-from genvid.videos import media  # noqa: E402
+from bench._util import free_port, start, stop
+from genvid.videos import media
 
 SECRET = "bench-media-secret-0123456789abcdef0123456789"
 KEY = "videos/benchvideo/video.mp4"
