@@ -4,8 +4,8 @@
   with genvid installed from the production lock alone (the root requirements.txt) into a virtualenv of its
   own, the way the Python buildpack installs it.
 - A dyno runs one Procfile process type in a fresh directory holding its own copy of the slug (its working
-  directory), its own TMPDIR and HOME: two dynos share no writable disk, and discarding a dyno discards
-  everything it wrote, as a dyno restart does.
+  directory, HOME and PYTHONPATH, as the buildpack sets them) and its own TMPDIR: two dynos share no writable
+  disk, and discarding a dyno discards everything it wrote, as a dyno restart does.
 - The environment is what Heroku gives a dyno: app.json's config vars, the add-ons' URLs, PORT for web, and
   GUNICORN_CMD_ARGS as the buildpack's .profile.d sets it when the app has not.
 """
@@ -111,9 +111,10 @@ class Dyno:
         assert not self.directory.exists(), f"{self.directory} is not empty"
         shutil.copytree(self.slug, self.app_dir, symlinks=True)
         (self.directory / "tmp").mkdir()
-        env = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(self.directory),
-               "TMPDIR": str(self.directory / "tmp"), "LANG": "C.UTF-8", "DYNO": self.name,
-               "PYTHONFAULTHANDLER": "1", **self.env}
+        # As the Python buildpack's .profile.d sets up a dyno: HOME is the app's directory and on PYTHONPATH.
+        env = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(self.app_dir),
+               "PYTHONPATH": str(self.app_dir), "PYTHONUNBUFFERED": "true", "TMPDIR": str(self.directory / "tmp"),
+               "LANG": "C.UTF-8", "DYNO": self.name, "PYTHONFAULTHANDLER": "1", **self.env}
         env["GUNICORN_CMD_ARGS"] = env.get("GUNICORN_CMD_ARGS") or BUILDPACK_GUNICORN_CMD_ARGS
         return env
 
