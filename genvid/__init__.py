@@ -13,10 +13,12 @@ def create_app(config: Config | None = None) -> Flask:
     from genvid import cors, errors, health, logs, middleware, openapi, runtime
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
+    from genvid.videos import media
     from genvid.videos.routes import bp as videos_bp
 
     config = runtime.init(config or Config.load())
     logs.setup(config.log_level)
+    media.warn_if_media_on_local_disk(config)   # gunicorn preloads the app: once per web process tree
     app = middleware.App(__name__)
     app.config.update(
         GENVID=config,

@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
 MIN_SECRET_LENGTH = 32
+# s3://bucket[/prefix]: an S3 bucket name (3-63 of a-z 0-9 . -), then key prefix segments not starting with a dot.
+_MEDIA_STORAGE_URL = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*/?$")
+_HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class ConfigError(Exception):
@@ -137,6 +140,7 @@ class Config:
     heygen_max_concurrent: int = 10
     render_timeout: int = 1800                # seconds from submission to a final state
     media_dir: str = ".genvid/media"
+    media_storage_url: str | None = None      # s3://bucket[/prefix]; None: files under media_dir
     # Tuning knobs, CONFIG_FILE only (tests shorten them; production rarely needs to).
     stripe_timeout_seconds: float = 10.0
     stripe_max_network_retries: int = 2
@@ -257,6 +261,15 @@ def _as_json_list(raw: str, expected: str) -> list[Any]:
     return value
 
 
+def _as_encryption_key(raw: str) -> str:
+    """Base64 of 32 bytes, or the same 32 bytes as 64 hex digits (what Heroku's app.json secret generator
+    makes), normalised to base64: a 64-digit hex string is never base64 of 32 bytes, so nothing is ambiguous."""
+    raw = raw.strip()
+    if _HEX_KEY.match(raw):
+        return base64.b64encode(bytes.fromhex(raw)).decode()
+    return raw
+
+
 def _as_database_url(raw: str) -> str:
     """Heroku hands out postgres:// URLs; libpq accepts both spellings but some tools want postgresql://."""
     raw = raw.strip()
@@ -278,7 +291,7 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BETTER_AUTH_SECRET": ("better_auth_secret", str),
     "BETTER_AUTH_URL": ("better_auth_url", _as_str),
     "TRUSTED_ORIGINS": ("trusted_origins", _as_list),
-    "ENCRYPTION_KEY": ("encryption_key", _as_str),
+    "ENCRYPTION_KEY": ("encryption_key", _as_encryption_key),
     "BCRYPT_ROUNDS": ("bcrypt_rounds", _as_int),
     "PASSWORD_HASH": ("password_hash", lambda raw: raw.strip().lower()),
     "JWT_KEY_ENCRYPTION": ("jwt_key_encryption", lambda raw: raw.strip().lower()),
@@ -306,6 +319,7 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "OAUTH_TOKEN_ENCRYPTION": ("oauth_token_encryption", lambda raw: raw.strip().lower()),
     "GOOGLE_API_BASE": ("google_api_base", _as_str),
     "GITHUB_API_BASE": ("github_api_base", _as_str),
+    "MEDIA_STORAGE_URL": ("media_storage_url", _as_str),
 }
 _FIELD_TYPES = {f.name: str(f.type) for f in fields(Config)}
 
@@ -475,6 +489,8 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
          "DATABASE_URL: must be a postgres:// or postgresql:// URL"),
         (not config.redis_url or config.redis_url.split("://")[0] in ("redis", "rediss", "unix"),
          "REDIS_URL: must be a redis://, rediss:// or unix:// URL"),
+        (not config.media_storage_url or bool(_MEDIA_STORAGE_URL.match(config.media_storage_url)),
+         "MEDIA_STORAGE_URL: must be s3://bucket or s3://bucket/prefix"),
     )
     problems.extend(message for ok, message in checks if not ok)
     for name in _POSITIVE_SECONDS:
@@ -535,10 +551,11 @@ def _ensure_secrets(config: Config, problems: list[str]) -> Config:
             problems.append(
                 f"BETTER_AUTH_SECRET: required in production, at least {MIN_SECRET_LENGTH} characters")
         if not is_valid_encryption_key(config.encryption_key):
-            problems.append("ENCRYPTION_KEY: required in production, base64 of exactly 32 bytes")
+            problems.append(
+                "ENCRYPTION_KEY: required in production, base64 of exactly 32 bytes (or 64 hex digits)")
         return config
     if config.encryption_key and not is_valid_encryption_key(config.encryption_key):
-        problems.append("ENCRYPTION_KEY: must be base64 of exactly 32 bytes")
+        problems.append("ENCRYPTION_KEY: must be base64 of exactly 32 bytes (or 64 hex digits)")
     if config.better_auth_secret and config.encryption_key:
         return config
     stored = _development_secrets(Path(config.data_dir))

@@ -18,15 +18,16 @@ import psycopg
 import pytest
 import redis
 from flask import Flask
-from rq import SimpleWorker
 from rq.scheduler import RQScheduler
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from genvid import create_app, queue
 from genvid.config import Config
 from genvid.migrate import apply_migrations
+from genvid.worker import GenvidWorker
 
-pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "social_fixtures"]
+pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "social_fixtures",
+                  "s3_fixtures"]
 
 TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
 TEST_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
@@ -41,6 +42,25 @@ def pytest_configure(config: pytest.Config) -> None:
     running session's embedded PostgreSQL and Redis from under it."""
     if config.option.basetemp is None:
         config.option.basetemp = str(ROOT / ".pytest-tmp")
+
+
+# Suites that build or install things and take minutes: only on request, each from its own make target.
+ON_REQUEST = {"rehearsal": "the deploy rehearsal (`make rehearse`)", "image": "the container image (`make image`)"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for marker, what in ON_REQUEST.items():
+        parser.addoption(f"--{marker}", action="store_true", help=f"run {what}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for marker, what in ON_REQUEST.items():
+        if config.getoption(f"--{marker}"):
+            continue
+        skip = pytest.mark.skip(reason=f"{what} runs with --{marker}")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 @dataclass(frozen=True)
@@ -185,7 +205,8 @@ def run_worker(app: Flask) -> Callable[..., int]:
         scheduler = RQScheduler(list(queues), connection=queue.connection())
         scheduler.prepare_registries(list(queues))
         scheduler.enqueue_scheduled_jobs()
-        worker = SimpleWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+        # genvid's worker class: rq's own SimpleWorker can hang 60 s on exit (GenvidWorker.subscribe).
+        worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
         worker.work(burst=True, logging_level="WARNING")
         return worker.successful_job_count + worker.failed_job_count
     return run

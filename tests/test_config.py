@@ -239,3 +239,24 @@ def test_social_settings_are_validated_at_start(tmp_path: Path) -> None:
         assert expected in text, expected
     with pytest.raises(ConfigError, match="OAUTH_PROVIDERS: expected a JSON list"):
         load(tmp_path, OAUTH_PROVIDERS="{not json")
+
+
+def test_encryption_key_may_be_given_as_64_hex_digits(tmp_path: Path) -> None:
+    """Heroku's app.json secret generator makes hex strings: 64 hex digits are the same 32-byte key."""
+    raw = bytes(range(32))
+    config = load(tmp_path, **production_env(ENCRYPTION_KEY=raw.hex().upper()))
+    assert base64.b64decode(config.encryption_key) == raw
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEY"):
+        load(tmp_path, **production_env(ENCRYPTION_KEY=raw.hex()[:62]))
+
+
+@pytest.mark.parametrize("url", ["s3://genvid-media", "s3://genvid-media/", "s3://genvid.media-1/prod/videos"])
+def test_media_storage_url_names_a_bucket_and_an_optional_prefix(tmp_path: Path, url: str) -> None:
+    assert load(tmp_path, MEDIA_STORAGE_URL=url).media_storage_url == url
+
+
+@pytest.mark.parametrize("url", ["https://genvid-media.s3.amazonaws.com", "s3://", "s3://Upper-Case",
+                                 "s3://ab", "s3://bucket/../x", "s3://bucket/a b", "/var/media"])
+def test_media_storage_url_refuses_anything_else(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="MEDIA_STORAGE_URL"):
+        load(tmp_path, MEDIA_STORAGE_URL=url)

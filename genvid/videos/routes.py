@@ -6,6 +6,7 @@ debited and inserted the video has committed, so a worker always finds the row.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    redirect,
     request,
     send_file,
     stream_with_context,
@@ -42,6 +44,7 @@ from genvid.videos.schemas import (
 )
 
 bp = Blueprint("videos", __name__)
+log = logging.getLogger("genvid.videos.routes")
 _IDEMPOTENCY_KEY_MAX = 255
 
 
@@ -149,7 +152,12 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     if removed.cancelled:
         events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
     else:
-        media.storage_for(_config().media_dir).delete_prefix(media.video_prefix(video_id))
+        try:
+            media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
+        except media.StorageUnavailable as exc:
+            # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
+            log.warning("media not deleted; left to the daily pruning",
+                        extra={"video_id": video_id, "reason": str(exc)})
         events.publish(queue.connection(), video_id=video_id, status="deleted")
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
@@ -185,9 +193,12 @@ def video_events(video_id: str) -> ResponseReturnValue:
 
 @bp.get("/api/media/<path:key>")
 @documented("Fetch stored media through a signed, short-lived link (supports Range)", auth=False,
-            tags=["videos"], errors=(403, 404))
+            tags=["videos"], errors=(403, 404, 503))
 def media_file(key: str) -> ResponseReturnValue:
-    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired."""
+    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired.
+
+    With object storage (MEDIA_STORAGE_URL) the answer is a 302 to a presigned GET at the store, valid for
+    15 minutes, which serves the bytes and Range itself; with disk storage genvid sends the file."""
     try:
         expires = int(request.args.get("expires", ""))
     except ValueError:
@@ -198,10 +209,19 @@ def media_file(key: str) -> ResponseReturnValue:
         raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
-    path = media.storage_for(_config().media_dir).local_path(key)
-    if path is None:
+    try:
+        location = media.storage_for(_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
+    except media.StorageUnavailable as exc:
+        log.warning("media store unavailable", extra={"reason": str(exc)})
+        raise ServiceUnavailable("MEDIA_STORAGE_UNAVAILABLE", "Stored media cannot be reached right now.",
+                                 headers={"Retry-After": "30"}) from None
+    if location is None:
         raise NotFound("MEDIA_NOT_FOUND", "This media no longer exists.")
-    response = send_file(path, conditional=True, max_age=0)
+    if isinstance(location, media.Presigned):
+        response = redirect(location.url, code=302)
+        response.headers["Cache-Control"] = "no-store"   # the presigned URL expires; ask genvid again
+        return response
+    response = send_file(location.path, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
