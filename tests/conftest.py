@@ -54,13 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for marker, what in ON_REQUEST.items():
-        if config.getoption(f"--{marker}"):
-            continue
-        skip = pytest.mark.skip(reason=f"{what} runs with --{marker}")
-        for item in items:
-            if marker in item.keywords:
-                item.add_marker(skip)
+    """Leave out (deselect, not skip: CI runs them, from their own make targets) the suites not asked for."""
+    wanted = {marker for marker in ON_REQUEST if config.getoption(f"--{marker}")}
+    left_out = [item for item in items if any(marker in item.keywords for marker in set(ON_REQUEST) - wanted)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 @dataclass(frozen=True)
