@@ -100,7 +100,6 @@ class Site:
     services: Services
     data_dir: Path
     run_worker: Callable[..., int]
-    timings: dict[str, float] = field(default_factory=dict)
 
     def work(self) -> int:
         """Run the RQ worker (burst) on the render queues, as `genvid worker` would: renders offline."""
@@ -116,34 +115,69 @@ class Site:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    def user(self, email: str, *, credits: int = 0, name: str = "Test User") -> str:
+        """A user with DEFAULT_PASSWORD (and credits from a test grant), arranged through the production code."""
+        from factories import create_user
+
+        from genvid.billing import ledger
+        user = create_user(self.conn, email=email, name=name)
+        if credits:
+            assert ledger.grant(self.conn, user_id=user.id, credits=credits, reason="test_grant", reference=email)
+        return user.id
+
+    def sign_in(self, page: Any, email: str, password: str | None = None) -> None:
+        """Sign in through the sign-in page and land on the dashboard."""
+        from factories import DEFAULT_PASSWORD
+        from playwright.sync_api import expect
+        page.goto(self.url + "/signin")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password or DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(self.url + "/dashboard")
+
 
 @pytest.fixture
-def site(make_app: Callable[..., Flask], conn: psycopg.Connection, services: Services, tmp_path: Path,
-         run_worker: Callable[..., int], fake_stripe: FakeStripe) -> Iterator[Site]:
-    """A fresh genvid at http://127.0.0.1:<port>, rendering offline and selling credits through the fake."""
+def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, services: Services, tmp_path: Path,
+               run_worker: Callable[..., int], fake_stripe: FakeStripe) -> Iterator[Callable[..., Site]]:
+    """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and selling
+    credits through the fake Stripe (one per test: each app becomes the process's runtime configuration)."""
     from videos_fixtures import FAST
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    fake_stripe.host_pages(f"{url}/api/webhooks/stripe")
-    mailbox = Mailbox()
-    mailbox._controller.start()
-    app = make_app(better_auth_url=url, app_url=url, trusted_origins=(), smtp_url=f"smtp://127.0.0.1:{mailbox.port}",
-                   stripe_secret_key=fake_stripe.api_key, stripe_webhook_secret=WEBHOOK_SECRET,
-                   stripe_api_base=fake_stripe.base_url, video_provider="local", local_render_height=144,
-                   data_dir=str(tmp_path / "site"), **FAST)
+
     from genvid import runtime
     from genvid.videos import catalogue, jobs, providers
-    catalogue.sync(providers.get_provider(runtime.config()), now=jobs.utcnow())
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(url, app, conn, fake_stripe, mailbox, services, tmp_path, run_worker)
-    finally:
+    running: list[tuple[Any, threading.Thread, Mailbox]] = []
+
+    def serve(**overrides: Any) -> Site:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        fake_stripe.host_pages(f"{url}/api/webhooks/stripe")
+        mailbox = Mailbox()
+        mailbox._controller.start()
+        settings: dict[str, Any] = {
+            "better_auth_url": url, "app_url": url, "trusted_origins": (), "data_dir": str(tmp_path / "site"),
+            "smtp_url": f"smtp://127.0.0.1:{mailbox.port}", "stripe_secret_key": fake_stripe.api_key,
+            "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_base": fake_stripe.base_url,
+            "video_provider": "local", "local_render_height": 144, **FAST, **overrides}
+        app = make_app(**settings)
+        catalogue.sync(providers.get_provider(runtime.config()), now=jobs.utcnow())
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread, mailbox))
+        return Site(url, app, conn, fake_stripe, mailbox, services, tmp_path, run_worker)
+
+    yield serve
+    for server, thread, mailbox in running:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         mailbox._controller.stop()
+
+
+@pytest.fixture
+def site(serve_site: Callable[..., Site]) -> Site:
+    """The site with its default settings."""
+    return serve_site()
 
 
 @dataclass

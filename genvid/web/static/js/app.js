@@ -157,6 +157,8 @@ export async function start(main) {
     return;
   }
   for (const button of document.querySelectorAll("[data-sign-out]")) button.addEventListener("click", signOut);
+  document.querySelector("[data-nav=member]").hidden = !session;
+  document.querySelector("[data-nav=guest]").hidden = Boolean(session);
   document.body.classList.add("ready");
   if (main) await main(session);
 }
