@@ -13,6 +13,9 @@ start(async (session) => {
   const user = session.user;
   document.querySelector("[data-user-greeting]").textContent = `, ${user.name}`;
   if (!user.emailVerified) showVerifyBanner(user.email);
+  const portal = document.querySelector("[data-portal]");       // wired before the first await: it is on screen
+  portal.addEventListener("click", () => goToStripe(portal, "/api/billing/portal", undefined, null,
+    document.querySelector("[data-portal-error]")));
   await Promise.all([showBalance(), showOffers(), showLedger(), showRecent()]);
 });
 
@@ -64,9 +67,6 @@ async function showOffers() {
     planList.append(offer(`plan-${plan.id}`, plan.name, `${plural(plan.credits_per_period, "credit", "credits")} every ${plan.interval}`,
       `${money(plan.amount, plan.currency)} a ${plan.interval}`, `Subscribe to ${plan.name}`, "/api/billing/subscribe", { plan_id: plan.id }));
   }
-  const portal = document.querySelector("[data-portal]");
-  portal.addEventListener("click", () => goToStripe(portal, "/api/billing/portal", undefined, null,
-    document.querySelector("[data-portal-error]")));
 }
 
 // One pack or plan with its button. The Idempotency-Key is made once per page, so a double click (or a retry

@@ -1,15 +1,13 @@
 // The reset mail's link lands here with ?token= (or ?error=INVALID_TOKEN): choose the new password.
 import { api, clearErrors, fieldError, requireFilled, showError, start, values, whileBusy } from "../app.js";
 
-start(() => {
-  const params = new URLSearchParams(location.search);
-  const token = params.get("token");
-  const form = document.getElementById("reset-form");
-  const invalid = document.querySelector("[data-reset-invalid]");
-  if (!token || params.get("error")) {
-    invalid.hidden = false;
-    return;
-  }
+const params = new URLSearchParams(location.search);
+const token = params.get("token");
+const form = document.getElementById("reset-form");
+const invalid = document.querySelector("[data-reset-invalid]");
+if (!token || params.get("error")) {
+  invalid.hidden = false;
+} else {
   form.hidden = false;
   const minimum = form.elements.namedItem("newPassword").getAttribute("minlength");
   form.addEventListener("submit", async (event) => {
@@ -39,4 +37,6 @@ start(() => {
     form.hidden = true;
     document.querySelector("[data-reset-done]").hidden = false;
   });
-});
+}
+
+start();

@@ -15,6 +15,7 @@ const SAYS = {
 let current = null;
 
 start(async () => {
+  wireDelete();                       // before the first await: the button is on screen from now on
   const answer = await api(`/api/videos/${encodeURIComponent(videoId)}`);
   if (!answer.ok) {
     document.querySelector("[data-video-error]").textContent = answer.error.code === "VIDEO_NOT_FOUND"
@@ -24,7 +25,6 @@ start(async () => {
   }
   show(answer.data);
   if (!FINAL.has(answer.data.status)) follow();
-  wireDelete();
   document.querySelector("[data-player]").addEventListener("error", refreshMedia, { once: true });
 });
 
