@@ -163,3 +163,24 @@ def test_the_old_password_stops_working_after_a_reset(site: Site, browser_page: 
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#password-error")).to_have_text("The email address or the password is wrong.")
+
+
+def test_mails_asked_for_by_another_client_still_land_on_the_right_page(site: Site, browser_page: Any) -> None:
+    """A client that names no page of its own gets better-auth's default callback, "/": the start page sends a
+    reset token on to the reset page, and says so when a link is no longer valid."""
+    page = browser_page
+    site.user("api-client@example.com")
+    asked = page.request.post(site.url + "/api/auth/request-password-reset", data={"email": "api-client@example.com"},
+                              headers={"Origin": site.url})
+    assert asked.status == 200
+    link = site.mailbox.link("api-client@example.com", "Reset")
+    assert link.endswith("?callbackURL=%2F")
+    page.goto(link)
+    expect(page).to_have_url(re.compile(re.escape(site.url) + r"/reset-password\?token="))
+    page.get_by_label("New password", exact=True).fill("from another client")
+    page.get_by_label("New password, again").fill("from another client")
+    page.get_by_role("button", name="Save the new password").click()
+    expect(page.get_by_text("Your password was changed.")).to_be_visible()
+    page.goto(link)
+    expect(page).to_have_url(site.url + "/?error=INVALID_TOKEN")
+    expect(page.get_by_text("That link is not valid any more")).to_be_visible()

@@ -12,6 +12,7 @@ import flask_swagger_ui  # type: ignore[import-untyped]
 from flask import Blueprint, Flask, render_template, send_from_directory
 from flask.typing import ResponseReturnValue
 
+from genvid.errors import NotFound
 from genvid.web.pages import security_headers
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
@@ -31,7 +32,6 @@ def reference() -> ResponseReturnValue:
 def asset(name: str) -> ResponseReturnValue:
     """One of Swagger UI's files (a short allow-list: nothing else of the wheel's folder is served)."""
     if name not in ASSETS:
-        from genvid.errors import NotFound
         raise NotFound("NOT_FOUND", "No such file.")
     return send_from_directory(SWAGGER_UI_DIST, name, max_age=86400)
 

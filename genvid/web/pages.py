@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template
 from flask.typing import ResponseReturnValue
 
+from genvid import errors
 from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.config import Config
 from genvid.videos import pricing
@@ -162,6 +163,5 @@ def security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the pages, their headers, and the HTML error page for paths outside /api."""
-    from genvid import errors
     app.register_blueprint(bp)
     errors.set_page_renderer(app, error_page)
