@@ -147,3 +147,20 @@ def test_signing_in_and_making_a_choice_work_from_the_keyboard(site: Site, brows
     expect(page.get_by_label("Ben")).to_be_checked()
     focus_ring = page.evaluate("getComputedStyle(document.activeElement.closest('label')).outlineStyle")
     assert focus_ring != "none"
+
+
+def test_a_page_opened_at_another_address_says_where_signing_in_works(site: Site, browser_page: Any) -> None:
+    """The auth endpoints refuse forms from an origin genvid was not configured with (here localhost, while
+    BETTER_AUTH_URL names 127.0.0.1): the page says so up front and links to the right address."""
+    page = browser_page
+    page.goto(site.url + "/signin")
+    expect(page.locator("[data-wrong-origin]")).to_be_hidden()
+    other = site.url.replace("127.0.0.1", "localhost")
+    page.goto(other + "/signin")
+    warning = page.locator("[data-wrong-origin]")
+    expect(warning).to_be_visible()
+    expect(warning.get_by_role("link")).to_have_attribute("href", site.url + "/signin")
+    page.get_by_label("Email address").fill("nobody@example.com")
+    page.get_by_label("Password").fill("whatever it is")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("[data-form-error]")).to_contain_text("the page was opened at an address genvid was not set up for")

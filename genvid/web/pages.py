@@ -60,11 +60,12 @@ def _config() -> Config:
 
 
 def page(template: str, **context: Any) -> str:
-    """A page rendered with what every page may show: the limits, the price rule and the providers."""
+    """A page rendered with what every page may show: the limits, the price rule, and genvid's public origin
+    (sign-in works only there: the auth endpoints check the Origin of every form they get)."""
     return render_template(
         template, min_password=MIN_PASSWORD_LENGTH, max_password=MAX_PASSWORD_LENGTH, max_script=MAX_SCRIPT,
         max_title=MAX_TITLE, chars_per_second=pricing.CHARACTERS_PER_SECOND,
-        seconds_per_credit=pricing.SECONDS_PER_CREDIT, **context)
+        seconds_per_credit=pricing.SECONDS_PER_CREDIT, public_origin=_config().base_origin, **context)
 
 
 @bp.get("/")

@@ -38,12 +38,19 @@ function toError(status, json) {
   if (json && (json.code || json.message)) {                            // /api/auth, as better-auth answers
     const message = String(json.message || "");
     for (const match of message.matchAll(/\[body\.(\w+)\] ([^;]+)/g)) fields[match[1]] = tidy(match[2]);
-    return { code: json.code || `HTTP_${status}`, message: message || `The request failed (${status}).`, fields };
+    return { code: json.code || `HTTP_${status}`, fields,
+      message: PLAIN_WORDS[json.code] || message || `The request failed (${status}).` };
   }
   if (status === 429) return { code: "RATE_LIMITED", fields, message: "Too many attempts. Wait a minute and try again." };
   return { code: `HTTP_${status}`, fields, message: status >= 500
     ? "Something went wrong on our side. Please try again." : `The request failed (${status}).` };
 }
+
+// better-auth's terse messages that a person cannot act on, said plainly.
+const PLAIN_WORDS = {
+  INVALID_ORIGIN: "genvid refused this form: the page was opened at an address genvid was not set up for (see the note at the top).",
+  MISSING_OR_NULL_ORIGIN: "genvid refused this form because the browser did not say which site sent it. Reload the page and try again.",
+};
 
 // pydantic prefixes its custom messages ("Value error, ..."); zod says "Invalid input: ...". People get the rest.
 function tidy(message) {
@@ -146,6 +153,7 @@ async function signOut() {
 // start(main): check the session as the page's data-auth asks, then run main(session) (null when signed out,
 // on pages that allow it).
 export async function start(main) {
+  warnOnAnotherOrigin();
   const need = document.body.dataset.auth;
   const session = await currentSession();
   if (need === "required" && !session) {
@@ -161,6 +169,17 @@ export async function start(main) {
   document.querySelector("[data-nav=guest]").hidden = Boolean(session);
   document.body.classList.add("ready");
   if (main) await main(session);
+}
+
+// The auth endpoints accept forms only from genvid's configured origin: say so before a sign-in is refused
+// (e.g. the page opened as 127.0.0.1 while BETTER_AUTH_URL says localhost).
+function warnOnAnotherOrigin() {
+  const origin = document.body.dataset.origin;
+  if (!origin || origin === location.origin) return;
+  const link = document.querySelector("[data-origin-link]");
+  link.href = origin + location.pathname + location.search;
+  link.textContent = origin;
+  document.querySelector("[data-wrong-origin]").hidden = false;
 }
 
 // ---- formatting -------------------------------------------------------------------------------------------
