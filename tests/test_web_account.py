@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from factories import DEFAULT_PASSWORD, create_session
@@ -98,3 +99,20 @@ def test_deleting_the_account_needs_the_password_and_the_tick(site: Site, browse
     expect(page).to_have_url(site.url + "/?account-deleted=1")
     expect(page.get_by_text("Your account was deleted.")).to_be_visible()
     assert site.conn.execute("SELECT count(*) FROM \"user\" WHERE email = 'leaving@example.com'").fetchone() == (0,)
+
+
+def test_social_sign_in_from_the_sign_in_page(serve_site: Callable[..., Site], fakes: Any,
+                                              browser_page: Any) -> None:
+    """With Google, GitHub and a generic provider configured (the local fakes), the sign-in page offers a
+    button for each; GitHub's takes the person through the provider and back, signed in, to the dashboard."""
+    site = serve_site(**fakes.genvid_settings())
+    page = browser_page
+    page.goto(site.url + "/signin")
+    buttons = page.locator("[data-social-provider]")
+    expect(buttons).to_have_text(["Continue with Google", "Continue with GitHub", "Continue with Acme"])
+    screenshot(page, "13-signin-with-social-buttons")
+    page.get_by_role("button", name="Continue with GitHub").click()
+    expect(page).to_have_url(site.url + "/dashboard")
+    expect(page.get_by_role("heading", name=re.compile(r"^Hello, "))).to_be_visible()
+    expect(page.locator("[data-balance]")).to_have_text("0")
+    assert site.conn.execute("""SELECT count(*) FROM account WHERE "providerId" = 'github'""").fetchone() == (1,)

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask, render_template
+from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
 from web_fixtures import PHONE, WAIT_MS, Site, screenshot
 
+from genvid.config import OAuthProviderConfig
 from genvid.web.pages import social_providers
 
 PAGES = ["/", "/signup", "/signin", "/forgot-password", "/reset-password", "/verify-email", "/dashboard",
@@ -54,17 +55,24 @@ def test_the_portal_return_address_lands_on_the_credits(client: FlaskClient) -> 
     assert answer.status_code == 302 and answer.headers["Location"] == "/dashboard#credits"
 
 
-def test_sign_in_offers_a_button_per_configured_social_provider(app: Flask) -> None:
-    """None today (Config has no social providers yet); each configured one gets a button when it does."""
+def test_sign_in_offers_a_button_per_configured_social_provider(app: Flask, make_app: Callable[..., Flask]) -> None:
+    """None without providers; Google and GitHub when their id and secret are set, then OAUTH_PROVIDERS in
+    order (a generic provider with a built-in's id replaces it)."""
     assert social_providers(app.config["GENVID"]) == []
-    configured = SimpleNamespace(social_providers=("github", SimpleNamespace(id="google", name="Google"), ""))
-    buttons = social_providers(configured)  # type: ignore[arg-type]
-    assert [(b.id, b.name) for b in buttons] == [("github", "GitHub"), ("google", "Google")]
     with app.test_request_context("/signin"):
-        html = render_template("signin.html", social_providers=buttons)
-        plain = render_template("signin.html", social_providers=[])
-    assert 'data-social-provider="github"' in html and "Continue with Google" in html
-    assert "data-social-provider" not in plain
+        assert "data-social-provider" not in app.test_client().get("/signin").get_data(as_text=True)
+    config = app.config["GENVID"].with_overrides(
+        google_client_id="g-id", google_client_secret="g-secret", github_client_id="gh-id",
+        github_client_secret="gh-secret", oauth_providers=(
+            OAuthProviderConfig(provider_id="acme-sso", client_id="a", authorization_url="https://a/x",
+                                token_url="https://a/t"),
+            OAuthProviderConfig(provider_id="github", client_id="b", authorization_url="https://b/x",
+                                token_url="https://b/t")))
+    assert [(b.id, b.name) for b in social_providers(config)] == [
+        ("google", "Google"), ("acme-sso", "Acme Sso"), ("github", "GitHub")]
+    html = make_app(google_client_id="g-id", google_client_secret="g-secret").test_client().get("/signin")
+    assert 'data-social-provider="google"' in html.get_data(as_text=True)
+    assert "Continue with Google" in html.get_data(as_text=True)
 
 
 def test_checkout_returns_to_genvid_itself_by_default(app: Flask) -> None:

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from genvid import errors
 from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from genvid.config import Config
+from genvid.config import BUILT_IN_PROVIDERS, Config
 from genvid.videos import pricing
 from genvid.videos.schemas import MAX_SCRIPT, MAX_TITLE
 
@@ -26,32 +26,25 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
                            "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-_PROVIDER_NAMES = {"github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn", "tiktok": "TikTok"}
+_PROVIDER_NAMES = {"google": "Google", "github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn"}
 
 
 @dataclass(frozen=True)
 class SocialProvider:
-    """A "Continue with ..." button on the sign-in page."""
+    """A "Continue with ..." button on the sign-in page; id is the `provider` of POST /api/auth/sign-in/social."""
 
     id: str
     name: str
 
 
 def social_providers(config: Config) -> list[SocialProvider]:
-    """The configured social sign-in providers, in configuration order.
-
-    Social sign-in (better-auth's POST /api/auth/sign-in/social) is being added to genvid separately; until
-    Config carries `social_providers` (ids such as "github", or objects with an `id`) the list is empty and
-    the sign-in page shows no buttons.
-    """
-    configured: Any = getattr(config, "social_providers", ()) or ()
-    buttons = []
-    for entry in configured:
-        provider_id = entry if isinstance(entry, str) else getattr(entry, "id", None)
-        if isinstance(provider_id, str) and provider_id:
-            name = getattr(entry, "name", None) or _PROVIDER_NAMES.get(provider_id, provider_id.capitalize())
-            buttons.append(SocialProvider(provider_id, name))
-    return buttons
+    """The sign-in page's buttons: Google and GitHub when both their client id and secret are set, then every
+    OAUTH_PROVIDERS entry in order (one with a built-in's id takes its place, as genvid's auth does)."""
+    generic = [entry.provider_id for entry in config.oauth_providers]
+    built_in = [name for name in BUILT_IN_PROVIDERS if name not in generic
+                and getattr(config, f"{name}_client_id") and getattr(config, f"{name}_client_secret")]
+    return [SocialProvider(provider_id, _PROVIDER_NAMES.get(provider_id) or provider_id.replace("_", " ")
+                           .replace("-", " ").title()) for provider_id in built_in + generic]
 
 
 def _config() -> Config:
