@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
+SPEECH_CHOICES = ("auto", "library", "system", "none")   # genvid.videos.speech.find_engine's choices
 MIN_SECRET_LENGTH = 32
 # s3://bucket[/prefix]: an S3 bucket name (3-63 of a-z 0-9 . -), then key prefix segments not starting with a dot.
 _MEDIA_STORAGE_URL = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*/?$")
@@ -129,7 +130,7 @@ class Config:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str = "https://api.stripe.com"
-    app_url: str = "http://localhost:5173"    # where Checkout sends the user back
+    app_url: str | None = None                # where Checkout sends the user back; None: genvid's own web app
     credit_packs: tuple[CreditPack, ...] = DEFAULT_PACKS
     plans: tuple[Plan, ...] = DEFAULT_PLANS
     # videos
@@ -153,6 +154,7 @@ class Config:
     reconcile_grace_seconds: float = 60.0       # a video untouched this long with no live job is resumed
     reconcile_every_seconds: float = 60.0
     local_render_height: int | None = None      # offline renderer frame height (None: the requested resolution)
+    local_speech: str = "auto"                  # offline renderer speech: auto | library | system | none
 
     @property
     def is_production(self) -> bool:
@@ -172,6 +174,12 @@ class Config:
     def base_origin(self) -> str:
         """The origin (scheme://host[:port]) of BETTER_AUTH_URL."""
         return origin_of(self.better_auth_url)
+
+    @property
+    def app_base_url(self) -> str:
+        """APP_URL without a trailing slash: the web app that Checkout, the portal and mails return people to.
+        Unset, it is genvid's own origin, which serves the web app."""
+        return (self.app_url or self.base_origin).rstrip("/")
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with some fields replaced (tests and the CLI use it)."""
@@ -497,6 +505,10 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
         if getattr(config, name) <= 0:
             problems.append(f"{name}: must be a positive number of seconds")
     problems.extend(_social_problems(config))
+    if config.local_speech not in SPEECH_CHOICES:
+        problems.append(f"CONFIG_FILE: local_speech must be one of {', '.join(SPEECH_CHOICES)}")
+    if config.app_url is not None and not origin_of(config.app_url):
+        problems.append(f"APP_URL: {config.app_url!r} is not an absolute URL")
     for origin in config.trusted_origins:
         if not origin_of(origin):
             problems.append(f"TRUSTED_ORIGINS: {origin!r} is not an absolute URL")

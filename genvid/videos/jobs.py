@@ -230,7 +230,8 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
     now = utcnow()
     with database.transaction() as conn:
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
-                                      duration=status.duration, now=now, id=video.id, step=video.step)
+                                      duration=status.duration, now=now, id=video.id, step=video.step,
+                                      warnings=[{"code": w.code, "message": w.message} for w in status.warnings])
     if done is not None:
         _published(done)
         log.info("render completed", extra={"video_id": video.id})

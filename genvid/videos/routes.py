@@ -29,7 +29,16 @@ from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
 from genvid.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
-from genvid.videos import catalogue, events, jobs, media, periodic, service, webhooks
+from genvid.videos import (
+    catalogue,
+    events,
+    jobs,
+    media,
+    periodic,
+    providers,
+    service,
+    webhooks,
+)
 from genvid.videos.schemas import (
     AvatarOut,
     AvatarQuery,
@@ -72,7 +81,8 @@ def list_avatars() -> ResponseReturnValue:
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_avatars(conn, provider=_config().video_provider, gender=query.gender,
                                                    premium=query.premium, cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.avatar_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
 
 
 @bp.get("/api/voices")
@@ -86,7 +96,37 @@ def list_voices() -> ResponseReturnValue:
         rows, next_cursor = catalogue.list_voices(conn, provider=_config().video_provider, gender=query.gender,
                                                   language=query.language, premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.voice_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
+
+
+@bp.get("/api/avatars/<avatar_id>/preview.png")
+@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,))
+def avatar_preview(avatar_id: str) -> ResponseReturnValue:
+    """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
+    local = providers.local_provider(_config())
+    path = local.preview_picture(avatar_id) if local else None
+    if path is None:
+        raise NotFound("AVATAR_NOT_FOUND", "No built-in avatar has this id.")
+    return _public_file(path, "image/png")
+
+
+@bp.get("/api/voices/<voice_id>/sample.wav")
+@documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,))
+def voice_sample(voice_id: str) -> ResponseReturnValue:
+    """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
+    local = providers.local_provider(_config())
+    path = local.voice_sample(voice_id) if local else None
+    if path is None:
+        raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
+    return _public_file(path, "audio/wav")
+
+
+def _public_file(path: Any, mimetype: str) -> Response:
+    """The same bytes for everyone, so caches may keep them for a day (ETag and Range handled by send_file)."""
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.post("/api/videos")
