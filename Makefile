@@ -2,31 +2,45 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# -qq: errors only (a locked, hashed install has nothing else worth saying)
+PIP := $(BIN)/python -m pip -qq --disable-pip-version-check
 INTEROP := tests/interop
 
-.PHONY: run test install generate check-generated lint bench clean
+.PHONY: run test install node lock check-lock generate check-generated lint bench clean rehearse image
 
 run: install
-	$(BIN)/genvid dev
+	@$(BIN)/genvid dev
 
 test: install node
 	$(BIN)/pytest
 
+# Exactly the locked versions (requirements/dev.txt, hashed; `make lock` writes it), then genvid itself as an
+# editable install without dependencies, so nothing is resolved at install time.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: requirements/dev.txt pyproject.toml setup.cfg
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "genvid needs Python 3.11+"'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
-	touch $@
+	@echo "genvid: installing the locked Python packages into $(VENV) (the first time takes a minute or two)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PIP) install --require-hashes --no-deps -r requirements/dev.txt
+	@$(PIP) install --no-deps --editable .
+	@touch $@
 
 # The real better-auth client and server are test tools, pinned in tests/interop/package-lock.json.
 node: $(if $(wildcard $(INTEROP)/package.json),$(INTEROP)/node_modules/.installed)
 
 $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(wildcard $(INTEROP)/package-lock.json)
-	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "genvid: installing the pinned better-auth npm packages for the interop tests"
+	@cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Re-resolve requirements.txt (production) and requirements/dev.txt from setup.cfg; UPGRADE=1 takes the newest
+# releases setup.cfg allows. check-lock (CI) fails when the committed locks no longer satisfy setup.cfg.
+lock: install
+	tools/lock
+
+check-lock: install
+	tools/lock --check
 
 generate: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sqlc generate
@@ -37,6 +51,16 @@ check-generated: install
 lint: install
 	$(BIN)/ruff check genvid tools tests bench
 	$(BIN)/mypy genvid tools
+
+# The deploy rehearsal: genvid installed from requirements.txt alone, the Procfile's processes as separate
+# dynos against Debian's postgresql and a TLS-only redis-server, media in a local S3 (tests/test_deploy_rehearsal.py).
+rehearse: install
+	$(BIN)/pytest tests/test_deploy_rehearsal.py --rehearsal -s -p no:cacheprovider
+
+# The container image from the Dockerfile (buildah, on a debootstrapped Debian base), started and checked
+# (tests/test_container_image.py); needs root and Debian's buildah, podman and debootstrap.
+image: install
+	$(BIN)/pytest tests/test_container_image.py --image -s -p no:cacheprovider
 
 bench: install node
 	$(BIN)/python bench/auth.py

@@ -1,9 +1,11 @@
 """gunicorn settings for the Procfile's web process: PORT and WEB_CONCURRENCY come through genvid's Config."""
-from genvid.config import Config
+from genvid.config import load_or_exit
 
-_config = Config.load()
+_config = load_or_exit()
 
-bind = f"0.0.0.0:{_config.port}"
+# Production listens on every interface (the platform's router connects to it); anywhere else only this machine.
+# `genvid dev` / `genvid serve` bind the port themselves and pass it with --bind fd://N, which overrides this.
+bind = f"{_config.bind_host}:{_config.port}"
 workers = _config.web_concurrency
 # Threads let one worker hold a Server-Sent Events stream while still answering other requests.
 worker_class = "gthread"
@@ -19,5 +21,8 @@ max_requests_jitter = 5000
 preload_app = True
 accesslog = None                # genvid logs every request itself, as JSON with its request id
 errorlog = "-"
+loglevel = "info" if _config.is_production else "warning"   # a laptop needs no worker boot lines
 forwarded_allow_ips = "*"       # behind Heroku's router; client IPs are read with TRUSTED_PROXY_COUNT
-
+# gunicorn's control socket has one default path per user ($HOME/.gunicorn/gunicorn.ctl), so a second server on
+# the same machine would take over the first one's; genvid does not use it.
+control_socket_disable = True

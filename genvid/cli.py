@@ -4,14 +4,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from genvid.config import Config, ConfigError
+from genvid.config import Config, load_or_exit
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_COMMANDS = ("genvid.auth.commands", "genvid.billing.commands", "genvid.videos.commands")
@@ -22,10 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = Config.load()
-    except ConfigError as exc:
-        print(f"genvid: {exc}", file=sys.stderr)
-        return 2
+        config = load_or_exit()
+    except SystemExit as exc:
+        return int(exc.code or 2)
     try:
         return int(args.func(args, config) or 0)
     except KeyboardInterrupt:
@@ -74,9 +70,13 @@ def _child_env(config: Config) -> dict[str, str]:
 
 
 def cmd_migrate(_args: argparse.Namespace, config: Config) -> int:
-    from genvid.migrate import apply_migrations
+    from genvid.migrate import MigrationsMissing, apply_migrations
     config = _with_services(config)
-    applied = apply_migrations(config.database_url or "")
+    try:
+        applied = apply_migrations(config.database_url or "")
+    except MigrationsMissing as exc:
+        print(f"genvid: {exc}; this install of genvid is incomplete", file=sys.stderr)
+        return 1
     print(f"migrations applied: {len(applied)}" + (f" ({', '.join(applied)})" if applied else ""))
     return 0
 
@@ -103,8 +103,7 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_serve(_args: argparse.Namespace, config: Config) -> int:
-    config = _with_services(config)
-    return _supervise([_gunicorn_command()], _child_env(config))
+    return _serve(config, with_worker=False, reload=False)
 
 
 def cmd_dev(_args: argparse.Namespace, config: Config) -> int:
@@ -112,44 +111,27 @@ def cmd_dev(_args: argparse.Namespace, config: Config) -> int:
     from genvid.migrate import apply_migrations
     config = _with_services(config)
     apply_migrations(config.database_url or "")
-    print(f"genvid: serving on http://localhost:{config.port} (web + worker); Ctrl-C stops everything",
-          flush=True)
-    return _supervise([_gunicorn_command(), [sys.executable, "-m", "genvid.cli", "worker"]], _child_env(config))
+    return _serve(config, with_worker=True, reload=True)
 
 
-def _gunicorn_command() -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(ROOT),
-            "wsgi:app"]
-
-
-def _supervise(commands: list[list[str]], env: dict[str, str]) -> int:
-    """Run children until one exits or we are told to stop; then stop them all, gracefully first."""
-    children = [subprocess.Popen(command, env=env) for command in commands]
-    stopping = False
-
-    def stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+def _serve(config: Config, *, with_worker: bool, reload: bool) -> int:
+    """Bind PORT, then run gunicorn on it (and a worker) under genvid.devserver's supervisor."""
+    from genvid import devserver
+    config = _with_services(config)
     try:
-        while not stopping and all(child.poll() is None for child in children):
-            time.sleep(0.2)
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 25
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    codes = [child.returncode for child in children]
-    return 0 if stopping else next((code for code in codes if code), 0)
+        sock = devserver.listen(config.bind_host, config.port)
+    except devserver.PortInUse as exc:
+        print(f"genvid: {exc}", file=sys.stderr)
+        return 1
+    with sock:
+        children = [devserver.gunicorn(sock)] + ([devserver.worker()] if with_worker else [])
+        what = "web + worker" if with_worker else "web"
+        extra = ", reloading on code changes" if reload else ""
+        print(f"genvid: serving on {config.better_auth_url} ({what}{extra}); Ctrl-C stops everything",
+              file=sys.stderr, flush=True)
+        code = devserver.supervise(children, env=_child_env(config), pass_fds=[sock.fileno()], reload=reload)
+    print("genvid: stopped", file=sys.stderr, flush=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -8,13 +8,13 @@ sockets left by a killed owner are detected and cleaned before a new start.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import hashlib
 import logging
 import os
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,7 @@ def start_postgres(pgdata: Path) -> str:
     pgserver keeps a list of the processes holding a handle in pgdata and stops the server when the last
     one exits, so every genvid process may call this.
     """
-    import pgserver
-
+    pgserver = _pgserver()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     _forget_dead_handles(pgdata)
@@ -64,10 +63,9 @@ def _forget_dead_handles(pgdata: Path) -> None:
     """
     import json
 
-    from pgserver.postgres_server import PostgresServer
-
+    server_class = _pgserver().postgres_server.PostgresServer
     handles = pgdata / ".handle_pids.json"
-    with PostgresServer._lock:                       # the lock pgserver itself takes around this list
+    with server_class._lock:                         # the lock pgserver itself takes around this list
         try:
             pids = json.loads(handles.read_text())
         except (FileNotFoundError, ValueError):
@@ -75,6 +73,16 @@ def _forget_dead_handles(pgdata: Path) -> None:
         alive = [pid for pid in pids if isinstance(pid, int) and processes.is_alive(pid)]
         if alive != pids:
             handles.write_text(json.dumps(alive))
+
+
+def _pgserver() -> Any:
+    """pgserver, imported without its warning that XDG_RUNTIME_DIR is unset (its fallback under /tmp is fine:
+    it only keeps a lock file there)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver
+        import pgserver.postgres_server
+    return pgserver
 
 
 def redis_socket_path(directory: Path) -> Path:
@@ -98,8 +106,11 @@ def start_redis(directory: Path) -> str:
                "--unixsocketperm", "700", "--dir", str(directory), "--pidfile", str(directory / "redis.pid"),
                "--appendonly", "yes", "--save", "60 1", "--daemonize", "no", "--loglevel", "warning",
                "--logfile", str(directory / "redis.log")]
+    # A session of its own: a Ctrl-C in the terminal must not stop Redis under the web and worker processes;
+    # its owner stops it last (stop_all), and the kernel does if the owner dies.
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)  # noqa: PLW1509 - only prctl(), async-signal-safe
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=processes.die_with_parent)  # noqa: PLW1509 - only prctl(), async-signal-safe
     deadline = time.monotonic() + 15
     while not _redis_answers(socket_path):
         if proc.poll() is not None:
@@ -157,14 +168,6 @@ def _remove_stale(pid_file: Path, socket_path: Path) -> None:
         pass
     for path in (pid_file, socket_path):
         path.unlink(missing_ok=True)
-
-
-def _die_with_parent() -> None:
-    """Linux: the redis-server child gets SIGTERM if its owner dies, even by SIGKILL (no orphans)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 atexit.register(stop_all)

@@ -19,44 +19,39 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from rq.worker import SimpleWorker
 
 from genvid import clock, logs, queue, runtime
 from genvid.config import Config
-from genvid.videos import dispatcher, leases, periodic
+from genvid.videos import dispatcher, leases, media, periodic
 from genvid.videos.jobs import Tuning
 
 log = logging.getLogger("genvid.worker")
 
 TICK_SECONDS = 0.5               # the longest a due step waits for dispatch (one indexed query per tick)
 PERIODIC_CHECK_SECONDS = 60.0    # how often periodic tasks are looked at (they run daily)
-COMMAND_POLL_SECONDS = 1.0       # longest wait of the command listener thread, hence of a worker's teardown
+# How long the worker's command listener (rq's pubsub thread) blocks per poll; see GenvidWorker.subscribe.
+PUBSUB_POLL_SECONDS = 1.0
 
 
 class GenvidWorker(SimpleWorker):
     """An in-process rq worker (SIGTERM: warm shutdown after the current job) tagging log lines with job ids."""
 
     def subscribe(self) -> None:
-        """rq's listener for `rq` commands (shutdown, stop-job), waiting at most a second per read.
+        """rq's own subscribe, polling every PUBSUB_POLL_SECONDS instead of rq's 60.
 
-        rq 3 reads with a 60 s timeout and, at teardown, wakes the thread by unsubscribing, then stops it. When
-        the thread has already handled that reply before the stop, it reads again for up to 60 s, and redis-py 8's
-        PubSubWorkerThread.stop() waits for it without a limit: every teardown (a warm shutdown, the end of a burst)
-        could take a minute, longer than the 30 s Heroku allows a stopping dyno.
+        At teardown rq 3.0 unsubscribes, then stops the listener thread, and redis-py 8.2's stop() joins it. When
+        the thread has already read the UNSUBSCRIBE reply it waits for a new subscription for its whole poll
+        time, so a worker's exit (a burst run, a dyno's SIGTERM) hung for 60 s in about one run in 50: longer than
+        the 30 s Heroku allows before SIGKILL. A short poll bounds that wait; the thread only ever reads this
+        worker's command channel, so waking every second costs nothing measurable.
         """
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
         self.pubsub = self.connection.pubsub()
         self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
-        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # rq types it None until here
-            sleep_time=COMMAND_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
-
-    def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
-        token = logs.job_id_var.set(job.id)
-        try:
-            return super().perform_job(job, queue, *args, **kwargs)
-        finally:
-            logs.job_id_var.reset(token)
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # rq declares it as None
+            sleep_time=PUBSUB_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
 
 
 class WorkerLoop:
@@ -99,6 +94,7 @@ def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst
     """Work the given queues until SIGTERM (with burst: dispatch what is due once, then work until empty)."""
     config = runtime.init(config)
     logs.setup(config.log_level)
+    media.warn_if_media_on_local_disk(config)
     loop = WorkerLoop(config)
     worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
     log.info("worker starting", extra={"queues": list(queues)})

@@ -1,4 +1,5 @@
-"""The worker process on rq 3 / redis-py 8: its loop (claims, dispatch) and its start and teardown."""
+"""The worker process on rq 3 / redis-py 8: its loop (claims, dispatch) and its start (its exit:
+test_worker_exit.py)."""
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ from videos_fixtures import Studio
 from genvid import queue, runtime
 from genvid.config import Config
 from genvid.videos import dispatcher, leases
-from genvid.worker import GenvidWorker, WorkerLoop
+from genvid.worker import WorkerLoop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,21 +107,6 @@ def test_a_worker_starts_whatever_rq_scheduler_data_redis_holds(services: Servic
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "worker", "--burst"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=240, check=False)
     assert result.returncode == 0, result.stderr
-
-
-def test_a_stopped_command_listener_ends_after_its_current_read(app: Flask) -> None:
-    """rq's command listener thread is stopped at every teardown; when nothing more arrives, its read must end
-    within COMMAND_POLL_SECONDS (1 s), not rq 3's 60 s, which redis-py 8's stop() would wait out (a warm
-    shutdown slower than Heroku's 30 s grace). Checked with a deadline far above 1 s and far below 60 s."""
-    worker = GenvidWorker([queue.get_queue("default")], connection=queue.connection())
-    worker.subscribe()
-    listener = worker.pubsub_thread
-    assert listener is not None
-    stopping = threading.Thread(target=listener.stop)
-    stopping.start()
-    stopping.join(timeout=30)
-    assert not stopping.is_alive() and not listener.is_alive()
-    worker.pubsub.close()
 
 
 @pytest.fixture(autouse=True)

@@ -95,23 +95,30 @@ class Studio:
 
     def drive(self, *video_ids: str, until: tuple[str, ...] = FINAL, max_steps: int = 100,
               between: Callable[[], None] | None = None) -> list[models.Video]:
-        """Run what is due, then jump to when the next step is due, until every video is in `until`.
+        """Run what is due, then jump to when the next step is due, until every video is in `until`."""
+        def settled() -> bool:
+            return all(self.video(video_id).status.value in until for video_id in video_ids)
+        if not self.drive_until(settled, max_steps=max_steps, between=between):
+            raise AssertionError(f"videos did not settle: {[(i, self.video(i).status.value) for i in video_ids]}")
+        return [self.video(video_id) for video_id in video_ids]
+
+    def drive_until(self, done: Callable[[], bool], *, max_steps: int = 100,
+                    between: Callable[[], None] | None = None) -> bool:
+        """Run what is due, then jump to when the next step is due, until done(); False if it never was.
 
         Bounded by steps, not seconds: a video that needs more than max_steps is stuck, however fast the machine.
         """
-        rows: list[models.Video] = []
         for _ in range(max_steps):
             self.run_worker()
-            rows = [self.video(video_id) for video_id in video_ids]
-            if all(row.status.value in until for row in rows):
-                return rows
+            if done():
+                return True
             if between is not None:
                 between()
             due = self.next_due()
             if due is None:
-                break
+                return False
             self.advance(max(0.0, (due - self.clock()).total_seconds()))
-        raise AssertionError(f"videos did not settle: {[(r.id, r.status.value) for r in rows]}")
+        return False
 
 
 @pytest.fixture

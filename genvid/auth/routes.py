@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from genvid import database, queue
 from genvid.auth import (
+    account_routes,
     clock,
     context,
     email_routes,
@@ -21,6 +22,7 @@ from genvid.auth import (
     ratelimit,
     responses,
     sessions,
+    social_routes,
     users,
 )
 from genvid.auth.serialize import get_session_body, session_json, user_json
@@ -300,3 +302,5 @@ def error_page() -> ResponseReturnValue:
 
 email_routes.register(bp, prepare=prepare, require_session=require_session, policy=policy)
 jwt_routes.register(bp, require_session=require_session)
+social_routes.register(bp, prepare=prepare, require_session=require_session)
+account_routes.register(bp, prepare=prepare, require_session=require_session)

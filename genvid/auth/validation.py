@@ -26,10 +26,13 @@ class Field:
     """One key of a body schema: its zod type, whether it may be absent, and extra string checks."""
 
     name: str
-    kind: str = "string"          # string | boolean | any
+    kind: str = "string"          # string | boolean | number | any | union | object | string[] | record | record<string>
     optional: bool = False
     min_length: int = 0
     email: bool = False
+    fields: tuple[Field, ...] = ()    # an object's own fields
+    refused_keys: tuple[str, ...] = ()    # a record's keys that a zod refine() refuses ...
+    refusal: str = ""                     # ... with this message
 
 
 @dataclass(frozen=True)
@@ -105,15 +108,46 @@ def validate(body: Any, schema: Schema) -> dict[str, Any]:
         if schema.with_record:
             messages.append(f"[body] Invalid input: expected record, received {_js_type(body)}")
         raise validation_error(messages)
-    messages = []
-    for field in schema.fields:
-        value = body.get(field.name, UNDEFINED)
-        message = _check(field, value)
-        if message:
-            messages.append(f"[body.{field.name}] {message}")
+    messages = check_fields(schema.fields, body, "body")
     if messages:
         raise validation_error(messages)
     return body
+
+
+def check_fields(fields: tuple[Field, ...], values: dict[str, Any], path: str) -> list[str]:
+    """zod's issues for values against fields, each as `[path.key] message`."""
+    messages: list[str] = []
+    for field in fields:
+        value = values.get(field.name, UNDEFINED)
+        messages += _check_nested(field, value, f"{path}.{field.name}")
+    return messages
+
+
+def _check_nested(field: Field, value: Any, path: str) -> list[str]:
+    if value is UNDEFINED and field.optional:
+        return []
+    if field.kind == "union":         # z.enum(...).or(z.string()): zod reports only that the union failed
+        return [] if isinstance(value, str) else [f"[{path}] Invalid input"]
+    if field.kind == "object":
+        if not isinstance(value, dict):
+            return [f"[{path}] Invalid input: expected object, received {_js_type(value)}"]
+        return check_fields(field.fields, value, path)
+    if field.kind == "string[]":
+        if not isinstance(value, list):
+            return [f"[{path}] Invalid input: expected array, received {_js_type(value)}"]
+        return [f"[{path}.{i}] Invalid input: expected string, received {_js_type(v)}"
+                for i, v in enumerate(value) if not isinstance(v, str)]
+    if field.kind in ("record", "record<string>"):
+        if not isinstance(value, dict):
+            return [f"[{path}] Invalid input: expected record, received {_js_type(value)}"]
+        messages = [] if field.kind == "record" else [
+            f"[{path}.{k}] Invalid input: expected string, received {_js_type(v)}"
+            for k, v in value.items() if not isinstance(v, str)]
+        if not messages and any(key in field.refused_keys for key in value):
+            messages.append(f"[{path}] {field.refusal}")
+        return messages
+    message = _check(field, value)
+    return [f"[{path}] {message}"] if message else []
 
 
 def _check(field: Field, value: Any) -> str | None:

@@ -7,6 +7,7 @@ genvid/videos/dispatcher.py), so a Redis outage cannot fail a create that alread
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    redirect,
     request,
     send_file,
     stream_with_context,
@@ -28,7 +30,15 @@ from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
 from genvid.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
-from genvid.videos import catalogue, events, jobs, media, service, webhooks
+from genvid.videos import (
+    catalogue,
+    events,
+    jobs,
+    media,
+    providers,
+    service,
+    webhooks,
+)
 from genvid.videos.schemas import (
     AvatarOut,
     AvatarQuery,
@@ -43,6 +53,7 @@ from genvid.videos.schemas import (
 )
 
 bp = Blueprint("videos", __name__)
+log = logging.getLogger("genvid.videos.routes")
 _IDEMPOTENCY_KEY_MAX = 255
 
 
@@ -70,7 +81,8 @@ def list_avatars() -> ResponseReturnValue:
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_avatars(conn, provider=_config().video_provider, gender=query.gender,
                                                    premium=query.premium, cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.avatar_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
 
 
 @bp.get("/api/voices")
@@ -84,7 +96,37 @@ def list_voices() -> ResponseReturnValue:
         rows, next_cursor = catalogue.list_voices(conn, provider=_config().video_provider, gender=query.gender,
                                                   language=query.language, premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.voice_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
+
+
+@bp.get("/api/avatars/<avatar_id>/preview.png")
+@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,))
+def avatar_preview(avatar_id: str) -> ResponseReturnValue:
+    """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
+    local = providers.local_provider(_config())
+    path = local.preview_picture(avatar_id) if local else None
+    if path is None:
+        raise NotFound("AVATAR_NOT_FOUND", "No built-in avatar has this id.")
+    return _public_file(path, "image/png")
+
+
+@bp.get("/api/voices/<voice_id>/sample.wav")
+@documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,))
+def voice_sample(voice_id: str) -> ResponseReturnValue:
+    """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
+    local = providers.local_provider(_config())
+    path = local.voice_sample(voice_id) if local else None
+    if path is None:
+        raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
+    return _public_file(path, "audio/wav")
+
+
+def _public_file(path: Any, mimetype: str) -> Response:
+    """The same bytes for everyone, so caches may keep them for a day (ETag and Range handled by send_file)."""
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.post("/api/videos")
@@ -146,7 +188,12 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     if removed.cancelled:
         events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
     else:
-        media.storage_for(_config().media_dir).delete_prefix(media.video_prefix(video_id))
+        try:
+            media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
+        except media.StorageUnavailable as exc:
+            # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
+            log.warning("media not deleted; left to the daily pruning",
+                        extra={"video_id": video_id, "reason": str(exc)})
         events.publish(queue.connection(), video_id=video_id, status="deleted")
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
@@ -180,9 +227,12 @@ def video_events(video_id: str) -> ResponseReturnValue:
 
 @bp.get("/api/media/<path:key>")
 @documented("Fetch stored media through a signed, short-lived link (supports Range)", auth=False,
-            tags=["videos"], errors=(403, 404))
+            tags=["videos"], errors=(403, 404, 503))
 def media_file(key: str) -> ResponseReturnValue:
-    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired."""
+    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired.
+
+    With object storage (MEDIA_STORAGE_URL) the answer is a 302 to a presigned GET at the store, valid for
+    15 minutes, which serves the bytes and Range itself; with disk storage genvid sends the file."""
     try:
         expires = int(request.args.get("expires", ""))
     except ValueError:
@@ -193,10 +243,19 @@ def media_file(key: str) -> ResponseReturnValue:
         raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
-    path = media.storage_for(_config().media_dir).local_path(key)
-    if path is None:
+    try:
+        location = media.storage_for(_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
+    except media.StorageUnavailable as exc:
+        log.warning("media store unavailable", extra={"reason": str(exc)})
+        raise ServiceUnavailable("MEDIA_STORAGE_UNAVAILABLE", "Stored media cannot be reached right now.",
+                                 headers={"Retry-After": "30"}) from None
+    if location is None:
         raise NotFound("MEDIA_NOT_FOUND", "This media no longer exists.")
-    response = send_file(path, conditional=True, max_age=0)
+    if isinstance(location, media.Presigned):
+        response = redirect(location.url, code=302)
+        response.headers["Cache-Control"] = "no-store"   # the presigned URL expires; ask genvid again
+        return response
+    response = send_file(location.path, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -1,4 +1,4 @@
--- depends: 0004_videos
+-- depends: 0005_video_warnings
 -- The workers' loop dispatches every video step from its row (videos.next_check_at is when the step is due;
 -- while a worker runs it, when its claim lapses; the dispatch query uses videos_unfinished_idx from 0004) and
 -- runs periodic maintenance from periodic_runs. Nothing that must happen lives only in Redis, so losing Redis
