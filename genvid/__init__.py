@@ -11,12 +11,14 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(config: Config | None = None) -> Flask:
     """Build the WSGI app: configuration, database and Redis wiring, middleware, blueprints, error mapping."""
     from genvid import cors, errors, health, logs, middleware, openapi, runtime
+    from genvid.auth import mail
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
     from genvid.videos.routes import bp as videos_bp
 
     config = runtime.init(config or Config.load())
     logs.setup(config.log_level)
+    mail.warn_if_not_configured(smtp_url=config.smtp_url, environment=config.environment)
     app = middleware.App(__name__)
     app.config.update(
         GENVID=config,

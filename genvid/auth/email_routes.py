@@ -47,6 +47,13 @@ def _query(name: str) -> str:
     return value
 
 
+def _require_mail() -> None:
+    """503 before any token is made when this server cannot deliver the mail (production without SMTP_URL)."""
+    config = context.settings().config
+    if not mail.is_configured(smtp_url=config.smtp_url, environment=config.environment):
+        raise BetterAuthError(503, mail.NOT_CONFIGURED, "MAIL_NOT_CONFIGURED")
+
+
 def _deliver(message: recovery.Mail | None) -> None:
     if message is None:
         return
@@ -64,6 +71,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
     def send_verification_email() -> ResponseReturnValue:
         """Mail a verification link to an unverified user (the answer never reveals whether one exists)."""
         body = prepare(SEND_VERIFICATION)
+        _require_mail()
         base = context.settings().config.better_auth_url.rstrip("/")
         active = context.active_session()
         if active is not None:
@@ -97,6 +105,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
     def request_password_reset() -> ResponseReturnValue:
         """Mail a reset link if the email belongs to a user; the answer is the same either way."""
         body = prepare(REQUEST_RESET)
+        _require_mail()
         base = context.settings().config.better_auth_url.rstrip("/")
         with database.transaction() as conn:
             message = recovery.reset_mail(conn, email=body["email"], base_url=base,
@@ -141,6 +150,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         new_email = body["newEmail"].lower()
         if new_email == active.user.email:
             raise BetterAuthError(400, "Email is the same")           # better-auth sends no code here
+        _require_mail()
         base = context.settings().config.better_auth_url.rstrip("/")
         with database.transaction() as conn:
             if not users.email_is_free(conn, email=new_email):
