@@ -47,17 +47,29 @@ def is_trusted(url: str, trusted: Iterable[str]) -> bool:
     return bool(origin) and origin in trusted
 
 
+def cookie_request_refusal(*, method: str, headers: HeaderMap, trusted: frozenset[str]) -> BetterAuthError | None:
+    """The 403 for a state-changing request that carries cookies (so a browser may have added them on another
+    site's behalf) from an untrusted or unknown origin; None when the request may go on."""
+    if method.upper() in SAFE_METHODS or not headers.get("Cookie"):
+        return None
+    origin = _request_origin(headers)
+    if origin is None:
+        return _missing_origin()
+    if not is_trusted(origin, trusted):
+        return _invalid_origin()
+    return None
+
+
 def check_request_origin(*, method: str, path: str, headers: HeaderMap, trusted: frozenset[str]) -> None:
     """Raise 403 as better-auth does for a state-changing request from an untrusted or unknown origin."""
     if method.upper() in SAFE_METHODS:
         return
-    origin = _request_origin(headers)
     if headers.get("Cookie"):
-        if origin is None:
-            raise _missing_origin()
-        if not is_trusted(origin, trusted):
-            raise _invalid_origin()
+        refusal = cookie_request_refusal(method=method, headers=headers, trusted=trusted)
+        if refusal is not None:
+            raise refusal
         return
+    origin = _request_origin(headers)
     if path not in LOGIN_PATHS:
         return
     site, mode = headers.get("Sec-Fetch-Site"), headers.get("Sec-Fetch-Mode")
