@@ -195,14 +195,13 @@ def connection() -> Iterator[psycopg.Connection]:
     # commit. putconn still rolls back (and warns about) anything left open and discards a broken connection.
     owner = pool()
     conn = _checked_out(owner)
+    broken: psycopg.OperationalError | None = None
     try:
         yield conn
     except psycopg.OperationalError as exc:
         if not conn.broken or isinstance(exc, DatabaseUnavailable):
             raise                                    # e.g. a statement timeout: the connection is fine
         broken = exc
-    else:
-        broken = None
     finally:
         _last_used[conn] = time.monotonic()
         owner.putconn(conn)

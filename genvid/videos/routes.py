@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
@@ -26,7 +27,14 @@ from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
-from genvid.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
+from genvid.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
+from genvid.middleware import new_request_id
 from genvid.videos import catalogue, events, jobs, media, periodic, service, webhooks
 from genvid.videos.schemas import (
     AvatarOut,
@@ -156,10 +164,12 @@ def delete_video(video_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/videos/<video_id>/events")
-@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404, 503))
+@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404, 429, 503))
 def video_events(video_id: str) -> ResponseReturnValue:
-    """text/event-stream: an `event: status` with the video now and after every change, until it is
-    completed, failed or cancelled (`event: deleted` if it is deleted)."""
+    """text/event-stream: `retry: 3000`, then an `event: status` with the video now and after every change,
+    until it is completed, failed or cancelled (`event: deleted` if it is deleted), or until the stream's time
+    limit, after which EventSource reconnects by itself. At most two streams per user (429), four per web
+    process (503); see genvid/videos/events.py."""
     user = current_user()
     with database.connection() as conn:
         watched = service.get_video(conn, user_id=user.id, video_id=video_id)   # 404 before the stream starts
@@ -172,14 +182,46 @@ def video_events(video_id: str) -> ResponseReturnValue:
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
+    response = _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
+        pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
+        max_seconds=_config().event_stream_seconds))
+    return response
+
+
+def _open_event_stream(user_id: str, video_id: str,
+                       body: Callable[[Any], Iterator[str]]) -> Response:
+    """Take a process slot, a user slot and the subscription, all before the first byte (a refusal is JSON
+    with its status), and hand them back when the server closes the response."""
     if not events.try_open_stream():
         raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
                                  headers={"Retry-After": "5"})
-    body = events.stream(queue.connection(), video_id=video_id, snapshot=snapshot,
-                         is_final=lambda status: status in final)
-    response = Response(stream_with_context(body), mimetype="text/event-stream",
+    client = queue.connection()
+    stream_id = new_request_id()
+    claimed = False
+    pubsub = None
+    try:
+        config = _config()
+        claimed = events.claim_user_slot(client, user_id=user_id, stream_id=stream_id,
+                                         limit=config.event_streams_per_user,
+                                         lease_seconds=config.event_stream_seconds + events.LEASE_MARGIN_SECONDS)
+        if not claimed:
+            raise TooManyRequests("TOO_MANY_STREAMS", "You have too many event streams open; close one or poll "
+                                  "the video instead.", headers={"Retry-After": "5"})
+        pubsub = events.subscribe(client, video_id=video_id)
+    except BaseException:
+        if claimed:
+            events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
+        events.close_stream()
+        raise
+
+    def release() -> None:
+        pubsub.close()
+        events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
+        events.close_stream()
+
+    response = Response(stream_with_context(body(pubsub)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(events.close_stream)   # WSGI servers close every response, streamed or not
+    response.call_on_close(release)   # WSGI servers close every response, streamed or not
     return response
 
 
