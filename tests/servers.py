@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+SECRET = "servers-better-auth-secret-0123456789abcdef"
+ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="     # base64 of bytes 0..31
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0, every: float = 0.05) -> float:
@@ -163,12 +165,31 @@ class Redis:
 
 def genvid_env(*, database_url: str, redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a genvid web or worker process for these servers (test settings, fast hashing)."""
-    from conftest import TEST_ENCRYPTION_KEY, TEST_SECRET
     return {**os.environ, "ENVIRONMENT": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
             "GENVID_DATA_DIR": str(data_dir), "MEDIA_DIR": str(data_dir / "media"),
-            "BETTER_AUTH_SECRET": TEST_SECRET, "ENCRYPTION_KEY": TEST_ENCRYPTION_KEY, "BCRYPT_ROUNDS": "4",
+            "BETTER_AUTH_SECRET": SECRET, "ENCRYPTION_KEY": ENCRYPTION_KEY, "BCRYPT_ROUNDS": "4",
             "TRUSTED_ORIGINS": "http://localhost:5173", "VIDEO_PROVIDER": "local", "LOG_LEVEL": "INFO",
             "WEB_CONCURRENCY": "2", **extra}
+
+
+class Worker:
+    """`genvid worker` as the Procfile runs it (its own process group, so a kill takes rq's children too)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "genvid.cli", "worker"], cwd=ROOT, env=env,
+                                        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
 
 class Gunicorn:
