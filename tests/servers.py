@@ -40,20 +40,34 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _children_of(pid: int) -> list[int]:
-    import psutil
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name, or None when there is no such process."""
     try:
-        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def _children_of(pid: int) -> list[int]:
+    """Every descendant of pid (PostgreSQL's backends and helpers of its postmaster)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, its_parent in parents.items() if its_parent == parent]
+        found += children
+        frontier += children
+    return found
 
 
 def _gone(pid: int) -> bool:
-    import psutil
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
+    """The process exited (a zombie nobody reaped yet counts: it runs nothing any more)."""
+    fields = _stat(pid)
+    return fields is None or fields[0] == "Z"
 
 
 class Postgres:
