@@ -10,7 +10,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the WSGI app: configuration, database and Redis wiring, middleware, blueprints, error mapping."""
-    from genvid import cors, errors, health, logs, middleware, openapi, runtime
+    from genvid import api, cors, errors, health, logs, middleware, openapi, runtime
     from genvid.auth import mail
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
@@ -28,6 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # better-auth's key order is part of the wire format
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
+    app.url_map.converters["id"] = api.IdConverter
     middleware.init_app(app)
     errors.init_app(app)
     cors.init_app(app, config)

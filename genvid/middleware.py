@@ -40,7 +40,8 @@ SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "
 # Production over https: browsers must not try plain http for a year (gunicorn sets the https scheme from
 # the router's X-Forwarded-Proto). Not over http, where browsers ignore it, nor in development.
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-# /api/ answers are per user (or errors): no shared or browser cache may keep them unless a handler says so.
+# /api/ answers are per user (or errors): no shared or browser cache may keep them unless a handler says so
+# (/api/auth excepted: see _needs_no_store).
 NO_STORE = ("Cache-Control", "no-store")
 
 
@@ -69,7 +70,7 @@ class RequestLifecycle:
             headers.extend(SECURITY_HEADERS)
             if self.production and environ.get("wsgi.url_scheme") == "https":
                 headers.append(HSTS)
-            if environ.get("PATH_INFO", "").startswith("/api/") and not _has_cache_control(headers):
+            if _needs_no_store(environ.get("PATH_INFO", "")) and not _has_cache_control(headers):
                 headers.append(NO_STORE)
             return start_response(status_line, headers, exc_info)
 
@@ -84,6 +85,12 @@ class RequestLifecycle:
         # The ids stay set while the server sends the body (a streamed response logs with them too) and are
         # cleared when it closes the body, so lines this thread writes between requests carry none.
         return _BodyThenForgetIds(body)
+
+
+def _needs_no_store(path: str) -> bool:
+    # /api/auth answers byte for byte as better-auth does, which sets no-store itself where it matters
+    # (get-session) and nowhere else; its client is checked against exactly that (tests/test_auth_interop.py).
+    return path.startswith("/api/") and not path.startswith("/api/auth/")
 
 
 def _has_cache_control(headers: list[tuple[str, str]]) -> bool:

@@ -23,6 +23,8 @@ def test_authenticated_json_is_never_cached(client, conn) -> None:  # type: igno
         assert response.headers["Cache-Control"] == "no-store", (path, response.status_code)
     session = client.get("/api/auth/get-session", headers=headers)
     assert session.headers.getlist("Cache-Control") == ["no-store"]
+    # The rest of /api/auth sends exactly better-auth's headers, which say nothing about caching there.
+    assert "Cache-Control" not in client.get("/api/auth/ok").headers
 
 
 def test_a_handlers_own_cache_control_is_kept(app) -> None:  # type: ignore[no-untyped-def]

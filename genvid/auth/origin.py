@@ -4,6 +4,7 @@ Pure functions over headers and the trusted origin set, so they are tested witho
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
@@ -83,10 +84,19 @@ def check_request_origin(*, method: str, path: str, headers: HeaderMap, trusted:
         raise _invalid_origin()
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ENCODED_PATH_SEPARATOR = re.compile("%2[fF]|%5[cC]")
+
+
 def is_allowed_callback(url: str, trusted: frozenset[str]) -> bool:
-    """Relative paths are allowed; absolute URLs must point at a trusted origin."""
-    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return True
+    """Safe relative paths are allowed (better-auth's isSafeRelativeURL: no `//`, backslash, control character
+    or encoded slash in the path); absolute URLs must point at a trusted origin and, in genvid, hold no control
+    character either (it would end up in a Location header)."""
+    if _CONTROL_CHARACTER.search(url):
+        return False
+    if url.startswith("/"):
+        path = re.split("[?#]", url, maxsplit=1)[0]
+        return not url.startswith("//") and "\\" not in url and not _ENCODED_PATH_SEPARATOR.search(path)
     return is_trusted(url, trusted)
 
 

@@ -41,15 +41,21 @@ from genvid.videos.schemas import (
     AvatarQuery,
     CreateVideo,
     DeleteOut,
+    HeyGenWebhookOut,
     VideoOut,
     VideoQuery,
     VoiceOut,
     VoiceQuery,
-    WebhookOut,
     video_json,
 )
 
 bp = Blueprint("videos", __name__)
+# One Server-Sent Event of GET /api/videos/{id}/events, as OpenAPI 3.1 describes an event stream's items.
+_EVENT = {"type": "object", "properties": {
+    "event": {"enum": ["status", "deleted"]},
+    "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [
+        VideoOut, {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}]}},
+    "retry": {"type": "string"}}}
 _IDEMPOTENCY_KEY_MAX = 255
 
 
@@ -69,7 +75,7 @@ def _video(video: models.Video) -> dict[str, Any]:
 
 @bp.get("/api/avatars")
 @documented("List avatars (filters: gender, premium; keyset pagination)", query=AvatarQuery,
-            response=AvatarOut, tags=["catalogue"], errors=(401, 422))
+            response=AvatarOut, many=True, paged=True, tags=["catalogue"])
 def list_avatars() -> ResponseReturnValue:
     """Live avatar looks of the configured provider, by name; meta.next_cursor fetches the next page."""
     current_user()
@@ -82,7 +88,7 @@ def list_avatars() -> ResponseReturnValue:
 
 @bp.get("/api/voices")
 @documented("List voices (filters: gender, language, premium; keyset pagination)", query=VoiceQuery,
-            response=VoiceOut, tags=["catalogue"], errors=(401, 422))
+            response=VoiceOut, many=True, paged=True, tags=["catalogue"])
 def list_voices() -> ResponseReturnValue:
     """Live voices of the configured provider, by name; meta.next_cursor fetches the next page."""
     current_user()
@@ -96,7 +102,7 @@ def list_voices() -> ResponseReturnValue:
 
 @bp.post("/api/videos")
 @documented("Queue a render (debits its credits)", body=CreateVideo, response=VideoOut, status=202,
-            tags=["videos"], errors=(400, 401, 402, 409, 415, 422))
+            tags=["videos"], errors=(400, 402, 409))
 def create_video() -> ResponseReturnValue:
     """Price the script (see genvid/videos/pricing.py), debit the credits and queue the render.
 
@@ -109,8 +115,9 @@ def create_video() -> ResponseReturnValue:
         user = current_user()
         body = parse_body(CreateVideo)
         key = request.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX:
-            raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 characters.")
+        if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
+            raise BadRequest("INVALID_IDEMPOTENCY_KEY",
+                             "Idempotency-Key is at most 255 printable characters.")
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
                                        idempotency_key=key, now=jobs.utcnow())
     if created.new:
@@ -122,7 +129,7 @@ def create_video() -> ResponseReturnValue:
 
 @bp.get("/api/videos")
 @documented("List your videos, newest first (status filter; keyset pagination)", query=VideoQuery,
-            response=VideoOut, tags=["videos"], errors=(401, 422))
+            response=VideoOut, many=True, paged=True, tags=["videos"])
 def list_videos() -> ResponseReturnValue:
     """Your videos, newest first; meta.next_cursor fetches the next page."""
     user = current_user()
@@ -133,8 +140,8 @@ def list_videos() -> ResponseReturnValue:
     return ok([_video(row) for row in rows], meta={"next_cursor": next_cursor})
 
 
-@bp.get("/api/videos/<video_id>")
-@documented("Show one of your videos", response=VideoOut, tags=["videos"], errors=(401, 404))
+@bp.get("/api/videos/<id:video_id>")
+@documented("Show one of your videos", response=VideoOut, tags=["videos"])
 def show_video(video_id: str) -> ResponseReturnValue:
     """The video with its status, failure reason and signed media links."""
     user = current_user()
@@ -145,9 +152,9 @@ def show_video(video_id: str) -> ResponseReturnValue:
     return ok(_video(video))
 
 
-@bp.delete("/api/videos/<video_id>")
+@bp.delete("/api/videos/<id:video_id>")
 @documented("Cancel a queued render (refunded) or delete a video and its media", response=DeleteOut,
-            tags=["videos"], errors=(401, 404))
+            tags=["videos"])
 def delete_video(video_id: str) -> ResponseReturnValue:
     """A render not yet submitted is cancelled and refunded (the record stays, status cancelled);
     any other video is deleted together with its stored media."""
@@ -163,8 +170,9 @@ def delete_video(video_id: str) -> ResponseReturnValue:
                "refunded_credits": removed.refunded_credits})
 
 
-@bp.get("/api/videos/<video_id>/events")
-@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404, 429, 503))
+@bp.get("/api/videos/<id:video_id>/events")
+@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(429,),
+            media_type="text/event-stream", response=_EVENT)
 def video_events(video_id: str) -> ResponseReturnValue:
     """text/event-stream: `retry: 3000`, then an `event: status` with the video now and after every change,
     until it is completed, failed or cancelled (`event: deleted` if it is deleted), or until the stream's time
@@ -227,7 +235,11 @@ def _open_event_stream(user_id: str, video_id: str,
 
 @bp.get("/api/media/<path:key>")
 @documented("Fetch stored media through a signed, short-lived link (supports Range)", auth=False,
-            tags=["videos"], errors=(403, 404))
+            tags=["videos"], errors=(403, 404), media_type="application/octet-stream",
+            parameters=({"name": "expires", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "signature", "in": "query", "required": True, "schema": {"type": "string"}}),
+            responses={206: {"description": "Part of the file (Range)"}, 304: {"description": "Not modified"},
+                       416: {"description": "Range not satisfiable"}})
 def media_file(key: str) -> ResponseReturnValue:
     """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired."""
     try:
@@ -250,7 +262,7 @@ def media_file(key: str) -> ResponseReturnValue:
 
 @bp.post("/api/webhooks/heygen")
 @documented("HeyGen webhook deliveries (signed; duplicates are harmless)", auth=False, raw_body=True,
-            response=WebhookOut, tags=["webhooks"], errors=(400,))
+            response=HeyGenWebhookOut, tags=["webhooks"], errors=(400,))
 def heygen_webhook() -> ResponseReturnValue:
     """Verified on the raw body; a success or failure event triggers an immediate status check."""
     delivery = webhooks.receive_heygen(config=_config(), headers=dict(request.headers),
