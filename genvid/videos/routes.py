@@ -176,8 +176,8 @@ def delete_video(video_id: str) -> ResponseReturnValue:
 def video_events(video_id: str) -> ResponseReturnValue:
     """text/event-stream: `retry: 3000`, then an `event: status` with the video now and after every change,
     until it is completed, failed or cancelled (`event: deleted` if it is deleted), or until the stream's time
-    limit, after which EventSource reconnects by itself. At most two streams per user (429), four per web
-    process (503); see genvid/videos/events.py."""
+    limit, after which EventSource reconnects by itself. At most event_streams_per_user (2) streams per user
+    (429) and four per web process (503); see genvid/videos/events.py."""
     user = current_user()
     with database.connection() as conn:
         watched = service.get_video(conn, user_id=user.id, video_id=video_id)   # 404 before the stream starts
@@ -190,10 +190,9 @@ def video_events(video_id: str) -> ResponseReturnValue:
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
-    response = _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
+    return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
         pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
         max_seconds=_config().event_stream_seconds))
-    return response
 
 
 def _open_event_stream(user_id: str, video_id: str,
