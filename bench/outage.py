@@ -26,7 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from servers import Gunicorn, Postgres, Redis, Worker, genvid_env
+from live_stack import Gunicorn, Postgres, Redis, Worker, genvid_env
 
 ORIGIN = {"Origin": "http://localhost:5173"}
 PASSWORD = "correct horse battery"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import Services
 from fakes.stripe import WEBHOOK_SECRET, FakeStripe
-from servers import ROOT, Gunicorn, genvid_env
+from live_stack import ROOT, Gunicorn, genvid_env
 
 pytestmark = pytest.mark.slow
 FUZZ_SECONDS = 100

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
-from servers import wait_for
+from live_stack import wait_for
 from videos_fixtures import FAST, Studio
 
 from genvid import queue

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from servers import Gunicorn, Redis, genvid_env, wait_for
+from live_stack import Gunicorn, Redis, genvid_env, wait_for
 from videos_fixtures import Studio
 
 pytestmark = pytest.mark.slow

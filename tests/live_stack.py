@@ -1,4 +1,4 @@
-"""Real servers a test (or bench/outage.py) can stop, kill and start again: PostgreSQL, Redis, gunicorn and a
+"""The stack as the Procfile runs it, on real servers a test (or bench/outage.py) can stop, kill and start again:
 `genvid worker`, each its own process on loopback or a unix socket, nothing mocked.
 
 The session-wide services in conftest.py are shared by every test and must stay up; outage tests use these.
