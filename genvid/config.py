@@ -9,6 +9,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping
@@ -18,7 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
+SPEECH_CHOICES = ("auto", "library", "system", "none")   # genvid.videos.speech.find_engine's choices
 MIN_SECRET_LENGTH = 32
+# s3://bucket[/prefix]: an S3 bucket name (3-63 of a-z 0-9 . -), then key prefix segments not starting with a dot.
+_MEDIA_STORAGE_URL = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*/?$")
+_HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class ConfigError(Exception):
@@ -52,6 +57,27 @@ class Plan:
     amount: int | None = None
     currency: str = "usd"
     interval: str = "month"
+
+
+@dataclass(frozen=True)
+class OAuthProviderConfig:
+    """Any other OAuth 2.0 / OpenID Connect provider (better-auth's generic-oauth): discovery or explicit endpoints."""
+
+    provider_id: str                       # the :id of /api/auth/callback/:id and the `provider` of sign-in
+    client_id: str
+    client_secret: str | None = None
+    discovery_url: str | None = None       # .well-known/openid-configuration: endpoints, issuer and JWKS
+    authorization_url: str | None = None   # explicit endpoints win over discovered ones
+    token_url: str | None = None
+    user_info_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    pkce: bool = True
+    authentication: str = "post"           # client_secret_post, or "basic" (client_secret_basic)
+
+
+OAUTH_TOKEN_ENCRYPTIONS = ("none", "better_auth")
+_PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+BUILT_IN_PROVIDERS = ("google", "github")
 
 
 DEFAULT_PACKS = (
@@ -90,11 +116,21 @@ class Config:
     trusted_proxy_count: int = 1              # Heroku's router is one proxy
     smtp_url: str | None = None
     mail_from: str = "genvid <no-reply@localhost>"
+    # social sign-in (README "Social sign-in")
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    oauth_providers: tuple[OAuthProviderConfig, ...] = ()
+    trusted_providers: tuple[str, ...] = ()   # providers whose accounts link to a same-email user implicitly
+    oauth_token_encryption: str = "none"      # none | better_auth (its encryptOAuthTokens form)
+    google_api_base: str | None = None        # tests and local fakes only: where Google's endpoints are
+    github_api_base: str | None = None        # tests and local fakes only: where GitHub's endpoints are
     # billing
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str = "https://api.stripe.com"
-    app_url: str = "http://localhost:5173"    # where Checkout sends the user back
+    app_url: str | None = None                # where Checkout sends the user back; None: genvid's own web app
     credit_packs: tuple[CreditPack, ...] = DEFAULT_PACKS
     plans: tuple[Plan, ...] = DEFAULT_PLANS
     # videos
@@ -105,10 +141,12 @@ class Config:
     heygen_max_concurrent: int = 10
     render_timeout: int = 1800                # seconds from submission to a final state
     media_dir: str = ".genvid/media"
+    media_storage_url: str | None = None      # s3://bucket[/prefix]; None: files under media_dir
     # Tuning knobs, CONFIG_FILE only (tests shorten them; production rarely needs to).
     stripe_timeout_seconds: float = 10.0
     stripe_max_network_retries: int = 2
     heygen_timeout_seconds: float = 30.0
+    oauth_timeout_seconds: float = 10.0         # each call to an OAuth provider (token, userinfo, JWKS, discovery)
     render_poll_seconds: float = 30.0           # between status checks of a render in flight
     render_retry_base_seconds: float = 2.0      # first backoff after a transient provider error (doubles)
     render_capped_seconds: float = 5.0          # wait before retrying a submit held back by HEYGEN_MAX_CONCURRENT
@@ -118,6 +156,7 @@ class Config:
     event_stream_seconds: float = 60.0          # an SSE stream ends after this; EventSource then reconnects
     event_streams_per_user: int = 2             # SSE streams one user may hold open across every web process
     local_render_height: int | None = None      # offline renderer frame height (None: the requested resolution)
+    local_speech: str = "auto"                  # offline renderer speech: auto | library | system | none
 
     @property
     def is_production(self) -> bool:
@@ -137,6 +176,12 @@ class Config:
     def base_origin(self) -> str:
         """The origin (scheme://host[:port]) of BETTER_AUTH_URL."""
         return origin_of(self.better_auth_url)
+
+    @property
+    def app_base_url(self) -> str:
+        """APP_URL without a trailing slash: the web app that Checkout, the portal and mails return people to.
+        Unset, it is genvid's own origin, which serves the web app."""
+        return (self.app_url or self.base_origin).rstrip("/")
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with some fields replaced (tests and the CLI use it)."""
@@ -160,6 +205,8 @@ class Config:
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
         _derive_defaults(values, env)
+        if "oauth_providers" in values:
+            values["oauth_providers"] = _parse_oauth_providers(values["oauth_providers"], problems)
         config = _build(values, problems)
         if config is not None:
             config = _ensure_secrets(config, problems)
@@ -214,6 +261,25 @@ def _as_str(raw: str) -> str:
     return raw.strip()
 
 
+def _as_json_list(raw: str, expected: str) -> list[Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"expected {expected}") from None
+    if not isinstance(value, list):
+        raise ValueError(f"expected {expected}")  # noqa: TRY004 (config problems are ValueErrors)
+    return value
+
+
+def _as_encryption_key(raw: str) -> str:
+    """Base64 of 32 bytes, or the same 32 bytes as 64 hex digits (what Heroku's app.json secret generator
+    makes), normalised to base64: a 64-digit hex string is never base64 of 32 bytes, so nothing is ambiguous."""
+    raw = raw.strip()
+    if _HEX_KEY.match(raw):
+        return base64.b64encode(bytes.fromhex(raw)).decode()
+    return raw
+
+
 def _as_database_url(raw: str) -> str:
     """Heroku hands out postgres:// URLs; libpq accepts both spellings but some tools want postgresql://."""
     raw = raw.strip()
@@ -235,7 +301,7 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BETTER_AUTH_SECRET": ("better_auth_secret", str),
     "BETTER_AUTH_URL": ("better_auth_url", _as_str),
     "TRUSTED_ORIGINS": ("trusted_origins", _as_list),
-    "ENCRYPTION_KEY": ("encryption_key", _as_str),
+    "ENCRYPTION_KEY": ("encryption_key", _as_encryption_key),
     "BCRYPT_ROUNDS": ("bcrypt_rounds", _as_int),
     "PASSWORD_HASH": ("password_hash", lambda raw: raw.strip().lower()),
     "JWT_KEY_ENCRYPTION": ("jwt_key_encryption", lambda raw: raw.strip().lower()),
@@ -254,6 +320,16 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "HEYGEN_MAX_CONCURRENT": ("heygen_max_concurrent", _as_int),
     "RENDER_TIMEOUT": ("render_timeout", _as_int),
     "MEDIA_DIR": ("media_dir", _as_str),
+    "GOOGLE_CLIENT_ID": ("google_client_id", _as_str),
+    "GOOGLE_CLIENT_SECRET": ("google_client_secret", _as_str),
+    "GITHUB_CLIENT_ID": ("github_client_id", _as_str),
+    "GITHUB_CLIENT_SECRET": ("github_client_secret", _as_str),
+    "OAUTH_PROVIDERS": ("oauth_providers", lambda raw: _as_json_list(raw, "a JSON list of provider objects")),
+    "TRUSTED_PROVIDERS": ("trusted_providers", _as_list),
+    "OAUTH_TOKEN_ENCRYPTION": ("oauth_token_encryption", lambda raw: raw.strip().lower()),
+    "GOOGLE_API_BASE": ("google_api_base", _as_str),
+    "GITHUB_API_BASE": ("github_api_base", _as_str),
+    "MEDIA_STORAGE_URL": ("media_storage_url", _as_str),
 }
 _FIELD_TYPES = {f.name: str(f.type) for f in fields(Config)}
 
@@ -277,8 +353,10 @@ def _read_config_file(path: str, problems: list[str]) -> dict[str, Any]:
             values[name] = _parse_catalogue(value, CreditPack, "credit_packs", problems)
         elif name == "plans":
             values[name] = _parse_catalogue(value, Plan, "plans", problems)
-        elif name == "trusted_origins" and isinstance(value, list):
+        elif name in ("trusted_origins", "trusted_providers") and isinstance(value, list):
             values[name] = tuple(str(v) for v in value)
+        elif name == "oauth_providers":
+            values[name] = value      # checked with the environment's value, in _parse_oauth_providers
         elif name in _FIELD_TYPES:
             checked = _typed(value, _FIELD_TYPES[name])
             if checked is _WRONG_TYPE:
@@ -327,6 +405,51 @@ def _parse_catalogue(raw: Any, kind: type, label: str, problems: list[str]) -> t
     return tuple(items)
 
 
+def _parse_oauth_providers(raw: Any, problems: list[str]) -> tuple[OAuthProviderConfig, ...]:
+    """The generic providers of OAUTH_PROVIDERS / CONFIG_FILE oauth_providers, each checked on its own."""
+    if not isinstance(raw, list):
+        problems.append("oauth_providers: must be a list of provider objects")
+        return ()
+    providers = []
+    for index, entry in enumerate(raw):
+        label = f"oauth_providers[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: must be an object")
+            continue
+        scopes = entry.get("scopes", [])
+        if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
+            problems.append(f"{label}: scopes must be a list of strings")
+            continue
+        try:
+            provider = OAuthProviderConfig(**{**entry, "scopes": tuple(scopes)})
+        except TypeError as exc:
+            problems.append(f"{label}: {exc}")
+            continue
+        problems.extend(f"{label}: {problem}" for problem in _oauth_provider_problems(provider))
+        providers.append(provider)
+    return tuple(providers)
+
+
+def _oauth_provider_problems(provider: OAuthProviderConfig) -> list[str]:
+    checks = (
+        (isinstance(provider.provider_id, str) and bool(_PROVIDER_ID.match(provider.provider_id)),
+         "provider_id must be 1-64 letters, digits, '-' or '_'"),
+        (provider.provider_id not in (*BUILT_IN_PROVIDERS, "credential"),
+         f"provider_id {provider.provider_id!r} is taken (built in)"),
+        (isinstance(provider.client_id, str) and bool(provider.client_id), "client_id is required"),
+        (provider.client_secret is None or isinstance(provider.client_secret, str), "client_secret must be a string"),
+        (bool(provider.discovery_url) or bool(provider.authorization_url and provider.token_url),
+         "needs discovery_url, or authorization_url and token_url"),
+        (all(url is None or (isinstance(url, str) and bool(origin_of(url)))
+             for url in (provider.discovery_url, provider.authorization_url, provider.token_url,
+                         provider.user_info_url)), "URLs must be absolute http(s) URLs"),
+        (isinstance(provider.pkce, bool), "pkce must be true or false"),
+        (provider.authentication in ("post", "basic"), "authentication must be post or basic"),
+        (provider.authentication != "basic" or bool(provider.client_secret), "authentication basic needs client_secret"),
+    )
+    return [message for ok, message in checks if not ok]
+
+
 def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
     """Defaults that depend on other values."""
     environment = values.get("environment", "development")
@@ -340,7 +463,7 @@ def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
         values["media_dir"] = str(Path(values["data_dir"]) / "media")
 
 
-_POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "render_poll_seconds",
+_POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "oauth_timeout_seconds", "render_poll_seconds",
                      "render_retry_base_seconds", "render_capped_seconds", "render_submit_window_seconds",
                      "reconcile_grace_seconds", "reconcile_every_seconds", "event_stream_seconds")
 
@@ -377,11 +500,18 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
          "DATABASE_URL: must be a postgres:// or postgresql:// URL"),
         (not config.redis_url or config.redis_url.split("://")[0] in ("redis", "rediss", "unix"),
          "REDIS_URL: must be a redis://, rediss:// or unix:// URL"),
+        (not config.media_storage_url or bool(_MEDIA_STORAGE_URL.match(config.media_storage_url)),
+         "MEDIA_STORAGE_URL: must be s3://bucket or s3://bucket/prefix"),
     )
     problems.extend(message for ok, message in checks if not ok)
     for name in _POSITIVE_SECONDS:
         if getattr(config, name) <= 0:
             problems.append(f"{name}: must be a positive number of seconds")
+    problems.extend(_social_problems(config))
+    if config.local_speech not in SPEECH_CHOICES:
+        problems.append(f"CONFIG_FILE: local_speech must be one of {', '.join(SPEECH_CHOICES)}")
+    if config.app_url is not None and not origin_of(config.app_url):
+        problems.append(f"APP_URL: {config.app_url!r} is not an absolute URL")
     for origin in config.trusted_origins:
         if not origin_of(origin):
             problems.append(f"TRUSTED_ORIGINS: {origin!r} is not an absolute URL")
@@ -412,6 +542,23 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _social_problems(config: Config) -> list[str]:
+    """Built-in providers come as id-and-secret pairs; generic provider ids are unique."""
+    problems = []
+    for name in BUILT_IN_PROVIDERS:
+        client_id, secret = getattr(config, f"{name}_client_id"), getattr(config, f"{name}_client_secret")
+        if bool(client_id) != bool(secret):
+            problems.append(f"{name.upper()}_CLIENT_ID and {name.upper()}_CLIENT_SECRET: set both or neither")
+    ids = [provider.provider_id for provider in config.oauth_providers]
+    problems.extend(f"oauth_providers: provider_id {pid!r} appears twice" for pid in sorted(set(ids)) if ids.count(pid) > 1)
+    if config.oauth_token_encryption not in OAUTH_TOKEN_ENCRYPTIONS:
+        problems.append("OAUTH_TOKEN_ENCRYPTION: must be none or better_auth")
+    for base in (config.google_api_base, config.github_api_base):
+        if base is not None and not origin_of(base):
+            problems.append(f"GOOGLE_API_BASE / GITHUB_API_BASE: {base!r} is not an absolute URL")
+    return problems
+
+
 def _ensure_secrets(config: Config, problems: list[str]) -> Config:
     """Production must be given strong secrets; development generates them once under data_dir."""
     if config.is_production:
@@ -419,10 +566,11 @@ def _ensure_secrets(config: Config, problems: list[str]) -> Config:
             problems.append(
                 f"BETTER_AUTH_SECRET: required in production, at least {MIN_SECRET_LENGTH} characters")
         if not is_valid_encryption_key(config.encryption_key):
-            problems.append("ENCRYPTION_KEY: required in production, base64 of exactly 32 bytes")
+            problems.append(
+                "ENCRYPTION_KEY: required in production, base64 of exactly 32 bytes (or 64 hex digits)")
         return config
     if config.encryption_key and not is_valid_encryption_key(config.encryption_key):
-        problems.append("ENCRYPTION_KEY: must be base64 of exactly 32 bytes")
+        problems.append("ENCRYPTION_KEY: must be base64 of exactly 32 bytes (or 64 hex digits)")
     if config.better_auth_secret and config.encryption_key:
         return config
     stored = _development_secrets(Path(config.data_dir))

@@ -85,9 +85,12 @@ def build_document() -> dict[str, Any]:
         if operation is None:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _Builder(components, models).operation(
-                rule, view, operation, method.lower())
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        for method in methods:
+            described = _Builder(components, models).operation(rule, view, operation, method.lower())
+            if len(methods) > 1:                 # one view serving several methods: one operation id each
+                described["operationId"] += f"_{method.lower()}"
+            paths.setdefault(path, {})[method.lower()] = described
     return {
         "openapi": "3.1.0",
         "info": {"title": "genvid API", "version": "1.0.0",
@@ -125,12 +128,11 @@ class _Builder:
         parameters = self._parameters(rule, op)
         if parameters:
             doc["parameters"] = parameters
-        has_body = op.body is not None or op.raw_body
-        if op.body is not None:
-            doc["requestBody"] = {"required": not op.body_optional,
-                                  "content": {"application/json": {"schema": self._schema(op.body)}}}
-        elif op.raw_body:
-            doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": {}}}}
+        has_body = (op.body is not None or op.raw_body) and method != "get"    # a GET's body is never read
+        if has_body:
+            schema = self._schema(op.body) if op.body is not None else {}
+            doc["requestBody"] = {"required": op.raw_body or not op.body_optional,
+                                  "content": {"application/json": {"schema": schema}}}
         doc["responses"] = self._responses(rule, op, method, has_body=has_body,
                                            has_query=op.query is not None or bool(op.parameters))
         links = _LINKS.get(rule.endpoint)

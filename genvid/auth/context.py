@@ -129,6 +129,11 @@ def _parsed_cookie_header(header: str) -> MultiDict[str, str]:
     return parse_cookie(header, cls=ImmutableMultiDict)
 
 
+def request_cookie(name: str) -> str | None:
+    """One cookie of this request, raw (as sent)."""
+    return _cookies(this_request().environ).get(name)
+
+
 def remembers() -> bool:
     """False when a validly signed dont_remember cookie came with the request."""
     auth = settings()

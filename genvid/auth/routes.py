@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from genvid import database, queue
 from genvid.api import documented
 from genvid.auth import (
+    account_routes,
     clock,
     context,
     email_routes,
@@ -23,6 +24,7 @@ from genvid.auth import (
     responses,
     sessions,
     shapes,
+    social_routes,
     users,
 )
 from genvid.auth.serialize import get_session_body, session_json, user_json
@@ -346,3 +348,5 @@ def error_page() -> ResponseReturnValue:
 
 email_routes.register(bp, prepare=prepare, require_session=require_session, policy=policy)
 jwt_routes.register(bp, require_session=require_session)
+social_routes.register(bp, prepare=prepare, require_session=require_session)
+account_routes.register(bp, prepare=prepare, require_session=require_session)

@@ -49,6 +49,14 @@ JWT = _object(token={"type": "string"})
 JWKS = _object(keys={"type": "array", "items": {"type": "object"}})
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
 
+FLOW_STARTED = _object(url={"type": "string"}, redirect={"type": "boolean"})
+SOCIAL_SIGNED_IN: dict[str, Any] = {"anyOf": [
+    FLOW_STARTED, _object(redirect={"const": False}, token={"type": "string"}, user=USER)]}
+LINKED: dict[str, Any] = {"anyOf": [
+    FLOW_STARTED, _object(url={"type": "string"}, status=_TRUE, redirect={"const": False})]}
+ACCOUNTS: dict[str, Any] = {"type": "array", "items": {"type": "object"}}
+EMPTY_401 = {"description": "No session (better-auth answers these with an empty body)"}
+
 REDIRECT = {"description": "Redirect to the callback URL (better-call answers with an empty JSON-typed body)",
             "headers": {"Location": {"schema": {"type": "string"}}}}
 

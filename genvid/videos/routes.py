@@ -6,6 +6,7 @@ debited and inserted the video has committed, so a worker always finds the row.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    redirect,
     request,
     send_file,
     stream_with_context,
@@ -35,7 +37,16 @@ from genvid.errors import (
     TooManyRequests,
 )
 from genvid.middleware import new_request_id
-from genvid.videos import catalogue, events, jobs, media, periodic, service, webhooks
+from genvid.videos import (
+    catalogue,
+    events,
+    jobs,
+    media,
+    periodic,
+    providers,
+    service,
+    webhooks,
+)
 from genvid.videos.schemas import (
     AvatarOut,
     AvatarQuery,
@@ -50,6 +61,7 @@ from genvid.videos.schemas import (
 )
 
 bp = Blueprint("videos", __name__)
+log = logging.getLogger("genvid.videos.routes")
 # One Server-Sent Event of GET /api/videos/{id}/events, as OpenAPI 3.1 describes an event stream's items.
 _EVENT = {"type": "object", "properties": {
     "event": {"enum": ["status", "deleted"]},
@@ -83,7 +95,8 @@ def list_avatars() -> ResponseReturnValue:
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_avatars(conn, provider=_config().video_provider, gender=query.gender,
                                                    premium=query.premium, cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.avatar_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
 
 
 @bp.get("/api/voices")
@@ -97,7 +110,39 @@ def list_voices() -> ResponseReturnValue:
         rows, next_cursor = catalogue.list_voices(conn, provider=_config().video_provider, gender=query.gender,
                                                   language=query.language, premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.voice_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
+
+
+@bp.get("/api/avatars/<id:avatar_id>/preview.png")
+@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,),
+            media_type="image/png")
+def avatar_preview(avatar_id: str) -> ResponseReturnValue:
+    """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
+    local = providers.local_provider(_config())
+    path = local.preview_picture(avatar_id) if local else None
+    if path is None:
+        raise NotFound("AVATAR_NOT_FOUND", "No built-in avatar has this id.")
+    return _public_file(path, "image/png")
+
+
+@bp.get("/api/voices/<id:voice_id>/sample.wav")
+@documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,),
+            media_type="audio/wav")
+def voice_sample(voice_id: str) -> ResponseReturnValue:
+    """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
+    local = providers.local_provider(_config())
+    path = local.voice_sample(voice_id) if local else None
+    if path is None:
+        raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
+    return _public_file(path, "audio/wav")
+
+
+def _public_file(path: Any, mimetype: str) -> Response:
+    """The same bytes for everyone, so caches may keep them for a day (ETag and Range handled by send_file)."""
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.post("/api/videos")
@@ -164,7 +209,12 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     if removed.cancelled:
         events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
     else:
-        media.storage_for(_config().media_dir).delete_prefix(media.video_prefix(video_id))
+        try:
+            media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
+        except media.StorageUnavailable as exc:
+            # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
+            log.warning("media not deleted; left to the daily pruning",
+                        extra={"video_id": video_id, "reason": str(exc)})
         events.publish(queue.connection(), video_id=video_id, status="deleted")
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
@@ -234,13 +284,18 @@ def _open_event_stream(user_id: str, video_id: str,
 
 @bp.get("/api/media/<path:key>")
 @documented("Fetch stored media through a signed, short-lived link (supports Range)", auth=False,
-            tags=["videos"], errors=(403, 404), media_type="application/octet-stream",
+            tags=["videos"], errors=(403, 404, 503), media_type="application/octet-stream",
             parameters=({"name": "expires", "in": "query", "required": True, "schema": {"type": "string"}},
                         {"name": "signature", "in": "query", "required": True, "schema": {"type": "string"}}),
-            responses={206: {"description": "Part of the file (Range)"}, 304: {"description": "Not modified"},
-                       416: {"description": "Range not satisfiable"}})
+            responses={206: {"description": "Part of the file (Range)"}, 302: {
+                "description": "With object storage: a presigned GET at the store",
+                "headers": {"Location": {"schema": {"type": "string"}}}},
+                304: {"description": "Not modified"}, 416: {"description": "Range not satisfiable"}})
 def media_file(key: str) -> ResponseReturnValue:
-    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired."""
+    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired.
+
+    With object storage (MEDIA_STORAGE_URL) the answer is a 302 to a presigned GET at the store, valid for
+    15 minutes, which serves the bytes and Range itself; with disk storage genvid sends the file."""
     try:
         expires = int(request.args.get("expires", ""))
     except ValueError:
@@ -251,10 +306,19 @@ def media_file(key: str) -> ResponseReturnValue:
         raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
-    path = media.storage_for(_config().media_dir).local_path(key)
-    if path is None:
+    try:
+        location = media.storage_for(_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
+    except media.StorageUnavailable as exc:
+        log.warning("media store unavailable", extra={"reason": str(exc)})
+        raise ServiceUnavailable("MEDIA_STORAGE_UNAVAILABLE", "Stored media cannot be reached right now.",
+                                 headers={"Retry-After": "30"}) from None
+    if location is None:
         raise NotFound("MEDIA_NOT_FOUND", "This media no longer exists.")
-    response = send_file(path, conditional=True, max_age=0)
+    if isinstance(location, media.Presigned):
+        response = redirect(location.url, code=302)
+        response.headers["Cache-Control"] = "no-store"   # the presigned URL expires; ask genvid again
+        return response
+    response = send_file(location.path, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
