@@ -70,6 +70,7 @@ class Operation:
     body_optional: bool = False
     parameters: tuple[Mapping[str, Any], ...] = ()    # written-out parameters (better-auth's query strings)
     media_type: str = "application/json"               # of the success body
+    body_media_type: str = "application/json"          # of the request body
     responses: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)   # written-out extra answers
 
 
@@ -79,12 +80,15 @@ def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None
                raw_body: bool = False, many: bool = False, paged: bool = False, better_auth: bool = False,
                optional_auth: bool = False, body_optional: bool = False,
                parameters: tuple[Mapping[str, Any], ...] = (), media_type: str = "application/json",
-               responses: Mapping[int, Mapping[str, Any]] | None = None) -> Callable[[F], F]:
+               responses: Mapping[int, Mapping[str, Any]] | None = None,
+               body_media_type: str = "application/json") -> Callable[[F], F]:
     """Attach OpenAPI metadata to a view function (place it under the route decorator)."""
     def attach(view: F) -> F:
         view.__openapi__ = Operation(  # type: ignore[attr-defined]
-            summary, body, query, response, status, auth, list(tags or []), errors, raw_body, many, paged,
-            better_auth, optional_auth, body_optional, parameters, media_type, dict(responses or {}))
+            summary, body=body, query=query, response=response, status=status, auth=auth, tags=list(tags or []),
+            errors=errors, raw_body=raw_body, many=many, paged=paged, better_auth=better_auth,
+            optional_auth=optional_auth, body_optional=body_optional, parameters=parameters, media_type=media_type,
+            body_media_type=body_media_type, responses=dict(responses or {}))
         return view
     return attach
 

@@ -132,7 +132,7 @@ class _Builder:
         if has_body:
             schema = self._schema(op.body) if op.body is not None else {}
             doc["requestBody"] = {"required": op.raw_body or not op.body_optional,
-                                  "content": {"application/json": {"schema": schema}}}
+                                  "content": {op.body_media_type: {"schema": schema}}}
         doc["responses"] = self._responses(rule, op, method, has_body=has_body,
                                            has_query=op.query is not None or bool(op.parameters))
         links = _LINKS.get(rule.endpoint)

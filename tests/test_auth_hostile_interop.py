@@ -141,3 +141,12 @@ def test_the_lone_surrogate_is_stored_as_javascript_stores_it(better_auth, serve
                                  headers={**ORIGIN, "Content-Type": "application/json"})
         assert response.status_code == 200, (base, response.text)
         assert response.json()["user"]["name"] == "a\ufffd"
+
+
+def test_a_body_of_whitespace_is_invalid_json_as_better_auth_says(better_auth, serve_genvid) -> None:  # type: ignore[no-untyped-def]
+    """Only an empty body is no body; "\\n" with a JSON content type is 400 "Invalid JSON in request body"."""
+    for base in (better_auth().url, serve_genvid()[0]):
+        for body, status in ((b"\n", 400), (b"   ", 400), (b"", 200)):
+            response = requests.post(f"{base}/api/auth/sign-out", data=body, timeout=60,
+                                     headers={**ORIGIN, "Content-Type": "application/json"})
+            assert response.status_code == status, (base, body, response.text)

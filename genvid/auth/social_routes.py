@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
@@ -134,6 +134,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
     @documented("Where the provider sends the browser back; redirects to the app (with ?error= on failure)",
                 status=302, response=None, auth=False, better_auth=True, tags=["auth"],
                 body=json_schema(CALLBACK), body_optional=True, responses={302: shapes.REDIRECT},
+                body_media_type="application/x-www-form-urlencoded",      # a provider's response_mode=form_post
                 parameters=tuple(shapes.query(key) for key in CALLBACK_KEYS))
     def callback(provider_id: str) -> ResponseReturnValue:
         """Where the provider sends the browser back: finish sign-in or linking, then redirect."""
@@ -142,7 +143,9 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             merged = {**{k: v for k, v in body.items() if isinstance(v, str)},
                       **{k: v for k, v in request.args.items()}}
             params = [(key, merged[key]) for key in CALLBACK_KEYS if key in merged]
-            return responses.redirect_response(f"{api_base()}/callback/{provider_id}?{urlencode(params)}")
+            # quoted: the id comes from the path and may hold anything, a newline included (a header value)
+            return responses.redirect_response(f"{api_base()}/callback/{quote(provider_id, safe='')}?"
+                                               f"{urlencode(params)}")
         return oauth_callback.finish(provider_id, {key: request.args[key] for key in CALLBACK_KEYS
                                                    if key in request.args})
 

@@ -91,7 +91,7 @@ def read_body(request: Request, schema: Schema) -> Any:
                                    f"Allowed types: {', '.join(allowed)}", "UNSUPPORTED_MEDIA_TYPE")
     if mimetype == FORM:
         return {key: request.form.getlist(key)[-1] for key in request.form}
-    return UNDEFINED if not raw.strip() else _parse_json(raw)
+    return UNDEFINED if not raw else _parse_json(raw)      # whitespace is not "no body": JSON.parse refuses it
 
 
 def _parse_json(raw: bytes) -> Any:
