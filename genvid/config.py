@@ -153,6 +153,8 @@ class Config:
     render_submit_window_seconds: float = 300.0  # how long a submit may stay unanswered before a replay
     reconcile_grace_seconds: float = 60.0       # a video untouched this long with no live job is resumed
     reconcile_every_seconds: float = 60.0
+    event_stream_seconds: float = 60.0          # an SSE stream ends after this; EventSource then reconnects
+    event_streams_per_user: int = 2             # SSE streams one user may hold open across every web process
     local_render_height: int | None = None      # offline renderer frame height (None: the requested resolution)
     local_speech: str = "auto"                  # offline renderer speech: auto | library | system | none
 
@@ -463,7 +465,7 @@ def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
 
 _POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "oauth_timeout_seconds", "render_poll_seconds",
                      "render_retry_base_seconds", "render_capped_seconds", "render_submit_window_seconds",
-                     "reconcile_grace_seconds", "reconcile_every_seconds")
+                     "reconcile_grace_seconds", "reconcile_every_seconds", "event_stream_seconds")
 
 
 def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
@@ -488,6 +490,7 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
         (config.video_provider != "heygen" or bool(config.heygen_api_key),
          "HEYGEN_API_KEY: required when VIDEO_PROVIDER=heygen"),
         (config.heygen_max_concurrent >= 1, "HEYGEN_MAX_CONCURRENT: must be at least 1"),
+        (config.event_streams_per_user >= 1, "event_streams_per_user: must be at least 1"),
         (config.render_timeout >= 10, "RENDER_TIMEOUT: must be at least 10 seconds"),
         (config.stripe_max_network_retries >= 0, "stripe_max_network_retries: must not be negative"),
         (config.local_render_height is None or 64 <= config.local_render_height <= 2160,
