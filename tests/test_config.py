@@ -266,3 +266,19 @@ def test_media_storage_url_names_a_bucket_and_an_optional_prefix(tmp_path: Path,
 def test_media_storage_url_refuses_anything_else(tmp_path: Path, url: str) -> None:
     with pytest.raises(ConfigError, match="MEDIA_STORAGE_URL"):
         load(tmp_path, MEDIA_STORAGE_URL=url)
+
+
+def test_every_setting_is_read_from_the_environment_too(tmp_path: Path) -> None:
+    """Tuning knobs and catalogues included: one declaration, both sources."""
+    packs = [{"id": "tiny", "name": "Tiny", "credits": 5, "amount": 100}]
+    config = load(tmp_path, RENDER_POLL_SECONDS="2.5", EVENT_STREAMS_PER_USER="4", CREDIT_PACKS=json.dumps(packs),
+                  LOCAL_SPEECH="none")
+    assert (config.render_poll_seconds, config.event_streams_per_user, config.local_speech) == (2.5, 4, "none")
+    assert [pack.id for pack in config.credit_packs] == ["tiny"]
+
+
+def test_readme_configuration_table_is_generated_from_the_declarations() -> None:
+    """The README's table is what tools/config_table.py makes of genvid/config/settings.py, row for row."""
+    result = subprocess.run([sys.executable, "tools/config_table.py", "--check"], cwd=Path(__file__).parent.parent,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr

@@ -14,7 +14,14 @@ from genvid.config.models import (
     Plan,
     origin_of,
 )
-from genvid.config.settings import MIN_SECRET_LENGTH, SPEECH_CHOICES, Config, is_valid_encryption_key
+from genvid.config.settings import (
+    MIN_SECRET_LENGTH,
+    SPEECH_CHOICES,
+    Config,
+    environment_variables,
+    is_valid_encryption_key,
+)
 
-__all__ = ["BUILT_IN_PROVIDERS", "DEFAULT_PACKS", "DEFAULT_PLANS", "MIN_SECRET_LENGTH", "SPEECH_CHOICES", "Config", "ConfigError",
-           "CreditPack", "OAuthProviderConfig", "Plan", "is_valid_encryption_key", "load_or_exit", "origin_of"]
+__all__ = ["BUILT_IN_PROVIDERS", "DEFAULT_PACKS", "DEFAULT_PLANS", "MIN_SECRET_LENGTH", "SPEECH_CHOICES", "Config",
+           "ConfigError", "CreditPack", "OAuthProviderConfig", "Plan", "environment_variables",
+           "is_valid_encryption_key", "load_or_exit", "origin_of"]

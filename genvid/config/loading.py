@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import EnvSettingsSource
 
-from genvid.config.settings import Config, env_name
+from genvid.config.settings import Config, env_name, environment_variables
 
 
 class ConfigError(Exception):
@@ -116,9 +116,9 @@ def _describe(error: Any, from_file: Mapping[str, Any], from_env: Mapping[str, A
     name = str(key).lower()
     if error["type"] == "extra_forbidden" and not inside:
         return f"CONFIG_FILE: unknown setting {key!r}"
-    field = Config.model_fields.get(name) or next(
-        (f for n, f in Config.model_fields.items() if env_name(n, f).lower() == name), None)
-    variable = env_name(name, field) if field is not None else str(key)
+    by_variable = {variable.lower(): variable for variable in environment_variables()}
+    field = Config.model_fields.get(name)
+    variable = env_name(name, field) if field is not None else by_variable.get(name, str(key))
     where = f"CONFIG_FILE: {name}" if name in from_file and name not in from_env else variable
     path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in inside)
     message = error["msg"].removeprefix("Value error, ")

@@ -15,16 +15,21 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from genvid.config.models import (
     BUILT_IN_PROVIDERS,
     DEFAULT_PACKS,
     DEFAULT_PLANS,
+    AbsoluteUrl,
     CreditPack,
     OAuthProviderConfig,
     Plan,
-    AbsoluteUrl,
     origin_of,
 )
 
@@ -47,15 +52,21 @@ def setting(default: Any, doc: str, *, env: str | None = None, production: str =
     """Declare a setting: its default, one line saying what it does, the environment variable it is read from
     (its upper-cased name unless env is given), what production needs of it, how the README shows its
     default (`shown`, when the value itself would mislead), and pydantic constraints (ge=, pattern=, ...)."""
-    extra = {"env": env, "production": production, "shown": shown}
-    return Field(default, description=doc, json_schema_extra=extra,
-                 **({"validation_alias": env} if env else {}), **constraints)
+    extra: dict[str, Any] = {"env": env, "production": production, "shown": shown}
+    if env:
+        constraints["validation_alias"] = env
+    return Field(default, description=doc, json_schema_extra=extra, **constraints)
 
 
 def env_name(name: str, field: FieldInfo) -> str:
     """The environment variable a setting is read from."""
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     return str(extra.get("env") or name.upper())
+
+
+def environment_variables() -> dict[str, str]:
+    """Every environment variable genvid reads, with the setting it sets (CONFIG_FILE names the file)."""
+    return {"CONFIG_FILE": "", **{env_name(name, field): name for name, field in Config.model_fields.items()}}
 
 
 class Config(BaseSettings):
@@ -95,8 +106,8 @@ class Config(BaseSettings):
         (), "comma-separated origins allowed for CORS with credentials and for the Origin checks",
         production="as needed", shown="empty")
     encryption_key: str = setting(
-        "", "encrypts secrets at rest (JWT private keys unless `JWT_KEY_ENCRYPTION=better_auth`, the HeyGen "
-            "webhook secret); 64 hex digits are accepted too", production="**required**, base64 of 32 bytes",
+        "", "encrypts secrets at rest: the JWT private keys (unless `JWT_KEY_ENCRYPTION=better_auth`) and the "
+            "HeyGen webhook secret", production="**required**, 32 bytes as base64 or as 64 hex digits",
         shown="generated once in development")
     bcrypt_rounds: int = setting(12, "bcrypt cost for new password hashes", ge=4, le=31)
     password_hash: Literal["bcrypt", "scrypt"] = setting(
@@ -104,37 +115,49 @@ class Config(BaseSettings):
                   "better-auth server**, which answers 500 on sign-in for any other hash)")
     jwt_key_encryption: Literal["encryption_key", "better_auth"] = setting(
         "encryption_key", "how new JWT private keys are sealed: `encryption_key` (AES-GCM under `ENCRYPTION_KEY`) "
-                          "or `better_auth` (its own form under `BETTER_AUTH_SECRET`; **required when sharing the "
-                          "database with a better-auth server**); keys in either form are always read")
+                          "or `better_auth` (better-auth's own form under `BETTER_AUTH_SECRET`; **required when "
+                          "sharing the database with a better-auth server**, which signs with the newest key and "
+                          "answers 500 on get-session when it cannot open it). Keys in either form are always read; "
+                          "after a change the signing key is rotated and older keys stay in `/jwks`")
     rate_limit: bool = setting(
-        False, "`on`/`off`; counts are kept in Redis and shared by every process",
+        False, "`on`/`off`; counts are kept in Redis and shared by every process. While Redis is unreachable the "
+               "strict rules (sign-in, sign-up, password and email changes, reset and verification mails) answer "
+               "503 with `Retry-After` rather than allow unlimited guessing; everything else (get-session above "
+               "all) passes uncounted and the outage is logged",
         shown="on in production, off otherwise")
     trusted_proxy_count: int = setting(
         1, "proxies in front of genvid (Heroku's router is one); the client IP is read from `X-Forwarded-For` "
            "accordingly", ge=0)
-    smtp_url: str | None = setting(None, "`smtp://user:pass@host:587` (STARTTLS) or `smtps://...:465`",
-                                   production="recommended", shown="unset: mails are logged")
+    smtp_url: str | None = setting(
+        None, "`smtp://user:pass@host:587` (STARTTLS) or `smtps://...:465`. A mail holds a live token, so "
+              "production never logs one: without `SMTP_URL` it answers verification, password-reset and "
+              "email-change requests with 503 `MAIL_NOT_CONFIGURED` (and says so at start)",
+        production="**required for mail**", shown="unset: mails are logged")
     mail_from: str = setting("genvid <no-reply@localhost>", "sender of verification and reset mails",
                              production="recommended")
 
     # social sign-in
-    google_client_id: str | None = setting(None, "Google OAuth client id (with `GOOGLE_CLIENT_SECRET`)",
-                                           production="for Google sign-in")
-    google_client_secret: str | None = setting(None, "Google OAuth client secret", production="for Google sign-in")
-    github_client_id: str | None = setting(None, "GitHub OAuth app client id (with `GITHUB_CLIENT_SECRET`)",
-                                           production="for GitHub sign-in")
-    github_client_secret: str | None = setting(None, "GitHub OAuth app client secret",
-                                               production="for GitHub sign-in")
+    google_client_id: str | None = setting(
+        None, "a Google OAuth client, with `GOOGLE_CLIENT_SECRET` (both or neither); see Social sign-in",
+        production="for Google", shown="unset: no Google sign-in")
+    google_client_secret: str | None = setting(None, "the Google OAuth client's secret", production="for Google")
+    github_client_id: str | None = setting(
+        None, "a GitHub OAuth app, with `GITHUB_CLIENT_SECRET` (both or neither)", production="for GitHub",
+        shown="unset: no GitHub sign-in")
+    github_client_secret: str | None = setting(None, "the GitHub OAuth app's secret", production="for GitHub")
     oauth_providers: tuple[OAuthProviderConfig, ...] = setting(
-        (), "other OAuth 2.0 / OpenID Connect providers, a JSON list (see Social sign-in)", shown="none")
+        (), "JSON list of other OAuth 2.0 / OIDC providers; see Social sign-in", production="as needed")
     trusted_providers: CommaList = setting(
-        (), "comma-separated providers whose accounts link to a same-email user implicitly", shown="none")
+        (), "comma-separated provider ids whose accounts link to an existing user with the same email even when "
+            "the provider does not say the email is verified (better-auth's `accountLinking.trustedProviders`)")
     oauth_token_encryption: Literal["none", "better_auth"] = setting(
-        "none", "how provider tokens are stored: `none` (as given) or `better_auth` (its encryptOAuthTokens form)")
-    google_api_base: AbsoluteUrl | None = setting(None, "tests and local fakes only: where Google's endpoints are",
-                                          production="no")
-    github_api_base: AbsoluteUrl | None = setting(None, "tests and local fakes only: where GitHub's endpoints are",
-                                          production="no")
+        "none", "`none` (provider tokens stored as given: what a better-auth server reads by default) or "
+                "`better_auth` (sealed as better-auth's `account.encryptOAuthTokens` does, under "
+                "`BETTER_AUTH_SECRET`; give a sharing better-auth server that option too)")
+    google_api_base: AbsoluteUrl | None = setting(None, "tests and local fakes only", production="no",
+                                                  shown="Google's own hosts")
+    github_api_base: AbsoluteUrl | None = setting(None, "tests and local fakes only", production="no",
+                                                  shown="GitHub's own hosts")
 
     # billing
     stripe_secret_key: str | None = setting(None, "Stripe secret key", production="for billing",
@@ -142,8 +165,9 @@ class Config(BaseSettings):
     stripe_webhook_secret: str | None = setting(None, "the webhook endpoint's `whsec_...` signing secret",
                                                 production="for billing")
     stripe_api_base: str = setting("https://api.stripe.com", "tests and local fakes only", production="no")
-    app_url: AbsoluteUrl | None = setting(None, "the web app, where Checkout, the portal and mails return people",
-                                  production="if the web app lives elsewhere", shown="genvid's own origin")
+    app_url: AbsoluteUrl | None = setting(
+        None, "the web app, where Checkout, the portal and mails return people", production="if the front end "
+        "lives elsewhere", shown="genvid's own origin (that of `BETTER_AUTH_URL`)")
     credit_packs: tuple[CreditPack, ...] = setting(DEFAULT_PACKS, "one-time credit packs, a JSON list "
                                                                   "(see Billing)", shown="3 packs")
     plans: tuple[Plan, ...] = setting(DEFAULT_PLANS, "monthly plans, a JSON list (see Billing)", shown="2 plans")
@@ -175,10 +199,12 @@ class Config(BaseSettings):
     event_streams_per_user: int = setting(2, "event streams one user may hold open across every web process",
                                           ge=1)
     media_dir: str = setting(".genvid/media", "where finished MP4s and thumbnails are stored on disk",
-                             production="unused with `MEDIA_STORAGE_URL`", shown="`GENVID_DATA_DIR/media`")
+                             production="only without `MEDIA_STORAGE_URL`", shown="`GENVID_DATA_DIR/media`")
     media_storage_url: str | None = setting(
-        None, "`s3://bucket[/prefix]`: media in S3-compatible storage (credentials from `AWS_*`)",
-        production="**recommended**", shown="unset: files under `MEDIA_DIR`", pattern=_MEDIA_STORAGE_URL)
+        None, "`s3://bucket` or `s3://bucket/prefix`: finished MP4s and thumbnails in S3-compatible object storage "
+              "(AWS S3, Cloudflare R2, MinIO, Bucketeer), see Media storage",
+        production="**required with more than one machine** (Heroku)", shown="unset: files under `MEDIA_DIR`",
+        pattern=_MEDIA_STORAGE_URL)
     local_render_height: int | None = setting(
         None, "offline renderer frame height", shown="the requested resolution", ge=64, le=2160)
     local_speech: SpeechSource = setting(
