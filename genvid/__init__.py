@@ -11,7 +11,8 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(config: Config | None = None) -> Flask:
     """Build the WSGI app: configuration, database and Redis wiring, middleware, blueprints (the API, then the
     web app's pages and the API reference), error mapping."""
-    from genvid import cors, errors, health, logs, middleware, openapi, runtime
+    from genvid import api, cors, errors, health, logs, middleware, openapi, runtime
+    from genvid.auth import mail
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
     from genvid.videos import media
@@ -21,6 +22,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = runtime.init(config or Config.load())
     logs.setup(config.log_level)
     media.warn_if_media_on_local_disk(config)   # gunicorn preloads the app: once per web process tree
+    mail.warn_if_not_configured(smtp_url=config.smtp_url, environment=config.environment)
     app = middleware.App(__name__)
     app.config.update(
         GENVID=config,
@@ -30,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # better-auth's key order is part of the wire format
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
+    app.url_map.converters["id"] = api.IdConverter
     middleware.init_app(app)
     errors.init_app(app)
     cors.init_app(app, config)

@@ -10,8 +10,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import redis
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
+
+from genvid.database import DatabaseUnavailable
 
 log = logging.getLogger("genvid.errors")
 
@@ -178,6 +181,36 @@ def handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
+REDIS_UNAVAILABLE = "A backing service (Redis) is unavailable; try again shortly."
+REDIS_RETRY_AFTER_SECONDS = 2
+
+
+def unavailable(message: str, retry_after: int) -> Response:
+    """503 SERVICE_UNAVAILABLE with Retry-After, in the shape of the path (better-auth's on /api/auth, the HTML
+    page outside /api)."""
+    headers = {"Retry-After": str(retry_after)}
+    if _is_auth_path():
+        return handle_better_auth_error(BetterAuthError(503, message, "SERVICE_UNAVAILABLE", headers=headers))
+    page = _page(503, message)
+    if page is not None:
+        page.headers.update(headers)
+        return page
+    return _envelope_response(503, "SERVICE_UNAVAILABLE", message, headers=headers)
+
+
+def handle_database_unavailable(error: DatabaseUnavailable) -> Response:
+    """PostgreSQL is down or every connection is busy: the caller may retry (genvid.database decides fast)."""
+    log.warning("database unavailable", extra={"reason": str(error)})
+    return unavailable(DATABASE_UNAVAILABLE, error.retry_after)
+
+
+def handle_redis_unavailable(error: redis.ConnectionError | redis.TimeoutError) -> Response:
+    """Redis unreachable where a handler needed it (queues, pub/sub, counters): retry, nothing is lost."""
+    log.warning("redis unavailable", extra={"error_type": type(error).__name__})
+    return unavailable(REDIS_UNAVAILABLE, REDIS_RETRY_AFTER_SECONDS)
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Log the details, answer none of them."""
     if isinstance(error, HTTPException):
@@ -193,6 +226,9 @@ def init_app(app: Flask) -> None:
     """Route every failure through this module."""
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(BetterAuthError, handle_better_auth_error)
+    app.register_error_handler(DatabaseUnavailable, handle_database_unavailable)
+    app.register_error_handler(redis.ConnectionError, handle_redis_unavailable)
+    app.register_error_handler(redis.TimeoutError, handle_redis_unavailable)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
     app.config["PROPAGATE_EXCEPTIONS"] = False

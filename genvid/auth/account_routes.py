@@ -12,20 +12,22 @@ from flask.typing import ResponseReturnValue
 
 from db import models
 from genvid import database
-from genvid.auth import clock, context, responses, sessions
+from genvid.api import documented
+from genvid.auth import clock, context, responses, sessions, shapes
 from genvid.auth.oauth import accounts, client
 from genvid.auth.oauth.client import Profile, Tokens
 from genvid.auth.oauth.http import ProviderError
 from genvid.auth.oauth.providers import Provider
 from genvid.auth.oauth_web import oauth_settings
 from genvid.auth.serialize import js_date
-from genvid.auth.validation import Field, Schema, validation_error
+from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
 
 UNLINK = Schema((Field("accountId"),))
 ANY_OBJECT = Schema()
 _SELECTION_KEYS = ("accountId", "userId", "useAccountCookie")
 REFRESH_MARGIN = timedelta(seconds=5)
+AUTH = ["auth"]
 
 
 def _scopes(scope: str | None) -> list[str]:
@@ -128,6 +130,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return active
 
     @bp.get("/list-accounts")
+    @documented("The user's accounts with their scopes", response=shapes.ACCOUNTS, better_auth=True, tags=AUTH)
     def list_accounts() -> ResponseReturnValue:
         """The user's accounts (credential included) with their scopes."""
         active = require_session()
@@ -136,6 +139,8 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response([_account_json(row) for row in rows])
 
     @bp.post("/unlink-account")
+    @documented("Remove a linked account (never the last one; needs a session under a day old)",
+                body=json_schema(UNLINK), response=shapes.STATUS, better_auth=True, tags=AUTH, errors=(403,))
     def unlink_account() -> ResponseReturnValue:
         """Remove a linked account, never the last way to sign in (a fresh session is required)."""
         body = prepare(UNLINK)
@@ -149,6 +154,9 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response({"status": True})
 
     @bp.post("/get-access-token")
+    @documented("A valid access token of a linked account (refreshed when about to expire)",
+                body=json_schema(ANY_OBJECT), body_optional=True, response=shapes.ANY_OBJECT, better_auth=True,
+                tags=AUTH, responses={401: shapes.EMPTY_401})
     def get_access_token() -> ResponseReturnValue:
         """A valid access token for one of the user's accounts, refreshed first when it is about to expire."""
         body = prepare(ANY_OBJECT)
@@ -159,6 +167,8 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response(answer)
 
     @bp.post("/refresh-token")
+    @documented("Refresh a linked account's access token now", body=json_schema(ANY_OBJECT), body_optional=True,
+                response=shapes.ANY_OBJECT, better_auth=True, tags=AUTH, responses={401: shapes.EMPTY_401})
     def refresh_token() -> ResponseReturnValue:
         """Refresh an account's access token now."""
         body = prepare(ANY_OBJECT)
@@ -188,6 +198,9 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response(answer)
 
     @bp.get("/account-info")
+    @documented("What the provider says about a linked account", response=shapes.ANY_OBJECT, better_auth=True,
+                tags=AUTH, responses={401: shapes.EMPTY_401},
+                parameters=(shapes.query("accountId"), shapes.query("userId"), shapes.query("useAccountCookie")))
     def account_info() -> ResponseReturnValue:
         """What the provider says about a linked account, from its (valid) access token."""
         if not request.args:

@@ -2,6 +2,12 @@
 
 A JWT is accepted only here (not by /api/auth/get-session, as better-auth's bearer plugin does): EdDSA
 only, a key from our `jwks` table, exp/iss/aud checked against our clock and BETTER_AUTH_URL.
+
+CSRF: a browser adds cookies to requests another site's page makes, so a state-changing request that
+relies on cookies must come from a trusted origin, the check better-auth makes on its own routes (403
+INVALID_ORIGIN / MISSING_OR_NULL_ORIGIN, in the /api/ envelope here). It is made here, where every handler
+learns who calls, before it has done anything. A bearer token or JWT in Authorization cannot be sent by
+another site's page without a CORS preflight, so those calls are exempt; webhooks never ask who calls.
 """
 from __future__ import annotations
 
@@ -9,10 +15,10 @@ from dataclasses import dataclass
 
 from db import models
 from genvid import database
-from genvid.auth import clock, context, jwts
-from genvid.errors import Unauthorized
+from genvid.auth import clock, context, jwts, origin
+from genvid.errors import Forbidden, Unauthorized
 from genvid.logs import user_id_var
-from genvid.proxies import once_per_request
+from genvid.proxies import once_per_request, this_request
 
 _CURRENT_USER_KEY = "genvid.auth.current_user"
 
@@ -51,6 +57,8 @@ def optional_user() -> CurrentUser | None:
 
 def _identify() -> CurrentUser | None:
     bearer = context.bearer_value()
+    if bearer is None:
+        _refuse_cross_site_cookie_request()
     if bearer is not None and jwts.looks_like_jwt(bearer):
         user = _from_jwt(bearer)
     else:
@@ -59,6 +67,14 @@ def _identify() -> CurrentUser | None:
     if user is not None:
         user_id_var.set(user.id)
     return user
+
+
+def _refuse_cross_site_cookie_request() -> None:
+    current = this_request()
+    refusal = origin.cookie_request_refusal(method=current.method, headers=current.headers,
+                                            trusted=context.settings().trusted)
+    if refusal is not None:
+        raise Forbidden(refusal.code, refusal.message)
 
 
 def current_user() -> CurrentUser:

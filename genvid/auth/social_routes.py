@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from genvid import database
-from genvid.auth import clock, context, oauth_callback, responses, sessions
+from genvid.api import documented
+from genvid.auth import clock, context, oauth_callback, responses, sessions, shapes
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.client import Profile
 from genvid.auth.oauth.providers import Provider
 from genvid.auth.oauth_web import api_base, oauth_settings, redirect_uri
 from genvid.auth.serialize import user_json
-from genvid.auth.validation import Field, Schema
+from genvid.auth.validation import Field, Schema, json_schema
 from genvid.errors import BetterAuthError
 
 RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method",
@@ -102,6 +103,9 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
     """Add the social sign-in views to bp."""
 
     @bp.post("/sign-in/social")
+    @documented("Sign in with a social provider: its authorization URL, or at once with its ID token",
+                body=json_schema(SOCIAL_SIGN_IN), response=shapes.SOCIAL_SIGNED_IN, auth=False, better_auth=True,
+                tags=["auth"], errors=(401, 403, 404))
     def sign_in_social() -> ResponseReturnValue:
         """Begin a provider's redirect flow, or sign in at once with a provider's ID token."""
         body = prepare(SOCIAL_SIGN_IN)
@@ -127,6 +131,11 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             token=signed.session.token, remember=True)
 
     @bp.route("/callback/<provider_id>", methods=["GET", "POST"])
+    @documented("Where the provider sends the browser back; redirects to the app (with ?error= on failure)",
+                status=302, response=None, auth=False, better_auth=True, tags=["auth"],
+                body=json_schema(CALLBACK), body_optional=True, responses={302: shapes.REDIRECT},
+                body_media_type="application/x-www-form-urlencoded",      # a provider's response_mode=form_post
+                parameters=tuple(shapes.query(key) for key in CALLBACK_KEYS))
     def callback(provider_id: str) -> ResponseReturnValue:
         """Where the provider sends the browser back: finish sign-in or linking, then redirect."""
         if request.method == "POST":      # form_post: back to GET with the fields in the query, as better-auth
@@ -134,11 +143,15 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
             merged = {**{k: v for k, v in body.items() if isinstance(v, str)},
                       **{k: v for k, v in request.args.items()}}
             params = [(key, merged[key]) for key in CALLBACK_KEYS if key in merged]
-            return responses.redirect_response(f"{api_base()}/callback/{provider_id}?{urlencode(params)}")
+            # quoted: the id comes from the path and may hold anything, a newline included (a header value)
+            return responses.redirect_response(f"{api_base()}/callback/{quote(provider_id, safe='')}?"
+                                               f"{urlencode(params)}")
         return oauth_callback.finish(provider_id, {key: request.args[key] for key in CALLBACK_KEYS
                                                    if key in request.args})
 
     @bp.post("/link-social")
+    @documented("Link another provider's account to the signed-in user", body=json_schema(LINK_SOCIAL),
+                response=shapes.LINKED, better_auth=True, tags=["auth"], errors=(404,))
     def link_social() -> ResponseReturnValue:
         """Link another provider's account to the signed-in user (redirect flow, or an ID token at once)."""
         body = prepare(LINK_SOCIAL)

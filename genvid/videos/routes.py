@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
@@ -29,7 +30,14 @@ from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
-from genvid.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
+from genvid.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
+from genvid.middleware import new_request_id
 from genvid.videos import (
     catalogue,
     events,
@@ -44,16 +52,22 @@ from genvid.videos.schemas import (
     AvatarQuery,
     CreateVideo,
     DeleteOut,
+    HeyGenWebhookOut,
     VideoOut,
     VideoQuery,
     VoiceOut,
     VoiceQuery,
-    WebhookOut,
     video_json,
 )
 
 bp = Blueprint("videos", __name__)
 log = logging.getLogger("genvid.videos.routes")
+# One Server-Sent Event of GET /api/videos/{id}/events, as OpenAPI 3.1 describes an event stream's items.
+_EVENT = {"type": "object", "properties": {
+    "event": {"enum": ["status", "deleted"]},
+    "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [
+        VideoOut, {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}]}},
+    "retry": {"type": "string"}}}
 _IDEMPOTENCY_KEY_MAX = 255
 
 
@@ -73,7 +87,7 @@ def _video(video: models.Video) -> dict[str, Any]:
 
 @bp.get("/api/avatars")
 @documented("List avatars (filters: gender, premium; keyset pagination)", query=AvatarQuery,
-            response=AvatarOut, tags=["catalogue"], errors=(401, 422))
+            response=AvatarOut, many=True, paged=True, tags=["catalogue"])
 def list_avatars() -> ResponseReturnValue:
     """Live avatar looks of the configured provider, by name; meta.next_cursor fetches the next page."""
     current_user()
@@ -87,7 +101,7 @@ def list_avatars() -> ResponseReturnValue:
 
 @bp.get("/api/voices")
 @documented("List voices (filters: gender, language, premium; keyset pagination)", query=VoiceQuery,
-            response=VoiceOut, tags=["catalogue"], errors=(401, 422))
+            response=VoiceOut, many=True, paged=True, tags=["catalogue"])
 def list_voices() -> ResponseReturnValue:
     """Live voices of the configured provider, by name; meta.next_cursor fetches the next page."""
     current_user()
@@ -100,8 +114,9 @@ def list_voices() -> ResponseReturnValue:
               meta={"next_cursor": next_cursor})
 
 
-@bp.get("/api/avatars/<avatar_id>/preview.png")
-@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,))
+@bp.get("/api/avatars/<id:avatar_id>/preview.png")
+@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,),
+            media_type="image/png")
 def avatar_preview(avatar_id: str) -> ResponseReturnValue:
     """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
     local = providers.local_provider(_config())
@@ -111,8 +126,9 @@ def avatar_preview(avatar_id: str) -> ResponseReturnValue:
     return _public_file(path, "image/png")
 
 
-@bp.get("/api/voices/<voice_id>/sample.wav")
-@documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,))
+@bp.get("/api/voices/<id:voice_id>/sample.wav")
+@documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,),
+            media_type="audio/wav")
 def voice_sample(voice_id: str) -> ResponseReturnValue:
     """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
     local = providers.local_provider(_config())
@@ -131,7 +147,7 @@ def _public_file(path: Any, mimetype: str) -> Response:
 
 @bp.post("/api/videos")
 @documented("Queue a render (debits its credits)", body=CreateVideo, response=VideoOut, status=202,
-            tags=["videos"], errors=(400, 401, 402, 409, 415, 422))
+            tags=["videos"], errors=(400, 402, 409))
 def create_video() -> ResponseReturnValue:
     """Price the script (see genvid/videos/pricing.py), debit the credits and queue the render.
 
@@ -144,8 +160,9 @@ def create_video() -> ResponseReturnValue:
         user = current_user()
         body = parse_body(CreateVideo)
         key = request.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX:
-            raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 characters.")
+        if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
+            raise BadRequest("INVALID_IDEMPOTENCY_KEY",
+                             "Idempotency-Key is at most 255 printable characters.")
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
                                        idempotency_key=key, now=clock.now())
     # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
@@ -155,7 +172,7 @@ def create_video() -> ResponseReturnValue:
 
 @bp.get("/api/videos")
 @documented("List your videos, newest first (status filter; keyset pagination)", query=VideoQuery,
-            response=VideoOut, tags=["videos"], errors=(401, 422))
+            response=VideoOut, many=True, paged=True, tags=["videos"])
 def list_videos() -> ResponseReturnValue:
     """Your videos, newest first; meta.next_cursor fetches the next page."""
     user = current_user()
@@ -166,8 +183,8 @@ def list_videos() -> ResponseReturnValue:
     return ok([_video(row) for row in rows], meta={"next_cursor": next_cursor})
 
 
-@bp.get("/api/videos/<video_id>")
-@documented("Show one of your videos", response=VideoOut, tags=["videos"], errors=(401, 404))
+@bp.get("/api/videos/<id:video_id>")
+@documented("Show one of your videos", response=VideoOut, tags=["videos"])
 def show_video(video_id: str) -> ResponseReturnValue:
     """The video with its status, failure reason and signed media links."""
     user = current_user()
@@ -176,9 +193,9 @@ def show_video(video_id: str) -> ResponseReturnValue:
     return ok(_video(video))
 
 
-@bp.delete("/api/videos/<video_id>")
+@bp.delete("/api/videos/<id:video_id>")
 @documented("Cancel a queued render (refunded) or delete a video and its media", response=DeleteOut,
-            tags=["videos"], errors=(401, 404))
+            tags=["videos"])
 def delete_video(video_id: str) -> ResponseReturnValue:
     """A render not yet submitted is cancelled and refunded (the record stays, status cancelled);
     any other video is deleted together with its stored media."""
@@ -199,11 +216,14 @@ def delete_video(video_id: str) -> ResponseReturnValue:
                "refunded_credits": removed.refunded_credits})
 
 
-@bp.get("/api/videos/<video_id>/events")
-@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404, 503))
+@bp.get("/api/videos/<id:video_id>/events")
+@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(429,),
+            media_type="text/event-stream", response=_EVENT)
 def video_events(video_id: str) -> ResponseReturnValue:
-    """text/event-stream: an `event: status` with the video now and after every change, until it is
-    completed, failed or cancelled (`event: deleted` if it is deleted)."""
+    """text/event-stream: `retry: 3000`, then an `event: status` with the video now and after every change,
+    until it is completed, failed or cancelled (`event: deleted` if it is deleted), or until the stream's time
+    limit, after which EventSource reconnects by itself. At most event_streams_per_user (2) streams per user
+    (429) and four per web process (503); see genvid/videos/events.py."""
     user = current_user()
     with database.connection() as conn:
         service.get_video(conn, user_id=user.id, video_id=video_id)   # 404 before the stream starts
@@ -214,20 +234,57 @@ def video_events(video_id: str) -> ResponseReturnValue:
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
+    return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
+        pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
+        max_seconds=_config().event_stream_seconds))
+
+
+def _open_event_stream(user_id: str, video_id: str,
+                       body: Callable[[Any], Iterator[str]]) -> Response:
+    """Take a process slot, a user slot and the subscription, all before the first byte (a refusal is JSON
+    with its status), and hand them back when the server closes the response."""
     if not events.try_open_stream():
         raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
                                  headers={"Retry-After": "5"})
-    body = events.stream(queue.connection(), video_id=video_id, snapshot=snapshot,
-                         is_final=lambda status: status in final)
-    response = Response(stream_with_context(body), mimetype="text/event-stream",
+    client = queue.connection()
+    stream_id = new_request_id()
+    claimed = False
+    pubsub = None
+    try:
+        config = _config()
+        claimed = events.claim_user_slot(client, user_id=user_id, stream_id=stream_id,
+                                         limit=config.event_streams_per_user,
+                                         lease_seconds=config.event_stream_seconds + events.LEASE_MARGIN_SECONDS)
+        if not claimed:
+            raise TooManyRequests("TOO_MANY_STREAMS", "You have too many event streams open; close one or poll "
+                                  "the video instead.", headers={"Retry-After": "5"})
+        pubsub = events.subscribe(client, video_id=video_id)
+    except BaseException:
+        if claimed:
+            events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
+        events.close_stream()
+        raise
+
+    def release() -> None:
+        pubsub.close()
+        events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
+        events.close_stream()
+
+    response = Response(stream_with_context(body(pubsub)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(events.close_stream)   # WSGI servers close every response, streamed or not
+    response.call_on_close(release)   # WSGI servers close every response, streamed or not
     return response
 
 
 @bp.get("/api/media/<path:key>")
 @documented("Fetch stored media through a signed, short-lived link (supports Range)", auth=False,
-            tags=["videos"], errors=(403, 404, 503))
+            tags=["videos"], errors=(403, 404, 503), media_type="application/octet-stream",
+            parameters=({"name": "expires", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "signature", "in": "query", "required": True, "schema": {"type": "string"}}),
+            responses={206: {"description": "Part of the file (Range)"}, 302: {
+                "description": "With object storage: a presigned GET at the store",
+                "headers": {"Location": {"schema": {"type": "string"}}}},
+                304: {"description": "Not modified"}, 416: {"description": "Range not satisfiable"}})
 def media_file(key: str) -> ResponseReturnValue:
     """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired.
 
@@ -262,7 +319,7 @@ def media_file(key: str) -> ResponseReturnValue:
 
 @bp.post("/api/webhooks/heygen")
 @documented("HeyGen webhook deliveries (signed; duplicates are harmless)", auth=False, raw_body=True,
-            response=WebhookOut, tags=["webhooks"], errors=(400,))
+            response=HeyGenWebhookOut, tags=["webhooks"], errors=(400,))
 def heygen_webhook() -> ResponseReturnValue:
     """Verified on the raw body; a success or failure event triggers an immediate status check."""
     delivery = webhooks.receive_heygen(config=_config(), headers=dict(request.headers),

@@ -141,7 +141,7 @@ class DeleteOut(BaseModel):
     refunded_credits: int
 
 
-class WebhookOut(BaseModel):
+class HeyGenWebhookOut(BaseModel):
     received: bool
     duplicate: bool
 

@@ -39,10 +39,10 @@ class SocialProvider:
 
 def social_providers(config: Config) -> list[SocialProvider]:
     """The sign-in page's buttons: Google and GitHub when both their client id and secret are set, then every
-    OAUTH_PROVIDERS entry in order (one with a built-in's id takes its place, as genvid's auth does)."""
+    OAUTH_PROVIDERS entry in order (config refuses a generic provider with a built-in's id)."""
     generic = [entry.provider_id for entry in config.oauth_providers]
-    built_in = [name for name in BUILT_IN_PROVIDERS if name not in generic
-                and getattr(config, f"{name}_client_id") and getattr(config, f"{name}_client_secret")]
+    built_in = [name for name in BUILT_IN_PROVIDERS
+                if getattr(config, f"{name}_client_id") and getattr(config, f"{name}_client_secret")]
     return [SocialProvider(provider_id, _PROVIDER_NAMES.get(provider_id) or provider_id.replace("_", " ")
                            .replace("-", " ").title()) for provider_id in built_in + generic]
 

@@ -101,6 +101,8 @@ def _link_json(link: Link) -> dict[str, str]:
 
 def consume(conn: psycopg.Connection, *, state: str, cookie_state: str | None, now: datetime) -> FlowState:
     """The flow behind state, used up; StateError as better-auth's parseGenericState raises it."""
+    if "\x00" in state:
+        raise StateError("state_mismatch")      # no state holds U+0000 (PostgreSQL cannot even compare one)
     row = db.auth_verifications.get_latest_verification(conn, identifier=identifier(state))
     if row is None:
         raise StateError("state_mismatch")
