@@ -73,7 +73,7 @@ class WorkerLoop:
             self._duty("periodic", lambda: periodic.enqueue_if_due(now=now))
 
     def run(self, stop: threading.Event) -> None:
-        """Tick every TICK_SECONDS on the pipeline clock until stop is set."""
+        """Tick every TICK_SECONDS on genvid's clock until stop is set."""
         while not stop.wait(TICK_SECONDS):
             self.tick(clock.now())
 

@@ -18,8 +18,8 @@ from werkzeug.test import TestResponse
 import db.videos_catalogue
 import db.videos_videos
 from db import models
-from genvid.auth.clock import system_now
 from genvid.billing import ledger
+from genvid.clock import system_now
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from genvid import clock, create_app, queue, runtime
-from genvid.auth.clock import FrozenClock, system_now
+from genvid.clock import FrozenClock
 from genvid.config import Config
 from genvid.migrate import apply_migrations
 from genvid.videos import dispatcher
@@ -211,22 +211,23 @@ def live_server() -> Iterator[Callable[[Flask], str]]:
 
 
 @pytest.fixture
-def pipeline_clock() -> Iterator[FrozenClock]:
-    """The render pipeline's clock (genvid.clock), frozen at the real time the test starts; advance() it to
-    make steps due (what would otherwise be waited for)."""
-    frozen = FrozenClock(system_now())
+def frozen_clock() -> Iterator[FrozenClock]:
+    """genvid's clock (genvid.clock, for the whole process: handlers, jobs, the dispatcher), frozen at the real
+    time the test starts; advance() it to make sessions age and steps come due (what would otherwise be
+    waited for)."""
+    frozen = FrozenClock()
     clock.install(frozen)
     yield frozen
     clock.install(None)
 
 
 @pytest.fixture
-def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
-    """run_worker() does here what a worker does at the pipeline clock's now: dispatch every video step that is
+def run_worker(app: Flask, frozen_clock: FrozenClock) -> Callable[..., int]:
+    """run_worker() does here what a worker does at genvid's clock's now: dispatch every video step that is
     due (the worker loop's job), then run a real rq worker (genvid's, in-process) in burst mode until the
     queues are empty. Returns how many jobs ran."""
     def run(queues: tuple[str, ...] = queue.DEFAULT_QUEUES) -> int:
-        dispatcher.dispatch_due(now=pipeline_clock(),
+        dispatcher.dispatch_due(now=frozen_clock(),
                                 redispatch_seconds=Tuning.of(runtime.config()).redispatch_seconds)
         worker = _CountingWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -11,8 +11,8 @@ import db.auth_users
 from db import models
 from genvid import runtime
 from genvid.auth import passwords
-from genvid.auth.clock import system_now
 from genvid.auth.ids import generate_id
+from genvid.clock import system_now
 
 DEFAULT_PASSWORD = "correct horse battery"
 

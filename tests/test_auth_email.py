@@ -12,8 +12,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from factories import DEFAULT_PASSWORD, bearer, create_session, create_user
 
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
-
 LINK = re.compile(r"(http://\S+)")
 
 
@@ -71,11 +69,11 @@ def test_verification_mail_over_smtp_is_single_use(make_app, conn, inbox):
     assert (again.status_code, again.get_json()["code"]) == (401, "INVALID_TOKEN")
 
 
-def test_password_reset_flow_and_expiry(make_app, conn, inbox):
+def test_password_reset_flow_and_expiry(make_app, conn, inbox, frozen_clock):
     """request-password-reset mails a link; the callback redirects with the token; reset works once, within an hour."""
     handler, smtp_url = inbox
     app = make_app(smtp_url=smtp_url)
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     client = app.test_client()
     create_user(conn, email="r@example.com")
     unknown = client.post("/api/auth/request-password-reset", json={"email": "none@example.com"})

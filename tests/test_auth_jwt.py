@@ -10,9 +10,9 @@ from conftest import TEST_ENCRYPTION_KEY, TEST_SECRET
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from factories import bearer, create_session, create_user
 
-from genvid import sealing
+from genvid import clock, sealing
 from genvid.auth import keyseal
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
+from genvid.clock import FrozenClock
 
 ISSUER = "http://localhost:8080"
 
@@ -97,10 +97,13 @@ def test_current_user_accepts_jwt_and_refuses_forgeries(app, client, conn):
     assert resolve(jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": kid})) is None
     assert resolve(jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": "unknown"})) is None
     assert resolve(header + "." + payload + "." + "A" * 86) is None
-    app.config[CLOCK_KEY] = FrozenClock()
-    app.config[CLOCK_KEY].advance(901)
-    assert resolve(token) is None                                         # expired on our clock
-    del app.config[CLOCK_KEY]
+    later = FrozenClock()
+    later.advance(901)
+    clock.install(later)
+    try:
+        assert resolve(token) is None                                     # expired on our clock
+    finally:
+        clock.install(None)
 
 
 def test_wrong_issuer_or_audience_is_refused(app, make_app, conn):

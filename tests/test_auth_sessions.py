@@ -7,7 +7,6 @@ import pytest
 from factories import DEFAULT_PASSWORD, bearer, create_user
 
 from genvid.auth import cookies
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
 from genvid.auth.serialize import js_date
 
 ORIGIN = {"Origin": "http://localhost:5173"}
@@ -64,9 +63,9 @@ def test_https_base_url_gives_secure_prefixed_cookies(make_app, conn):
                                                         "HttpOnly; Secure; SameSite=Lax")
 
 
-def test_refresh_after_a_day_not_before(app, client, conn):
+def test_refresh_after_a_day_not_before(client, conn, frozen_clock):
     """Aged 23h59m the session is untouched; aged 25h it is pushed to now + 7 days and the cookie re-sent."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="r@example.com")
     body = sign_in(client, "r@example.com").get_json()
     clock.advance(24 * HOUR - 60)
@@ -84,9 +83,9 @@ def test_refresh_after_a_day_not_before(app, client, conn):
     assert js_date(stored) == js_date(now + timedelta(days=7))
 
 
-def test_no_refresh_with_disable_refresh_or_dont_remember(app, client, conn):
+def test_no_refresh_with_disable_refresh_or_dont_remember(client, conn, frozen_clock):
     """disableRefresh=true and a valid dont_remember cookie both keep the expiry as it was."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="d@example.com")
     response = sign_in(client, "d@example.com", rememberMe=False)
     set_cookies = response.headers.getlist("Set-Cookie")
@@ -102,9 +101,9 @@ def test_no_refresh_with_disable_refresh_or_dont_remember(app, client, conn):
     assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
 
 
-def test_expired_session_is_deleted_and_cookies_cleared(app, client, conn):
+def test_expired_session_is_deleted_and_cookies_cleared(client, conn, frozen_clock):
     """After 7 days get-session answers null with the three clearing cookies and the row is gone."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="e@example.com")
     sign_in(client, "e@example.com")
     clock.advance(7 * 24 * HOUR + 1)
@@ -115,9 +114,9 @@ def test_expired_session_is_deleted_and_cookies_cleared(app, client, conn):
     assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
 
 
-def test_fresh_age_only_guards_list_sessions(app, client, conn):
+def test_fresh_age_only_guards_list_sessions(client, conn, frozen_clock):
     """A 25-hour-old session may update the user but not list sessions (403 SESSION_NOT_FRESH)."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="f@example.com")
     token = sign_in(client, "f@example.com").get_json()["token"]
     listed = client.get("/api/auth/list-sessions", headers=bearer(token)).get_json()
@@ -176,7 +175,7 @@ def test_ids_are_32_uniform_characters_of_better_auths_alphabet():
 def test_the_system_clock_reads_utc_in_whole_milliseconds_as_a_js_date_holds_it() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from genvid.auth.clock import system_now
+    from genvid.clock import system_now
     before = datetime.now(UTC)
     now = system_now()
     after = datetime.now(UTC)

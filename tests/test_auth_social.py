@@ -19,19 +19,17 @@ from social_browser import Browser
 from social_fixtures import GENERIC_ID, Fakes
 
 from genvid.auth import cookies
-from genvid.auth.clock import FrozenClock
 from genvid.auth.oauth.state import STATE_COOKIE
+from genvid.clock import FrozenClock
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def genvid(serve_genvid: Any, fakes: Fakes) -> tuple[str, Flask, FrozenClock]:
+def genvid(serve_genvid: Any, fakes: Fakes, frozen_clock: FrozenClock) -> tuple[str, Flask, FrozenClock]:
     """genvid over HTTP with the fake providers and a settable clock."""
     url, app = serve_genvid(**fakes.genvid_settings())
-    clock = FrozenClock()
-    app.config["AUTH_CLOCK"] = clock
-    return url + "/api/auth", app, clock
+    return url + "/api/auth", app, frozen_clock
 
 
 def browser(genvid: tuple[str, Flask, FrozenClock], fakes: Fakes) -> Browser:

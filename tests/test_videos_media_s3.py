@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from fakes.heygen import FakeHeyGen, sample_media
 from fakes.s3 import FakeS3
 from videos_fixtures import Studio
 
+from genvid import clock
 from genvid.config import Config
 from genvid.videos import media, periodic, s3_media
 
@@ -55,7 +55,7 @@ def test_finished_media_lands_in_the_bucket_and_links_redirect_to_presigned_gets
 def test_expired_or_forged_links_are_refused_before_any_redirect(s3_studio: Studio, config: Config) -> None:
     _, _, url = _completed(s3_studio)
     key = urlsplit(url).path.removeprefix("/api/media/")
-    expires, signature = media.sign(key, now=time.time() - 2 * media.LINK_TTL_SECONDS,
+    expires, signature = media.sign(key, now=clock.unix() - 2 * media.LINK_TTL_SECONDS,
                                     secret=config.better_auth_secret)
     expired = s3_studio.client.get(f"/api/media/{key}?expires={expires}&signature={signature}")
     assert expired.status_code == 403 and expired.get_json()["error"]["code"] == "MEDIA_LINK_EXPIRED"

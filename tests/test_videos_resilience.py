@@ -2,7 +2,7 @@
 renders twice, and no request is needed for any of it.
 
 Two kinds of test. Driven ones run the worker's own loop (genvid.worker.WorkerLoop) and an in-process rq worker
-on the pipeline clock, so "within two minutes" is checked on the clock, whatever the machine's speed. Real ones
+on genvid's clock, so "within two minutes" is checked on the clock, whatever the machine's speed. Real ones
 start `genvid worker` processes and kill them with SIGKILL; they wait on conditions, with deadlines generous
 for a machine many times slower than this one, and give the worker processes short timing knobs
 (WORKER_TUNING) only so that they finish soon.
@@ -29,7 +29,7 @@ from flask import Flask
 from videos_fixtures import TEST_TUNING, UNFINISHED, Studio
 
 from genvid import runtime
-from genvid.auth.clock import system_now
+from genvid.clock import system_now
 from genvid.config import Config
 from genvid.videos import dispatcher
 from genvid.worker import WorkerLoop
@@ -145,7 +145,7 @@ def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: Fake
 
 
 def _tick_until_settled(studio: Studio, ids: list[str], *, within: float) -> float:
-    """What a worker does, second by second of the pipeline clock: its loop's tick, then the jobs it queued.
+    """What a worker does, second by second of genvid's clock: its loop's tick, then the jobs it queued.
     Returns how many seconds passed until every video was final; fails past `within`."""
     loop = WorkerLoop(runtime.config())
     started = studio.clock()
@@ -255,7 +255,7 @@ def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_w
     _gone, alive = psutil.wait_procs([encoder], timeout=60)
     assert not alive, "ffmpeg outlived its worker"
     assert studio.video(video_id).status.value == "submitting"
-    # From the moment of the kill on the pipeline clock: the claim the dead worker renewed is still valid ...
+    # From the moment of the kill on genvid's clock: the claim the dead worker renewed is still valid ...
     studio.clock.moment = killed_at
     assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 0
     # ... and lapses in time for the step to be dispatched again (and rendered here) within 90 s.

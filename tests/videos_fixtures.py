@@ -2,7 +2,7 @@
 `studio` that creates videos through the API and drives the pipeline until they settle.
 
 Time is driven, never waited for: Studio.drive() runs what is due now (the dispatcher, then a real rq worker
-in burst mode), then moves the pipeline clock (genvid.clock) and the fake HeyGen's clock to the moment the next
+in burst mode), then moves genvid's clock (genvid.clock) and the fake HeyGen's clock to the moment the next
 step is due. So the production timing (30 s polls, backoffs from 2 s, 20 s claims, 60 s redispatch) is
 tested as it is, and no result depends on how fast the machine is. The one real-time knob left is the HTTP
 timeout to the fake HeyGen, generous here (TEST_TUNING) so that only a scripted hang ever reaches it.
@@ -25,8 +25,8 @@ from flask.testing import FlaskClient
 import db.videos_videos
 from db import models
 from genvid import clock, runtime
-from genvid.auth.clock import FrozenClock
 from genvid.billing import ledger
+from genvid.clock import FrozenClock
 from genvid.videos import catalogue, providers
 
 TEST_TUNING = {"heygen_timeout_seconds": 5.0}
@@ -122,12 +122,12 @@ class Studio:
 
 
 @pytest.fixture
-def make_studio(conn: psycopg.Connection, run_worker: Callable[..., int], pipeline_clock: FrozenClock
+def make_studio(conn: psycopg.Connection, run_worker: Callable[..., int], frozen_clock: FrozenClock
                 ) -> Callable[..., Studio]:
     """make_studio(app, heygen=None): a Studio on app, its catalogue synced, moving the fake HeyGen's clock
     along with the pipeline's when it renders through one."""
     def build(app: Flask, heygen: FakeHeyGen | None = None) -> Studio:
-        studio = Studio(app, app.test_client(), conn, run_worker, pipeline_clock, heygen)
+        studio = Studio(app, app.test_client(), conn, run_worker, frozen_clock, heygen)
         studio.sync_catalogue()
         return studio
     return build

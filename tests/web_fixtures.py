@@ -103,7 +103,7 @@ class Site:
     run_worker: Callable[..., int]
 
     def work(self) -> int:
-        """What `genvid worker` does, at the pipeline clock's now: dispatch the due steps, run them (offline)."""
+        """What `genvid worker` does, at genvid's clock's now: dispatch the due steps, run them (offline)."""
         return self.run_worker()
 
     def grant(self, email: str, credits: int) -> str:

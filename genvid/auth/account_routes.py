@@ -11,9 +11,9 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import database
+from genvid import clock, database
 from genvid.api import documented
-from genvid.auth import clock, context, responses, sessions, shapes
+from genvid.auth import context, responses, sessions, shapes
 from genvid.auth.oauth import accounts, client
 from genvid.auth.oauth.client import Profile, Tokens
 from genvid.auth.oauth.http import ProviderError

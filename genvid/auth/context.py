@@ -15,8 +15,8 @@ from flask import request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_cookie
 
-from genvid import database
-from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
+from genvid import clock, database
+from genvid.auth import cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
 from genvid.config import Config, origin_of
 from genvid.proxies import once_per_request, this_app, this_request

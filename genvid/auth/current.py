@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db import models
-from genvid import database
-from genvid.auth import clock, context, jwts, origin
+from genvid import clock, database
+from genvid.auth import context, jwts, origin
 from genvid.errors import Forbidden, Unauthorized
 from genvid.logs import user_id_var
 from genvid.proxies import once_per_request, this_request

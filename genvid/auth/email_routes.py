@@ -11,10 +11,9 @@ from urllib.parse import quote, urljoin
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database
+from genvid import clock, database
 from genvid.api import documented
 from genvid.auth import (
-    clock,
     context,
     mail,
     recovery,

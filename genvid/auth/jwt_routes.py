@@ -9,9 +9,9 @@ from collections.abc import Callable
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from genvid import database
+from genvid import clock, database
 from genvid.api import documented
-from genvid.auth import clock, context, jwts, responses, sessions, shapes
+from genvid.auth import context, jwts, responses, sessions, shapes
 
 
 def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSession]) -> None:

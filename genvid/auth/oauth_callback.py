@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Response
 
-from genvid import database
-from genvid.auth import clock, context, cookies, responses
+from genvid import clock, database
+from genvid.auth import context, cookies, responses
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.http import ProviderError
 from genvid.auth.oauth_web import api_base, append_query, oauth_settings, redirect_uri

@@ -10,11 +10,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database, queue
+from genvid import clock, database, queue
 from genvid.api import documented
 from genvid.auth import (
     account_routes,
-    clock,
     context,
     email_routes,
     jwt_routes,

@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database
+from genvid import clock, database
 from genvid.api import documented
-from genvid.auth import clock, context, oauth_callback, responses, sessions, shapes
+from genvid.auth import context, oauth_callback, responses, sessions, shapes
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.client import Profile
 from genvid.auth.oauth.providers import Provider

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import tempfile
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from genvid import clock
 from genvid.errors import AppError
 from genvid.videos.provider import (
     AvatarInfo,
@@ -288,7 +288,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float:
         return DEFAULT_RETRY_AFTER
     if when.tzinfo is None:
         return DEFAULT_RETRY_AFTER
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return max(0.0, when.timestamp() - (clock.unix() if now is None else now))
 
 
 def _lower(value: Any) -> str | None:

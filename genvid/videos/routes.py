@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -77,7 +76,7 @@ def _config() -> Config:
 
 
 def _media_url(key: str) -> str:
-    expires, signature = media.sign(key, now=time.time(), secret=_config().better_auth_secret)
+    expires, signature = media.sign(key, now=clock.unix(), secret=_config().better_auth_secret)
     return url_for("videos.media_file", key=key, expires=expires, signature=signature, _external=True)
 
 
@@ -294,7 +293,7 @@ def media_file(key: str) -> ResponseReturnValue:
         expires = int(request.args.get("expires", ""))
     except ValueError:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.") from None
-    problem = media.check_signature(key, expires, request.args.get("signature", ""), now=time.time(),
+    problem = media.check_signature(key, expires, request.args.get("signature", ""), now=clock.unix(),
                                     secret=_config().better_auth_secret)
     if problem == "expired":
         raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
