@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 
 import db.billing_checkout
 import db.billing_customers
-from genvid.billing import ledger
+from genvid.billing import checkout, ledger
+from genvid.clock import FrozenClock
 
 
 def _checkout(client: FlaskClient, buyer: Buyer, pack_id: str = "starter", **headers: str) -> Any:
@@ -83,8 +84,10 @@ def test_stripe_customer_is_created_once_per_user(billing_client: FlaskClient, b
 
 
 def test_retried_checkout_returns_the_same_session(billing_client: FlaskClient, buyer: Buyer,
-                                                   fake_stripe: FakeStripe, conn: psycopg.Connection) -> None:
-    """A retried request (same Idempotency-Key header, or none within the same 5 minutes) creates no 2nd session."""
+                                                   fake_stripe: FakeStripe, conn: psycopg.Connection,
+                                                   frozen_clock: FrozenClock) -> None:
+    """A retried request (same Idempotency-Key header, or none within the same 5 minutes on genvid's clock)
+    creates no 2nd session; the next window does."""
     first = _checkout(billing_client, buyer, **{"Idempotency-Key": "order-0001"}).get_json()["data"]
     again = _checkout(billing_client, buyer, **{"Idempotency-Key": "order-0001"}).get_json()["data"]
     assert first == again
@@ -93,6 +96,9 @@ def test_retried_checkout_returns_the_same_session(billing_client: FlaskClient, 
     assert plain == plain_again and plain["id"] != first["id"]
     assert len(fake_stripe.sessions) == 2
     assert db.billing_checkout.get_checkout_session_for_user(conn, id=first["id"], user_id=buyer.user.id)
+    frozen_clock.advance(checkout.KEY_WINDOW_SECONDS)
+    later = _checkout(billing_client, buyer).get_json()["data"]
+    assert later["id"] not in (plain["id"], first["id"]) and len(fake_stripe.sessions) == 3
 
 
 def test_buying_again_after_paying_starts_a_new_session(billing_client: FlaskClient, buyer: Buyer,
