@@ -18,7 +18,7 @@ from werkzeug.http import parse_cookie
 from genvid import clock, database
 from genvid.auth import cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
-from genvid.config import Config, origin_of
+from genvid.config import Config
 from genvid.proxies import once_per_request, this_app, this_request
 
 _EXTENSION = "genvid.auth"
@@ -47,12 +47,11 @@ def settings() -> AuthSettings:
     cached: AuthSettings | None = app.extensions.get(_EXTENSION)
     if cached is None:
         config: Config = app.config["GENVID"]
-        origins = {origin_of(o) for o in config.trusted_origins} | {config.base_origin}
         cached = AuthSettings(
             config=config,
             jar=cookies.CookieJar(secret=config.better_auth_secret,
                                   secure=config.better_auth_url.lower().startswith("https://")),
-            trusted=frozenset(o for o in origins if o),
+            trusted=config.allowed_origins,
             key_sealing=keyseal.KeySealing(writes=config.jwt_key_encryption,
                                            better_auth_secret=config.better_auth_secret,
                                            encryption_key=config.encryption_key),

@@ -15,6 +15,7 @@ from genvid import clock, database
 from genvid.api import documented
 from genvid.auth import (
     context,
+    limits,
     mail,
     recovery,
     responses,
@@ -25,12 +26,12 @@ from genvid.auth import (
 from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
 
-SEND_VERIFICATION = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
+SEND_VERIFICATION = Schema((Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH),
                             Field("callbackURL", optional=True)))
-REQUEST_RESET = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
+REQUEST_RESET = Schema((Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH),
                         Field("redirectTo", optional=True)))
 RESET_PASSWORD = Schema((Field("newPassword"), Field("token", optional=True)))
-CHANGE_EMAIL = Schema((Field("newEmail", email=True, max_length=users.MAX_EMAIL_LENGTH),
+CHANGE_EMAIL = Schema((Field("newEmail", email=True, max_length=limits.MAX_EMAIL_LENGTH),
                        Field("callbackURL", optional=True)))
 DELETE_USER = Schema((Field("password", optional=True), Field("token", optional=True),
                       Field("callbackURL", optional=True)), optional=True)

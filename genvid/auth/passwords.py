@@ -101,8 +101,3 @@ def burn_equivalent_work(password: str, *, algorithm: str, bcrypt_rounds: int) -
         with _dummy_lock:
             _dummy_hashes.setdefault(key, dummy)
     verify_password(password, dummy)
-
-
-def utf16_length(text: str) -> int:
-    """The length JavaScript reports (`.length`): UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2

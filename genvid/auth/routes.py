@@ -18,6 +18,7 @@ from genvid.auth import (
     email_routes,
     jwt_routes,
     jwts,
+    limits,
     origin,
     ratelimit,
     responses,
@@ -41,9 +42,9 @@ from genvid.proxies import this_request
 PREFIX = "/api/auth"
 bp = Blueprint("auth", __name__, url_prefix=PREFIX)
 
-SIGN_UP = Schema((Field("name", max_length=users.MAX_NAME_LENGTH),
-                  Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH), Field("password", min_length=1),
-                  Field("image", optional=True, max_length=users.MAX_IMAGE_LENGTH), Field("callbackURL", optional=True),
+SIGN_UP = Schema((Field("name", max_length=limits.MAX_NAME_LENGTH),
+                  Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH), Field("password", min_length=1),
+                  Field("image", optional=True, max_length=limits.MAX_IMAGE_LENGTH), Field("callbackURL", optional=True),
                   Field("rememberMe", "boolean", optional=True)), with_record=True, form=True)
 SIGN_IN = Schema((Field("email"), Field("password"), Field("callbackURL", optional=True),
                   Field("rememberMe", "boolean", optional=True)), form=True)
@@ -52,9 +53,9 @@ CHANGE_PASSWORD = Schema((Field("newPassword"), Field("currentPassword"),
 REVOKE_SESSION = Schema((Field("token"),))
 UPDATE_USER = Schema(with_record=True)
 UPDATE_USER_BODY = {"type": "object", "description": "Any object (better-auth's z.record); name and image are read.",
-                    "properties": {"name": {"description": f"A string of at most {users.MAX_NAME_LENGTH} characters "
+                    "properties": {"name": {"description": f"A string of at most {limits.MAX_NAME_LENGTH} characters "
                                                            "(other types are ignored)."},
-                                   "image": {"description": f"A string of at most {users.MAX_IMAGE_LENGTH} "
+                                   "image": {"description": f"A string of at most {limits.MAX_IMAGE_LENGTH} "
                                                             "characters, or null (other types are ignored)."}}}
 EMPTY = Schema(optional=True)
 AUTH = ["auth"]

@@ -14,15 +14,14 @@ import db.auth_users
 from db import models
 from genvid.auth import passwords, sessions
 from genvid.auth.ids import generate_id
+from genvid.auth.limits import (
+    MAX_IMAGE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    utf16_length,
+)
 from genvid.errors import BetterAuthError
-
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
-# genvid's own limits (better-auth has none and stores 100,000-character names): an email address is at most
-# 254 characters (RFC 5321's path limit), a display name 256, an image URL 2,048.
-MAX_EMAIL_LENGTH = 254
-MAX_NAME_LENGTH = 256
-MAX_IMAGE_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def invalid_password() -> BetterAuthError:
 
 def check_length(password: str, *, minimum: bool = True) -> None:
     """better-auth's length rules, counted in UTF-16 code units."""
-    length = passwords.utf16_length(password)
+    length = utf16_length(password)
     if minimum and length < MIN_PASSWORD_LENGTH:
         raise BetterAuthError(400, "Password too short", "PASSWORD_TOO_SHORT")
     if length > MAX_PASSWORD_LENGTH:
@@ -68,7 +67,7 @@ def check_storable(*, name: str | None, image: str | None) -> None:
     for key, value, limit in (("name", name, MAX_NAME_LENGTH), ("image", image, MAX_IMAGE_LENGTH)):
         if value is None:
             continue
-        if passwords.utf16_length(value) > limit:
+        if utf16_length(value) > limit:
             messages.append(f"[body.{key}] Too big: expected string to have <={limit} characters")
         elif "\x00" in value:
             messages.append(f"[body.{key}] Invalid string: must not contain U+0000")

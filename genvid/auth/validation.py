@@ -13,7 +13,7 @@ from typing import Any
 from flask import Request
 
 from genvid import jsonbody
-from genvid.auth.passwords import utf16_length
+from genvid.auth.limits import MAX_EMAIL_LENGTH, utf16_length
 from genvid.errors import BetterAuthError
 
 JSON = "application/json"
@@ -47,9 +47,6 @@ class Schema:
     optional: bool = False        # the whole body may be absent
     with_record: bool = False
     form: bool = False            # also accepts application/x-www-form-urlencoded
-
-
-MAX_EMAIL_LENGTH = 254      # RFC 5321; also keeps the pattern's work bounded on hostile input
 
 
 def is_valid_email(value: str) -> bool:

@@ -297,6 +297,13 @@ class Config(BaseSettings):
         return origin_of(self.better_auth_url)
 
     @property
+    def allowed_origins(self) -> frozenset[str]:
+        """TRUSTED_ORIGINS plus the origin of BETTER_AUTH_URL, as origins (no paths): the one list CORS allows
+        with credentials and the Origin checks and callback URLs of /api/auth accept."""
+        origins = {origin_of(o) for o in self.trusted_origins} | {self.base_origin}
+        return frozenset(o for o in origins if o)
+
+    @property
     def app_base_url(self) -> str:
         """APP_URL without a trailing slash: the web app that Checkout, the portal and mails return people to.
         Unset, it is genvid's own origin, which serves the web app."""

@@ -29,6 +29,7 @@ from genvid import processes
 from genvid.config import Config
 from genvid.videos import local_media
 from genvid.videos import speech as speech_module
+from genvid.videos.limits import CHARACTERS_PER_SECOND, MAX_SCRIPT
 from genvid.videos.local_media import Color
 from genvid.videos.provider import (
     AvatarInfo,
@@ -39,9 +40,7 @@ from genvid.videos.provider import (
     VoiceInfo,
 )
 
-CHARS_PER_SECOND = 15.0               # reading speed used for the silent track and caption timing
 MIN_SECONDS = 2.0
-MAX_SCRIPT = 5000
 RENDER_TIMEOUT = 900                  # seconds for one ffmpeg run; a 5,000-character script takes far less
 _ID = re.compile(r"^local_[0-9a-f]{24}$")
 _HEIGHTS = {"720p": 720, "1080p": 1080, "4k": 2160}
@@ -205,7 +204,7 @@ class LocalProvider:
         width, height = self._frame_size(request)
         script = " ".join(request.script.split())          # newlines and tabs become spaces
         speech = self._speak(directory, script, voice)
-        duration = speech if speech is not None else max(MIN_SECONDS, len(script) / CHARS_PER_SECOND)
+        duration = speech if speech is not None else max(MIN_SECONDS, len(script) / CHARACTERS_PER_SECOND)
         mode = self._caption_mode() if request.captions else "none"
         try:
             command = [self._ffmpeg, "-v", "error", "-y", "-loop", "1", "-framerate", str(self.fps),

@@ -10,9 +10,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from db import models
 from genvid.api import QuerySchema, Schema
+from genvid.videos.limits import MAX_SCRIPT, MAX_TITLE
 
-MAX_SCRIPT = 5000
-MAX_TITLE = 200
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
@@ -28,7 +27,7 @@ class CreateVideo(Schema):
     avatar_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/avatars.")
     voice_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/voices.")
     script: str = Field(min_length=1, max_length=MAX_SCRIPT,
-                        description="What the avatar says: 1-5000 characters; newlines and tabs allowed, "
+                        description=f"What the avatar says: 1-{MAX_SCRIPT} characters; newlines and tabs allowed, "
                                     "no other control characters.")
     title: str | None = Field(default=None, max_length=MAX_TITLE)
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:5", "5:4"] = "16:9"

@@ -13,10 +13,10 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from flask.typing import ResponseReturnValue
 
 from genvid import errors
-from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from genvid.auth.limits import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.config import BUILT_IN_PROVIDERS, Config
 from genvid.videos import pricing
-from genvid.videos.schemas import MAX_SCRIPT, MAX_TITLE
+from genvid.videos.limits import CHARACTERS_PER_SECOND, MAX_SCRIPT, MAX_TITLE
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
@@ -57,7 +57,7 @@ def page(template: str, **context: Any) -> str:
     (sign-in works only there: the auth endpoints check the Origin of every form they get)."""
     return render_template(
         template, min_password=MIN_PASSWORD_LENGTH, max_password=MAX_PASSWORD_LENGTH, max_script=MAX_SCRIPT,
-        max_title=MAX_TITLE, chars_per_second=pricing.CHARACTERS_PER_SECOND,
+        max_title=MAX_TITLE, chars_per_second=CHARACTERS_PER_SECOND,
         seconds_per_credit=pricing.SECONDS_PER_CREDIT, public_origin=_config().base_origin, **context)
 
 
