@@ -1,4 +1,5 @@
-"""Helpers every `/api/` blueprint uses: the response envelope, schema-validated input, OpenAPI metadata.
+"""Helpers every `/api/` blueprint uses: the response envelope (genvid.envelope), schema-validated input,
+OpenAPI metadata.
 
 A handler declares its input and output models with @documented; parse_body/parse_query validate against
 them, and genvid.openapi builds the OpenAPI document from the same declarations.
@@ -9,12 +10,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Response, jsonify, request
+from flask import Response, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
-from genvid import jsonbody
+from genvid import envelope, jsonbody
 from genvid.errors import BadRequest, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,15 +94,10 @@ def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None
     return attach
 
 
-def envelope(data: Any, *, meta: Any = None) -> dict[str, Any]:
-    """The `/api/` success body."""
-    return {"success": True, "data": data, "error": None, "meta": meta}
-
-
 def ok(data: Any, status: int = 200, *, meta: Any = None, headers: dict[str, str] | None = None) -> Response:
-    """A JSON envelope response."""
-    response = jsonify(envelope(data, meta=meta))
-    response.status_code = status
+    """The success envelope (genvid.envelope.Envelope) around data: a response model, a list of them, or plain
+    JSON values."""
+    response = Response(envelope.success_json(data, meta), status=status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
 

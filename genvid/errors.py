@@ -14,6 +14,7 @@ import redis
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from genvid import envelope
 from genvid.database import DatabaseUnavailable
 
 log = logging.getLogger("genvid.errors")
@@ -111,12 +112,6 @@ _HTTP_MESSAGES = {
 }
 
 
-def error_envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """The `/api/` failure body."""
-    return {"success": False, "data": None,
-            "error": {"code": code, "message": message, "details": details}, "meta": None}
-
-
 def _is_auth_path() -> bool:
     return request.path == "/api/auth" or request.path.startswith("/api/auth/")
 
@@ -139,8 +134,7 @@ def _page(status: int, message: str) -> Response | None:
 
 def _envelope_response(status: int, code: str, message: str, details: Any = None,
                        headers: dict[str, str] | None = None) -> Response:
-    response = jsonify(error_envelope(code, message, details))
-    response.status_code = status
+    response = Response(envelope.error_json(code, message, details), status=status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
 

@@ -20,32 +20,16 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from genvid.api import IdConverter, Operation
+from genvid.envelope import Error, envelope_model
 
 bp = Blueprint("openapi", __name__)
 
-_ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["success", "data", "error", "meta"],
-    "properties": {
-        "success": {"const": False},
-        "data": {"type": "null"},
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
-        },
-        "meta": {},
-    },
-}
 _AUTH_ERROR_SCHEMA = {
     "type": "object",
     "required": ["message"],
     "properties": {"message": {"type": "string"}, "code": {"type": "string"}},
     "description": "better-auth's error body; `code` is absent where better-auth sends none (429).",
 }
-_PAGE_META = {"type": "object", "required": ["next_cursor"],
-              "properties": {"next_cursor": {"type": ["string", "null"],
-                                             "description": "Pass as `cursor` for the next page; null on the last."}}}
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "Redirect",
                 400: "Malformed request", 401: "Not signed in", 402: "Not enough credits",
                 403: "Forbidden (an untrusted Origin on a cookie request included)", 404: "Not found",
@@ -76,7 +60,7 @@ def openapi_document() -> ResponseReturnValue:
 
 def build_document() -> dict[str, Any]:
     """Walk the URL map of the current app and describe every view that carries @documented."""
-    components: dict[str, Any] = {"Error": _ERROR_SCHEMA, "AuthError": _AUTH_ERROR_SCHEMA}
+    components: dict[str, Any] = {"AuthError": _AUTH_ERROR_SCHEMA}
     models: dict[str, type[BaseModel]] = {}
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -177,7 +161,7 @@ class _Builder:
             statuses.add(429)
         if rule.endpoint not in _NOT_TOUCHING_STORAGE:
             statuses.add(503)
-        error = {"$ref": "#/components/schemas/AuthError" if op.better_auth else "#/components/schemas/Error"}
+        error = {"$ref": "#/components/schemas/AuthError"} if op.better_auth else self._schema(Error)
         for status in sorted(statuses - {int(code) for code in responses}):
             answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "Error")}
             if status == 414:
@@ -198,16 +182,14 @@ class _Builder:
             schema = self._schema(op.response) if op.response is not None else {"type": "string"}
             answer["content"] = {op.media_type: {"schema": schema}}
             return answer
-        data: Any = self._schema(op.response) if op.response is not None else {}
         if op.better_auth:
+            data = self._schema(op.response) if op.response is not None else {}
             answer["content"] = {"application/json": {"schema": data}}
             return answer
-        if op.many:
-            data = {"type": "array", "items": data}
-        envelope = {"type": "object", "required": ["success", "data", "error", "meta"],
-                    "properties": {"success": {"const": True}, "data": data, "error": {"type": "null"},
-                                   "meta": _PAGE_META if op.paged else {"type": "null"}}}
-        answer["content"] = {"application/json": {"schema": envelope}}
+        if isinstance(op.response, Mapping):
+            raise TypeError(f"{op.summary!r}: an enveloped JSON answer is described by a pydantic model")
+        envelope = envelope_model(op.response, many=op.many, paged=op.paged)
+        answer["content"] = {"application/json": {"schema": self._schema(envelope)}}
         return answer
 
     def _schema(self, described: type[BaseModel] | Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Every /api/ failure answers the documented envelope; request ids; health and readiness basics."""
+"""Every /api/ answer is the documented envelope (genvid.envelope's models); request ids; health and readiness
+basics."""
 from __future__ import annotations
 
 import io
@@ -11,6 +12,7 @@ from flask import Blueprint, Flask, Response
 from pydantic import Field
 
 from genvid.api import Schema, documented, ok, parse_body
+from genvid.envelope import Envelope, Error
 
 ERROR_KEYS = {"success", "data", "error", "meta"}
 
@@ -59,6 +61,7 @@ def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-u
     assert body["success"] is False and body["data"] is None
     assert body["error"]["code"] == code
     assert body["error"]["message"]
+    Error.model_validate_json(response.data)          # the model the OpenAPI document describes errors by
     return body
 
 
@@ -67,6 +70,7 @@ def test_valid_body_answers_the_success_envelope(probe_client) -> None:  # type:
     assert response.status_code == 200
     assert response.get_json() == {"success": True, "data": {"greeting": "hello Ada, hello Ada"},
                                    "error": None, "meta": None}
+    Envelope[dict[str, str], None].model_validate_json(response.data)
 
 
 def test_unknown_route_is_404(client) -> None:  # type: ignore[no-untyped-def]

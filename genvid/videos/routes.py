@@ -56,7 +56,6 @@ from genvid.videos.schemas import (
     VideoQuery,
     VoiceOut,
     VoiceQuery,
-    video_json,
 )
 
 bp = Blueprint("videos", __name__)
@@ -80,8 +79,8 @@ def _media_url(key: str) -> str:
     return url_for("videos.media_file", key=key, expires=expires, signature=signature, _external=True)
 
 
-def _video(video: models.Video) -> dict[str, Any]:
-    return video_json(video, media_url=_media_url)
+def _video(video: models.Video) -> VideoOut:
+    return VideoOut.of(video, media_url=_media_url)
 
 
 @bp.get("/api/avatars")
@@ -230,7 +229,7 @@ def video_events(video_id: str) -> ResponseReturnValue:
     def snapshot() -> tuple[str, str] | None:
         with database.connection() as conn:
             video = service.get_video_or_none(conn, user_id=user.id, video_id=video_id)
-        return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
+        return None if video is None else (video.status.value, json.dumps(_video(video).model_dump(mode="json"), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
     return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(

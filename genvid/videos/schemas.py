@@ -1,10 +1,10 @@
-"""Request and response shapes of the video API (pydantic), and how a video row is shown to its owner."""
+"""Request and response shapes of the video API (pydantic); VideoOut.of() is how a video row is shown to its owner."""
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -112,6 +112,22 @@ class VideoOut(BaseModel):
     submitted_at: datetime | None
     finished_at: datetime | None
 
+    @classmethod
+    def of(cls, video: models.Video, *, media_url: Callable[[str], str]) -> VideoOut:
+        """The API form of a video row: every field the row shares with this model, plus the failure, the
+        warnings and the media links (media_url(key) turns a storage key into a signed link)."""
+        shared = {name: getattr(video, name) for name in cls.model_fields if hasattr(video, name)}
+        failed = video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED)
+        failure = ({"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
+                   if failed else None)
+        return cls.model_validate({
+            **shared,
+            "failure": failure,
+            "warnings": video.warnings or [],
+            "video_url": media_url(video.video_key) if video.video_key else None,
+            "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
+        })
+
 
 class AvatarOut(BaseModel):
     id: str
@@ -144,34 +160,3 @@ class HeyGenWebhookOut(BaseModel):
     received: bool
     duplicate: bool
 
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
-def video_json(video: models.Video, *, media_url: Callable[[str], str]) -> dict[str, Any]:
-    """The API form of a video; media_url(key) turns a storage key into a signed link."""
-    failure = ({"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
-               if video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED) else None)
-    return {
-        "id": video.id,
-        "status": video.status.value,
-        "title": video.title,
-        "avatar_id": video.avatar_id,
-        "voice_id": video.voice_id,
-        "script": video.script,
-        "aspect_ratio": video.aspect_ratio,
-        "resolution": video.resolution,
-        "background": video.background,
-        "captions": video.captions,
-        "credits": video.credits,
-        "duration": video.duration,
-        "failure": failure,
-        "warnings": list(video.warnings or []),
-        "video_url": media_url(video.video_key) if video.video_key else None,
-        "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
-        "created_at": _iso(video.created_at),
-        "updated_at": _iso(video.updated_at),
-        "submitted_at": _iso(video.submitted_at),
-        "finished_at": _iso(video.finished_at),
-    }
