@@ -34,12 +34,6 @@ WITH funds AS (
     -- No ON CONFLICT: the video id is new, and were it not, the error would undo the whole statement.
     INSERT INTO credit_ledger (user_id, delta, reason, reference)
     SELECT c.user_id, -c.credits, %s, c.id FROM created c
-    RETURNING credit_ledger.user_id AS charged
-), debit AS (
-    UPDATE credit_balances
-    SET balance = balance - %s::bigint, updated_at = now()
-    WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
 )
 SELECT videos.id, videos.user_id, videos.status, videos.provider, videos.avatar_id, videos.voice_id, videos.script, videos.title, videos.aspect_ratio, videos.resolution, videos.background, videos.captions, videos.credits, videos.idempotency_key, videos.provider_video_id, videos.step, videos.attempts, videos.polls, videos.next_check_at, videos.failure_code, videos.failure_message, videos.duration, videos.video_key, videos.thumbnail_key, videos.created_at, videos.updated_at, videos.submitted_at, videos.finished_at, videos.warnings FROM created AS videos"""
 
@@ -156,8 +150,8 @@ def create_paid_video(
     now: datetime.datetime | None,
     reason: str,
 ) -> CreatePaidVideoRow | None:
-    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered. NULL when any of these refused; the caller then finds out which."""
-    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, credits)).fetchone()
+    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key) and its render debit recorded in the ledger (reason @reason, reference the video id), which lowers the balance (the ledger's rule, kept by migrations/0010_ledger_balance_trigger.sql). NULL when any of these refused; the caller then finds out which."""
+    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason)).fetchone()
     return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28]))
 
 

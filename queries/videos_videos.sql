@@ -4,9 +4,9 @@
 -- name: CreatePaidVideo :one
 -- The whole create in one statement, so one round trip and atomic even on an autocommit connection: the
 -- user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video
--- inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger
--- (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance
--- lowered. NULL when any of these refused; the caller then finds out which.
+-- inserted (unless this user already sent this Idempotency-Key) and its render debit recorded in the ledger
+-- (reason @reason, reference the video id), which lowers the balance (the ledger's rule, kept by
+-- migrations/0010_ledger_balance_trigger.sql). NULL when any of these refused; the caller then finds out which.
 WITH funds AS (
     SELECT b.user_id AS payer FROM credit_balances b
     WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0
@@ -28,12 +28,6 @@ WITH funds AS (
     -- No ON CONFLICT: the video id is new, and were it not, the error would undo the whole statement.
     INSERT INTO credit_ledger (user_id, delta, reason, reference)
     SELECT c.user_id, -c.credits, @reason, c.id FROM created c
-    RETURNING credit_ledger.user_id AS charged
-), debit AS (
-    UPDATE credit_balances
-    SET balance = balance - @credits::bigint, updated_at = now()
-    WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
 )
 SELECT sqlc.embed(videos) FROM created AS videos;
 

@@ -161,6 +161,22 @@ def test_ledger_rows_cannot_be_updated(conn: psycopg.Connection, billing_user: m
     assert _ledger_sum(conn, billing_user.id) == 10
 
 
+def test_only_the_ledger_moves_a_balance(conn: psycopg.Connection, billing_user: models.User,
+                                        fund: Callable[..., None]) -> None:
+    """The database keeps the rule (migrations/0010): a balance written other than by a ledger insert stays as
+    it was, and so does an entry's delta added a second time by code from before the rule (during a deploy,
+    it inserted the entry and then added the delta itself, as the SQL below does)."""
+    fund(billing_user.id, 10)
+    conn.execute("UPDATE credit_balances SET balance = 1000 WHERE user_id = %s", (billing_user.id,))
+    assert ledger.balance(conn, user_id=billing_user.id) == 10
+    conn.execute("INSERT INTO credit_ledger (user_id, delta, reason, reference) VALUES (%s, 5, 'old_grant', 'g1')",
+                 (billing_user.id,))
+    conn.execute("INSERT INTO credit_balances (user_id, balance, updated_at) VALUES (%s, 5, now()) "
+                 "ON CONFLICT (user_id) DO UPDATE SET balance = credit_balances.balance + EXCLUDED.balance",
+                 (billing_user.id,))
+    assert ledger.balance(conn, user_id=billing_user.id) == 15 == _ledger_sum(conn, billing_user.id)
+
+
 def test_debit_and_grant_refuse_nonsense_amounts(conn: psycopg.Connection, billing_user: models.User,
                                                  fund: Callable[..., None],
                                                  pay_for_render: Callable[..., bool]) -> None:

@@ -1,13 +1,19 @@
 """The credit ledger: every change of a user's credits is one append-only entry, applied at most once.
 
-Each entry is keyed by (reason, reference), unique in SQL, and the user's balance row is changed in the same
-transaction as the insert, so the balance is always the sum of the ledger. Every function runs inside the
-caller's transaction, in a savepoint, so a refusal leaves that transaction usable.
+The rules, and where each lives:
+- Each entry is keyed by (reason, reference), unique in SQL (migrations/0003_billing.sql), so it is recorded
+  at most once, however often it is retried.
+- The balance is the sum of the ledger: the insert of an entry moves the user's balance by its delta, in the
+  same statement, and nothing else writes a balance. The database keeps this rule, in one place
+  (migrations/0010_ledger_balance_trigger.sql); whoever records an entry only inserts it.
+- Grants, refunds and clawbacks are unconditional (a clawback may take the balance below zero); a render is
+  paid for only when the balance covers it.
 
-Renders are paid for elsewhere, by the one statement that creates a video (CreatePaidVideo in
-queries/videos_videos.sql, so a create is one round trip): it locks the user's balance row only if it covers
-the price, records the entry (reason RENDER, reference the video id) and lowers the balance, or writes nothing.
-tests/test_billing_ledger.py and tests/test_videos_create_atomic.py hold it to the rules above.
+This module records grants, refunds and clawbacks, each inside the caller's transaction, in a savepoint, so a
+refusal leaves that transaction usable. Renders are paid for by the one statement that creates a video
+(CreatePaidVideo in queries/videos_videos.sql, so a create is one round trip): it locks the user's balance
+row only if it covers the price and records the entry (reason RENDER, reference the video id), or writes
+nothing. tests/test_billing_ledger.py and tests/test_videos_create_atomic.py hold both to the rules above.
 """
 from __future__ import annotations
 
@@ -77,7 +83,4 @@ def _apply(conn: psycopg.Connection, *, user_id: str, delta: int, reason: str, r
     with _savepoint(conn, user_id=user_id):
         entry = queries.insert_ledger_entry(conn, user_id=user_id, delta=delta, reason=reason,
                                             reference=reference)
-        if entry is None:
-            return False
-        queries.add_to_balance(conn, user_id=user_id, delta=delta)
-    return True
+    return entry is not None
