@@ -1,46 +1,38 @@
-"""better-auth compatible endpoints under /api/auth: sign-up/in/out, sessions, profile, password, bearer, JWT.
+"""better-auth compatible endpoints under /api/auth: sign-up/in/out, sessions, profile, password.
 
-Every view runs better-call's order of checks: content type (415), body schema (400), Origin/CSRF (403),
-then the session middleware (401/403), then the handler. Email flows live in `email_routes`.
+Every view runs better-call's order of checks (genvid.auth.guards): content type (415), body schema (400),
+Origin/CSRF (403), then the session middleware (401/403), then the handler. The other views of the blueprint
+live in email_routes, jwt_routes, social_routes and account_routes, imported here so that bp has them all.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database, queue
+from genvid import clock, database
 from genvid.api import documented
-from genvid.auth import (
+from genvid.auth import (  # noqa: F401  (account, email, jwt and social routes: importing adds their views)
     account_routes,
     context,
     email_routes,
     jwt_routes,
     jwts,
     limits,
-    origin,
-    ratelimit,
     responses,
     sessions,
     shapes,
     social_routes,
     users,
 )
+from genvid.auth.blueprint import bp
+from genvid.auth.guards import password_policy, prepare, require_session
 from genvid.auth.serialize import get_session_body, session_json, user_json
-from genvid.auth.validation import (
-    Field,
-    Schema,
-    is_valid_email,
-    json_schema,
-    read_body,
-    validate,
-)
+from genvid.auth.validation import Field, Schema, is_valid_email, json_schema
 from genvid.errors import BetterAuthError
-from genvid.proxies import this_request
 
-PREFIX = "/api/auth"
-bp = Blueprint("auth", __name__, url_prefix=PREFIX)
+__all__ = ["bp"]
 
 SIGN_UP = Schema((Field("name", max_length=limits.MAX_NAME_LENGTH),
                   Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH), Field("password", min_length=1),
@@ -62,52 +54,6 @@ AUTH = ["auth"]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}     # on every get-session answer
 
 
-def relative_path() -> str:
-    """The request path below /api/auth."""
-    return this_request().path[len(PREFIX):]
-
-
-@bp.before_request
-def guard() -> None:
-    """Trailing slashes and plain OPTIONS are unknown routes to better-auth; then the rate limit."""
-    current = this_request()
-    path, method = current.path, current.method
-    if path.endswith("/"):
-        abort(404)
-    if method == "OPTIONS":
-        if not current.headers.get("Access-Control-Request-Method"):
-            abort(404)
-    elif context.settings().config.rate_limit:
-        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=relative_path())
-
-
-def prepare(schema: Schema) -> dict[str, Any]:
-    """Content type, body schema, Origin/CSRF and callback URLs, in better-call's order."""
-    body = validate(read_body(request, schema), schema)
-    auth = context.settings()
-    origin.check_request_origin(method=request.method, path=relative_path(), headers=request.headers,
-                                trusted=auth.trusted)
-    origin.check_callbacks(body, auth.trusted)
-    origin.check_callbacks(request.args, auth.trusted)
-    return body
-
-
-def require_session(*, fresh: bool = False) -> sessions.ActiveSession:
-    """The session middleware: 401 without a live session, 403 when freshness is demanded and missing."""
-    active = context.active_session()
-    if active is None:
-        raise BetterAuthError(401, "Unauthorized", "UNAUTHORIZED")
-    if fresh and not sessions.is_fresh(active.session, now=clock.now()):
-        raise BetterAuthError(403, "Session is not fresh", "SESSION_NOT_FRESH")
-    return active
-
-
-def policy() -> users.PasswordPolicy:
-    """The configured password hashing."""
-    config = context.settings().config
-    return users.PasswordPolicy(algorithm=config.password_hash, bcrypt_rounds=config.bcrypt_rounds)
-
-
 @bp.post("/sign-up/email")
 @documented("Sign up with an email and password (and sign in)", body=json_schema(SIGN_UP),
             response=shapes.TOKEN_AND_USER, auth=False, better_auth=True, tags=AUTH, errors=(403, 422))
@@ -118,7 +64,7 @@ def sign_up() -> ResponseReturnValue:
     remember = body.get("rememberMe", True) is not False
     with database.connection() as conn:
         users.ensure_email_free(conn, email=body["email"])
-    password_hash = policy().hash(body["password"])
+    password_hash = password_policy().hash(body["password"])
     with database.transaction() as conn:
         user, session = users.create_account(
             conn, email=body["email"], name=body["name"], image=body.get("image"), password_hash=password_hash,
@@ -138,7 +84,7 @@ def sign_in() -> ResponseReturnValue:
         raise BetterAuthError(400, "Invalid email", "INVALID_EMAIL")
     users.check_length(password, minimum=False)
     remember = body.get("rememberMe", True) is not False
-    pol = policy()
+    pol = password_policy()
     with database.connection() as conn:
         found = users.find_credentials(conn, email=email)
     stored = found[1] if found else None
@@ -304,7 +250,7 @@ def change_password() -> ResponseReturnValue:
     active = require_session()
     users.check_length(body["newPassword"])
     users.check_length(body["currentPassword"], minimum=False)
-    pol = policy()
+    pol = password_policy()
     with database.connection() as conn:
         stored = users.stored_hash(conn, user_id=active.user.id)
     if stored is None:
@@ -344,9 +290,3 @@ def error_page() -> ResponseReturnValue:
     html = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Error</title></head>"
             f"<body><h1>Something went wrong</h1><p>Error code: <code>{code}</code></p></body></html>")
     return Response(html, status=200, content_type="text/html")
-
-
-email_routes.register(bp, prepare=prepare, require_session=require_session, policy=policy)
-jwt_routes.register(bp, require_session=require_session)
-social_routes.register(bp, prepare=prepare, require_session=require_session)
-account_routes.register(bp, prepare=prepare, require_session=require_session)
