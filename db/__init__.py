@@ -3,6 +3,7 @@
 """sqlc output: `models` (row types) and a module of query functions per queries/*.sql."""
 from . import (
     auth_accounts,
+    auth_apikeys,
     auth_jwks,
     auth_sessions,
     auth_users,
@@ -20,6 +21,7 @@ from . import (
 
 __all__ = [
     "auth_accounts",
+    "auth_apikeys",
     "auth_jwks",
     "auth_sessions",
     "auth_users",

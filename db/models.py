@@ -231,3 +231,30 @@ class VideoWebhookEndpoint:
     url: str
     secret_encrypted: str
     created_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class Apikey:
+    """A row of apikey."""
+    id: str
+    config_id: str
+    name: str | None
+    start: str | None
+    reference_id: str
+    prefix: str | None
+    key: str
+    refill_interval: int | None
+    refill_amount: int | None
+    last_refill_at: datetime.datetime | None
+    enabled: bool | None
+    rate_limit_enabled: bool | None
+    rate_limit_time_window: int | None
+    rate_limit_max: int | None
+    request_count: int | None
+    remaining: int | None
+    last_request: datetime.datetime | None
+    expires_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    permissions: str | None
+    metadata: str | None

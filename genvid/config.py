@@ -9,6 +9,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping
@@ -116,6 +117,18 @@ class Config:
     reconcile_grace_seconds: float = 60.0       # a video untouched this long with no live job is resumed
     reconcile_every_seconds: float = 60.0
     local_render_height: int | None = None      # offline renderer frame height (None: the requested resolution)
+    # developer platform: API keys (better-auth's api-key plugin) and outbound webhooks (genvid/outbound)
+    api_key_prefix: str = "gv_"
+    api_key_rate_limit_enabled: bool = True
+    api_key_rate_limit_max: int = 100           # requests per key while they come less than a window apart
+    api_key_rate_limit_window_ms: int = 1000
+    credits_low_threshold: int = 10             # credits.low fires when a render debit crosses below this
+    webhook_timeout_seconds: float = 10.0       # one delivery attempt: connect, send, answer, read
+    webhook_max_response_bytes: int = 65536     # read at most this much of a receiver's answer
+    webhook_retry_base_seconds: float = 15.0    # first retry delay; doubles per failed attempt
+    webhook_retry_cap_seconds: float = 14400.0  # the longest delay between two attempts
+    webhook_retry_window_seconds: float = 86400.0   # retries stop, and an all-failing endpoint is disabled, after
+    webhook_sweep_seconds: float = 5.0          # the sweeper's period (retries due, lost jobs, SQL-emitted events)
 
     @property
     def is_production(self) -> bool:
@@ -252,6 +265,8 @@ _ENV_VARS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "HEYGEN_MAX_CONCURRENT": ("heygen_max_concurrent", _as_int),
     "RENDER_TIMEOUT": ("render_timeout", _as_int),
     "MEDIA_DIR": ("media_dir", _as_str),
+    "API_KEY_PREFIX": ("api_key_prefix", _as_str),
+    "CREDITS_LOW_THRESHOLD": ("credits_low_threshold", _as_int),
 }
 _FIELD_TYPES = {f.name: str(f.type) for f in fields(Config)}
 
@@ -340,7 +355,9 @@ def _derive_defaults(values: dict[str, Any], env: Mapping[str, str]) -> None:
 
 _POSITIVE_SECONDS = ("stripe_timeout_seconds", "heygen_timeout_seconds", "render_poll_seconds",
                      "render_retry_base_seconds", "render_capped_seconds", "render_submit_window_seconds",
-                     "reconcile_grace_seconds", "reconcile_every_seconds")
+                     "reconcile_grace_seconds", "reconcile_every_seconds", "webhook_timeout_seconds",
+                     "webhook_retry_base_seconds", "webhook_retry_cap_seconds", "webhook_retry_window_seconds",
+                     "webhook_sweep_seconds")
 
 
 def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
@@ -369,6 +386,12 @@ def _build(values: dict[str, Any], problems: list[str]) -> Config | None:
         (config.stripe_max_network_retries >= 0, "stripe_max_network_retries: must not be negative"),
         (config.local_render_height is None or 64 <= config.local_render_height <= 2160,
          "local_render_height: must be between 64 and 2160"),
+        (not config.api_key_prefix or bool(re.fullmatch(r"[A-Za-z0-9_-]{1,32}", config.api_key_prefix)),
+         "API_KEY_PREFIX: at most 32 characters of A-Z a-z 0-9 _ -"),
+        (1 <= config.api_key_rate_limit_max <= 2**31 - 1 and 1 <= config.api_key_rate_limit_window_ms <= 2**31 - 1,
+         "api_key_rate_limit_max and api_key_rate_limit_window_ms: between 1 and 2147483647"),
+        (config.credits_low_threshold >= 0, "CREDITS_LOW_THRESHOLD: must not be negative"),
+        (config.webhook_max_response_bytes >= 1024, "webhook_max_response_bytes: at least 1024"),
         (bool(origin_of(config.better_auth_url)), "BETTER_AUTH_URL: must be an absolute http(s) URL"),
         (not config.database_url or config.database_url.startswith("postgresql://"),
          "DATABASE_URL: must be a postgres:// or postgresql:// URL"),

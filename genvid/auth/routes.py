@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from genvid import database, queue
 from genvid.auth import (
+    apikey_routes,
     clock,
     context,
     email_routes,
@@ -300,3 +301,4 @@ def error_page() -> ResponseReturnValue:
 
 email_routes.register(bp, prepare=prepare, require_session=require_session, policy=policy)
 jwt_routes.register(bp, require_session=require_session)
+apikey_routes.register(bp, require_session=require_session)
