@@ -13,6 +13,7 @@ def create_app(config: Config | None = None) -> Flask:
     from genvid import cors, errors, health, logs, middleware, openapi, runtime
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
+    from genvid.outbound.routes import bp as outbound_bp
     from genvid.videos.routes import bp as videos_bp
 
     config = runtime.init(config or Config.load())
@@ -29,6 +30,6 @@ def create_app(config: Config | None = None) -> Flask:
     middleware.init_app(app)
     errors.init_app(app)
     cors.init_app(app, config)
-    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp):
+    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp, outbound_bp):
         app.register_blueprint(blueprint)
     return app

@@ -19,6 +19,7 @@ from rq.worker import SimpleWorker
 
 from genvid import logs, processes, queue, runtime
 from genvid.config import Config
+from genvid.outbound import sweeper as outbound_sweeper
 from genvid.videos import jobs as video_jobs
 
 log = logging.getLogger("genvid.worker")
@@ -45,6 +46,7 @@ def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst
     logs.setup(config.log_level)
     release_dead_scheduler_locks(queue.connection(), queues)
     video_jobs.schedule_periodic_jobs()   # idempotent: every worker start makes sure periodic work is queued
+    outbound_sweeper.ensure_running(restart=True)
     worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection(),
                           maintenance_interval=MAINTENANCE_INTERVAL_SECONDS)
     log.info("worker starting", extra={"queues": list(queues)})

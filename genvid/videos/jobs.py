@@ -24,6 +24,7 @@ from db import models
 from genvid import database, queue, runtime
 from genvid.billing import ledger
 from genvid.config import Config
+from genvid.outbound import payloads as outbound_payloads
 from genvid.videos import events, media, providers
 from genvid.videos.provider import (
     PermanentProviderError,
@@ -228,6 +229,8 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
     with database.transaction() as conn:
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
                                       duration=status.duration, now=now, id=video.id, step=video.step)
+        if done is not None:
+            outbound_payloads.emit_video_event(conn, done)      # outbound webhook, exactly once with the change
     if done is not None:
         _published(done)
         log.info("render completed", extra={"video_id": video.id})
@@ -293,6 +296,7 @@ def _fail(video: models.Video, code: str, message: str) -> None:
                                      step=video.step)
         if failed is not None:
             ledger.refund_render(conn, user_id=failed.user_id, video_id=failed.id)
+            outbound_payloads.emit_video_event(conn, failed)
     if failed is not None:
         _published(failed)
         log.info("render failed", extra={"video_id": video.id, "code": code})

@@ -104,7 +104,8 @@ def create_video() -> ResponseReturnValue:
         if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX:
             raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 characters.")
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
-                                       idempotency_key=key, now=jobs.utcnow())
+                                       idempotency_key=key, now=jobs.utcnow(),
+                                       credits_low_threshold=_config().credits_low_threshold)
     if created.new:
         jobs.enqueue_advance(created.video.id, step=created.video.step)
     # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
