@@ -26,7 +26,7 @@ from genvid import create_app, queue
 from genvid.config import Config
 from genvid.migrate import apply_migrations
 
-pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures"]
+pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "webhooks_fixtures"]
 
 TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
 TEST_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()

@@ -67,7 +67,8 @@ def test_a_key_made_over_http_calls_the_api_as_its_owner(client, conn, owner):
     credits = client.get("/api/credits", headers=with_key(key))
     assert credits.status_code == 200 and credits.get_json()["data"]["balance"] == 7
     assert client.get("/api/videos", headers=with_key(key)).get_json()["data"] == []
-    assert row_of(conn, key).request_count == 2
+    assert client.get("/api/webhooks/endpoints", headers=with_key(key)).status_code == 200
+    assert row_of(conn, key).request_count == 3
 
 
 def test_a_key_without_the_permission_is_refused_and_charged_nothing(client, conn, make_key):
