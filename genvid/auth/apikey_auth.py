@@ -24,9 +24,8 @@ from db import models
 from genvid import database
 from genvid.auth import clock, context
 from genvid.auth.apikey_permissions import required_for
-from genvid.auth.apikey_routes import options_for
 from genvid.auth.apikey_usage import use_api_key
-from genvid.auth.apikeys import ApiKeyRefused
+from genvid.auth.apikeys import ApiKeyRefused, options_from
 from genvid.errors import AppError, Forbidden, TooManyRequests, Unauthorized
 from genvid.proxies import this_request
 
@@ -45,7 +44,7 @@ def owner_of(key: str) -> tuple[models.User, str]:
     needed = required_for(current.endpoint)
     if needed is None:
         raise Forbidden("API_KEY_NOT_ALLOWED", "This endpoint does not accept API keys; sign in instead.")
-    options = options_for(context.settings().config)
+    options = options_from(context.settings().config)
     with database.connection() as conn:
         try:
             row = use_api_key(conn, key=key, permissions=needed, options=options, now=clock.now())

@@ -8,7 +8,6 @@ session (401), then the handler's own.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,6 @@ from genvid.auth import (
 from genvid.auth.apikey_json import api_key_json, js_value
 from genvid.auth.apikeys import ApiKeyOptions, ApiKeyRefused, KeyChanges, NewKey
 from genvid.auth.validation import Schema, read_body
-from genvid.config import Config
 
 _JSON_BODY = Schema()
 # Fields only the server may set (the plugin's SERVER_ONLY_PROPERTY); create also refuses a non-null remaining.
@@ -36,14 +34,8 @@ _SERVER_ONLY = ("refillAmount", "refillInterval", "rateLimitMax", "rateLimitTime
                 "permissions")
 
 
-@functools.lru_cache(maxsize=8)
-def options_for(config: Config) -> ApiKeyOptions:
-    """The plugin options genvid runs with (the Config is frozen, so this is computed once per app)."""
-    return apikeys.options_from(config)
-
-
 def _options() -> ApiKeyOptions:
-    return options_for(context.settings().config)
+    return apikeys.options_from(context.settings().config)
 
 
 def _prepare(rules: tuple[apikey_schemas.Rule, ...]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Every function here takes the caller's connection and the time; none reads the r
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 import string
@@ -110,8 +111,10 @@ class ApiKeyOptions:
         return options
 
 
+@functools.lru_cache(maxsize=8)
 def options_from(config: Config) -> ApiKeyOptions:
-    """genvid's settings: metadata on, its prefix and per-key rate limit, every genvid permission by default."""
+    """genvid's settings: metadata on, its prefix and per-key rate limit, every genvid permission by default
+    (computed once per Config, which is frozen)."""
     from genvid.auth.apikey_permissions import DEFAULT_PERMISSIONS
     return ApiKeyOptions(default_prefix=config.api_key_prefix or None, enable_metadata=True,
                          rate_limit_enabled=config.api_key_rate_limit_enabled,
