@@ -32,6 +32,14 @@ MAINTENANCE_INTERVAL_SECONDS = 60
 class GenvidWorker(SimpleWorker):
     """An in-process rq worker (SIGTERM: warm shutdown after the current job) tagging log lines with job ids."""
 
+    def unsubscribe(self) -> None:
+        """rq 3.0 stops redis-py 8's pubsub thread with no time limit, and that thread can be sitting in a 60 s
+        read: about one teardown in twenty then took a minute (a warm shutdown outlived Heroku's 30 s; burst runs
+        in tests stalled). The thread is a daemon and the channel is being left: waiting a second is enough."""
+        if self.pubsub_thread:
+            self.pubsub.unsubscribe()
+            self.pubsub_thread.stop(timeout=1)
+
     def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
         token = logs.job_id_var.set(job.id)
         try:

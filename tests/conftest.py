@@ -18,13 +18,13 @@ import psycopg
 import pytest
 import redis
 from flask import Flask
-from rq import SimpleWorker
 from rq.scheduler import RQScheduler
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from genvid import create_app, queue
 from genvid.config import Config
 from genvid.migrate import apply_migrations
+from genvid.worker import GenvidWorker
 
 pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "webhooks_fixtures"]
 
@@ -174,7 +174,7 @@ def run_worker(app: Flask) -> Callable[..., int]:
         scheduler = RQScheduler(list(queues), connection=queue.connection())
         scheduler.prepare_registries(list(queues))
         scheduler.enqueue_scheduled_jobs()
-        worker = SimpleWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+        worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
         worker.work(burst=True, logging_level="WARNING")
         return worker.successful_job_count + worker.failed_job_count
     return run

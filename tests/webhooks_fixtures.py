@@ -1,6 +1,6 @@
 """Fixtures for outbound webhooks: real HTTP receivers on 127.0.0.1 that record, fail, stall, answer slowly or
 redirect, verifying every delivery with the Standard Webhooks reference library (PyPI standardwebhooks); the
-webhooks' clock; an SMTP sink; and a burst worker for the webhooks queue.
+webhooks' clock; an SMTP sink; and a burst worker (genvid's) for the webhooks queue.
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from rq import SimpleWorker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from genvid import queue
 from genvid.auth.clock import FrozenClock
 from genvid.outbound import clock as webhook_clock
+from genvid.worker import GenvidWorker
 
 
 @dataclass
@@ -116,17 +116,6 @@ def webhook_time() -> Iterator[FrozenClock]:
         yield frozen
 
 
-class _Worker(SimpleWorker):
-    """A real RQ worker, without the pubsub control channel: in burst runs rq 3's teardown can wait up to 60 s
-    for redis-py's pubsub thread (seen on main as a one-in-six stall of test_videos_render)."""
-
-    def subscribe(self) -> None:
-        pass
-
-    def unsubscribe(self) -> None:
-        pass
-
-
 @pytest.fixture
 def deliver_now(app: Any) -> Callable[[], int]:
     """Run the webhooks queue to empty on a burst worker in this process; how many jobs were waiting."""
@@ -137,7 +126,7 @@ def deliver_now(app: Any) -> Callable[[], int]:
             waiting = jobs.count
             if waiting == 0:
                 return total
-            _Worker([jobs], connection=queue.connection()).work(burst=True, logging_level="WARNING")
+            GenvidWorker([jobs], connection=queue.connection()).work(burst=True, logging_level="WARNING")
             total += waiting
     return run
 
