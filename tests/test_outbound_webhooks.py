@@ -159,13 +159,15 @@ def test_success_ends_a_failure_streak(app, client, conn, receiver, deliver_now,
 
 
 def test_timeouts_large_answers_and_redirects(make_app, conn, receiver, deliver_now):
-    """A receiver that stalls past webhook_timeout_seconds fails with 'timeout'; a 200 KB answer succeeds with
-    only its first KiB kept; a redirect is a failed attempt and is not followed."""
+    """A receiver that stalls past webhook_timeout_seconds fails with 'timeout'; one that answers slowly but in
+    time succeeds (its latency logged); a 200 KB answer succeeds with only its first KiB kept; a redirect is a
+    failed attempt and is not followed."""
     app = make_app(webhook_timeout_seconds=2.0)
     user_id, headers = signed_in(conn)
-    receiver.behaviours.update({"/stall": Behaviour(delay=30), "/huge": Behaviour(body=b"x" * 200_000),
+    receiver.behaviours.update({"/stall": Behaviour(delay=30), "/slow": Behaviour(delay=0.5),
+                                "/huge": Behaviour(body=b"x" * 200_000),
                                 "/moved": Behaviour(status=302, location=receiver.url("/elsewhere"))})
-    for path in ("/stall", "/huge", "/moved"):
+    for path in ("/stall", "/slow", "/huge", "/moved"):
         register(app.test_client(), headers, receiver, path)
     emit_now(user_id, "r1")
     deliver_now()
@@ -173,13 +175,18 @@ def test_timeouts_large_answers_and_redirects(make_app, conn, receiver, deliver_
         "SELECT e.url, a.status_code, a.error, length(a.response_excerpt) FROM webhook_attempts a "
         "JOIN webhook_deliveries d ON d.id = a.delivery_id JOIN webhook_endpoints e ON e.id = d.endpoint_id")}
     assert rows[receiver.url("/stall")] == (None, "timeout", 0)
+    assert rows[receiver.url("/slow")] == (200, None, 2)
+    slow_latency = conn.execute("SELECT a.latency_ms FROM webhook_attempts a JOIN webhook_deliveries d ON "
+                                "d.id = a.delivery_id JOIN webhook_endpoints e ON e.id = d.endpoint_id "
+                                "WHERE e.url = %s", (receiver.url("/slow"),)).fetchone()[0]
+    assert slow_latency >= 500                 # it waited for the answer (a lower bound: sleep guarantees it)
     assert rows[receiver.url("/huge")] == (200, None, 1024)
     assert rows[receiver.url("/moved")] == (302, None, 2)
     assert receiver.at("/elsewhere") == []
     statuses = dict(conn.execute("SELECT e.url, d.status::text FROM webhook_deliveries d "
                                  "JOIN webhook_endpoints e ON e.id = d.endpoint_id").fetchall())
-    assert statuses == {receiver.url("/stall"): "pending", receiver.url("/huge"): "succeeded",
-                        receiver.url("/moved"): "pending"}
+    assert statuses == {receiver.url("/stall"): "pending", receiver.url("/slow"): "succeeded",
+                        receiver.url("/huge"): "succeeded", receiver.url("/moved"): "pending"}
 
 
 def test_duplicate_jobs_send_once_and_a_redelivery_reuses_the_webhook_id(app, client, conn, receiver,
