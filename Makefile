@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip -qq --disable-pip-version-check
 INTEROP := tests/interop
 
-.PHONY: run test install node lock check-lock generate check-generated lint bench clean
+.PHONY: run test install node lock check-lock generate check-generated lint bench clean rehearse image
 
 run: install
 	@$(BIN)/genvid dev
@@ -51,6 +51,16 @@ check-generated: install
 lint: install
 	$(BIN)/ruff check genvid tools tests bench
 	$(BIN)/mypy genvid tools
+
+# The deploy rehearsal: genvid installed from requirements.txt alone, the Procfile's processes as separate
+# dynos against Debian's postgresql and a TLS-only redis-server, media in a local S3 (tests/test_deploy_rehearsal.py).
+rehearse: install
+	$(BIN)/pytest tests/test_deploy_rehearsal.py --rehearsal -s -p no:cacheprovider
+
+# The container image from the Dockerfile (buildah, on a debootstrapped Debian base), started and checked
+# (tests/test_container_image.py); needs root and Debian's buildah, podman and debootstrap.
+image: install
+	$(BIN)/pytest tests/test_container_image.py --image -s -p no:cacheprovider
 
 bench: install node
 	$(BIN)/python bench/auth.py

@@ -22,6 +22,34 @@ LIMIT 1"""
 SET_CREDENTIAL_PASSWORD = """UPDATE "account" SET "password" = %s, "updatedAt" = %s
 WHERE "userId" = %s AND "providerId" = 'credential'"""
 
+LIST_USER_ACCOUNTS = """
+SELECT id, "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken", "accessTokenExpiresAt", "refreshTokenExpiresAt", scope, password, "createdAt", "updatedAt" FROM "account" WHERE "userId" = %s ORDER BY "createdAt", "id\""""
+
+GET_ACCOUNT_BY_KEY = """SELECT id, "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken", "accessTokenExpiresAt", "refreshTokenExpiresAt", scope, password, "createdAt", "updatedAt" FROM "account" WHERE "providerId" = %s AND "accountId" = %s
+ORDER BY "createdAt" LIMIT 1"""
+
+CREATE_SOCIAL_ACCOUNT = """INSERT INTO "account" ("id", "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken",
+                       "accessTokenExpiresAt", "refreshTokenExpiresAt", "scope", "createdAt", "updatedAt")
+VALUES (%s, %s, %s, %s, %s, %s,
+        %s, %s, %s,
+        %s, %s, %s)
+RETURNING id, "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken", "accessTokenExpiresAt", "refreshTokenExpiresAt", scope, password, "createdAt", "updatedAt\""""
+
+UPDATE_ACCOUNT_TOKENS = """UPDATE "account"
+SET "accessToken" = CASE WHEN %s::boolean THEN %s ELSE "accessToken" END,
+    "refreshToken" = CASE WHEN %s::boolean THEN %s ELSE "refreshToken" END,
+    "idToken" = CASE WHEN %s::boolean THEN %s ELSE "idToken" END,
+    "accessTokenExpiresAt" = CASE WHEN %s::boolean
+                                  THEN %s ELSE "accessTokenExpiresAt" END,
+    "refreshTokenExpiresAt" = CASE WHEN %s::boolean
+                                   THEN %s ELSE "refreshTokenExpiresAt" END,
+    "scope" = CASE WHEN %s::boolean THEN %s ELSE "scope" END,
+    "updatedAt" = %s
+WHERE "id" = %s
+RETURNING id, "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken", "accessTokenExpiresAt", "refreshTokenExpiresAt", scope, password, "createdAt", "updatedAt\""""
+
+DELETE_USER_ACCOUNT = """DELETE FROM "account" WHERE "id" = %s AND "userId" = %s"""
+
 
 def create_credential_account(
     conn: psycopg.Connection,
@@ -51,3 +79,67 @@ def set_credential_password(
 ) -> int:
     """SetCredentialPassword (:execrows)."""
     return conn.execute(SET_CREDENTIAL_PASSWORD, (password, now, user_id)).rowcount
+
+
+def list_user_accounts(conn: psycopg.Connection, *, user_id: str) -> list[models.Account]:
+    """Social accounts (better-auth's OAuth rows): ("providerId", "accountId") names the person at the provider; tokens are stored as the provider gave them (or sealed, see genvid/auth/oauth/tokens.py); "scope" is comma-separated."""
+    return [models.Account(*row) for row in conn.execute(LIST_USER_ACCOUNTS, (user_id,)).fetchall()]
+
+
+def get_account_by_key(
+    conn: psycopg.Connection,
+    *,
+    provider_id: str,
+    account_id: str,
+) -> models.Account | None:
+    """GetAccountByKey (:one)."""
+    row = conn.execute(GET_ACCOUNT_BY_KEY, (provider_id, account_id)).fetchone()
+    return None if row is None else models.Account(*row)
+
+
+def create_social_account(
+    conn: psycopg.Connection,
+    *,
+    id: str,
+    account_id: str,
+    provider_id: str,
+    user_id: str,
+    access_token: str | None,
+    refresh_token: str | None,
+    id_token: str | None,
+    access_token_expires_at: datetime.datetime | None,
+    refresh_token_expires_at: datetime.datetime | None,
+    scope: str | None,
+    now: datetime.datetime,
+) -> models.Account | None:
+    """CreateSocialAccount (:one)."""
+    row = conn.execute(CREATE_SOCIAL_ACCOUNT, (id, account_id, provider_id, user_id, access_token, refresh_token, id_token, access_token_expires_at, refresh_token_expires_at, scope, now, now)).fetchone()
+    return None if row is None else models.Account(*row)
+
+
+def update_account_tokens(
+    conn: psycopg.Connection,
+    *,
+    set_access_token: bool,
+    access_token: str | None,
+    set_refresh_token: bool,
+    refresh_token: str | None,
+    set_id_token: bool,
+    id_token: str | None,
+    set_access_token_expires_at: bool,
+    access_token_expires_at: datetime.datetime | None,
+    set_refresh_token_expires_at: bool,
+    refresh_token_expires_at: datetime.datetime | None,
+    set_scope: bool,
+    scope: str | None,
+    now: datetime.datetime,
+    id: str,
+) -> models.Account | None:
+    """Each set_* flag says whether its value is given (better-auth leaves a column alone for an undefined value)."""
+    row = conn.execute(UPDATE_ACCOUNT_TOKENS, (set_access_token, access_token, set_refresh_token, refresh_token, set_id_token, id_token, set_access_token_expires_at, access_token_expires_at, set_refresh_token_expires_at, refresh_token_expires_at, set_scope, scope, now, id)).fetchone()
+    return None if row is None else models.Account(*row)
+
+
+def delete_user_account(conn: psycopg.Connection, *, id: str, user_id: str) -> int:
+    """DeleteUserAccount (:execrows)."""
+    return conn.execute(DELETE_USER_ACCOUNT, (id, user_id)).rowcount

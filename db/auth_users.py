@@ -36,6 +36,11 @@ RETURNING id, name, email, "emailVerified", image, "createdAt", "updatedAt\""""
 
 DELETE_USER = """DELETE FROM "user" WHERE "id" = %s"""
 
+CREATE_USER_FROM_PROFILE = """INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT ("email") DO NOTHING
+RETURNING id, name, email, "emailVerified", image, "createdAt", "updatedAt\""""
+
 
 def create_user(
     conn: psycopg.Connection,
@@ -99,3 +104,18 @@ def mark_email_verified(conn: psycopg.Connection, *, now: datetime.datetime, id:
 def delete_user(conn: psycopg.Connection, *, id: str) -> int:
     """DeleteUser (:execrows)."""
     return conn.execute(DELETE_USER, (id,)).rowcount
+
+
+def create_user_from_profile(
+    conn: psycopg.Connection,
+    *,
+    id: str,
+    name: str,
+    email: str,
+    email_verified: bool,
+    image: str | None,
+    now: datetime.datetime,
+) -> models.User | None:
+    """A user made from an OAuth provider's profile (social sign-up): the provider says whether the email is verified."""
+    row = conn.execute(CREATE_USER_FROM_PROFILE, (id, name, email, email_verified, image, now, now)).fetchone()
+    return None if row is None else models.User(*row)

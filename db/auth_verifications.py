@@ -22,6 +22,10 @@ DELETE_EXPIRED_VERIFICATIONS = """DELETE FROM "verification" WHERE "expiresAt" <
 
 GET_LIVE_VERIFICATION = """SELECT id, identifier, value, "expiresAt", "createdAt", "updatedAt" FROM "verification" WHERE "identifier" = %s AND "expiresAt" > %s LIMIT 1"""
 
+GET_LATEST_VERIFICATION = """SELECT id, identifier, value, "expiresAt", "createdAt", "updatedAt" FROM "verification" WHERE "identifier" = %s ORDER BY "createdAt" DESC LIMIT 1"""
+
+DELETE_VERIFICATIONS_BY_IDENTIFIER = """DELETE FROM "verification" WHERE "identifier" = %s"""
+
 
 def create_verification(
     conn: psycopg.Connection,
@@ -62,3 +66,14 @@ def get_live_verification(
     """GetLiveVerification (:one)."""
     row = conn.execute(GET_LIVE_VERIFICATION, (identifier, now)).fetchone()
     return None if row is None else models.Verification(*row)
+
+
+def get_latest_verification(conn: psycopg.Connection, *, identifier: str) -> models.Verification | None:
+    """better-auth's findVerificationValue: the newest row for the identifier, expired or not (the OAuth state carries its own expiry and is judged on that)."""
+    row = conn.execute(GET_LATEST_VERIFICATION, (identifier,)).fetchone()
+    return None if row is None else models.Verification(*row)
+
+
+def delete_verifications_by_identifier(conn: psycopg.Connection, *, identifier: str) -> int:
+    """DeleteVerificationsByIdentifier (:execrows)."""
+    return conn.execute(DELETE_VERIFICATIONS_BY_IDENTIFIER, (identifier,)).rowcount

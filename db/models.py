@@ -5,6 +5,7 @@
 import datetime
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 
 class VideoStatus(str, enum.Enum):
@@ -219,6 +220,7 @@ class Video:
     updated_at: datetime.datetime
     submitted_at: datetime.datetime | None
     finished_at: datetime.datetime | None
+    warnings: Any
 
 
 @dataclass(slots=True)

@@ -5,15 +5,16 @@ them, and genvid.openapi builds the OpenAPI document from the same declarations.
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.routing import BaseConverter
 
+from genvid import jsonbody
 from genvid.errors import BadRequest, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
@@ -32,29 +33,62 @@ class QuerySchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class IdConverter(BaseConverter):
+    """`<id:name>`: a path segment naming a resource, 1-255 characters without a slash or U+0000 (no id holds
+    one, and PostgreSQL cannot even compare a value that does), so anything else is a routing 404 in the
+    path's error shape before any handler runs."""
+
+    regex = "[^/\x00]{1,255}"
+    schema: Mapping[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\u0000]+$"}
+
+
+JSONSchema = Mapping[str, Any]       # a JSON Schema written out, where no pydantic model describes the shape
+
+
 @dataclass
 class Operation:
-    """What the OpenAPI document says about one view function."""
+    """What the OpenAPI document says about one view function.
+
+    body and response are pydantic models, or JSON Schemas as dicts (better-auth's shapes). On /api/ routes the
+    response is the `data` of the success envelope (a list of it when many, with meta.next_cursor when paged);
+    on /api/auth (better_auth) it is the whole body, and errors are better-auth's `{"message", "code"}`.
+    """
 
     summary: str
-    body: type[BaseModel] | None = None
+    body: type[BaseModel] | JSONSchema | None = None
     query: type[BaseModel] | None = None
-    response: type[BaseModel] | None = None
+    response: type[BaseModel] | JSONSchema | None = None
     status: int = 200
     auth: bool = True
     tags: list[str] = field(default_factory=list)
     errors: tuple[int, ...] = ()
     raw_body: bool = False      # e.g. webhooks: the body is read as bytes, not validated JSON
+    many: bool = False
+    paged: bool = False
+    better_auth: bool = False
+    optional_auth: bool = False     # answers signed-out callers too (get-session)
+    body_optional: bool = False
+    parameters: tuple[Mapping[str, Any], ...] = ()    # written-out parameters (better-auth's query strings)
+    media_type: str = "application/json"               # of the success body
+    body_media_type: str = "application/json"          # of the request body
+    responses: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)   # written-out extra answers
 
 
-def documented(summary: str, *, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-               response: type[BaseModel] | None = None, status: int = 200, auth: bool = True,
-               tags: list[str] | None = None, errors: tuple[int, ...] = (), raw_body: bool = False
-               ) -> Callable[[F], F]:
+def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None,
+               query: type[BaseModel] | None = None, response: type[BaseModel] | JSONSchema | None = None,
+               status: int = 200, auth: bool = True, tags: list[str] | None = None, errors: tuple[int, ...] = (),
+               raw_body: bool = False, many: bool = False, paged: bool = False, better_auth: bool = False,
+               optional_auth: bool = False, body_optional: bool = False,
+               parameters: tuple[Mapping[str, Any], ...] = (), media_type: str = "application/json",
+               responses: Mapping[int, Mapping[str, Any]] | None = None,
+               body_media_type: str = "application/json") -> Callable[[F], F]:
     """Attach OpenAPI metadata to a view function (place it under the route decorator)."""
     def attach(view: F) -> F:
-        view.__openapi__ = Operation(summary, body, query, response, status, auth,  # type: ignore[attr-defined]
-                                     list(tags or []), errors, raw_body)
+        view.__openapi__ = Operation(  # type: ignore[attr-defined]
+            summary, body=body, query=query, response=response, status=status, auth=auth, tags=list(tags or []),
+            errors=errors, raw_body=raw_body, many=many, paged=paged, better_auth=better_auth,
+            optional_auth=optional_auth, body_optional=body_optional, parameters=parameters, media_type=media_type,
+            body_media_type=body_media_type, responses=dict(responses or {}))
         return view
     return attach
 
@@ -73,7 +107,8 @@ def ok(data: Any, status: int = 200, *, meta: Any = None, headers: dict[str, str
 
 
 def parse_body(model: type[M]) -> M:
-    """The JSON body validated against model: 415 for another content type, 400 for bad JSON, 422 per field."""
+    """The JSON body validated against model: 415 for another content type, 400 for bad or too deeply nested
+    JSON, 422 per field (a string holding U+0000, which PostgreSQL cannot store, included)."""
     if request.mimetype != "application/json":
         if request.content_length or request.mimetype:
             raise UnsupportedMediaType()
@@ -81,21 +116,40 @@ def parse_body(model: type[M]) -> M:
     else:
         text = request.get_data(cache=True)
         try:
-            raw = json.loads(text) if text.strip() else {}
-        except (ValueError, UnicodeDecodeError):
+            raw = jsonbody.loads(text, cap_depth=False) if text.strip() else {}
+        except jsonbody.MalformedJSON:
             raise BadRequest("MALFORMED_JSON", "The body is not valid JSON.") from None
+        except jsonbody.TooDeep:
+            raise BadRequest("MALFORMED_JSON", "The body is nested too deeply.") from None
     if not isinstance(raw, dict):
         raise ValidationFailed(details=[{"field": "", "message": "The body must be a JSON object."}])
     return validate(model, raw)
 
 
 def parse_query(model: type[M]) -> M:
-    """The query string validated against model (422 per field)."""
-    return validate(model, request.args.to_dict(flat=True))
+    """The query string validated against model (422 per field): each parameter at most once and never empty,
+    as the OpenAPI document says (a repeated or empty one is a client bug, not something to guess about)."""
+    args = request.args
+    problems = []
+    for name in args:
+        values = args.getlist(name)
+        if len(values) > 1:
+            problems.append({"field": name, "message": "Given more than once.", "type": "repeated"})
+        elif values[0] == "":
+            problems.append({"field": name, "message": "Must not be empty.", "type": "empty"})
+    if problems:
+        raise ValidationFailed(details=problems)
+    return validate(model, args.to_dict(flat=True))
+
+
+NUL_MESSAGE = "Must not contain U+0000 (NUL)."
 
 
 def validate(model: type[M], raw: dict[str, Any]) -> M:
     """model built from raw, or ValidationFailed with one detail per offending field."""
+    nul = jsonbody.nul_fields(raw)
+    if nul:
+        raise ValidationFailed(details=[{"field": path, "message": NUL_MESSAGE, "type": "nul"} for path in nul])
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

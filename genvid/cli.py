@@ -71,9 +71,13 @@ def _child_env(config: Config) -> dict[str, str]:
 
 
 def cmd_migrate(_args: argparse.Namespace, config: Config) -> int:
-    from genvid.migrate import apply_migrations
+    from genvid.migrate import MigrationsMissing, apply_migrations
     config = _with_services(config)
-    applied = apply_migrations(config.database_url or "")
+    try:
+        applied = apply_migrations(config.database_url or "")
+    except MigrationsMissing as exc:
+        print(f"genvid: {exc}; this install of genvid is incomplete", file=sys.stderr)
+        return 1
     print(f"migrations applied: {len(applied)}" + (f" ({', '.join(applied)})" if applied else ""))
     return 0
 

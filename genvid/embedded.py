@@ -15,7 +15,6 @@ import signal
 import subprocess
 import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ def ensure_services(config: Config) -> Config:
     data_dir = Path(config.data_dir).resolve()
     database_url = config.database_url or start_postgres(data_dir / "postgres")
     redis_url = config.redis_url or start_redis(data_dir / "redis")
-    return replace(config, database_url=database_url, redis_url=redis_url)
+    return config.with_overrides(database_url=database_url, redis_url=redis_url)
 
 
 def start_postgres(pgdata: Path) -> str:

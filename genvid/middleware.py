@@ -1,4 +1,4 @@
-"""Per-request plumbing: request ids, the one access-log line per request, and the body size limit.
+"""Per-request plumbing: request ids, security headers, the one access-log line per request, the body size limit.
 
 Request ids and the access log live in a WSGI middleware around the Flask app rather than in Flask's
 before/after/teardown hooks: they run on every request, and one plain call costs a fraction of Flask's
@@ -34,12 +34,25 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-class RequestLifecycle:
-    """WSGI middleware: an X-Request-ID on every response (the client's when sane), the request and user
-    ids in every log line the request writes, and one access-log line when the response starts."""
+# On every response: no MIME sniffing of a JSON body into something executable, and no Referer carrying a
+# URL (reset and verification links hold tokens) to wherever a page or redirect leads.
+SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
+# Production over https: browsers must not try plain http for a year (gunicorn sets the https scheme from
+# the router's X-Forwarded-Proto). Not over http, where browsers ignore it, nor in development.
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+# /api/ answers are per user (or errors): no shared or browser cache may keep them unless a handler says so
+# (/api/auth excepted: see _needs_no_store).
+NO_STORE = ("Cache-Control", "no-store")
 
-    def __init__(self, app: WSGIApplication) -> None:
+
+class RequestLifecycle:
+    """WSGI middleware: an X-Request-ID and the security headers on every response (the client's request id
+    when sane), the request and user ids in every log line the request writes, and one access-log line when
+    the response starts."""
+
+    def __init__(self, app: WSGIApplication, *, production: bool = False) -> None:
         self.app = app
+        self.production = production
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -54,6 +67,11 @@ class RequestLifecycle:
             nonlocal status
             status = int(status_line[:3])
             headers.append(("X-Request-ID", request_id))
+            headers.extend(SECURITY_HEADERS)
+            if self.production and environ.get("wsgi.url_scheme") == "https":
+                headers.append(HSTS)
+            if _needs_no_store(environ.get("PATH_INFO", "")) and not _has_cache_control(headers):
+                headers.append(NO_STORE)
             return start_response(status_line, headers, exc_info)
 
         try:
@@ -67,6 +85,19 @@ class RequestLifecycle:
         # The ids stay set while the server sends the body (a streamed response logs with them too) and are
         # cleared when it closes the body, so lines this thread writes between requests carry none.
         return _BodyThenForgetIds(body)
+
+
+def _needs_no_store(path: str) -> bool:
+    # /api/auth answers byte for byte as better-auth does, which sets no-store itself where it matters
+    # (get-session) and nowhere else; its client is checked against exactly that (tests/test_auth_interop.py).
+    return path.startswith("/api/") and not path.startswith("/api/auth/")
+
+
+def _has_cache_control(headers: list[tuple[str, str]]) -> bool:
+    for name, _ in headers:
+        if len(name) == 13 and name.lower() == "cache-control":
+            return True
+    return False
 
 
 def _forget_ids() -> None:
@@ -136,7 +167,9 @@ class NoFlaskSession(SessionInterface):
 
 def init_app(app: Flask) -> None:
     """Wrap the app in RequestLifecycle, drop Flask's session, refuse oversized bodies before any handler."""
-    app.wsgi_app = RequestLifecycle(app.wsgi_app)  # type: ignore[method-assign]
+    config = app.config.get("GENVID")
+    app.wsgi_app = RequestLifecycle(app.wsgi_app,  # type: ignore[method-assign]
+                                    production=bool(config is not None and config.is_production))
     app.session_interface = NoFlaskSession()
     limit = app.config.get("MAX_CONTENT_LENGTH")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import psycopg
@@ -12,7 +13,21 @@ from genvid.errors import Forbidden
 
 log = logging.getLogger("genvid.migrate")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+class MigrationsMissing(RuntimeError):
+    """No migration files where genvid looked: a broken install, never a database that is up to date."""
+
+
+def find_migrations_dir() -> Path:
+    """The repository's migrations/ (a checkout or an editable install), else the copy a wheel install puts
+    under sys.prefix/share/genvid/migrations (setup.cfg data_files): in a production install the package
+    lives in site-packages, away from the repository."""
+    candidates = (Path(__file__).resolve().parent.parent / "migrations",
+                  Path(sys.prefix) / "share" / "genvid" / "migrations")
+    return next((path for path in candidates if any(path.glob("*.sql"))), candidates[0])
+
+
+MIGRATIONS_DIR = find_migrations_dir()
 # Any fixed number works; it only has to be the same in every genvid process.
 _MIGRATION_LOCK_ID = 0x67656E766964
 
@@ -32,6 +47,8 @@ def apply_migrations(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -
         try:
             backend = get_backend(_yoyo_url(database_url))
             migrations = read_migrations(str(migrations_dir))
+            if not migrations:   # yoyo reads a missing folder as "nothing to do"; a release must not
+                raise MigrationsMissing(f"no migrations found in {migrations_dir}")
             with backend.lock():
                 pending = backend.to_apply(migrations)
                 backend.apply_migrations(pending)

@@ -1,18 +1,25 @@
-"""The OpenAPI 3.1 document, built from the @documented metadata of every registered view.
+"""The OpenAPI 3.1 document of the whole API, /api/auth included, built from the @documented metadata of every
+registered view.
 
 Pydantic emits JSON Schema 2020-12, which is OpenAPI 3.1's schema dialect, so the same models that validate
-requests describe them here; a new endpoint appears as soon as its view carries @documented.
+requests describe them here; better-auth's shapes are written out in genvid/auth/shapes.py. A new endpoint
+appears as soon as its view carries @documented. The answers every endpoint of a kind can give are added here
+rather than declared per view, so the document cannot forget them: the envelope around `data`, 400 for
+malformed JSON, 401 and the Origin check's 403 where a caller must be signed in, 404 where a path names a
+resource, 413 for a body over 1 MiB, 414 from gunicorn for a request line over its limit, 415 and 422 for
+bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
-from genvid.api import Operation
+from genvid.api import IdConverter, Operation
 
 bp = Blueprint("openapi", __name__)
 
@@ -30,10 +37,35 @@ _ERROR_SCHEMA = {
         "meta": {},
     },
 }
-_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Malformed request",
-                401: "Not signed in", 402: "Not enough credits", 403: "Forbidden", 404: "Not found",
-                409: "Conflict", 413: "Body too large", 415: "Wrong content type", 422: "Validation failed",
-                429: "Rate limited", 502: "Upstream failure", 503: "Unavailable"}
+_AUTH_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}, "code": {"type": "string"}},
+    "description": "better-auth's error body; `code` is absent where better-auth sends none (429).",
+}
+_PAGE_META = {"type": "object", "required": ["next_cursor"],
+              "properties": {"next_cursor": {"type": ["string", "null"],
+                                             "description": "Pass as `cursor` for the next page; null on the last."}}}
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "Redirect",
+                400: "Malformed request", 401: "Not signed in", 402: "Not enough credits",
+                403: "Forbidden (an untrusted Origin on a cookie request included)", 404: "Not found",
+                405: "Method not allowed", 409: "Conflict", 413: "Body larger than 1 MiB",
+                414: "Request line too long (refused by gunicorn before genvid sees it)",
+                415: "Wrong content type", 422: "Validation failed", 429: "Rate limited",
+                502: "Upstream failure", 503: "Unavailable: a dependency is down or a limit is reached; see Retry-After"}
+_UNSAFE = {"post", "put", "patch", "delete"}
+_PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+_NOT_TOUCHING_STORAGE = {"openapi.openapi_document", "auth.ok", "auth.error_page"}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+
+# Stateful testing (schemathesis) and readers: what a created video's id leads to.
+_LINKS = {
+    "videos.create_video": {
+        "ShowVideo": {"operationId": "videos_show_video", "parameters": {"video_id": "$response.body#/data/id"}},
+        "DeleteVideo": {"operationId": "videos_delete_video", "parameters": {"video_id": "$response.body#/data/id"}},
+        "VideoEvents": {"operationId": "videos_video_events", "parameters": {"video_id": "$response.body#/data/id"}},
+    },
+}
 
 
 @bp.get("/api/openapi.json")
@@ -44,7 +76,8 @@ def openapi_document() -> ResponseReturnValue:
 
 def build_document() -> dict[str, Any]:
     """Walk the URL map of the current app and describe every view that carries @documented."""
-    components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    components: dict[str, Any] = {"Error": _ERROR_SCHEMA, "AuthError": _AUTH_ERROR_SCHEMA}
+    models: dict[str, type[BaseModel]] = {}
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         view = current_app.view_functions.get(rule.endpoint)
@@ -52,69 +85,173 @@ def build_document() -> dict[str, Any]:
         if operation is None:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule, view, operation, components)
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        for method in methods:
+            described = _Builder(components, models).operation(rule, view, operation, method.lower())
+            if len(methods) > 1:                 # one view serving several methods: one operation id each
+                described["operationId"] += f"_{method.lower()}"
+            paths.setdefault(path, {})[method.lower()] = described
     return {
         "openapi": "3.1.0",
         "info": {"title": "genvid API", "version": "1.0.0",
-                 "description": "Avatar videos: better-auth compatible auth, credits, renders."},
+                 "description": "Avatar videos: better-auth compatible auth (/api/auth), credits, renders. "
+                                "Errors outside /api/auth are the envelope `Error`; on /api/auth better-auth's "
+                                "`AuthError`."},
         "paths": paths,
         "components": {
             "schemas": components,
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "better-auth.session_token"},
-                "bearer": {"type": "http", "scheme": "bearer"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A session token (set-auth-token) or a JWT from /api/auth/token."},
             },
         },
     }
 
 
-def _operation(rule: Any, view: Any, op: Operation, components: dict[str, Any]) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "operationId": rule.endpoint.replace(".", "_"),
-        "summary": op.summary,
-        "tags": op.tags or [rule.endpoint.split(".")[0]],
-        "responses": {},
-    }
-    description = (view.__doc__ or "").strip()
-    if description:
-        doc["description"] = description
-    parameters = [{"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for arg in sorted(rule.arguments)]
-    if op.query is not None:
-        schema = _schema(op.query, components)
-        required = set(schema.get("required", []))
-        for name, prop in schema.get("properties", {}).items():
-            parameters.append({"name": name, "in": "query", "required": name in required, "schema": prop})
-    if parameters:
-        doc["parameters"] = parameters
-    if op.body is not None:
-        doc["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": _ref(op.body, components)}}}
-    elif op.raw_body:
-        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": {}}}}
-    success: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status, "Success")}
-    if op.response is not None:
-        success["content"] = {"application/json": {"schema": _ref(op.response, components)}}
-    doc["responses"][str(op.status)] = success
-    error_statuses = set(op.errors) | ({401} if op.auth else set()) | ({415, 422} if op.body else set())
-    for status in sorted(error_statuses):
-        doc["responses"][str(status)] = {
-            "description": _STATUS_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+class _Builder:
+    """Describes operations, adding each pydantic model to the components once under its own name."""
+
+    def __init__(self, components: dict[str, Any], models: dict[str, type[BaseModel]]) -> None:
+        self.components = components
+        self.models = models
+
+    def operation(self, rule: Any, view: Any, op: Operation, method: str) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "operationId": rule.endpoint.replace(".", "_"),
+            "summary": op.summary,
+            "tags": op.tags or [rule.endpoint.split(".")[0]],
         }
-    if op.auth:
-        doc["security"] = [{"session": []}, {"bearer": []}]
-    return doc
+        description = (view.__doc__ or "").strip()
+        if description:
+            doc["description"] = description
+        parameters = self._parameters(rule, op)
+        if parameters:
+            doc["parameters"] = parameters
+        has_body = (op.body is not None or op.raw_body) and method != "get"    # a GET's body is never read
+        if has_body:
+            schema = self._schema(op.body) if op.body is not None else {}
+            doc["requestBody"] = {"required": op.raw_body or not op.body_optional,
+                                  "content": {op.body_media_type: {"schema": schema}}}
+        doc["responses"] = self._responses(rule, op, method, has_body=has_body,
+                                           has_query=op.query is not None or bool(op.parameters))
+        links = _LINKS.get(rule.endpoint)
+        if links:
+            doc["responses"][str(op.status)]["links"] = links
+        if op.auth:
+            doc["security"] = [{"session": []}, {"bearer": []}] + ([{}] if op.optional_auth else [])
+        return doc
+
+    def _parameters(self, rule: Any, op: Operation) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = []
+        converters = {name: kind for kind, name in _PATH_ARGUMENT.findall(rule.rule)}
+        for name in sorted(rule.arguments):
+            schema = dict(IdConverter.schema) if converters.get(name) == "id" else {"type": "string"}
+            parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+        if op.query is not None:
+            query = op.query.model_json_schema(ref_template="#/components/schemas/{model}")
+            required = set(query.get("required", []))
+            for name, prop in query.get("properties", {}).items():
+                parameters.append({"name": name, "in": "query", "required": name in required,
+                                   "schema": _query_value(prop)})
+        parameters.extend(dict(parameter) for parameter in op.parameters)
+        return parameters
+
+    def _responses(self, rule: Any, op: Operation, method: str, *, has_body: bool,
+                   has_query: bool) -> dict[str, Any]:
+        responses: dict[str, Any] = {str(op.status): self._success(op)}
+        for status, written in op.responses.items():
+            responses[str(status)] = dict(written)
+        statuses = set(op.errors) | {413, 414}
+        if op.auth and not op.optional_auth:
+            statuses.add(401)
+        if op.auth and method in _UNSAFE:
+            statuses.add(403)
+        if rule.arguments:
+            statuses.add(404)
+        if has_body and not op.raw_body:
+            statuses |= {400, 415} | ({400} if op.better_auth else {422})
+        if has_query:
+            statuses.add(400 if op.better_auth else 422)
+        if op.better_auth:
+            statuses.add(429)
+        if rule.endpoint not in _NOT_TOUCHING_STORAGE:
+            statuses.add(503)
+        error = {"$ref": "#/components/schemas/AuthError" if op.better_auth else "#/components/schemas/Error"}
+        for status in sorted(statuses - {int(code) for code in responses}):
+            answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "Error")}
+            if status == 414:
+                answer["content"] = {"text/html": {"schema": {"type": "string"}}}
+            elif not (status == 404 and op.better_auth):
+                # (better-auth answers a path it does not route, e.g. a token holding U+0000, with an empty 404)
+                answer["content"] = {"application/json": {"schema": error}}
+            if status in (429, 503):
+                answer["headers"] = _RETRY_AFTER if status == 503 else {
+                    "X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's header).",
+                                      "schema": {"type": "string"}}}
+            responses[str(status)] = answer
+        return responses
+
+    def _success(self, op: Operation) -> dict[str, Any]:
+        answer: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status, "Success")}
+        if op.media_type != "application/json":
+            schema = self._schema(op.response) if op.response is not None else {"type": "string"}
+            answer["content"] = {op.media_type: {"schema": schema}}
+            return answer
+        data: Any = self._schema(op.response) if op.response is not None else {}
+        if op.better_auth:
+            answer["content"] = {"application/json": {"schema": data}}
+            return answer
+        if op.many:
+            data = {"type": "array", "items": data}
+        envelope = {"type": "object", "required": ["success", "data", "error", "meta"],
+                    "properties": {"success": {"const": True}, "data": data, "error": {"type": "null"},
+                                   "meta": _PAGE_META if op.paged else {"type": "null"}}}
+        answer["content"] = {"application/json": {"schema": envelope}}
+        return answer
+
+    def _schema(self, described: type[BaseModel] | Mapping[str, Any]) -> dict[str, Any]:
+        """A model's $ref (the model added to the components), or a written-out schema with every model class
+        inside it replaced by its $ref."""
+        if isinstance(described, Mapping):
+            return {key: self._nested(value) for key, value in described.items()}
+        name = described.__name__
+        known = self.models.get(name)
+        if known is not None and known is not described:
+            raise RuntimeError(f"two models are called {name} ({known.__module__}, {described.__module__}): "
+                               "rename one, the OpenAPI document names schemas by class name")
+        if known is None:
+            self.models[name] = described
+            schema = described.model_json_schema(ref_template="#/components/schemas/{model}")
+            for nested, definition in schema.pop("$defs", {}).items():
+                self.components.setdefault(nested, definition)
+            self.components[name] = schema
+        return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, definition)
-    return schema
+    def _nested(self, value: Any) -> Any:
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            return self._schema(value)
+        if isinstance(value, Mapping):
+            return self._schema(value)
+        if isinstance(value, list):
+            return [self._nested(item) for item in value]
+        return value
 
 
-def _ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
-    components.setdefault(model.__name__, _schema(model, components))
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+def _query_value(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema: never null (a query string has no null; absent is the default), strings
+    never empty (genvid.api.parse_query refuses an empty value)."""
+    prop = dict(prop)
+    options = prop.pop("anyOf", None)
+    if options:
+        concrete = [option for option in options if option.get("type") != "null"]
+        if len(concrete) == 1:
+            prop = {**concrete[0], **prop}
+        else:
+            prop["anyOf"] = concrete
+    if prop.get("default") is None:
+        prop.pop("default", None)
+    if prop.get("type") == "string":
+        prop["minLength"] = max(1, prop.get("minLength", 0))
+    return prop

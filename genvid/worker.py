@@ -21,24 +21,19 @@ from genvid import logs, processes, queue, runtime
 from genvid.config import Config
 from genvid.outbound import sweeper as outbound_sweeper
 from genvid.videos import jobs as video_jobs
+from genvid.videos import media
 
 log = logging.getLogger("genvid.worker")
 
 # rq retries taking a dead worker's scheduler lock only at maintenance time (600 s by default); a killed
 # dyno's lock expires after about a minute, so check every minute and scheduled status checks resume quickly.
 MAINTENANCE_INTERVAL_SECONDS = 60
+# How long the worker's command listener (rq's pubsub thread) blocks per poll; see GenvidWorker.subscribe.
+PUBSUB_POLL_SECONDS = 1.0
 
 
 class GenvidWorker(SimpleWorker):
     """An in-process rq worker (SIGTERM: warm shutdown after the current job) tagging log lines with job ids."""
-
-    def unsubscribe(self) -> None:
-        """rq 3.0 stops redis-py 8's pubsub thread with no time limit, and that thread can be sitting in a 60 s
-        read: about one teardown in twenty then took a minute (a warm shutdown outlived Heroku's 30 s; burst runs
-        in tests stalled). The thread is a daemon and the channel is being left: waiting a second is enough."""
-        if self.pubsub_thread:
-            self.pubsub.unsubscribe()
-            self.pubsub_thread.stop(timeout=1)
 
     def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
         token = logs.job_id_var.set(job.id)
@@ -47,11 +42,27 @@ class GenvidWorker(SimpleWorker):
         finally:
             logs.job_id_var.reset(token)
 
+    def subscribe(self) -> None:
+        """rq's own subscribe, polling every PUBSUB_POLL_SECONDS instead of rq's 60.
+
+        At teardown rq 3.0 unsubscribes, then stops the listener thread, and redis-py 8.2's stop() joins it. When
+        the thread has already read the UNSUBSCRIBE reply it waits for a new subscription for its whole poll
+        time, so a worker's exit (a burst run, a dyno's SIGTERM) hung for 60 s in about one run in 50: longer than
+        the 30 s Heroku allows before SIGKILL. A short poll bounds that wait; the thread only ever reads this
+        worker's command channel, so waking every second costs nothing measurable.
+        """
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # rq declares it as None
+            sleep_time=PUBSUB_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
+
 
 def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst: bool = False) -> None:
     """Work the given queues until SIGTERM (or until empty with burst)."""
     runtime.init(config)
     logs.setup(config.log_level)
+    media.warn_if_media_on_local_disk(config)
     release_dead_scheduler_locks(queue.connection(), queues)
     video_jobs.schedule_periodic_jobs()   # idempotent: every worker start makes sure periodic work is queued
     outbound_sweeper.ensure_running(restart=True)

@@ -32,3 +32,10 @@ RETURNING *;
 
 -- name: DeleteUser :execrows
 DELETE FROM "user" WHERE "id" = @id;
+
+-- name: CreateUserFromProfile :one
+-- A user made from an OAuth provider's profile (social sign-up): the provider says whether the email is verified.
+INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
+VALUES (@id, @name, @email, @email_verified, sqlc.narg(image), @now, @now)
+ON CONFLICT ("email") DO NOTHING
+RETURNING *;

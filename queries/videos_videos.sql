@@ -110,7 +110,8 @@ RETURNING *;
 -- name: MarkCompleted :one
 UPDATE videos
 SET status = 'completed', step = step + 1, video_key = @video_key, thumbnail_key = sqlc.narg(thumbnail_key),
-    duration = sqlc.narg(duration), finished_at = @now, next_check_at = NULL, updated_at = @now
+    duration = sqlc.narg(duration), warnings = @warnings, finished_at = @now, next_check_at = NULL,
+    updated_at = @now
 WHERE id = @id AND status = 'rendering' AND step = @step
 RETURNING *;
 

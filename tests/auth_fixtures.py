@@ -76,21 +76,24 @@ class NodeServer:
 
 @pytest.fixture
 def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[..., NodeServer]]:
-    """better_auth(mail_hook_port=None, production=False) starts the real better-auth server on the test database,
-    its api-key plugin configured as genvid's (same prefix, rate limit, metadata, default permissions)."""
+    """better_auth(mail_hook_port=None, production=False, env=None) starts the real better-auth server on the test
+    database, its api-key plugin configured as genvid's (same prefix, rate limit, metadata, default permissions)
+    (env: extra variables, such as the social providers of tests/interop/server.mjs)."""
     started: list[NodeServer] = []
 
-    def start(mail_hook_port: int | None = None, production: bool = False) -> NodeServer:
+    def start(mail_hook_port: int | None = None, production: bool = False,
+              env: dict[str, str] | None = None) -> NodeServer:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = node_env(DATABASE_URL=services.database_url, BETTER_AUTH_SECRET=TEST_SECRET, BETTER_AUTH_URL=url,
-                       TRUSTED_ORIGINS=TRUSTED_ORIGIN, PORT=str(port),
-                       API_KEY_OPTIONS=json.dumps(options_from(app.config["GENVID"]).better_auth_options()))
+        variables = node_env(DATABASE_URL=services.database_url, BETTER_AUTH_SECRET=TEST_SECRET,
+                             BETTER_AUTH_URL=url, TRUSTED_ORIGINS=TRUSTED_ORIGIN, PORT=str(port),
+                             API_KEY_OPTIONS=json.dumps(options_from(app.config["GENVID"]).better_auth_options()),
+                             **(env or {}))
         if production:
-            env["NODE_ENV"] = "production"          # better-auth's rate limiter is on only in production
+            variables["NODE_ENV"] = "production"          # better-auth's rate limiter is on only in production
         if mail_hook_port:
-            env["MAIL_HOOK_URL"] = f"http://127.0.0.1:{mail_hook_port + 1}/"
-        process = subprocess.Popen([node, "server.mjs", "serve"], cwd=INTEROP_DIR, env=env, text=True,
+            variables["MAIL_HOOK_URL"] = f"http://127.0.0.1:{mail_hook_port + 1}/"
+        process = subprocess.Popen([node, "server.mjs", "serve"], cwd=INTEROP_DIR, env=variables, text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert process.stdout is not None
         line = process.stdout.readline()       # {"listening": port} once ready; "" if it died

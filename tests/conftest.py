@@ -26,10 +26,40 @@ from genvid.config import Config
 from genvid.migrate import apply_migrations
 from genvid.worker import GenvidWorker
 
-pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "webhooks_fixtures"]
+pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "social_fixtures",
+                   "s3_fixtures", "web_fixtures", "webhooks_fixtures"]
 
 TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
 TEST_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary directories under this clone (.pytest-tmp), not the machine-wide /tmp/pytest-of-<user>: a test
+    session in another clone on the same machine prunes old numbered directories there, and has removed a
+    running session's embedded PostgreSQL and Redis from under it."""
+    if config.option.basetemp is None:
+        config.option.basetemp = str(ROOT / ".pytest-tmp")
+
+
+# Suites that build or install things and take minutes: only on request, each from its own make target.
+ON_REQUEST = {"rehearsal": "the deploy rehearsal (`make rehearse`)", "image": "the container image (`make image`)"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for marker, what in ON_REQUEST.items():
+        parser.addoption(f"--{marker}", action="store_true", help=f"run {what}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out (deselect, not skip: CI runs them, from their own make targets) the suites not asked for."""
+    wanted = {marker for marker in ON_REQUEST if config.getoption(f"--{marker}")}
+    left_out = [item for item in items if any(marker in item.keywords for marker in set(ON_REQUEST) - wanted)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 @dataclass(frozen=True)
@@ -174,6 +204,7 @@ def run_worker(app: Flask) -> Callable[..., int]:
         scheduler = RQScheduler(list(queues), connection=queue.connection())
         scheduler.prepare_registries(list(queues))
         scheduler.enqueue_scheduled_jobs()
+        # genvid's worker class: rq's own SimpleWorker can hang 60 s on exit (GenvidWorker.subscribe).
         worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
         worker.work(burst=True, logging_level="WARNING")
         return worker.successful_job_count + worker.failed_job_count

@@ -117,3 +117,52 @@ def test_change_email_and_delete_user(make_app, conn, inbox):
     gone = client.post("/api/auth/delete-user", headers=auth, json={"password": DEFAULT_PASSWORD})
     assert gone.get_json() == {"success": True, "message": "User deleted"}
     assert conn.execute('SELECT count(*) FROM "user"').fetchone()[0] == 0
+
+
+PRODUCTION_WITHOUT_SMTP = {"environment": "production", "smtp_url": None}
+MAIL_FLOWS = (("/api/auth/send-verification-email", {"email": "m@example.com"}),
+              ("/api/auth/request-password-reset", {"email": "m@example.com"}))
+
+
+def test_production_without_smtp_refuses_the_mail_flows_and_logs_no_token(make_app, conn, capsys):
+    """No SMTP_URL in production: the flows that mail a link answer 503 MAIL_NOT_CONFIGURED in better-auth's
+    shape before any token exists, and no link reaches the log (it used to be logged at WARNING)."""
+    user = create_user(conn, email="m@example.com")
+    client = make_app(**PRODUCTION_WITHOUT_SMTP, log_level="INFO").test_client()
+    capsys.readouterr()
+    for path, body in MAIL_FLOWS:
+        response = client.post(path, json=body, headers={"Origin": "http://localhost:5173"})
+        assert response.status_code == 503, (path, response.data)
+        assert response.get_json() == {"message": "Email delivery is not configured on this server (SMTP_URL).",
+                                       "code": "MAIL_NOT_CONFIGURED"}
+    change = client.post("/api/auth/change-email", json={"newEmail": "new@example.com"},
+                         headers={"Origin": "http://localhost:5173", **bearer(create_session(conn, user_id=user.id))})
+    assert change.status_code == 503 and change.get_json()["code"] == "MAIL_NOT_CONFIGURED"
+    assert conn.execute("SELECT count(*) FROM verification").fetchone()[0] == 0
+    logged = capsys.readouterr().out
+    assert "reset-password" not in logged and "verify-email" not in logged and "token" not in logged
+
+
+def test_production_without_smtp_says_so_at_start(make_app, capsys):
+    capsys.readouterr()
+    make_app(**PRODUCTION_WITHOUT_SMTP, log_level="INFO")
+    assert "SMTP_URL is not set" in capsys.readouterr().out
+
+
+def test_mail_never_logs_a_message_body_in_production() -> None:
+    """The last line of defence: mail.send itself refuses to log a body (a link) in production."""
+    from genvid.auth import mail
+    with pytest.raises(mail.MailNotConfigured):
+        mail.send(smtp_url=None, sender="a@example.com", to="b@example.com", subject="s",
+                  text="http://x/reset-password/SECRET", environment="production")
+
+
+def test_development_without_smtp_logs_the_link(make_app, conn, capsys):
+    """Outside production the link is logged (INFO), so `make run` works without a mail server."""
+    create_user(conn, email="m@example.com")
+    client = make_app(log_level="INFO").test_client()
+    capsys.readouterr()
+    response = client.post("/api/auth/request-password-reset", json={"email": "m@example.com"},
+                           headers={"Origin": "http://localhost:5173"})
+    assert response.status_code == 200
+    assert "/api/auth/reset-password/" in capsys.readouterr().out

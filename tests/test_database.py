@@ -1,7 +1,11 @@
 """The per-process pool: connections cut while idle (a database restart, a failover) are replaced unseen,
-and every connection goes back to the pool clean."""
+every connection goes back to the pool clean, and while PostgreSQL is down callers are refused at once
+(tests/test_outage_postgres.py stops and kills a real one under gunicorn)."""
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -70,3 +74,79 @@ def test_a_transaction_commits_on_success_and_rolls_back_on_error(app, conn) -> 
         raise RuntimeError("the handler failed after writing")
     assert conn.execute("SELECT array_agg(n) FROM tx_probe").fetchone() == ([1],)
     conn.execute("DROP TABLE tx_probe")
+
+
+class CountingListener:
+    """A TCP port that accepts connections and closes them at once, counting them: a PostgreSQL that is down
+    in the most telling way (each connection attempt is visible, and fails at once)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.accepted = 0
+        self.url = f"postgresql://nobody@127.0.0.1:{self.sock.getsockname()[1]}/nothing?sslmode=disable"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            client.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def unreachable(app, services) -> Iterator[CountingListener]:  # type: ignore[no-untyped-def]
+    listener = CountingListener()
+    yield listener
+    listener.close()
+    database.configure(services.database_url)
+
+
+def test_connections_give_up_within_two_seconds(app) -> None:  # type: ignore[no-untyped-def]
+    """A host that does not answer costs a caller at most libpq's connect_timeout: pooled connections and the
+    availability probe both use it (the seconds themselves are measured by bench/outage.py)."""
+    assert database.CONNECT_TIMEOUT_SECONDS == 2
+    assert database.pool().kwargs["connect_timeout"] == database.CONNECT_TIMEOUT_SECONDS
+
+
+def test_while_postgres_is_down_callers_are_refused_without_trying(unreachable: CountingListener) -> None:
+    """The first caller finds PostgreSQL down with one connection attempt; until the probe interval has passed
+    every caller is refused at once, without a single further attempt, and never waits for the pool."""
+    database.configure(unreachable.url, probe_interval=3600)
+    with pytest.raises(database.DatabaseUnavailable), database.connection():
+        pass
+    attempts = unreachable.accepted
+    assert attempts >= 1
+    for _ in range(50):
+        with pytest.raises(database.DatabaseUnavailable), database.transaction():
+            pass
+    assert unreachable.accepted == attempts
+
+
+def test_once_the_probe_interval_passes_a_caller_tries_again(unreachable: CountingListener) -> None:
+    database.configure(unreachable.url, probe_interval=0)
+    for expected in range(1, 4):
+        with pytest.raises(database.DatabaseUnavailable), database.connection():
+            pass
+        wait_until = time.monotonic() + 30
+        while unreachable.accepted < expected and time.monotonic() < wait_until:
+            time.sleep(0.01)
+        assert unreachable.accepted >= expected
+
+
+def test_a_statement_timeout_is_not_an_outage(app) -> None:  # type: ignore[no-untyped-def]
+    """A cancelled statement leaves its connection usable: the error is the query's, not PostgreSQL's."""
+    with pytest.raises(psycopg.errors.QueryCanceled) as raised, database.connection() as conn:
+        conn.execute("SET statement_timeout = 10")
+        conn.execute("SELECT pg_sleep(5)")
+    assert not isinstance(raised.value, database.DatabaseUnavailable)
+    with database.connection() as conn:
+        conn.execute("SET statement_timeout = DEFAULT")
+        assert conn.execute("SELECT 1").fetchone() == (1,)

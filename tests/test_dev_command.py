@@ -77,9 +77,19 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
 def dev(dev_env: dict[str, str]) -> Iterator[Terminal]:
     terminal = Terminal(["dev"], dev_env)
     yield terminal
+    _stop(terminal, dev_env)
+
+
+def _stop(terminal: Terminal, env: dict[str, str]) -> None:
+    """After a failed test too: Ctrl-C first (so the supervisor stops what it started), then kill leftovers."""
     if terminal.proc.poll() is None:
-        os.killpg(terminal.proc.pid, signal.SIGKILL)
-        terminal.proc.wait()
+        try:
+            terminal.ctrl_c()
+        except subprocess.TimeoutExpired:
+            os.killpg(terminal.proc.pid, signal.SIGKILL)
+            terminal.proc.wait()
+    for leftover in _processes_using(env["GENVID_DATA_DIR"]):   # embedded services of a killed supervisor
+        leftover.kill()
 
 
 def _health(port: str) -> int:
@@ -137,8 +147,7 @@ def test_a_restart_finds_nothing_to_recover(dev: Terminal, dev_env: dict[str, st
         assert _health(dev_env["PORT"]) == 200
         assert again.ctrl_c() == 0
     finally:
-        if again.proc.poll() is None:
-            os.killpg(again.proc.pid, signal.SIGKILL)
+        _stop(again, dev_env)
     assert "dead worker" not in again.output, again.output
     assert "Traceback" not in again.output
 

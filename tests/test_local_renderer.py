@@ -1,9 +1,12 @@
 """The offline renderer: real MP4s that ffmpeg decodes, with the expected length, size and streams."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+import wave
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,6 +16,7 @@ import imageio_ffmpeg  # type: ignore[import-untyped]
 import pytest
 
 from genvid.config import Config
+from genvid.videos import speech
 from genvid.videos.local import LocalProvider, local_video_id
 from genvid.videos.provider import PermanentProviderError, RenderRequest
 
@@ -45,6 +49,15 @@ def decode(path: Path) -> Probe:
                  int(video.group(3)), video.group(1), audio.group(1))
 
 
+def loudest_db(path: Path) -> float:
+    """The peak level of the audio track in dB (ffmpeg's volumedetect); -91 for digital silence."""
+    report = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path), "-map", "0:a", "-af", "volumedetect", "-f",
+                             "null", "-"], check=True, capture_output=True, timeout=60, text=True).stderr
+    found = re.search(r"max_volume: (-?[\d.]+|-inf) dB", report)
+    assert found, report
+    return -91.0 if found.group(1) == "-inf" else float(found.group(1))
+
+
 def local_path(url: str | None) -> Path:
     assert url and url.startswith("file://")
     return Path(url[len("file://"):])
@@ -53,7 +66,7 @@ def local_path(url: str | None) -> Path:
 @pytest.fixture
 def silent(tmp_path: Path) -> LocalProvider:
     """A small-frame renderer with a silent track, so durations follow the reading-speed rule."""
-    return LocalProvider(str(tmp_path / "work"), height=144, espeak="")
+    return LocalProvider(str(tmp_path / "work"), height=144, speech="none")
 
 
 def render(provider: LocalProvider, script: str, key: str = "key-1", **fields: Any) -> Path:
@@ -81,16 +94,83 @@ def test_a_short_script_lasts_at_least_two_seconds_and_has_a_jpeg_thumbnail(sile
     assert local_path(status.thumbnail_url).read_bytes()[:3] == b"\xff\xd8\xff"
 
 
-def test_speech_comes_from_espeak_ng_when_installed(tmp_path: Path) -> None:
-    """With espeak-ng on PATH the track is its speech and the video lasts as long; silent otherwise."""
+def test_speech_comes_from_the_bundled_espeak_ng_library_on_a_fresh_machine(tmp_path: Path) -> None:
+    """No espeak-ng on PATH needed: the wheel's library speaks, the video lasts as long as the speech, the
+    soundtrack is audible, and the render carries no warning."""
     provider = LocalProvider(str(tmp_path), height=144)
+    assert provider.speech is not None and provider.speech.name == speech.LIBRARY
     video_id = provider.create_video(RenderRequest(avatar_id="local_chen", voice_id="local_fr_f",
                                                    script="Bonjour tout le monde, ceci est un essai."),
                                      idempotency_key="speech")
     status = provider.get_status(video_id)
-    assert status.raw["speech"] == ("espeak-ng" if shutil.which("espeak-ng") else "silent")
-    assert status.duration is not None
+    assert status.raw["speech"] == speech.LIBRARY and status.warnings == ()
+    assert status.duration is not None and status.duration > 1
     assert abs(decode(local_path(status.video_url)).duration - status.duration) < 0.3
+    assert loudest_db(local_path(status.video_url)) > -30
+
+
+def test_without_any_speech_engine_the_track_is_silent_and_the_render_says_so(silent: LocalProvider) -> None:
+    video_id = silent.create_video(RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"),
+                                   idempotency_key="quiet")
+    status = silent.get_status(video_id)
+    assert status.raw["speech"] == "silent"
+    assert [w.code for w in status.warnings] == ["silent_audio"] and "silent" in status.warnings[0].message
+    assert loudest_db(local_path(status.video_url)) < -80
+
+
+def test_a_broken_speech_engine_gives_a_silent_video_with_the_warning(tmp_path: Path) -> None:
+    """An engine that fails (here: a command that exits 1) never fails the render."""
+    provider = LocalProvider(str(tmp_path), height=144)
+    provider.speech = speech.SpeechEngine("broken", (shutil.which("false") or "/bin/false",))
+    status = provider.get_status(provider.create_video(
+        RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello there"), idempotency_key="b"))
+    assert status.state == "completed" and [w.code for w in status.warnings] == ["silent_audio"]
+
+
+def test_the_system_espeak_ng_speaks_when_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """speech="system" runs the `espeak-ng` found on PATH with espeak-ng's own arguments. Where the Debian
+    package is not installed, a stand-in named espeak-ng (the library module, which takes the same
+    arguments) is put on PATH, so the command line is exercised either way."""
+    if shutil.which("espeak-ng") is None:
+        shim = tmp_path / "bin" / "espeak-ng"
+        shim.parent.mkdir()
+        shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m genvid.videos.espeak_library \"$@\"\n")
+        shim.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{shim.parent}:{os.environ['PATH']}")
+    provider = LocalProvider(str(tmp_path / "work"), height=144, speech="system")
+    assert provider.speech is not None and provider.speech.name == speech.SYSTEM
+    status = provider.get_status(provider.create_video(
+        RenderRequest(avatar_id="local_ben", voice_id="local_en_m", script="Spoken by the system."),
+        idempotency_key="system"))
+    assert status.raw["speech"] == speech.SYSTEM and status.warnings == ()
+    assert loudest_db(local_path(status.video_url)) > -30
+
+
+def test_engine_choice_order() -> None:
+    """auto prefers the bundled library; none is silence; anything else is refused."""
+    assert speech.find_engine("auto") == speech.find_engine("library")
+    assert speech.find_engine("none") is None
+    with pytest.raises(ValueError):
+        speech.find_engine("festival")
+
+
+def bottom_left_pixel(path: Path, at: float = 1.0) -> tuple[int, int, int]:
+    """The RGB of the frame's bottom-left pixel at `at` seconds."""
+    frame = subprocess.run([FFMPEG, "-v", "error", "-ss", str(at), "-i", str(path), "-frames:v", "1", "-f",
+                            "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True, timeout=60).stdout
+    width = decode(path).width
+    red, green, blue = frame[-width * 3:-width * 3 + 3]
+    return red, green, blue
+
+
+def test_captions_are_burnt_in_only_when_asked_for(tmp_path: Path) -> None:
+    """The caption strip covers the bottom of the frame with captions on; with captions off (the API's
+    default) the bottom corner shows the background colour."""
+    provider = LocalProvider(str(tmp_path), height=144, speech="none", captions="bitmap")
+    plain = render(provider, "Nothing written here.", key="plain", background="#ff8800")
+    captioned = render(provider, "Nothing written here.", key="captioned", background="#ff8800", captions=True)
+    assert all(abs(a - b) < 24 for a, b in zip(bottom_left_pixel(plain), (255, 136, 0), strict=True))
+    assert all(value < 48 for value in bottom_left_pixel(captioned))
 
 
 def test_portrait_aspect_ratio_and_background(silent: LocalProvider) -> None:
@@ -102,7 +182,7 @@ def test_the_same_key_never_renders_twice_even_from_another_instance(silent: Loc
     first = render(silent, "Only once, please.")
     stamp = first.stat().st_mtime_ns
     again = render(silent, "Only once, please.")
-    other_instance = LocalProvider(str(silent.work_dir), height=144, espeak="")
+    other_instance = LocalProvider(str(silent.work_dir), height=144, speech="none")
     from_elsewhere = render(other_instance, "Only once, please.")
     assert first == again == from_elsewhere and first.stat().st_mtime_ns == stamp
     assert (silent.renders, other_instance.renders) == (1, 0)
@@ -112,7 +192,7 @@ def test_the_same_key_never_renders_twice_even_from_another_instance(silent: Loc
 
 def test_concurrent_creates_with_one_key_render_once(tmp_path: Path) -> None:
     """Four workers racing on one key (separate instances, as separate processes would be): one render."""
-    providers = [LocalProvider(str(tmp_path), height=144, espeak="") for _ in range(4)]
+    providers = [LocalProvider(str(tmp_path), height=144, speech="none") for _ in range(4)]
     request = RenderRequest(avatar_id="local_dara", voice_id="local_es_m", script="Hola a todos.")
     with ThreadPoolExecutor(4) as pool:
         ids = list(pool.map(lambda p: p.create_video(request, idempotency_key="race"), providers))
@@ -129,8 +209,8 @@ def test_concurrent_creates_with_one_key_render_once(tmp_path: Path) -> None:
     "这是一个很长的没有空格的中文句子用来测试字幕的分行功能是否正常工作并且不会崩溃" * 3,
 ])
 def test_emoji_rtl_and_markup_scripts_render(tmp_path: Path, captions: str, script: str) -> None:
-    provider = LocalProvider(str(tmp_path), height=144, espeak="", captions=captions)
-    probe = decode(render(provider, script))
+    provider = LocalProvider(str(tmp_path), height=144, speech="none", captions=captions)
+    probe = decode(render(provider, script, captions=True))
     assert abs(probe.duration - max(2.0, len(" ".join(script.split())) / 15)) < 0.3
 
 
@@ -181,17 +261,46 @@ def test_download_copies_its_own_files_only(silent: LocalProvider, tmp_path: Pat
     assert sorted(p.name for p in (tmp_path / "media").iterdir()) == ["copy.mp4"]
 
 
-def test_catalogue_has_built_in_avatars_with_drawn_pictures_and_voices(silent: LocalProvider) -> None:
-    avatars = list(silent.list_avatars())
-    voices = list(silent.list_voices())
+def test_catalogue_has_built_in_avatars_and_voices_linked_to_genvid_served_previews(tmp_path: Path) -> None:
+    provider = LocalProvider(str(tmp_path), height=144)
+    avatars = list(provider.list_avatars())
+    voices = list(provider.list_voices())
     assert len(avatars) == 4 and len(voices) == 4
     assert {a.gender for a in avatars} == {"female", "male"} == {v.gender for v in voices}
-    for avatar in avatars:
-        assert local_path(avatar.preview_image_url).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [a.preview_image_url for a in avatars] == [f"/api/avatars/{a.provider_id}/preview.png" for a in avatars]
+    assert [v.preview_audio_url for v in voices] == [f"/api/voices/{v.provider_id}/sample.wav" for v in voices]
+    silent = LocalProvider(str(tmp_path), speech="none")
+    assert {v.preview_audio_url for v in silent.list_voices()} == {None}      # nothing could say the sample
+
+
+def test_avatar_previews_are_the_renderers_own_drawing_as_png(silent: LocalProvider) -> None:
+    """The PNG decodes (by ffmpeg) to exactly the pixels the renderer puts in its videos."""
+    from genvid.videos.local import AVATARS
+    from genvid.videos.local_media import portrait
+    for avatar in AVATARS:
+        path = silent.preview_picture(avatar.id)
+        assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        pixels = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24",
+                                 "-"], check=True, capture_output=True, timeout=60).stdout
+        ppm = portrait(avatar.backdrop, avatar.skin, avatar.hair, avatar.shirt)
+        assert pixels == ppm.partition(b"\n")[2]
+    assert silent.preview_picture("local_nobody") is None
+
+
+def test_voice_samples_are_short_spoken_wavs(tmp_path: Path) -> None:
+    provider = LocalProvider(str(tmp_path))
+    for voice in provider.list_voices():
+        path = provider.voice_sample(voice.provider_id)
+        assert path is not None
+        with wave.open(str(path)) as sample:
+            seconds = sample.getnframes() / sample.getframerate()
+        assert 1 < seconds < 10
+    assert provider.voice_sample("local_nobody") is None
+    assert LocalProvider(str(tmp_path / "quiet"), speech="none").voice_sample("local_en_f") is None
 
 
 def test_built_from_config_renders_under_the_data_dir(config: Config) -> None:
     """The provider registry passes the Config: renders live under DATA_DIR, frames as small as asked."""
-    provider = LocalProvider(config.with_overrides(local_render_height=144), espeak="")
+    provider = LocalProvider(config.with_overrides(local_render_height=144), speech="none")
     assert provider.work_dir == (Path(config.data_dir) / "local-provider").resolve()
     assert decode(render(provider, "From config.")).height == 144

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from genvid.migrate import MIGRATIONS_DIR, apply_migrations
+from genvid.migrate import MIGRATIONS_DIR, MigrationsMissing, apply_migrations
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,3 +63,9 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(empty_databas
     outputs = [proc.communicate(timeout=120) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     assert _applied(empty_database) == _expected_ids()
+
+
+def test_a_missing_migrations_folder_fails_instead_of_applying_nothing(empty_database: str, tmp_path: Path) -> None:
+    """A release that finds no migration files is a broken install, not an up-to-date database."""
+    with pytest.raises(MigrationsMissing):
+        apply_migrations(empty_database, tmp_path / "nowhere")

@@ -128,11 +128,29 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
     assert "genvid.videos.periodic.catalog_sync_tick" in {job.func_name for job in periodic_jobs if job}
 
 
-def test_offline_previews_do_not_reveal_server_paths(local_studio: Studio) -> None:
-    """The offline renderer stores file:// previews; clients get web addresses or nothing."""
+def test_offline_previews_are_served_by_genvid_and_linked(local_studio: Studio) -> None:
+    """Built-in avatars link a PNG and voices a WAV sample, both served by genvid without a session."""
     _, headers = local_studio.user(credits=0)
     avatars = _all_pages(local_studio, "/api/avatars", headers)
-    assert avatars, "the offline catalogue has built-in avatars"
-    stored = local_studio.conn.execute("SELECT preview_image_url FROM avatars").fetchall()
-    assert all(url.startswith("file://") for (url,) in stored)
-    assert all(avatar["preview_image_url"] is None for avatar in avatars)
+    voices = _all_pages(local_studio, "/api/voices", headers)
+    assert avatars and voices, "the offline catalogue has built-in avatars and voices"
+    for avatar in avatars:
+        assert avatar["preview_image_url"] == f"http://localhost/api/avatars/{avatar['id']}/preview.png"
+        picture = local_studio.client.get(avatar["preview_image_url"])
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
+        assert picture.data[:8] == b"\x89PNG\r\n\x1a\n" and "public" in picture.headers["Cache-Control"]
+    for voice in voices:
+        sample = local_studio.client.get(voice["preview_audio_url"])
+        assert sample.status_code == 200 and sample.mimetype == "audio/wav" and sample.data[:4] == b"RIFF"
+    for missing in ("/api/avatars/local_nobody/preview.png", "/api/voices/local_nobody/sample.wav",
+                    "/api/avatars/..%2F..%2Fsecrets/preview.png"):
+        answer = local_studio.client.get(missing)
+        assert answer.status_code == 404 and answer.get_json()["success"] is False
+
+
+def test_server_paths_stored_by_older_syncs_are_never_shown(local_studio: Studio) -> None:
+    """Earlier offline syncs stored file:// previews: clients get null for those, never the path."""
+    _, headers = local_studio.user(credits=0)
+    local_studio.conn.execute("UPDATE avatars SET preview_image_url = 'file:///srv/genvid/avatars/a.png'")
+    avatars = _all_pages(local_studio, "/api/avatars", headers)
+    assert avatars and all(avatar["preview_image_url"] is None for avatar in avatars)

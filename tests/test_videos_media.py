@@ -1,10 +1,12 @@
 """Stored media: short-lived signed links with HTTP Range support, refused once expired or tampered with."""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from videos_fixtures import Studio
 
 from genvid.config import Config
@@ -79,9 +81,25 @@ def test_media_of_deleted_users_is_pruned_daily(heygen_studio: Studio, config: C
     user_id, headers = heygen_studio.user()
     video_id = heygen_studio.create(headers).get_json()["data"]["id"]
     heygen_studio.drive(video_id)
-    store = media.storage_for(config.media_dir)
+    store = media.storage_for(config)
     assert store.local_path(f"videos/{video_id}/video.mp4") is not None
     heygen_studio.conn.execute('DELETE FROM "user" WHERE id = %s', (user_id,))
     assert periodic.prune_orphaned_media(store) == 1
     assert store.local_path(f"videos/{video_id}/video.mp4") is None
     assert heygen_studio.client.get(kept_url).status_code == 200
+
+
+def test_production_with_media_on_disk_warns_once_at_start(config: Config, app: object,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """Web and worker processes on different machines share no disk: production says so when it starts."""
+    from genvid import create_app
+    production = config.with_overrides(environment="production")
+    with caplog.at_level(logging.WARNING, logger="genvid.videos.media"):
+        create_app(production)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "genvid.videos.media"]
+    assert len(warnings) == 1 and "MEDIA_STORAGE_URL" in warnings[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="genvid.videos.media"):
+        create_app(production.with_overrides(media_storage_url="s3://genvid-media/prod"))
+        create_app(config)   # development and tests: one machine, nothing to say
+    assert not [r for r in caplog.records if r.name == "genvid.videos.media"]

@@ -52,6 +52,29 @@ def test_local_render_produces_a_playable_mp4(offline: Studio, tmp_path: Path) -
     assert offline.balance(user_id) == 4
 
 
+def test_a_video_says_when_its_soundtrack_is_silent(make_app: Callable[..., Flask], conn: psycopg.Connection,
+                                                   run_worker: Callable[..., int], offline: Studio) -> None:
+    """With speech (the default: the bundled eSpeak NG) a video has no warnings; with no speech engine
+    (CONFIG_FILE local_speech "none") it completes all the same and its JSON carries a silent_audio warning."""
+    _, headers = offline.user()
+    spoken = offline.create(headers, script="I can be heard.").get_json()["data"]["id"]
+    offline.drive(spoken, timeout=120)
+    assert offline.client.get(f"/api/videos/{spoken}", headers=headers).get_json()["data"]["warnings"] == []
+
+    quiet_app = make_app(video_provider="local", **{**FAST, "local_render_height": 120, "local_speech": "none"})
+    quiet = Studio(quiet_app, quiet_app.test_client(), conn, run_worker)
+    _, quiet_headers = quiet.user()
+    video_id = quiet.create(quiet_headers, script="Nobody can hear me.").get_json()["data"]["id"]
+    (row,) = quiet.drive(video_id, timeout=120)
+    assert row.status.value == "completed"
+    shown = quiet.client.get(f"/api/videos/{video_id}", headers=quiet_headers).get_json()["data"]
+    assert [w["code"] for w in shown["warnings"]] == ["silent_audio"]
+    assert "silent" in shown["warnings"][0]["message"]
+    quiet.sync_catalogue()                      # the daily sync: nothing can say a voice sample any more
+    voices = quiet.client.get("/api/voices", headers=quiet_headers).get_json()["data"]
+    assert voices and all(voice["preview_audio_url"] is None for voice in voices)
+
+
 def test_events_stream_status_changes_until_final(offline: Studio) -> None:
     """GET /api/videos/{id}/events: SSE snapshots from queued to completed, then the stream ends."""
     _, headers = offline.user()

@@ -68,8 +68,9 @@ def client_ip() -> str:
 
 
 def user_agent() -> str:
-    """The User-Agent header, '' when absent (as better-auth stores it)."""
-    return request.headers.get("User-Agent", "")
+    """The User-Agent header, '' when absent (as better-auth stores it), without U+0000 (which PostgreSQL cannot
+    store; HTTP servers refuse it, but a WSGI server need not)."""
+    return request.headers.get("User-Agent", "").replace("\x00", "")
 
 
 class Presented(Enum):
@@ -126,6 +127,11 @@ def _parsed_cookie_header(header: str) -> MultiDict[str, str]:
     # polling): parsed once per process instead of once per request (5% of a get-session's instructions).
     # Immutable, as every caller shares it; bounded, so junk headers only evict.
     return parse_cookie(header, cls=ImmutableMultiDict)
+
+
+def request_cookie(name: str) -> str | None:
+    """One cookie of this request, raw (as sent)."""
+    return _cookies(this_request().environ).get(name)
 
 
 def remembers() -> bool:

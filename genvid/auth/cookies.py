@@ -72,6 +72,18 @@ class CookieJar:
         parts.append("SameSite=Lax")
         return "; ".join(parts)
 
+    def name(self, base: str) -> str:
+        """A better-auth cookie name as this configuration spells it (`__Secure-` under https)."""
+        return (SECURE_PREFIX if self.secure else "") + base
+
+    def signed_header(self, base: str, value: str, *, max_age: int) -> str:
+        """Set-Cookie for a signed cookie (better-call's setSignedCookie), e.g. the OAuth state."""
+        return self._header(self.name(base), encode_cookie_value(signed_value(self.secret, value)), max_age)
+
+    def expiring_header(self, base: str) -> str:
+        """Set-Cookie that deletes one cookie (better-auth's expireCookie)."""
+        return self._header(self.name(base), "", 0)
+
     def session_headers(self, token: str, *, remember: bool) -> list[str]:
         """Set-Cookie headers for a session: Max-Age 7 days, or a browser-session cookie + dont_remember."""
         value = encode_cookie_value(signed_value(self.secret, token))

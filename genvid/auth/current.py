@@ -4,6 +4,13 @@ session token or a JWT.
 A JWT is accepted only here (not by /api/auth/get-session, as better-auth's bearer plugin does): EdDSA
 only, a key from our `jwks` table, exp/iss/aud checked against our clock and BETTER_AUTH_URL. An API key is
 judged alone (genvid.auth.apikey_auth: its permission for this endpoint, its quota and rate limit).
+
+CSRF: a browser adds cookies to requests another site's page makes, so a state-changing request that
+relies on cookies must come from a trusted origin, the check better-auth makes on its own routes (403
+INVALID_ORIGIN / MISSING_OR_NULL_ORIGIN, in the /api/ envelope here). It is made here, where every handler
+learns who calls, before it has done anything. A bearer token or JWT in Authorization, like an API key in
+x-api-key, cannot be sent by another site's page without a CORS preflight, so those calls are exempt; webhooks
+never ask who calls.
 """
 from __future__ import annotations
 
@@ -11,8 +18,8 @@ from dataclasses import dataclass
 
 from db import models
 from genvid import database
-from genvid.auth import apikey_auth, clock, context, jwts
-from genvid.errors import Unauthorized
+from genvid.auth import apikey_auth, clock, context, jwts, origin
+from genvid.errors import Forbidden, Unauthorized
 from genvid.logs import user_id_var
 from genvid.proxies import once_per_request, this_request
 
@@ -60,6 +67,8 @@ def _identify() -> CurrentUser | None:
         return CurrentUser(id=owner.id, email=owner.email, name=owner.name, email_verified=owner.email_verified,
                            api_key_id=key_id)
     bearer = context.bearer_value()
+    if bearer is None:
+        _refuse_cross_site_cookie_request()
     if bearer is not None and jwts.looks_like_jwt(bearer):
         user = _from_jwt(bearer)
     else:
@@ -68,6 +77,14 @@ def _identify() -> CurrentUser | None:
     if user is not None:
         user_id_var.set(user.id)
     return user
+
+
+def _refuse_cross_site_cookie_request() -> None:
+    current = this_request()
+    refusal = origin.cookie_request_refusal(method=current.method, headers=current.headers,
+                                            trusted=context.settings().trusted)
+    if refusal is not None:
+        raise Forbidden(refusal.code, refusal.message)
 
 
 def current_user() -> CurrentUser:

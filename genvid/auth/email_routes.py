@@ -12,17 +12,32 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from genvid import database
-from genvid.auth import clock, context, mail, recovery, responses, sessions, users
-from genvid.auth.validation import Field, Schema, validation_error
+from genvid.api import documented
+from genvid.auth import (
+    clock,
+    context,
+    mail,
+    recovery,
+    responses,
+    sessions,
+    shapes,
+    users,
+)
+from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
 
-SEND_VERIFICATION = Schema((Field("email", email=True), Field("callbackURL", optional=True)))
-REQUEST_RESET = Schema((Field("email", email=True), Field("redirectTo", optional=True)))
+SEND_VERIFICATION = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
+                            Field("callbackURL", optional=True)))
+REQUEST_RESET = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
+                        Field("redirectTo", optional=True)))
 RESET_PASSWORD = Schema((Field("newPassword"), Field("token", optional=True)))
-CHANGE_EMAIL = Schema((Field("newEmail", email=True), Field("callbackURL", optional=True)))
+CHANGE_EMAIL = Schema((Field("newEmail", email=True, max_length=users.MAX_EMAIL_LENGTH),
+                       Field("callbackURL", optional=True)))
 DELETE_USER = Schema((Field("password", optional=True), Field("token", optional=True),
                       Field("callbackURL", optional=True)), optional=True)
 RESET_SENT = "If this email exists in our system, check your email for the reset link"
+AUTH = ["auth"]
+_REDIRECT = {302: shapes.REDIRECT}
 
 
 def invalid_token() -> BetterAuthError:
@@ -47,6 +62,13 @@ def _query(name: str) -> str:
     return value
 
 
+def _require_mail() -> None:
+    """503 before any token is made when this server cannot deliver the mail (production without SMTP_URL)."""
+    config = context.settings().config
+    if not mail.is_configured(smtp_url=config.smtp_url, environment=config.environment):
+        raise BetterAuthError(503, mail.NOT_CONFIGURED, "MAIL_NOT_CONFIGURED")
+
+
 def _deliver(message: recovery.Mail | None) -> None:
     if message is None:
         return
@@ -61,9 +83,12 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
     """Add the email-flow views to bp."""
 
     @bp.post("/send-verification-email")
+    @documented("Mail a verification link", body=json_schema(SEND_VERIFICATION), response=shapes.STATUS,
+                optional_auth=True, better_auth=True, tags=AUTH)
     def send_verification_email() -> ResponseReturnValue:
         """Mail a verification link to an unverified user (the answer never reveals whether one exists)."""
         body = prepare(SEND_VERIFICATION)
+        _require_mail()
         base = context.settings().config.better_auth_url.rstrip("/")
         active = context.active_session()
         if active is not None:
@@ -78,6 +103,9 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response({"status": True})
 
     @bp.get("/verify-email")
+    @documented("Follow a verification or email-change link", response=shapes.VERIFIED, auth=False,
+                better_auth=True, tags=AUTH, responses=_REDIRECT, errors=(401, 403),
+                parameters=(shapes.query("token", required=True), shapes.query("callbackURL")))
     def verify_email() -> ResponseReturnValue:
         """Follow a verification (or email change) link: once only, within an hour."""
         token = _query("token")
@@ -94,9 +122,13 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response({"status": True, "user": None})
 
     @bp.post("/request-password-reset")
+    @documented("Mail a password reset link (the answer is the same for an unknown email)",
+                body=json_schema(REQUEST_RESET), response=shapes.RESET_REQUESTED, auth=False, better_auth=True,
+                tags=AUTH, errors=(403,))
     def request_password_reset() -> ResponseReturnValue:
         """Mail a reset link if the email belongs to a user; the answer is the same either way."""
         body = prepare(REQUEST_RESET)
+        _require_mail()
         base = context.settings().config.better_auth_url.rstrip("/")
         with database.transaction() as conn:
             message = recovery.reset_mail(conn, email=body["email"], base_url=base,
@@ -104,7 +136,10 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         _deliver(message)
         return responses.json_response({"status": True, "message": RESET_SENT})
 
-    @bp.get("/reset-password/<token>")
+    @bp.get("/reset-password/<token>")  # any token, U+0000 too: it redirects with INVALID_TOKEN
+    @documented("The link in a reset mail: redirects to the app with the token or an error", status=302,
+                auth=False, better_auth=True, tags=AUTH, responses=_REDIRECT, errors=(403,),
+                parameters=(shapes.query("callbackURL", required=True),))
     def reset_password_callback(token: str) -> ResponseReturnValue:
         """The link in the mail: redirect to the app with the token, or with error=INVALID_TOKEN."""
         callback = _query("callbackURL")
@@ -117,6 +152,8 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.redirect_response(_with_query(target, token=token))
 
     @bp.post("/reset-password")
+    @documented("Set a new password with a reset token", body=json_schema(RESET_PASSWORD), response=shapes.STATUS,
+                auth=False, better_auth=True, tags=AUTH, parameters=(shapes.query("token"),))
     def reset_password() -> ResponseReturnValue:
         """Set a new password with a reset token (single use)."""
         body = prepare(RESET_PASSWORD)
@@ -134,6 +171,8 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response({"status": True})
 
     @bp.post("/change-email")
+    @documented("Mail a link that moves the account to a new email", body=json_schema(CHANGE_EMAIL),
+                response=shapes.STATUS, better_auth=True, tags=AUTH)
     def change_email() -> ResponseReturnValue:
         """Mail a confirmation link to the new address; the email changes when it is followed."""
         body = prepare(CHANGE_EMAIL)
@@ -141,6 +180,7 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         new_email = body["newEmail"].lower()
         if new_email == active.user.email:
             raise BetterAuthError(400, "Email is the same")           # better-auth sends no code here
+        _require_mail()
         base = context.settings().config.better_auth_url.rstrip("/")
         with database.transaction() as conn:
             if not users.email_is_free(conn, email=new_email):
@@ -151,6 +191,9 @@ def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
         return responses.json_response({"status": True})
 
     @bp.post("/delete-user")
+    @documented("Delete the user (after its password, or with a session under a day old)",
+                body=json_schema(DELETE_USER), body_optional=True, response=shapes.DELETED, better_auth=True,
+                tags=AUTH)
     def delete_user() -> ResponseReturnValue:
         """Delete the signed-in user after confirming the password (or, without one, a fresh session)."""
         body = prepare(DELETE_USER)

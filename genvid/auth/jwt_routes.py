@@ -10,13 +10,16 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from genvid import database
-from genvid.auth import clock, context, jwts, responses, sessions
+from genvid.api import documented
+from genvid.auth import clock, context, jwts, responses, sessions, shapes
 
 
 def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSession]) -> None:
     """Add /token and /jwks to bp."""
 
     @bp.get("/token")
+    @documented("A 15-minute JWT for the signed-in user (EdDSA)", response=shapes.JWT, better_auth=True,
+                tags=["auth"])
     def token() -> ResponseReturnValue:
         """A 15-minute JWT for the signed-in user."""
         active = require_session()
@@ -27,6 +30,8 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         return responses.json_response({"token": value})
 
     @bp.get("/jwks")
+    @documented("The public keys that verify the JWTs", response=shapes.JWKS, auth=False, better_auth=True,
+                tags=["auth"])
     def jwks() -> ResponseReturnValue:
         """The public keys that verify genvid's (and better-auth's) JWTs."""
         auth = context.settings()

@@ -67,11 +67,34 @@ def _aead(secret: str, nonce: bytes) -> tuple[ChaCha20Poly1305, bytes]:
     return ChaCha20Poly1305(hchacha20(key, nonce[:16])), b"\0\0\0\0" + nonce[16:]
 
 
-def seal(secret: str, plaintext: str) -> str:
-    """The stored form (a JSON string) of plaintext, as better-auth writes `jwks.privateKey`."""
+def encrypt_hex(secret: str, plaintext: str) -> str:
+    """better-auth's `symmetricEncrypt({key: secret, data})`: lowercase hex of nonce ‖ ciphertext ‖ tag."""
     nonce = os.urandom(24)
     aead, inner_nonce = _aead(secret, nonce)
-    return json.dumps((nonce + aead.encrypt(inner_nonce, plaintext.encode("utf-8"), None)).hex())
+    return (nonce + aead.encrypt(inner_nonce, plaintext.encode("utf-8"), None)).hex()
+
+
+def decrypt_hex(secret: str, hex_value: str) -> str:
+    """better-auth's `symmetricDecrypt`; ValueError for another format, secret or a tampered value."""
+    try:
+        blob = bytes.fromhex(hex_value)
+    except (TypeError, ValueError):
+        raise ValueError("not a better-auth sealed value") from None
+    return _open(secret, blob)
+
+
+def purpose_key(secret: str, purpose: str) -> str:
+    """better-auth's `derivePurposeKey(secret, purpose)`: an HKDF-SHA256 subkey, as hex, used as a secret."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"better-auth:oauth-encryption:v1",
+                   info=f"better-auth:{purpose}:v1".encode()).derive(secret.encode("utf-8"))
+    return derived.hex()
+
+
+def seal(secret: str, plaintext: str) -> str:
+    """The stored form (a JSON string) of plaintext, as better-auth writes `jwks.privateKey`."""
+    return json.dumps(encrypt_hex(secret, plaintext))
 
 
 def unseal(secret: str, stored: str) -> str:
@@ -80,6 +103,10 @@ def unseal(secret: str, stored: str) -> str:
         blob = bytes.fromhex(json.loads(stored))
     except (TypeError, ValueError):
         raise ValueError("not a better-auth sealed value") from None
+    return _open(secret, blob)
+
+
+def _open(secret: str, blob: bytes) -> str:
     if len(blob) < 24 + 16:
         raise ValueError("sealed value too short")
     aead, inner_nonce = _aead(secret, blob[:24])

@@ -1,7 +1,9 @@
 """Outgoing mail: SMTP when SMTP_URL is set (`smtp://user:pass@host:port`, `smtps://` for TLS), else the log.
 
-Production without SMTP_URL still logs (at WARNING) rather than failing the request: the link is never
-shown to the caller, so nothing leaks, and an operator sees the misconfiguration at once.
+The log fallback is for development and tests only: a mail holds a link with a live token (a password reset
+is an account takeover), and production logs are read by people and shipped to other services. So production
+without SMTP_URL never logs a body: the routes refuse the mail flows first (`is_configured`), and send()
+raises MailNotConfigured should anything call it anyway.
 """
 from __future__ import annotations
 
@@ -12,14 +14,32 @@ from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger("genvid.auth.mail")
 TIMEOUT_SECONDS = 10
+NOT_CONFIGURED = "Email delivery is not configured on this server (SMTP_URL)."
+
+
+class MailNotConfigured(Exception):
+    """Production has no SMTP_URL, so this mail cannot be sent (and must not be logged)."""
+
+
+def is_configured(*, smtp_url: str | None, environment: str) -> bool:
+    """Whether a mail can be delivered: over SMTP, or (outside production) into the log."""
+    return bool(smtp_url) or environment != "production"
+
+
+def warn_if_not_configured(*, smtp_url: str | None, environment: str) -> None:
+    """At start: say once, in the log, that production without SMTP_URL refuses the mail flows."""
+    if not is_configured(smtp_url=smtp_url, environment=environment):
+        log.warning("SMTP_URL is not set: verification, password-reset and email-change requests are refused "
+                    "with 503 MAIL_NOT_CONFIGURED until it is")
 
 
 def send(*, smtp_url: str | None, sender: str, to: str, subject: str, text: str,
          environment: str = "development") -> None:
-    """Deliver one plain-text message (or log it when no SMTP server is configured)."""
+    """Deliver one plain-text message (outside production, log it when no SMTP server is configured)."""
     if not smtp_url:
-        level = logging.WARNING if environment == "production" else logging.INFO
-        log.log(level, "mail not sent (no SMTP_URL)", extra={"to": to, "subject": subject, "body": text})
+        if environment == "production":
+            raise MailNotConfigured(NOT_CONFIGURED)
+        log.info("mail not sent (no SMTP_URL); logged instead", extra={"to": to, "subject": subject, "body": text})
         return
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject

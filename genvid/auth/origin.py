@@ -4,6 +4,7 @@ Pure functions over headers and the trusted origin set, so they are tested witho
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
@@ -47,17 +48,29 @@ def is_trusted(url: str, trusted: Iterable[str]) -> bool:
     return bool(origin) and origin in trusted
 
 
+def cookie_request_refusal(*, method: str, headers: HeaderMap, trusted: frozenset[str]) -> BetterAuthError | None:
+    """The 403 for a state-changing request that carries cookies (so a browser may have added them on another
+    site's behalf) from an untrusted or unknown origin; None when the request may go on."""
+    if method.upper() in SAFE_METHODS or not headers.get("Cookie"):
+        return None
+    origin = _request_origin(headers)
+    if origin is None:
+        return _missing_origin()
+    if not is_trusted(origin, trusted):
+        return _invalid_origin()
+    return None
+
+
 def check_request_origin(*, method: str, path: str, headers: HeaderMap, trusted: frozenset[str]) -> None:
     """Raise 403 as better-auth does for a state-changing request from an untrusted or unknown origin."""
     if method.upper() in SAFE_METHODS:
         return
-    origin = _request_origin(headers)
     if headers.get("Cookie"):
-        if origin is None:
-            raise _missing_origin()
-        if not is_trusted(origin, trusted):
-            raise _invalid_origin()
+        refusal = cookie_request_refusal(method=method, headers=headers, trusted=trusted)
+        if refusal is not None:
+            raise refusal
         return
+    origin = _request_origin(headers)
     if path not in LOGIN_PATHS:
         return
     site, mode = headers.get("Sec-Fetch-Site"), headers.get("Sec-Fetch-Mode")
@@ -71,10 +84,19 @@ def check_request_origin(*, method: str, path: str, headers: HeaderMap, trusted:
         raise _invalid_origin()
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ENCODED_PATH_SEPARATOR = re.compile("%2[fF]|%5[cC]")
+
+
 def is_allowed_callback(url: str, trusted: frozenset[str]) -> bool:
-    """Relative paths are allowed; absolute URLs must point at a trusted origin."""
-    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return True
+    """Safe relative paths are allowed (better-auth's isSafeRelativeURL: no `//`, backslash, control character
+    or encoded slash in the path); absolute URLs must point at a trusted origin and, in genvid, hold no control
+    character either (it would end up in a Location header)."""
+    if _CONTROL_CHARACTER.search(url):
+        return False
+    if url.startswith("/"):
+        path = re.split("[?#]", url, maxsplit=1)[0]
+        return not url.startswith("//") and "\\" not in url and not _ENCODED_PATH_SEPARATOR.search(path)
     return is_trusted(url, trusted)
 
 

@@ -42,12 +42,16 @@ def create_token(conn: psycopg.Connection, *, purpose: str, value: str, now: dat
 
 def peek_token(conn: psycopg.Connection, *, purpose: str, token: str, now: datetime) -> str | None:
     """The value of a live token without using it up."""
+    if "\x00" in token:
+        return None            # unknown by definition (PostgreSQL cannot compare it)
     row = db.auth_verifications.get_live_verification(conn, identifier=f"{purpose}:{token}", now=now)
     return row.value if row else None
 
 
 def consume_token(conn: psycopg.Connection, *, purpose: str, token: str, now: datetime) -> str | None:
     """The value of a live token, deleting it so it cannot be used again; None if unknown or expired."""
+    if "\x00" in token:
+        return None
     row = db.auth_verifications.consume_verification(conn, identifier=f"{purpose}:{token}", now=now)
     return row.value if row else None
 

@@ -75,3 +75,15 @@ def redirect_response(location: str) -> Response:
     response = Response(b"", status=302, content_type="application/json")
     response.headers["Location"] = location
     return response
+
+
+def redirect_with_cookies(location: str, *, set_cookies: list[str], session_token: str | None = None) -> Response:
+    """A better-call redirect (302, empty body, JSON content type) that also sets cookies; with session_token,
+    the bearer plugin's set-auth-token and its Access-Control-Expose-Headers, as on every session response."""
+    response = redirect_response(location)
+    for header in set_cookies:
+        response.headers.add("Set-Cookie", header)
+    if session_token is not None:
+        response.headers["set-auth-token"] = cookies.signed_value(settings().secret, session_token)
+        response.headers[EXPOSE] = "set-auth-token"
+    return response

@@ -11,7 +11,9 @@ from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 
 from genvid import database, queue
+from genvid.api import documented
 from genvid.auth import (
+    account_routes,
     apikey_routes,
     clock,
     context,
@@ -22,18 +24,28 @@ from genvid.auth import (
     ratelimit,
     responses,
     sessions,
+    shapes,
+    social_routes,
     users,
 )
 from genvid.auth.serialize import get_session_body, session_json, user_json
-from genvid.auth.validation import Field, Schema, is_valid_email, read_body, validate
+from genvid.auth.validation import (
+    Field,
+    Schema,
+    is_valid_email,
+    json_schema,
+    read_body,
+    validate,
+)
 from genvid.errors import BetterAuthError
 from genvid.proxies import this_request
 
 PREFIX = "/api/auth"
 bp = Blueprint("auth", __name__, url_prefix=PREFIX)
 
-SIGN_UP = Schema((Field("name"), Field("email", email=True), Field("password", min_length=1),
-                  Field("image", optional=True), Field("callbackURL", optional=True),
+SIGN_UP = Schema((Field("name", max_length=users.MAX_NAME_LENGTH),
+                  Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH), Field("password", min_length=1),
+                  Field("image", optional=True, max_length=users.MAX_IMAGE_LENGTH), Field("callbackURL", optional=True),
                   Field("rememberMe", "boolean", optional=True)), with_record=True, form=True)
 SIGN_IN = Schema((Field("email"), Field("password"), Field("callbackURL", optional=True),
                   Field("rememberMe", "boolean", optional=True)), form=True)
@@ -41,7 +53,13 @@ CHANGE_PASSWORD = Schema((Field("newPassword"), Field("currentPassword"),
                           Field("revokeOtherSessions", "boolean", optional=True)))
 REVOKE_SESSION = Schema((Field("token"),))
 UPDATE_USER = Schema(with_record=True)
+UPDATE_USER_BODY = {"type": "object", "description": "Any object (better-auth's z.record); name and image are read.",
+                    "properties": {"name": {"description": f"A string of at most {users.MAX_NAME_LENGTH} characters "
+                                                           "(other types are ignored)."},
+                                   "image": {"description": f"A string of at most {users.MAX_IMAGE_LENGTH} "
+                                                            "characters, or null (other types are ignored)."}}}
 EMPTY = Schema(optional=True)
+AUTH = ["auth"]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}     # on every get-session answer
 
 
@@ -92,6 +110,8 @@ def policy() -> users.PasswordPolicy:
 
 
 @bp.post("/sign-up/email")
+@documented("Sign up with an email and password (and sign in)", body=json_schema(SIGN_UP),
+            response=shapes.TOKEN_AND_USER, auth=False, better_auth=True, tags=AUTH, errors=(403, 422))
 def sign_up() -> ResponseReturnValue:
     """Create a user with a password and sign them in."""
     body = prepare(SIGN_UP)
@@ -109,6 +129,8 @@ def sign_up() -> ResponseReturnValue:
 
 
 @bp.post("/sign-in/email")
+@documented("Sign in with an email and password", body=json_schema(SIGN_IN), response=shapes.SIGNED_IN,
+            auth=False, better_auth=True, tags=AUTH, errors=(401, 403))
 def sign_in() -> ResponseReturnValue:
     """Check an email and password and start a session."""
     body = prepare(SIGN_IN)
@@ -147,6 +169,10 @@ def _needs_rehash(stored: str, pol: users.PasswordPolicy) -> bool:
 
 
 @bp.get("/get-session")
+@documented("The current session and user, or null", response=shapes.SESSION_OR_NULL, optional_auth=True,
+            better_auth=True, tags=AUTH, parameters=(shapes.query("disableCookieCache"),
+                                                     shapes.query("disableRefresh", description="`true`: do not "
+                                                                  "extend a session older than a day")))
 def get_session() -> ResponseReturnValue:
     """The current session and user, or null; refreshes a session older than a day."""
     auth = context.settings()
@@ -175,6 +201,10 @@ def get_session() -> ResponseReturnValue:
 
 
 @bp.post("/get-session")
+@documented("Refused: better-auth allows POST here only with deferSessionRefresh", status=405,
+            response=shapes.ANY_OBJECT, auth=False, better_auth=True, tags=AUTH,
+            responses={405: {"description": "Always", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/AuthError"}}}}})
 def get_session_post() -> ResponseReturnValue:
     """better-auth refuses POST here unless deferSessionRefresh is on."""
     raise BetterAuthError(405, "POST method requires deferSessionRefresh to be enabled in session config",
@@ -182,6 +212,8 @@ def get_session_post() -> ResponseReturnValue:
 
 
 @bp.post("/sign-out")
+@documented("End the current session (if any)", body=json_schema(EMPTY), body_optional=True,
+            response=shapes.SUCCESS, optional_auth=True, better_auth=True, tags=AUTH)
 def sign_out() -> ResponseReturnValue:
     """End the current session (if any) and clear the cookies."""
     prepare(EMPTY)
@@ -193,6 +225,8 @@ def sign_out() -> ResponseReturnValue:
 
 
 @bp.get("/list-sessions")
+@documented("The user's sessions (needs a session under a day old)", response=shapes.SESSIONS,
+            better_auth=True, tags=AUTH, errors=(403,))
 def list_sessions() -> ResponseReturnValue:
     """The user's unexpired sessions (a fresh session is required)."""
     active = require_session(fresh=True)
@@ -202,6 +236,8 @@ def list_sessions() -> ResponseReturnValue:
 
 
 @bp.post("/revoke-session")
+@documented("End one of the user's sessions by its token", body=json_schema(REVOKE_SESSION),
+            response=shapes.STATUS, better_auth=True, tags=AUTH)
 def revoke_session() -> ResponseReturnValue:
     """Delete one of the user's sessions by token; an unknown or foreign token does nothing."""
     body = prepare(REVOKE_SESSION)
@@ -214,6 +250,8 @@ def revoke_session() -> ResponseReturnValue:
 
 
 @bp.post("/revoke-sessions")
+@documented("End every session of the user", body=json_schema(EMPTY), body_optional=True,
+            response=shapes.STATUS, better_auth=True, tags=AUTH)
 def revoke_sessions() -> ResponseReturnValue:
     """Delete every session of the user, this one included."""
     prepare(EMPTY)
@@ -224,6 +262,8 @@ def revoke_sessions() -> ResponseReturnValue:
 
 
 @bp.post("/revoke-other-sessions")
+@documented("End every other session of the user", body=json_schema(EMPTY), body_optional=True,
+            response=shapes.STATUS, better_auth=True, tags=AUTH)
 def revoke_other_sessions() -> ResponseReturnValue:
     """Delete every session of the user except this one."""
     prepare(EMPTY)
@@ -234,6 +274,8 @@ def revoke_other_sessions() -> ResponseReturnValue:
 
 
 @bp.post("/update-user")
+@documented("Change the user's name and/or image", body=UPDATE_USER_BODY, response=shapes.STATUS,
+            better_auth=True, tags=AUTH)
 def update_user() -> ResponseReturnValue:
     """Change name and/or image; email cannot be changed here."""
     body = prepare(UPDATE_USER)
@@ -244,6 +286,7 @@ def update_user() -> ResponseReturnValue:
     if not isinstance(name, str):
         name = None
     set_image = "image" in body and (body["image"] is None or isinstance(body["image"], str))
+    users.check_storable(name=name, image=body["image"] if set_image else None)
     if name is None and not set_image:
         raise BetterAuthError(400, "No fields to update")
     with database.transaction() as conn:
@@ -254,6 +297,8 @@ def update_user() -> ResponseReturnValue:
 
 
 @bp.post("/change-password")
+@documented("Change the password (optionally ending every other session)", body=json_schema(CHANGE_PASSWORD),
+            response=shapes.TOKEN_AND_USER, better_auth=True, tags=AUTH)
 def change_password() -> ResponseReturnValue:
     """Replace the password after checking the current one; optionally end every other session."""
     body = prepare(CHANGE_PASSWORD)
@@ -284,12 +329,15 @@ def change_password() -> ResponseReturnValue:
 
 
 @bp.get("/ok")
+@documented("Liveness of the auth routes", response=shapes.OK, auth=False, better_auth=True, tags=AUTH)
 def ok() -> ResponseReturnValue:
     """Liveness of the auth routes."""
     return responses.json_response({"ok": True})
 
 
 @bp.get("/error")
+@documented("better-auth's error page", auth=False, better_auth=True, tags=AUTH, media_type="text/html",
+            parameters=(shapes.query("error"),))
 def error_page() -> ResponseReturnValue:
     """The HTML page better-auth shows for an error code."""
     from html import escape
@@ -301,4 +349,6 @@ def error_page() -> ResponseReturnValue:
 
 email_routes.register(bp, prepare=prepare, require_session=require_session, policy=policy)
 jwt_routes.register(bp, require_session=require_session)
+social_routes.register(bp, prepare=prepare, require_session=require_session)
+account_routes.register(bp, prepare=prepare, require_session=require_session)
 apikey_routes.register(bp, require_session=require_session)

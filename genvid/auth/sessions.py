@@ -39,6 +39,8 @@ def start_session(conn: psycopg.Connection, *, user_id: str, remember: bool, ip_
 
 def find_session(conn: psycopg.Connection, *, token: str, now: datetime) -> ActiveSession | None:
     """The live session with this token (one indexed lookup); an expired one is deleted and None returned."""
+    if "\x00" in token:
+        return None            # no token holds NUL, and PostgreSQL cannot even compare one that does
     row = db.auth_sessions.get_session_and_user(conn, token=token, now=now)
     if row is None:
         return None
@@ -79,6 +81,8 @@ def list_sessions(conn: psycopg.Connection, *, user_id: str, now: datetime) -> l
 
 def revoke_session(conn: psycopg.Connection, *, user_id: str, token: str) -> bool:
     """Delete the user's session with this token; someone else's or an unknown token does nothing."""
+    if "\x00" in token:
+        return False           # unknown by definition (PostgreSQL cannot compare it)
     return db.auth_sessions.delete_user_session_by_token(conn, token=token, user_id=user_id) > 0
 
 

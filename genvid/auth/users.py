@@ -18,6 +18,11 @@ from genvid.errors import BetterAuthError
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
+# genvid's own limits (better-auth has none and stores 100,000-character names): an email address is at most
+# 254 characters (RFC 5321's path limit), a display name 256, an image URL 2,048.
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 256
+MAX_IMAGE_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,21 @@ def check_length(password: str, *, minimum: bool = True) -> None:
         raise BetterAuthError(400, "Password too long", "PASSWORD_TOO_LONG")
 
 
+def check_storable(*, name: str | None, image: str | None) -> None:
+    """400 VALIDATION_ERROR, in zod's words, for a new name or image genvid will not store: over its length
+    limit, or holding U+0000, which PostgreSQL cannot store (better-auth answers 500 there)."""
+    messages = []
+    for key, value, limit in (("name", name, MAX_NAME_LENGTH), ("image", image, MAX_IMAGE_LENGTH)):
+        if value is None:
+            continue
+        if passwords.utf16_length(value) > limit:
+            messages.append(f"[body.{key}] Too big: expected string to have <={limit} characters")
+        elif "\x00" in value:
+            messages.append(f"[body.{key}] Invalid string: must not contain U+0000")
+    if messages:
+        raise BetterAuthError(400, "; ".join(messages), "VALIDATION_ERROR")
+
+
 def email_is_free(conn: psycopg.Connection, *, email: str) -> bool:
     """True when no user has this (lower-cased) email."""
     return db.auth_users.get_user_by_email(conn, email=email.lower()) is None
@@ -67,10 +87,18 @@ def ensure_email_free(conn: psycopg.Connection, *, email: str) -> None:
         raise user_exists()
 
 
+def failed_to_create() -> BetterAuthError:
+    """better-auth's answer when the database refuses the new user (e.g. a name holding U+0000)."""
+    return BetterAuthError(422, "Failed to create user", "FAILED_TO_CREATE_USER")
+
+
 def create_account(conn: psycopg.Connection, *, email: str, name: str, image: str | None, password_hash: str,
                    remember: bool, ip_address: str, user_agent: str, now: datetime
                    ) -> tuple[models.User, models.Session]:
-    """The user, its credential account and its first session; 422 if the email was taken meanwhile."""
+    """The user, its credential account and its first session; 422 if the email was taken meanwhile, or if a
+    value cannot be stored (U+0000), as better-auth answers when its insert fails."""
+    if "\x00" in name or (image is not None and "\x00" in image):
+        raise failed_to_create()
     user = db.auth_users.create_user(conn, id=generate_id(), name=name, email=email.lower(), image=image, now=now)
     if user is None:        # a concurrent sign-up won the unique constraint
         raise user_exists()

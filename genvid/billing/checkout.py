@@ -72,7 +72,7 @@ def start_portal(config: Config, *, user: CurrentUser) -> str:
     customer_id = ensure_customer(client, user=user)
     with translate_errors("billing_portal.sessions.create"):
         portal = client.v1.billing_portal.sessions.create(
-            params={"customer": customer_id, "return_url": f"{config.app_url.rstrip('/')}/billing"})
+            params={"customer": customer_id, "return_url": f"{config.app_base_url}/billing"})
     return str(portal.url)
 
 
@@ -88,7 +88,7 @@ def get_checkout(*, user_id: str, session_id: str) -> models.CheckoutSession:
 def _start(config: Config, client: stripe.StripeClient, *, user: CurrentUser, mode: str, product_id: str,
            credits: int, metadata: dict[str, str], params: dict[str, Any], client_key: str | None) -> Started:
     customer_id = ensure_customer(client, user=user)
-    app_url = config.app_url.rstrip("/")
+    app_url = config.app_base_url
     params = {
         **params,
         "customer": customer_id,

@@ -17,15 +17,15 @@ from genvid.auth.current import current_user
 from genvid.billing import catalogue, checkout, credits, webhooks
 from genvid.billing.schemas import (
     CheckoutRequest,
-    CheckoutStatusResponse,
-    CreditsResponse,
+    CheckoutStatusOut,
+    CreditsOut,
+    LedgerEntryOut,
     LedgerQuery,
-    LedgerResponse,
-    PacksResponse,
-    PlansResponse,
-    RedirectResponse,
+    PackOut,
+    PlanOut,
+    RedirectOut,
+    StripeWebhookOut,
     SubscribeRequest,
-    WebhookResponse,
 )
 from genvid.config import Config
 from genvid.errors import ValidationFailed
@@ -51,21 +51,21 @@ def _client_key() -> str | None:
 
 
 @bp.get("/api/billing/packs")
-@documented("Credit packs on sale", response=PacksResponse, auth=False, tags=["billing"])
+@documented("Credit packs on sale", response=PackOut, many=True, auth=False, tags=["billing"])
 def packs() -> ResponseReturnValue:
     """One-time credit packs, from configuration."""
     return ok([catalogue.pack_json(pack) for pack in _config().credit_packs])
 
 
 @bp.get("/api/billing/plans")
-@documented("Subscription plans on sale", response=PlansResponse, auth=False, tags=["billing"])
+@documented("Subscription plans on sale", response=PlanOut, many=True, auth=False, tags=["billing"])
 def plans() -> ResponseReturnValue:
     """Monthly plans granting credits each paid period, from configuration."""
     return ok([catalogue.plan_json(plan) for plan in _config().plans])
 
 
 @bp.get("/api/credits")
-@documented("Credit balance", response=CreditsResponse, tags=["billing"])
+@documented("Credit balance", response=CreditsOut, tags=["billing"])
 def credit_summary() -> ResponseReturnValue:
     """The signed-in user's balance and the credits of purchases still pending."""
     user = current_user()
@@ -75,7 +75,7 @@ def credit_summary() -> ResponseReturnValue:
 
 
 @bp.get("/api/credits/ledger")
-@documented("Credit ledger", query=LedgerQuery, response=LedgerResponse, errors=(422,), tags=["billing"])
+@documented("Credit ledger", query=LedgerQuery, response=LedgerEntryOut, many=True, paged=True, tags=["billing"])
 def credit_ledger() -> ResponseReturnValue:
     """Every change of the user's credits, newest first; pass meta.next_cursor as `cursor` for the next page."""
     user = current_user()
@@ -86,7 +86,7 @@ def credit_ledger() -> ResponseReturnValue:
 
 
 @bp.post("/api/billing/checkout")
-@documented("Buy a credit pack", body=CheckoutRequest, response=RedirectResponse, errors=_STRIPE_ERRORS,
+@documented("Buy a credit pack", body=CheckoutRequest, response=RedirectOut, errors=_STRIPE_ERRORS,
             tags=["billing"])
 def start_checkout() -> ResponseReturnValue:
     """A Stripe Checkout Session for the pack; send the browser to `url`. Credits arrive by webhook."""
@@ -97,7 +97,7 @@ def start_checkout() -> ResponseReturnValue:
 
 
 @bp.post("/api/billing/subscribe")
-@documented("Subscribe to a plan", body=SubscribeRequest, response=RedirectResponse, errors=_STRIPE_ERRORS,
+@documented("Subscribe to a plan", body=SubscribeRequest, response=RedirectOut, errors=_STRIPE_ERRORS,
             tags=["billing"])
 def subscribe() -> ResponseReturnValue:
     """A subscription-mode Checkout Session; each paid invoice grants the plan's credits."""
@@ -109,15 +109,15 @@ def subscribe() -> ResponseReturnValue:
 
 
 @bp.post("/api/billing/portal")
-@documented("Open the Customer Portal", response=RedirectResponse, errors=(502, 503), tags=["billing"])
+@documented("Open the Customer Portal", response=RedirectOut, errors=(502, 503), tags=["billing"])
 def portal() -> ResponseReturnValue:
     """A Stripe Customer Portal URL for managing the subscription and payment methods."""
     user = current_user()
     return ok({"url": checkout.start_portal(_config(), user=user)})
 
 
-@bp.get("/api/billing/checkout/<session_id>")
-@documented("A checkout session's state", response=CheckoutStatusResponse, errors=(404,), tags=["billing"])
+@bp.get("/api/billing/checkout/<id:session_id>")
+@documented("A checkout session's state", response=CheckoutStatusOut, errors=(404,), tags=["billing"])
 def checkout_status(session_id: str) -> ResponseReturnValue:
     """For the success page: the session as the webhooks have left it (fulfilment never waits on this)."""
     user = current_user()
@@ -127,7 +127,7 @@ def checkout_status(session_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/api/webhooks/stripe")
-@documented("Stripe webhook", response=WebhookResponse, auth=False, raw_body=True, errors=(400, 409, 503),
+@documented("Stripe webhook", response=StripeWebhookOut, auth=False, raw_body=True, errors=(400, 409, 503),
             tags=["billing"])
 def stripe_webhook() -> ResponseReturnValue:
     """Signed Stripe events; each applied once. 400 for a bad or stale signature, with nothing recorded."""

@@ -1,4 +1,5 @@
-"""Request and response models of the billing API (validation and the OpenAPI document share them)."""
+"""Request and response models of the billing API (validation and the OpenAPI document share them; responses
+are the `data` of the envelope, which genvid.openapi adds)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
@@ -38,27 +39,13 @@ class PlanOut(BaseModel):
     price_id: str | None
 
 
-class Envelope(BaseModel):
-    success: bool
-    error: None = None
-    meta: dict[str, str | None] | None = None
 
-
-class PacksResponse(Envelope):
-    data: list[PackOut]
-
-
-class PlansResponse(Envelope):
-    data: list[PlanOut]
 
 
 class CreditsOut(BaseModel):
     balance: int = Field(description="May be negative after a refund; renders are refused until topped up.")
     pending: int = Field(description="Credits of purchases whose delayed payment has not cleared yet.")
 
-
-class CreditsResponse(Envelope):
-    data: CreditsOut
 
 
 class LedgerEntryOut(BaseModel):
@@ -69,17 +56,11 @@ class LedgerEntryOut(BaseModel):
     created_at: str
 
 
-class LedgerResponse(Envelope):
-    data: list[LedgerEntryOut]
-
 
 class RedirectOut(BaseModel):
     id: str | None = None
     url: str
 
-
-class RedirectResponse(Envelope):
-    data: RedirectOut
 
 
 class CheckoutStatusOut(BaseModel):
@@ -90,14 +71,7 @@ class CheckoutStatusOut(BaseModel):
     status: str = Field(description="open, pending, paid, failed or expired (as the webhooks have told us)")
 
 
-class CheckoutStatusResponse(Envelope):
-    data: CheckoutStatusOut
 
-
-class WebhookOut(BaseModel):
+class StripeWebhookOut(BaseModel):
     received: bool
     result: str = Field(description="applied, duplicate or ignored")
-
-
-class WebhookResponse(Envelope):
-    data: WebhookOut

@@ -80,20 +80,23 @@ def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
     return rows[:limit], encode_cursor(last.name, last.provider_id)
 
 
-def _public_url(url: str | None) -> str | None:
-    """Only web addresses reach clients: the offline renderer's file:// previews name paths on our disk."""
+def _public_url(url: str | None, base_url: str) -> str | None:
+    """Only web addresses reach clients. A root-relative path (the offline renderer's previews, which genvid
+    serves itself) is made absolute on base_url; file:// URLs from older syncs name paths on our disk."""
+    if url and url.startswith("/") and not url.startswith("//"):
+        return base_url.rstrip("/") + url
     return url if url and url.startswith(("https://", "http://")) else None
 
 
-def avatar_json(avatar: models.Avatar) -> dict[str, Any]:
+def avatar_json(avatar: models.Avatar, *, base_url: str) -> dict[str, Any]:
     """An avatar as the API shows it; its id is what POST /api/videos takes as avatar_id."""
     return {"id": avatar.provider_id, "name": avatar.name, "gender": avatar.gender,
-            "preview_image_url": _public_url(avatar.preview_image_url),
-            "preview_video_url": _public_url(avatar.preview_video_url),
+            "preview_image_url": _public_url(avatar.preview_image_url, base_url),
+            "preview_video_url": _public_url(avatar.preview_video_url, base_url),
             "default_voice_id": avatar.default_voice_id, "premium": avatar.premium, "tags": avatar.tags}
 
 
-def voice_json(voice: models.Voice) -> dict[str, Any]:
+def voice_json(voice: models.Voice, *, base_url: str) -> dict[str, Any]:
     """A voice as the API shows it; its id is what POST /api/videos takes as voice_id."""
     return {"id": voice.provider_id, "name": voice.name, "language": voice.language, "gender": voice.gender,
-            "preview_audio_url": _public_url(voice.preview_audio_url), "premium": voice.premium}
+            "preview_audio_url": _public_url(voice.preview_audio_url, base_url), "premium": voice.premium}

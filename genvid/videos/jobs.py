@@ -13,6 +13,7 @@ before the reconciler resumes it), reconcile_every_seconds (60).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -208,27 +209,30 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
     if not status.video_url:
         _provider_failed(video, TransientProviderError("completed without a video URL", code="no_url"), config)
         return
-    store = media.storage_for(config.media_dir)
+    store = media.storage_for(config)
     prefix = media.video_prefix(video.id)
     video_key = f"{prefix}/video.mp4"
     try:
         _download(provider, store, status.video_url, video_key, ".mp4")
-    except (ProviderError, OSError) as exc:
-        # A presigned URL may have expired: the next check fetches a fresh one.
+    except (ProviderError, OSError, media.StorageUnavailable) as exc:
+        # A presigned URL may have expired, or our media store is down: the next check fetches a fresh URL
+        # and tries again (the same render, paid for once; refunded if it never succeeds).
+        code = "storage_unavailable" if isinstance(exc, media.StorageUnavailable) else "download_failed"
         _provider_failed(video, exc if isinstance(exc, ProviderError)
-                         else TransientProviderError(str(exc), code="download_failed"), config)
+                         else TransientProviderError(str(exc), code=code), config)
         return
     thumbnail_key: str | None = None
     if status.thumbnail_url:
         try:
             _download(provider, store, status.thumbnail_url, f"{prefix}/thumbnail.jpg", ".jpg")
             thumbnail_key = f"{prefix}/thumbnail.jpg"
-        except (ProviderError, OSError):
+        except (ProviderError, OSError, media.StorageUnavailable):
             log.warning("thumbnail download failed; completing without one", extra={"video_id": video.id})
     now = utcnow()
     with database.transaction() as conn:
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
-                                      duration=status.duration, now=now, id=video.id, step=video.step)
+                                      duration=status.duration, now=now, id=video.id, step=video.step,
+                                      warnings=[{"code": w.code, "message": w.message} for w in status.warnings])
         if done is not None:
             outbound_payloads.emit_video_event(conn, done)      # outbound webhook, exactly once with the change
     if done is not None:
@@ -238,7 +242,8 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
     with database.connection() as conn:
         gone = queries.get_video(conn, id=video.id) is None
     if gone:   # deleted by its owner while we downloaded: do not leave its media behind
-        store.delete_prefix(prefix)
+        with contextlib.suppress(media.StorageUnavailable):   # else the daily orphan pruning deletes it
+            store.delete_prefix(prefix)
 
 
 def _download(provider: VideoProvider, store: media.MediaStorage, url: str, key: str, suffix: str) -> None:

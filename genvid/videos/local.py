@@ -1,8 +1,9 @@
 """The offline VideoProvider: real, playable H.264/AAC MP4s rendered on this machine, no outside account.
 
-A render is the avatar's picture (drawn at runtime, no binary assets), the script burned in as captions,
-and speech from espeak-ng when it is installed (a silent track of the estimated reading time otherwise),
-encoded by the ffmpeg binary that the imageio-ffmpeg wheel ships. create_video renders synchronously and
+A render is the avatar's picture (drawn at runtime, no binary assets), the script burned in as captions when
+the video asks for them, and speech from eSpeak NG (see genvid.videos.speech: the library a wheel ships, else
+the system espeak-ng; a silent track of the estimated reading time, reported as a warning, only when neither
+works), encoded by the ffmpeg binary that the imageio-ffmpeg wheel ships. create_video renders synchronously and
 keeps its result on disk under work_dir, keyed by the idempotency key, so any process sees the same
 render and the same key never renders twice (a file lock serialises concurrent attempts).
 """
@@ -16,7 +17,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +27,14 @@ import imageio_ffmpeg  # type: ignore[import-untyped]
 
 from genvid.config import Config
 from genvid.videos import local_media
+from genvid.videos import speech as speech_module
 from genvid.videos.local_media import Color
 from genvid.videos.provider import (
     AvatarInfo,
     PermanentProviderError,
     RenderRequest,
     RenderStatus,
+    RenderWarning,
     VoiceInfo,
 )
 
@@ -68,26 +70,34 @@ VOICES = (
     (VoiceInfo("local_fr_f", "French (female)", "fr", "female"), "fr+f2"),
     (VoiceInfo("local_es_m", "Spanish (male)", "es", "male"), "es+m3"),
 )
+# What a voice's sample says, by language.
+SAMPLES = {"en": "Hello! This is how I sound when I read your script.",
+           "fr": "Bonjour ! Voici ma voix quand je lis votre texte.",
+           "es": "¡Hola! Así suena mi voz cuando leo tu guion."}
+SILENT = RenderWarning("silent_audio", "No speech engine was available to the offline renderer, so this video "
+                                       "has a silent soundtrack.")
 
 
 class LocalProvider:
-    """Renders on this machine; `height` forces a small frame (tests), `espeak=""` forces a silent track."""
+    """Renders on this machine; `height` forces a small frame (tests), `speech` picks the engine (auto, library,
+    system, or none for a silent track), `captions` how captions are drawn (auto, subtitles or bitmap)."""
 
     name = "local"
 
     def __init__(self, work_dir: str | os.PathLike[str] | Config, *, height: int | None = None, fps: int = 10,
-                 espeak: str | None = None, captions: str = "auto") -> None:
+                 speech: str = "auto", captions: str = "auto") -> None:
         if captions not in ("auto", "subtitles", "bitmap"):
             raise ValueError("captions is auto, subtitles or bitmap")
         if isinstance(work_dir, Config):
             # Renders are the "upstream" copy, kept apart from MEDIA_DIR where jobs store the durable one.
             # local_render_height shrinks frames (tests); None keeps the requested resolution.
             height = height or work_dir.local_render_height
+            speech = work_dir.local_speech if speech == "auto" else speech
             work_dir = os.path.join(work_dir.data_dir, "local-provider")
         self.work_dir = Path(work_dir).resolve()
         self.height = height
         self.fps = fps
-        self.espeak = shutil.which("espeak-ng") if espeak is None else (espeak or None)
+        self.speech = speech_module.find_engine(speech)
         self.captions = captions
         self.renders = 0                     # renders this instance actually encoded (replays excluded)
         self._ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
@@ -96,16 +106,40 @@ class LocalProvider:
     # -- catalogue ---------------------------------------------------------------------------------
 
     def list_avatars(self) -> Iterator[AvatarInfo]:
-        """The built-in avatars, their pictures drawn on first use."""
+        """The built-in avatars; their previews are served by genvid itself (see preview_picture)."""
         for avatar in AVATARS:
-            preview = self._picture(avatar, "png")
             yield AvatarInfo(provider_id=avatar.id, name=avatar.name, gender=avatar.gender,
-                             preview_image_url=preview.as_uri(), tags=("offline",))
+                             preview_image_url=f"/api/avatars/{avatar.id}/preview.png", tags=("offline",))
 
     def list_voices(self) -> Iterator[VoiceInfo]:
-        """The built-in voices (espeak-ng voices when it is installed; silent otherwise)."""
+        """The built-in voices, with a sample served by genvid when a speech engine is there to say it."""
         for voice, _ in VOICES:
-            yield voice
+            sample = f"/api/voices/{voice.provider_id}/sample.wav" if self.speech else None
+            yield VoiceInfo(voice.provider_id, voice.name, voice.language, voice.gender, preview_audio_url=sample)
+
+    def preview_picture(self, avatar_id: str) -> Path | None:
+        """A PNG of the built-in avatar (the picture its renders show), drawn on first use; None if unknown."""
+        avatar = next((a for a in AVATARS if a.id == avatar_id), None)
+        return None if avatar is None else self._picture(avatar, "png")
+
+    def voice_sample(self, voice_id: str) -> Path | None:
+        """A WAV of the voice saying a sentence, made on first use; None if unknown or nothing can speak."""
+        entry = next(((info, name) for info, name in VOICES if info.provider_id == voice_id), None)
+        if entry is None or self.speech is None:
+            return None
+        info, espeak_voice = entry
+        path = self.work_dir / "voices" / f"{voice_id}.wav"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+                text = Path(scratch) / "sample.txt"
+                text.write_text(SAMPLES.get(info.language or "en", SAMPLES["en"]), encoding="utf-8")
+                spoken = Path(scratch) / "sample.wav"
+                if self.speech.speak(text_file=text, voice=espeak_voice, wav_file=spoken,
+                                     timeout=RENDER_TIMEOUT) is None:
+                    return None
+                os.replace(spoken, path)
+        return path
 
     # -- renders -----------------------------------------------------------------------------------
 
@@ -140,9 +174,10 @@ class LocalProvider:
         if status["state"] == "failed":
             return RenderStatus(state="failed", failure_code=status["failure_code"],
                                 failure_message=status["failure_message"], raw=status)
+        warnings = tuple(RenderWarning(**warning) for warning in status.get("warnings", ()))
         return RenderStatus(state="completed", video_url=(directory / "video.mp4").as_uri(),
                             thumbnail_url=(directory / "thumbnail.jpg").as_uri(), duration=status["duration"],
-                            raw=status)
+                            warnings=warnings, raw=status)
 
     def download(self, url: str, destination: str) -> None:
         """Copy a file:// URL this provider handed out (and nothing else) to destination, atomically."""
@@ -170,7 +205,7 @@ class LocalProvider:
         script = " ".join(request.script.split())          # newlines and tabs become spaces
         speech = self._speak(directory, script, voice)
         duration = speech if speech is not None else max(MIN_SECONDS, len(script) / CHARS_PER_SECOND)
-        mode = self._caption_mode()
+        mode = self._caption_mode() if request.captions else "none"
         try:
             command = [self._ffmpeg, "-v", "error", "-y", "-loop", "1", "-framerate", str(self.fps),
                        "-i", str(self._picture(avatar, "ppm"))]
@@ -180,7 +215,9 @@ class LocalProvider:
             base = (f"[0:v]scale={width}:{height}:force_original_aspect_ratio=decrease,"
                     f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color={backdrop},format=yuv420p")
             segments = local_media.segments(script, duration, local_media.line_chars(width, height) * 2)
-            if mode == "subtitles":
+            if mode == "none":
+                graph = base + "[v]"
+            elif mode == "subtitles":
                 (directory / "captions.srt").write_text(local_media.srt(segments), encoding="utf-8")
                 graph = base + ",subtitles=captions.srt:force_style='FontSize=16,Outline=2,MarginV=12'[v]"
             else:
@@ -204,25 +241,22 @@ class LocalProvider:
             for leftover in directory.iterdir():     # keep only what get_status hands out
                 if leftover.is_file() and leftover.name not in ("video.mp4", "thumbnail.jpg", ".lock"):
                     leftover.unlink()
+        warnings = [] if speech is not None else [{"code": SILENT.code, "message": SILENT.message}]
         return {"state": "completed", "duration": round(duration, 3), "width": width, "height": height,
-                "speech": "espeak-ng" if speech is not None else "silent", "captions": mode}
+                "speech": self.speech.name if speech is not None and self.speech else "silent", "captions": mode,
+                "warnings": warnings}
 
     def _run(self, command: list[str], directory: Path) -> None:
         subprocess.run(command, cwd=directory, check=True, capture_output=True, timeout=RENDER_TIMEOUT)
 
     def _speak(self, directory: Path, script: str, voice: str) -> float | None:
-        """Seconds of espeak-ng speech written to speech.wav, or None for a silent track."""
-        if not self.espeak:
+        """Seconds of speech written to speech.wav, or None for a silent track (a broken engine does not fail
+        the render: the video is made silent and says so)."""
+        if self.speech is None:
             return None
         (directory / "script.txt").write_text(script, encoding="utf-8")
-        try:
-            subprocess.run([self.espeak, "-v", voice, "-w", "speech.wav", "-f", "script.txt"], cwd=directory,
-                           check=True, capture_output=True, timeout=RENDER_TIMEOUT)
-            with wave.open(str(directory / "speech.wav")) as audio:
-                seconds = audio.getnframes() / audio.getframerate()
-        except (subprocess.SubprocessError, OSError, wave.Error, EOFError):
-            return None                      # a broken espeak install should not fail the render
-        return seconds if seconds > 0 else None
+        return self.speech.speak(text_file=directory / "script.txt", voice=voice, wav_file=directory / "speech.wav",
+                                 timeout=RENDER_TIMEOUT)
 
     def _frame_size(self, request: RenderRequest) -> tuple[int, int]:
         short = self.height or _HEIGHTS.get(request.resolution, 720)
@@ -240,18 +274,12 @@ class LocalProvider:
         return "subtitles" if self._libass_ok else "bitmap"
 
     def _picture(self, avatar: _Avatar, extension: str) -> Path:
+        """The avatar's portrait as the renderer draws it: a PPM for ffmpeg, or the same pixels as a PNG."""
         path = self.work_dir / "avatars" / f"{avatar.id}.{extension}"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            ppm = path.with_suffix(".ppm")
-            if not ppm.exists():
-                local_media.atomic_bytes(ppm, local_media.portrait(avatar.backdrop, avatar.skin, avatar.hair,
-                                                                     avatar.shirt))
-            if extension == "png":
-                partial = path.with_name(f".{os.getpid()}.{path.name}")
-                self._run([self._ffmpeg, "-v", "error", "-y", "-i", str(ppm), "-f", "image2", str(partial)],
-                          path.parent)
-                os.replace(partial, path)
+            ppm = local_media.portrait(avatar.backdrop, avatar.skin, avatar.hair, avatar.shirt)
+            local_media.atomic_bytes(path, local_media.png_from_ppm(ppm) if extension == "png" else ppm)
         return path
 
     def _render_dir(self, video_id: str) -> Path:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 Color = tuple[int, int, int]
@@ -121,6 +123,22 @@ def portrait(backdrop: Color, skin: Color, hair: Color, shirt: Color, size: int 
                 row[x0 * 3:x1 * 3] = bytes(colour) * (x1 - x0)
         rows.append(bytes(row))
     return f"P6 {size} {size} 255\n".encode() + b"".join(rows)
+
+
+def png_from_ppm(ppm: bytes) -> bytes:
+    """A binary PPM as written by portrait() (header "P6 W H 255\\n"), encoded as an 8-bit RGB PNG."""
+    header, _, pixels = ppm.partition(b"\n")
+    _, width, height, _ = header.split()
+    width_px, height_px = int(width), int(height)
+    stride = width_px * 3
+    # Each scanline starts with its filter type; 0 (none) keeps the encoder to these few lines.
+    raw = b"".join(b"\x00" + pixels[row * stride:(row + 1) * stride] for row in range(height_px))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width_px, height_px, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 def libass_draws_text(ffmpeg: str, work_dir: Path) -> bool:

@@ -1,38 +1,66 @@
 """Durable media: a small storage interface, its disk implementation under MEDIA_DIR, and signed URLs.
 
-Provider URLs are presigned and expire, so finished media is copied here at completion. The API hands out
+Provider URLs are presigned and expire, so finished media is copied into our store at completion: files under
+MEDIA_DIR (development, one machine), or S3-compatible object storage when MEDIA_STORAGE_URL is set
+(genvid/videos/s3_media.py; any deploy whose web and worker processes share no disk). The API hands out
 short-lived links signed with HMAC-SHA256 (a key derived from BETTER_AUTH_SECRET), so a link can be given
-to a <video> tag without a session and stops working after a few minutes. An S3-compatible store would
-implement MediaStorage with presigned GETs instead of local_path().
+to a <video> tag without a session and stops working after a few minutes. Behind a link, a disk store's file
+is sent by genvid (with Range); an object store's is a redirect to a presigned GET, so the bytes and Range
+come from the store and never occupy a web process.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from genvid.config import Config
+
+log = logging.getLogger("genvid.videos.media")
 
 LINK_TTL_SECONDS = 900
 _KEY = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*(\.[A-Za-z0-9]+)?$")
 
 
+class StorageUnavailable(Exception):
+    """The media store could not be reached or refused the request (the operation may be retried)."""
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """Media that genvid serves itself, from this file."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class Presigned:
+    """Media that the store serves: a presigned GET URL, valid for a few minutes."""
+
+    url: str
+
+
 class MediaStorage(Protocol):
-    """Where finished videos and thumbnails live."""
+    """Where finished videos and thumbnails live. Network failures raise StorageUnavailable."""
 
     def staging_file(self, suffix: str) -> Path:
-        """A fresh temporary file to download into (same device as the store, so saving is a rename)."""
+        """A fresh temporary file to download into (for disk, on the store's device so saving is a rename)."""
         ...
 
     def save(self, key: str, source: Path) -> None:
         """Move source into the store under key, atomically replacing what was there."""
         ...
 
-    def local_path(self, key: str) -> Path | None:
-        """The file holding key, or None when it does not exist."""
+    def locate(self, key: str, *, expires_in: int) -> LocalFile | Presigned | None:
+        """Where a reader gets key: a local file, a presigned URL valid expires_in seconds, or None when the
+        key is invalid or (where the store can tell without a round trip) does not exist."""
         ...
 
     def delete_prefix(self, prefix: str) -> None:
@@ -73,10 +101,15 @@ class DiskStorage:
         os.replace(source, target)
 
     def local_path(self, key: str) -> Path | None:
+        """The file holding key, or None when it does not exist."""
         if not valid_key(key):
             return None
         path = self._path(key)
         return path if path.is_file() else None
+
+    def locate(self, key: str, *, expires_in: int) -> LocalFile | None:
+        path = self.local_path(key)
+        return None if path is None else LocalFile(path)
 
     def delete_prefix(self, prefix: str) -> None:
         path = self._path(prefix.rstrip("/"))
@@ -90,9 +123,28 @@ class DiskStorage:
         return sorted(child.name for child in path.iterdir() if child.is_dir()) if path.is_dir() else []
 
 
-def storage_for(media_dir: str) -> MediaStorage:
-    """The configured store (disk under MEDIA_DIR)."""
-    return DiskStorage(media_dir)
+def storage_for(config: Config) -> MediaStorage:
+    """The configured store: S3-compatible object storage when MEDIA_STORAGE_URL is set, else MEDIA_DIR."""
+    if config.media_storage_url:
+        # Imported here: boto3 and its client take a quarter of a second to load; only object storage needs them.
+        from genvid.videos import s3_media
+        return s3_media.storage(config.media_storage_url)
+    return DiskStorage(config.media_dir)
+
+
+def warn_if_media_on_local_disk(config: Config) -> bool:
+    """At a process's start: one warning when production keeps media on this machine's disk.
+
+    A production deploy runs at least a web and a worker process (the Procfile); they share a disk only when
+    they run on one machine, which genvid cannot know. On Heroku, or any deploy with more than one machine,
+    finished videos would 404 on other machines and vanish with a restart."""
+    if not config.is_production or config.media_storage_url:
+        return False
+    log.warning("MEDIA_STORAGE_URL is not set: finished videos are kept on this machine's disk (MEDIA_DIR). "
+                "Web and worker processes on other machines (every Heroku dyno) cannot read them, and a "
+                "restart of this machine may erase them. Set MEDIA_STORAGE_URL=s3://bucket[/prefix].",
+                extra={"media_dir": config.media_dir})
+    return True
 
 
 VIDEOS_PREFIX = "videos"
@@ -121,7 +173,8 @@ def sign(key: str, *, now: float, secret: str, ttl: int = LINK_TTL_SECONDS) -> t
 
 def check_signature(key: str, expires: int, given: str, *, now: float, secret: str) -> str | None:
     """None when the link is genuine and current, else why not ("expired" or "invalid")."""
-    if not hmac.compare_digest(signature(key, expires, secret=secret), given.lower()):
+    # compare_digest refuses str with non-ASCII characters (TypeError); a signature is hex, so such is invalid.
+    if not given.isascii() or not hmac.compare_digest(signature(key, expires, secret=secret), given.lower()):
         return "invalid"
     if now > expires:
         return "expired"

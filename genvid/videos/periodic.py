@@ -115,7 +115,7 @@ def catalog_sync_tick(token: str | None = None) -> None:
         with database.transaction() as conn:
             forgotten = db.videos_webhooks.delete_webhook_events_before(
                 conn, before=utcnow() - timedelta(days=WEBHOOK_EVENTS_KEPT_DAYS))
-        pruned = prune_orphaned_media(media.storage_for(config.media_dir))
+        pruned = _prune_unless_store_down(media.storage_for(config))
         result = catalogue.sync(providers.get_provider(config), now=utcnow())
         log.info("catalogue synced", extra={"avatars": result.avatars, "voices": result.voices,
                                             "retired_avatars": result.retired_avatars,
@@ -139,3 +139,13 @@ def prune_orphaned_media(store: media.MediaStorage, *, batch: int = 500) -> int:
                 store.delete_prefix(media.video_prefix(video_id))
                 pruned += 1
     return pruned
+
+
+def _prune_unless_store_down(store: media.MediaStorage) -> int:
+    """prune_orphaned_media(), stopped for today when the media store is down (the catalogue sync goes on,
+    and tomorrow's run prunes what was left)."""
+    try:
+        return prune_orphaned_media(store)
+    except media.StorageUnavailable as exc:
+        log.warning("orphaned media not pruned: media store unavailable", extra={"reason": str(exc)})
+        return 0

@@ -52,6 +52,14 @@ class RenderRequest:
 
 
 @dataclass(frozen=True)
+class RenderWarning:
+    """Something a finished video's owner should know (e.g. its soundtrack is silent)."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class RenderStatus:
     """What the provider says about a render right now."""
 
@@ -61,6 +69,7 @@ class RenderStatus:
     duration: float | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    warnings: tuple[RenderWarning, ...] = ()
     raw: dict = field(default_factory=dict)
 
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from genvid.config import Config
 from genvid.videos.provider import VideoProvider
+
+if TYPE_CHECKING:
+    from genvid.videos.local import LocalProvider
 
 _lock = threading.Lock()
 _cache: dict[tuple[object, ...], VideoProvider] = {}
@@ -18,13 +22,20 @@ _cache: dict[tuple[object, ...], VideoProvider] = {}
 def get_provider(config: Config) -> VideoProvider:
     """The provider config selects (cached per process)."""
     key = (os.getpid(), config.video_provider, config.heygen_api_key, config.heygen_api_base, config.media_dir,
-           config.heygen_timeout_seconds)
+           config.heygen_timeout_seconds, config.data_dir, config.local_render_height, config.local_speech)
     with _lock:
         provider = _cache.get(key)
         if provider is None:
             provider = _build(config)
             _cache[key] = provider
     return provider
+
+
+def local_provider(config: Config) -> LocalProvider | None:
+    """The offline renderer when config selects it (it also draws avatar previews and voice samples)."""
+    from genvid.videos.local import LocalProvider
+    provider = get_provider(config)
+    return provider if isinstance(provider, LocalProvider) else None
 
 
 def _build(config: Config) -> VideoProvider:

@@ -6,13 +6,16 @@ debited and inserted the video has committed, so a worker always finds the row.
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    redirect,
     request,
     send_file,
     stream_with_context,
@@ -26,22 +29,45 @@ from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
-from genvid.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
-from genvid.videos import catalogue, events, jobs, media, periodic, service, webhooks
+from genvid.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
+from genvid.middleware import new_request_id
+from genvid.videos import (
+    catalogue,
+    events,
+    jobs,
+    media,
+    periodic,
+    providers,
+    service,
+    webhooks,
+)
 from genvid.videos.schemas import (
     AvatarOut,
     AvatarQuery,
     CreateVideo,
     DeleteOut,
+    HeyGenWebhookOut,
     VideoOut,
     VideoQuery,
     VoiceOut,
     VoiceQuery,
-    WebhookOut,
     video_json,
 )
 
 bp = Blueprint("videos", __name__)
+log = logging.getLogger("genvid.videos.routes")
+# One Server-Sent Event of GET /api/videos/{id}/events, as OpenAPI 3.1 describes an event stream's items.
+_EVENT = {"type": "object", "properties": {
+    "event": {"enum": ["status", "deleted"]},
+    "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [
+        VideoOut, {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}]}},
+    "retry": {"type": "string"}}}
 _IDEMPOTENCY_KEY_MAX = 255
 
 
@@ -61,7 +87,7 @@ def _video(video: models.Video) -> dict[str, Any]:
 
 @bp.get("/api/avatars")
 @documented("List avatars (filters: gender, premium; keyset pagination)", query=AvatarQuery,
-            response=AvatarOut, tags=["catalogue"], errors=(401, 422))
+            response=AvatarOut, many=True, paged=True, tags=["catalogue"])
 def list_avatars() -> ResponseReturnValue:
     """Live avatar looks of the configured provider, by name; meta.next_cursor fetches the next page."""
     current_user()
@@ -69,12 +95,13 @@ def list_avatars() -> ResponseReturnValue:
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_avatars(conn, provider=_config().video_provider, gender=query.gender,
                                                    premium=query.premium, cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.avatar_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
 
 
 @bp.get("/api/voices")
 @documented("List voices (filters: gender, language, premium; keyset pagination)", query=VoiceQuery,
-            response=VoiceOut, tags=["catalogue"], errors=(401, 422))
+            response=VoiceOut, many=True, paged=True, tags=["catalogue"])
 def list_voices() -> ResponseReturnValue:
     """Live voices of the configured provider, by name; meta.next_cursor fetches the next page."""
     current_user()
@@ -83,12 +110,44 @@ def list_voices() -> ResponseReturnValue:
         rows, next_cursor = catalogue.list_voices(conn, provider=_config().video_provider, gender=query.gender,
                                                   language=query.language, premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
-    return ok([catalogue.voice_json(row) for row in rows], meta={"next_cursor": next_cursor})
+    return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
+              meta={"next_cursor": next_cursor})
+
+
+@bp.get("/api/avatars/<id:avatar_id>/preview.png")
+@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,),
+            media_type="image/png")
+def avatar_preview(avatar_id: str) -> ResponseReturnValue:
+    """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
+    local = providers.local_provider(_config())
+    path = local.preview_picture(avatar_id) if local else None
+    if path is None:
+        raise NotFound("AVATAR_NOT_FOUND", "No built-in avatar has this id.")
+    return _public_file(path, "image/png")
+
+
+@bp.get("/api/voices/<id:voice_id>/sample.wav")
+@documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,),
+            media_type="audio/wav")
+def voice_sample(voice_id: str) -> ResponseReturnValue:
+    """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
+    local = providers.local_provider(_config())
+    path = local.voice_sample(voice_id) if local else None
+    if path is None:
+        raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
+    return _public_file(path, "audio/wav")
+
+
+def _public_file(path: Any, mimetype: str) -> Response:
+    """The same bytes for everyone, so caches may keep them for a day (ETag and Range handled by send_file)."""
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.post("/api/videos")
 @documented("Queue a render (debits its credits)", body=CreateVideo, response=VideoOut, status=202,
-            tags=["videos"], errors=(400, 401, 402, 409, 415, 422))
+            tags=["videos"], errors=(400, 402, 409))
 def create_video() -> ResponseReturnValue:
     """Price the script (see genvid/videos/pricing.py), debit the credits and queue the render.
 
@@ -101,8 +160,9 @@ def create_video() -> ResponseReturnValue:
         user = current_user()
         body = parse_body(CreateVideo)
         key = request.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX:
-            raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 characters.")
+        if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
+            raise BadRequest("INVALID_IDEMPOTENCY_KEY",
+                             "Idempotency-Key is at most 255 printable characters.")
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
                                        idempotency_key=key, now=jobs.utcnow(),
                                        credits_low_threshold=_config().credits_low_threshold)
@@ -115,7 +175,7 @@ def create_video() -> ResponseReturnValue:
 
 @bp.get("/api/videos")
 @documented("List your videos, newest first (status filter; keyset pagination)", query=VideoQuery,
-            response=VideoOut, tags=["videos"], errors=(401, 422))
+            response=VideoOut, many=True, paged=True, tags=["videos"])
 def list_videos() -> ResponseReturnValue:
     """Your videos, newest first; meta.next_cursor fetches the next page."""
     user = current_user()
@@ -126,8 +186,8 @@ def list_videos() -> ResponseReturnValue:
     return ok([_video(row) for row in rows], meta={"next_cursor": next_cursor})
 
 
-@bp.get("/api/videos/<video_id>")
-@documented("Show one of your videos", response=VideoOut, tags=["videos"], errors=(401, 404))
+@bp.get("/api/videos/<id:video_id>")
+@documented("Show one of your videos", response=VideoOut, tags=["videos"])
 def show_video(video_id: str) -> ResponseReturnValue:
     """The video with its status, failure reason and signed media links."""
     user = current_user()
@@ -138,9 +198,9 @@ def show_video(video_id: str) -> ResponseReturnValue:
     return ok(_video(video))
 
 
-@bp.delete("/api/videos/<video_id>")
+@bp.delete("/api/videos/<id:video_id>")
 @documented("Cancel a queued render (refunded) or delete a video and its media", response=DeleteOut,
-            tags=["videos"], errors=(401, 404))
+            tags=["videos"])
 def delete_video(video_id: str) -> ResponseReturnValue:
     """A render not yet submitted is cancelled and refunded (the record stays, status cancelled);
     any other video is deleted together with its stored media."""
@@ -150,17 +210,25 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     if removed.cancelled:
         events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
     else:
-        media.storage_for(_config().media_dir).delete_prefix(media.video_prefix(video_id))
+        try:
+            media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
+        except media.StorageUnavailable as exc:
+            # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
+            log.warning("media not deleted; left to the daily pruning",
+                        extra={"video_id": video_id, "reason": str(exc)})
         events.publish(queue.connection(), video_id=video_id, status="deleted")
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
 
 
-@bp.get("/api/videos/<video_id>/events")
-@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(401, 404, 503))
+@bp.get("/api/videos/<id:video_id>/events")
+@documented("Stream status changes (Server-Sent Events)", tags=["videos"], errors=(429,),
+            media_type="text/event-stream", response=_EVENT)
 def video_events(video_id: str) -> ResponseReturnValue:
-    """text/event-stream: an `event: status` with the video now and after every change, until it is
-    completed, failed or cancelled (`event: deleted` if it is deleted)."""
+    """text/event-stream: `retry: 3000`, then an `event: status` with the video now and after every change,
+    until it is completed, failed or cancelled (`event: deleted` if it is deleted), or until the stream's time
+    limit, after which EventSource reconnects by itself. At most event_streams_per_user (2) streams per user
+    (429) and four per web process (503); see genvid/videos/events.py."""
     user = current_user()
     with database.connection() as conn:
         watched = service.get_video(conn, user_id=user.id, video_id=video_id)   # 404 before the stream starts
@@ -173,22 +241,62 @@ def video_events(video_id: str) -> ResponseReturnValue:
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
+    return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
+        pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
+        max_seconds=_config().event_stream_seconds))
+
+
+def _open_event_stream(user_id: str, video_id: str,
+                       body: Callable[[Any], Iterator[str]]) -> Response:
+    """Take a process slot, a user slot and the subscription, all before the first byte (a refusal is JSON
+    with its status), and hand them back when the server closes the response."""
     if not events.try_open_stream():
         raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
                                  headers={"Retry-After": "5"})
-    body = events.stream(queue.connection(), video_id=video_id, snapshot=snapshot,
-                         is_final=lambda status: status in final)
-    response = Response(stream_with_context(body), mimetype="text/event-stream",
+    client = queue.connection()
+    stream_id = new_request_id()
+    claimed = False
+    pubsub = None
+    try:
+        config = _config()
+        claimed = events.claim_user_slot(client, user_id=user_id, stream_id=stream_id,
+                                         limit=config.event_streams_per_user,
+                                         lease_seconds=config.event_stream_seconds + events.LEASE_MARGIN_SECONDS)
+        if not claimed:
+            raise TooManyRequests("TOO_MANY_STREAMS", "You have too many event streams open; close one or poll "
+                                  "the video instead.", headers={"Retry-After": "5"})
+        pubsub = events.subscribe(client, video_id=video_id)
+    except BaseException:
+        if claimed:
+            events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
+        events.close_stream()
+        raise
+
+    def release() -> None:
+        pubsub.close()
+        events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
+        events.close_stream()
+
+    response = Response(stream_with_context(body(pubsub)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(events.close_stream)   # WSGI servers close every response, streamed or not
+    response.call_on_close(release)   # WSGI servers close every response, streamed or not
     return response
 
 
 @bp.get("/api/media/<path:key>")
 @documented("Fetch stored media through a signed, short-lived link (supports Range)", auth=False,
-            tags=["videos"], errors=(403, 404))
+            tags=["videos"], errors=(403, 404, 503), media_type="application/octet-stream",
+            parameters=({"name": "expires", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "signature", "in": "query", "required": True, "schema": {"type": "string"}}),
+            responses={206: {"description": "Part of the file (Range)"}, 302: {
+                "description": "With object storage: a presigned GET at the store",
+                "headers": {"Location": {"schema": {"type": "string"}}}},
+                304: {"description": "Not modified"}, 416: {"description": "Range not satisfiable"}})
 def media_file(key: str) -> ResponseReturnValue:
-    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired."""
+    """The file behind a link from a video's video_url or thumbnail_url; 403 once the link expired.
+
+    With object storage (MEDIA_STORAGE_URL) the answer is a 302 to a presigned GET at the store, valid for
+    15 minutes, which serves the bytes and Range itself; with disk storage genvid sends the file."""
     try:
         expires = int(request.args.get("expires", ""))
     except ValueError:
@@ -199,17 +307,26 @@ def media_file(key: str) -> ResponseReturnValue:
         raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
-    path = media.storage_for(_config().media_dir).local_path(key)
-    if path is None:
+    try:
+        location = media.storage_for(_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
+    except media.StorageUnavailable as exc:
+        log.warning("media store unavailable", extra={"reason": str(exc)})
+        raise ServiceUnavailable("MEDIA_STORAGE_UNAVAILABLE", "Stored media cannot be reached right now.",
+                                 headers={"Retry-After": "30"}) from None
+    if location is None:
         raise NotFound("MEDIA_NOT_FOUND", "This media no longer exists.")
-    response = send_file(path, conditional=True, max_age=0)
+    if isinstance(location, media.Presigned):
+        response = redirect(location.url, code=302)
+        response.headers["Cache-Control"] = "no-store"   # the presigned URL expires; ask genvid again
+        return response
+    response = send_file(location.path, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 
 @bp.post("/api/webhooks/heygen")
 @documented("HeyGen webhook deliveries (signed; duplicates are harmless)", auth=False, raw_body=True,
-            response=WebhookOut, tags=["webhooks"], errors=(400,))
+            response=HeyGenWebhookOut, tags=["webhooks"], errors=(400,))
 def heygen_webhook() -> ResponseReturnValue:
     """Verified on the raw body; a success or failure event triggers an immediate status check."""
     delivery = webhooks.receive_heygen(config=_config(), headers=dict(request.headers),

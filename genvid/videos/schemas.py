@@ -84,6 +84,11 @@ class VideoQuery(Page):
     status: models.VideoStatus | None = None
 
 
+class VideoWarning(BaseModel):
+    code: str = Field(description="Stable, e.g. silent_audio (the offline renderer had no speech engine).")
+    message: str
+
+
 class VideoOut(BaseModel):
     """A video as its owner sees it; media URLs are signed and short-lived."""
 
@@ -100,6 +105,7 @@ class VideoOut(BaseModel):
     credits: int
     duration: float | None
     failure: dict[str, str] | None
+    warnings: list[VideoWarning] = Field(description="What the owner should know about the finished video.")
     video_url: str | None
     thumbnail_url: str | None
     created_at: datetime
@@ -135,7 +141,7 @@ class DeleteOut(BaseModel):
     refunded_credits: int
 
 
-class WebhookOut(BaseModel):
+class HeyGenWebhookOut(BaseModel):
     received: bool
     duplicate: bool
 
@@ -162,6 +168,7 @@ def video_json(video: models.Video, *, media_url: Callable[[str], str]) -> dict[
         "credits": video.credits,
         "duration": video.duration,
         "failure": failure,
+        "warnings": list(video.warnings or []),
         "video_url": media_url(video.video_key) if video.video_key else None,
         "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
         "created_at": _iso(video.created_at),

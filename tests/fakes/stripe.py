@@ -8,6 +8,12 @@ outage in front of Stripe's API: they act before idempotency, so nothing is stor
 
 `sign(payload, secret)` builds a Stripe-Signature header exactly as Stripe does (t=..., v1=HMAC-SHA256 of
 "t.payload" keyed with the whole whsec_ secret); `event(...)` builds an event envelope.
+
+`host_pages(webhook_url)` also makes it play Stripe's hosted pages for a browser: Checkout Sessions and portal
+sessions then point at pages of this server (`/c/pay/<id>`, `/p/session/<id>`), where paying completes the
+session, sends the browser to its success_url (`{CHECKOUT_SESSION_ID}` filled in, as Stripe does) and
+delivers a signed checkout.session.completed to webhook_url from another thread, retrying a non-2xx answer as
+Stripe would; "Back" goes to the cancel_url, and the portal page links back to its return_url.
 """
 from __future__ import annotations
 
@@ -19,9 +25,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
+import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -112,6 +120,8 @@ class FakeStripe:
     _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: BaseWSGIServer | None = None
+    webhook_url: str | None = None          # set by host_pages(): where paid sessions are announced
+    deliveries: list[int] = field(default_factory=list)     # webhook answers' statuses, in order
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> str:
@@ -131,6 +141,10 @@ class FakeStripe:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     # --- controls --------------------------------------------------------------------------------------
+    def host_pages(self, webhook_url: str) -> None:
+        """Serve Checkout and portal pages for a browser, announcing payments to webhook_url (see above)."""
+        self.webhook_url = webhook_url
+
     def fail(self, status: int = 500, *, times: int = 1_000_000) -> None:
         """The next `times` API requests get `status` (before Stripe 'executes' them: nothing is stored)."""
         with self._lock:
@@ -172,6 +186,8 @@ class FakeStripe:
         return self._respond(request)(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
+        if self.webhook_url and request.path.startswith(("/c/pay/", "/p/session/")):
+            return self._hosted_page(request)
         params = decode_form(request.get_data(as_text=True)) if request.method == "POST" else \
             _listify(decode_form(request.query_string.decode()))
         self.requests.append(Recorded(request.method, request.path, params, dict(request.headers)))
@@ -299,7 +315,7 @@ class FakeStripe:
         session_id = new_id("cs")
         session = {
             "id": session_id, "object": "checkout.session", "mode": mode, "status": "open",
-            "payment_status": "unpaid", "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+            "payment_status": "unpaid", "url": self._page_url("https://checkout.stripe.com", f"/c/pay/{session_id}"),
             "client_reference_id": params.get("client_reference_id"), "metadata": params.get("metadata") or {},
             "customer": customer, "customer_email": params.get("customer_email"),
             "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
@@ -319,11 +335,58 @@ class FakeStripe:
         self._get(self.customers, customer, "customer")
         portal_id = new_id("bps")
         portal = {"id": portal_id, "object": "billing_portal.session", "customer": customer,
-                  "return_url": params.get("return_url"), "url": f"https://billing.stripe.com/p/session/{portal_id}",
+                  "return_url": params.get("return_url"),
+                  "url": self._page_url("https://billing.stripe.com", f"/p/session/{portal_id}"),
                   "created": int(time.time()), "livemode": False}
         with self._lock:
             self.portal_sessions[portal_id] = portal
         return portal
+
+
+    # --- hosted pages (host_pages) ------------------------------------------------------------------------
+    def _page_url(self, stripe_host: str, path: str) -> str:
+        return f"{self.base_url}{path}" if self.webhook_url else f"{stripe_host}{path}"
+
+    def _hosted_page(self, request: Request) -> Response:
+        parts = request.path.strip("/").split("/")
+        if parts[0] == "p" and len(parts) == 3 and parts[2] in self.portal_sessions:
+            portal = self.portal_sessions[parts[2]]
+            return _html("Customer portal (test)", "<p>Your plan and invoices would be managed here.</p>"
+                         f'<p><a href="{escape(portal["return_url"] or "/")}">Return to genvid</a></p>')
+        session = self.sessions.get(parts[2]) if len(parts) >= 3 else None
+        if session is None:
+            return _html("Not found", "<p>No such checkout.</p>", status=404)
+        if request.method == "POST" and parts[3:] == ["pay"]:
+            paid = self.complete_session(session["id"])
+            threading.Thread(target=self._announce, args=(paid,), daemon=True).start()
+            target = paid["success_url"].replace("{CHECKOUT_SESSION_ID}", paid["id"])
+            return Response(status=303, headers={"Location": target})
+        amount = f'{session["amount_total"] / 100:.2f} {str(session["currency"]).upper()}'
+        return _html("Checkout (test)",
+                     f"<p>Pay <strong>{escape(amount)}</strong> for {escape(session['metadata'].get('product_id', ''))}."
+                     f'</p><form method="post" action="/c/pay/{session["id"]}/pay"><button>Pay {escape(amount)}</button>'
+                     f'</form><p><a href="{escape(session["cancel_url"] or "/")}">Back</a></p>')
+
+    def _announce(self, session: dict[str, Any]) -> None:
+        """Deliver checkout.session.completed as Stripe does: signed, and again after a non-2xx answer."""
+        assert self.webhook_url is not None
+        body = json.dumps(event("checkout.session.completed", session)).encode()
+        for attempt in range(20):
+            try:
+                answer = requests.post(self.webhook_url, data=body, timeout=30, headers={
+                    "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": sign(body)})
+                self.deliveries.append(answer.status_code)
+                if answer.ok:
+                    return
+            except requests.RequestException:
+                self.deliveries.append(0)
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _html(title: str, body: str, status: int = 200) -> Response:
+    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+            f"<body><h1>{escape(title)}</h1>{body}</body></html>")
+    return Response(page, status=status, mimetype="text/html")
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

@@ -8,11 +8,16 @@
 // MAIL_HOOK_URL (optional: where verification and reset links are POSTed), API_KEY_OPTIONS (optional: the
 // api-key plugin's options as JSON; genvid's tests pass genvid's own, see ApiKeyOptions.better_auth_options).
 // POST /__server/<method> reaches the server-side API (see server_calls.mjs).
+// Social sign-in (each optional): GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET, GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET,
+// GENERIC_OAUTH (JSON list of generic-oauth provider configs), TRUSTED_PROVIDERS (comma separated),
+// ENCRYPT_OAUTH_TOKENS=1 (account.encryptOAuthTokens), and
+// GOOGLE_BASE/GITHUB_BASE: where the local fakes listen. better-auth's Google and GitHub providers call fixed
+// https URLs; the server's fetch sends those to the fakes instead (paths unchanged), nothing else changes.
 import http from "node:http";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
-import { bearer, jwt } from "better-auth/plugins";
+import { bearer, genericOAuth, jwt } from "better-auth/plugins";
 import pg from "pg";
 import { apiKey } from "@better-auth/api-key";
 import { serverCall } from "./server_calls.mjs";
@@ -37,9 +42,52 @@ async function mail(to, text) {
   await fetch(process.env.MAIL_HOOK_URL, { method: "POST", body: JSON.stringify({ to, text }) });
 }
 
+/** Send the fixed Google and GitHub API origins to the local fakes named in GOOGLE_BASE / GITHUB_BASE. */
+function routeProvidersToFakes() {
+  const env = process.env;
+  const routes = {};
+  if (env.GOOGLE_BASE) {
+    for (const origin of ["https://accounts.google.com", "https://oauth2.googleapis.com", "https://www.googleapis.com"]) {
+      routes[origin] = env.GOOGLE_BASE;
+    }
+  }
+  if (env.GITHUB_BASE) {
+    for (const origin of ["https://github.com", "https://api.github.com"]) routes[origin] = env.GITHUB_BASE;
+  }
+  if (!Object.keys(routes).length) return;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    if (typeof input === "string" || input instanceof URL) {
+      const url = new URL(String(input));
+      if (routes[url.origin]) input = `${routes[url.origin]}${url.pathname}${url.search}`;
+    }
+    return realFetch(input, init);
+  };
+}
+
+function socialOptions() {
+  const env = process.env;
+  const socialProviders = {};
+  if (env.GOOGLE_CLIENT_ID) socialProviders.google = { clientId: env.GOOGLE_CLIENT_ID, clientSecret: env.GOOGLE_CLIENT_SECRET };
+  if (env.GITHUB_CLIENT_ID) socialProviders.github = { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET };
+  const generic = env.GENERIC_OAUTH ? JSON.parse(env.GENERIC_OAUTH) : [];
+  const trustedProviders = (env.TRUSTED_PROVIDERS || "").split(",").map((p) => p.trim()).filter(Boolean);
+  const account = {};
+  if (trustedProviders.length) account.accountLinking = { trustedProviders };
+  if (env.ENCRYPT_OAUTH_TOKENS === "1") account.encryptOAuthTokens = true;
+  return {
+    socialProviders,
+    plugins: generic.length ? [genericOAuth({ config: generic })] : [],
+    account: Object.keys(account).length ? account : undefined,
+  };
+}
+
 export function authOptions() {
   const env = process.env;
+  const social = socialOptions();
   return {
+    socialProviders: social.socialProviders,
+    account: social.account,
     database: new pg.Pool(poolOptions(env.DATABASE_URL)),
     secret: env.BETTER_AUTH_SECRET,
     baseURL: env.BETTER_AUTH_URL,
@@ -49,7 +97,7 @@ export function authOptions() {
     // The documented email flows, enabled so the interop client can compare them (mail goes to mailbox.mjs).
     emailVerification: { sendVerificationEmail: ({ user, url }) => mail(user.email, url) },
     user: { changeEmail: { enabled: true }, deleteUser: { enabled: true } },
-    plugins: [bearer(), jwt(), apiKey(JSON.parse(env.API_KEY_OPTIONS || "{}"))],
+    plugins: [bearer(), jwt(), apiKey(JSON.parse(env.API_KEY_OPTIONS || "{}")), ...social.plugins],
     telemetry: { enabled: false },
   };
 }
@@ -69,6 +117,7 @@ async function migrate(apply) {
 }
 
 function serve() {
+  routeProvidersToFakes();
   const auth = betterAuth(authOptions());
   const handler = toNodeHandler(auth);
   const server = http.createServer((request, response) =>

@@ -1,4 +1,4 @@
--- depends: 0005_apikeys
+-- depends: 0007_apikeys
 -- Outbound webhooks (Standard Webhooks): the endpoints users register, the events genvid emits (the outbox,
 -- written in the same transaction as the change they report), one delivery per (event, endpoint), and every
 -- attempt of each delivery (the log users read).

@@ -1,0 +1,113 @@
+"""GET /api/auth/callback/:id, better-auth's callbackOAuth step by step: the state (consumed once), the provider's
+answer, the code exchange, the profile, then a link or a sign-in, and a redirect either way.
+
+Every failure is a 302 to the error URL (the flow's errorCallbackURL, else /api/auth/error) with `error=<code>`
+(and `error_description` when the provider sent one); the state cookie is expired once the state was read.
+"""
+from __future__ import annotations
+
+from flask import Response
+
+from genvid import database
+from genvid.auth import clock, context, cookies, responses
+from genvid.auth.oauth import accounts, client, state
+from genvid.auth.oauth.http import ProviderError
+from genvid.auth.oauth_web import api_base, append_query, oauth_settings, redirect_uri
+
+
+class _Redirect(Exception):
+    """Ends the callback with a redirect."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.headers.get("Location"))
+        self.response = response
+
+
+def finish(provider_id: str, query: dict[str, str]) -> Response:
+    """Finish the flow behind query's state; always a redirect."""
+    try:
+        return _finish(provider_id, query)
+    except _Redirect as done:
+        return done.response
+
+
+def _error(url: str, code: str, *, description: str | None = None, cookies: list[str] | None = None) -> _Redirect:
+    params = {"error": code}
+    if description:
+        params["error_description"] = description
+    return _Redirect(responses.redirect_with_cookies(append_query(url, **params), set_cookies=cookies or []))
+
+
+def _finish(provider_id: str, query: dict[str, str]) -> Response:
+    auth = context.settings()
+    default_error = f"{api_base()}/error"
+    flow_state = query.get("state")
+    if not flow_state:
+        raise _error(default_error, "state_not_found")
+    cookie_state = auth_cookie_state()
+    cleared = [auth.jar.expiring_header(state.STATE_COOKIE)]
+    refused: state.StateError | None = None
+    with database.transaction() as conn:
+        try:
+            flow = state.consume(conn, state=flow_state, cookie_state=cookie_state, now=clock.now())
+        except state.StateError as failed:       # caught inside: a used-up (expired) row stays deleted
+            refused = failed
+    if refused is not None:
+        raise _error(refused.error_url or default_error, refused.code,
+                     cookies=cleared if refused.cookie_cleared else None)
+    error_url = flow.error_url or default_error
+
+    def fail(code: str, description: str | None = None) -> _Redirect:
+        return _error(error_url, code, description=description, cookies=cleared)
+
+    if query.get("error"):
+        raise fail(query["error"], query.get("error_description"))
+    code = query.get("code")
+    if not code:
+        raise fail("no_code")
+    oauth = oauth_settings()
+    provider = oauth.providers.get(provider_id)
+    if provider is None:
+        raise fail("oauth_provider_not_found")
+    if query.get("iss") and provider.issuer and query["iss"] != provider.issuer:
+        raise fail("issuer_mismatch")
+    if provider.requires_nonce and not flow.id_token_nonce:
+        raise fail("nonce_binding_missing")
+    now, timeout = clock.now(), oauth.providers.timeout
+    try:            # no database connection is held while the provider answers
+        tokens = client.exchange_code(provider, code=code, code_verifier=flow.code_verifier,
+                                      redirect_uri=redirect_uri(provider), now=now, timeout=timeout)
+    except ProviderError:
+        raise fail("invalid_code") from None
+    profile = client.profile(provider, tokens, nonce=flow.id_token_nonce, now=now, timeout=timeout)
+    if profile is None:
+        raise fail("unable_to_get_user_info")
+    account = accounts.AccountData.from_tokens(provider.id, profile.account_id, tokens)
+    trusted = provider.id in oauth.trusted
+    if flow.link is not None:
+        try:
+            with database.transaction() as conn:
+                accounts.link(conn, link=flow.link, profile=profile, account=account, scopes=tokens.scopes,
+                              trusted=trusted, secret=auth.secret, sealing=oauth.sealing, now=clock.now())
+        except accounts.LinkRefused as refused:
+            raise fail(str(refused)) from None
+        return responses.redirect_with_cookies(flow.callback_url, set_cookies=cleared)
+    if not profile.email:
+        raise fail("email_not_found")
+    try:
+        with database.transaction() as conn:
+            signed = accounts.sign_in(conn, profile=profile, account=account, trusted=trusted, disable_sign_up=False,
+                                      sealing=oauth.sealing, ip_address=context.client_ip(),
+                                      user_agent=context.user_agent(), now=clock.now())
+    except accounts.LinkRefused as refused:
+        raise fail(str(refused).replace(" ", "_")) from None
+    target = (flow.new_user_url or flow.callback_url) if signed.is_register else flow.callback_url
+    return responses.redirect_with_cookies(
+        target, set_cookies=[*cleared, *auth.jar.session_headers(signed.session.token, remember=True)],
+        session_token=signed.session.token)
+
+
+def auth_cookie_state() -> str | None:
+    """The state the signed state cookie holds (None: absent or badly signed)."""
+    auth = context.settings()
+    return cookies.verify_signed(auth.secret, context.request_cookie(auth.jar.name(state.STATE_COOKIE)))

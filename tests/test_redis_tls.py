@@ -1,0 +1,70 @@
+"""Heroku's Key-Value Store speaks TLS only, with a self-signed certificate: REDIS_URL=rediss://... must work
+for the client, the queues, the worker and its scheduler. Proved against Debian's redis-server listening with
+TLS only, on a certificate no client can verify (self-signed, for another host name)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from servers import tls_redis
+
+from genvid import queue
+from genvid.worker import GenvidWorker
+
+
+def job_over_tls(value: int) -> int:
+    """An RQ job: its return value comes back through Redis."""
+    return value * 2
+
+
+@pytest.fixture(scope="module")
+def rediss_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with tls_redis(tmp_path_factory.mktemp("tls-redis")) as url:
+        yield url
+
+
+def test_rediss_url_connects_despite_the_self_signed_certificate(rediss_url: str) -> None:
+    client = queue.connect(rediss_url)
+    try:
+        assert client.ping()
+        client.set("genvid:tls-check", "ok", ex=60)
+        assert client.get("genvid:tls-check") == b"ok"
+        assert client.connection_pool.connection_class is redis.SSLConnection
+    finally:
+        client.close()
+
+
+def test_the_server_really_demands_tls_and_its_certificate_really_is_unverifiable(rediss_url: str) -> None:
+    """So the test above passes because of genvid's TLS settings, not because nothing was checked."""
+    plain = redis.Redis.from_url(rediss_url.replace("rediss://", "redis://", 1), socket_timeout=3,
+                                 socket_connect_timeout=3)
+    with pytest.raises(redis.ConnectionError):
+        plain.ping()
+    verifying = redis.Redis.from_url(rediss_url, ssl_cert_reqs="required", socket_timeout=3,
+                                     socket_connect_timeout=3)
+    with pytest.raises(redis.ConnectionError, match="certificate verify failed"):
+        verifying.ping()
+
+
+def test_queues_worker_and_scheduler_run_over_tls(rediss_url: str) -> None:
+    """genvid's production worker (in-process jobs, with rq's scheduler, whose connection rq rebuilds from the
+    client's pool settings) runs a job now and a scheduled one that is due, all over rediss://."""
+    try:
+        previous: str | None = queue.configured_url()
+    except RuntimeError:
+        previous = None
+    queue.configure(rediss_url)
+    try:
+        renders = queue.get_queue("renders")
+        now_job = renders.enqueue(job_over_tls, 21)
+        due_job = renders.enqueue_at(datetime.now(UTC) - timedelta(seconds=1), job_over_tls, 50)
+        worker = GenvidWorker([renders], connection=queue.connection())
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        assert now_job.return_value(refresh=True) == 42
+        assert due_job.return_value(refresh=True) == 100
+    finally:
+        queue.connection().flushdb()
+        if previous is not None:
+            queue.configure(previous)

@@ -1,0 +1,220 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, and genvid served over real HTTP to it.
+
+`site` serves a fresh app at its own origin (BETTER_AUTH_URL = APP_URL = the server's address, so the Origin
+checks and Checkout's return addresses are the real ones), rendering offline with the real worker code
+(`site.work()` runs an RQ worker in burst mode), paying through the fake Stripe, whose hosted pages the
+browser visits. `browser_page` is a new browser context and page; every page error and Content-Security-Policy
+violation it logs fails the test. Screenshots go to .artifacts/screenshots/ (gitignored).
+
+Chromium comes from Debian (`apt-get install chromium`; .ci/run does it): Playwright cannot download a
+browser here, so it launches /usr/bin/chromium through executable_path.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import Services
+from fakes.stripe import WEBHOOK_SECRET, FakeStripe
+from flask import Flask
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
+CHROMIUM = os.environ.get("GENVID_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Generous: a condition that takes this long is a failure whatever the machine's speed.
+WAIT_MS = 60_000
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+LINK = re.compile(r"(http://\S+)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session."""
+    from playwright.sync_api import expect, sync_playwright
+    expect.set_options(timeout=WAIT_MS)          # assertions wait as long as actions do (default: 5 s)
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Mailbox:
+    """A real SMTP server on loopback keeping every message genvid sends."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def link(self, to: str, subject_word: str, timeout: float = WAIT_MS / 1000) -> str:
+        """The link in the newest mail to `to` whose subject has subject_word, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                if message["To"] == to and subject_word in message["Subject"]:
+                    found = LINK.search(message.get_payload(decode=True).decode())
+                    assert found, message
+                    return found.group(1)
+            time.sleep(0.05)
+        raise AssertionError(f"no mail about {subject_word!r} reached {to}")
+
+
+@dataclass
+class Site:
+    """genvid served over HTTP for the browser, with its worker, fake Stripe and mailbox."""
+
+    url: str
+    app: Flask
+    conn: psycopg.Connection
+    stripe: FakeStripe
+    mailbox: Mailbox
+    services: Services
+    data_dir: Path
+    run_worker: Callable[..., int]
+
+    def work(self) -> int:
+        """Run the RQ worker (burst) on the render queues, as `genvid worker` would: renders offline."""
+        return self.run_worker()
+
+    def grant(self, email: str, credits: int) -> str:
+        """`genvid credits grant EMAIL N --reason ...`, the real command in its own process."""
+        env = {**os.environ, "DATABASE_URL": self.services.database_url, "REDIS_URL": self.services.redis_url,
+               "ENVIRONMENT": "test", "GENVID_DATA_DIR": str(self.data_dir / "cli"), "LOG_LEVEL": "WARNING"}
+        done = subprocess.run([sys.executable, "-m", "genvid.cli", "credits", "grant", email, str(credits),
+                               "--reason", "browser test"], env=env, capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def user(self, email: str, *, credits: int = 0, name: str = "Test User") -> str:
+        """A user with DEFAULT_PASSWORD (and credits from a test grant), arranged through the production code."""
+        from factories import create_user
+
+        from genvid.billing import ledger
+        user = create_user(self.conn, email=email, name=name)
+        if credits:
+            assert ledger.grant(self.conn, user_id=user.id, credits=credits, reason="test_grant", reference=email)
+        return user.id
+
+    def sign_in(self, page: Any, email: str, password: str | None = None) -> None:
+        """Sign in through the sign-in page and land on the dashboard."""
+        from factories import DEFAULT_PASSWORD
+        from playwright.sync_api import expect
+        page.goto(self.url + "/signin")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password or DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(self.url + "/dashboard")
+
+
+@pytest.fixture
+def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, services: Services, tmp_path: Path,
+               run_worker: Callable[..., int], fake_stripe: FakeStripe) -> Iterator[Callable[..., Site]]:
+    """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and selling
+    credits through the fake Stripe (one per test: each app becomes the process's runtime configuration)."""
+    from videos_fixtures import FAST
+
+    from genvid import runtime
+    from genvid.videos import catalogue, jobs, providers
+    running: list[tuple[Any, threading.Thread, Mailbox]] = []
+
+    def serve(**overrides: Any) -> Site:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        fake_stripe.host_pages(f"{url}/api/webhooks/stripe")
+        mailbox = Mailbox()
+        mailbox._controller.start()
+        settings: dict[str, Any] = {
+            "better_auth_url": url, "app_url": url, "trusted_origins": (), "data_dir": str(tmp_path / "site"),
+            "smtp_url": f"smtp://127.0.0.1:{mailbox.port}", "stripe_secret_key": fake_stripe.api_key,
+            "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_base": fake_stripe.base_url,
+            "video_provider": "local", "local_render_height": 144, **FAST, **overrides}
+        app = make_app(**settings)
+        catalogue.sync(providers.get_provider(runtime.config()), now=jobs.utcnow())
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread, mailbox))
+        return Site(url, app, conn, fake_stripe, mailbox, services, tmp_path, run_worker)
+
+    yield serve
+    for server, thread, mailbox in running:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        mailbox._controller.stop()
+
+
+@pytest.fixture
+def site(serve_site: Callable[..., Site]) -> Site:
+    """The site with its default settings."""
+    return serve_site()
+
+
+@dataclass
+class PageProblems:
+    """What the browser reported that a working page never does."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        assert not self.errors, "\n".join(self.errors)
+
+
+@pytest.fixture
+def browser_page(browser: Any) -> Iterator[Any]:
+    """A desktop-sized page in a fresh context (its own cookies). Uncaught script errors and CSP violations
+    fail the test at teardown."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    problems = PageProblems()
+    page.on("pageerror", lambda error: problems.errors.append(f"page error: {error}"))
+    page.on("console", lambda message: problems.errors.append(f"console: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    yield page
+    context.close()
+    problems.check()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the whole page as .artifacts/screenshots/<name>.png (a test artifact, looked at by people)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def clear_screenshots() -> None:
+    if SCREENSHOTS.exists():
+        shutil.rmtree(SCREENSHOTS)
