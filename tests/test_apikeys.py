@@ -210,3 +210,39 @@ def test_operators_set_quota_and_permissions_from_the_command_line(app, client, 
     assert row_of(conn, key) is None
     with pytest.raises(SystemExit):
         run_cli("apikeys", "create", "owner@example.com", "--permissions", "billing:write")
+
+
+def test_text_postgresql_cannot_hold_is_a_400_not_a_500(client, conn, owner):
+    """U+0000 in a name, key id or query id: the plugin's server answers 500 (its insert or lookup fails);
+    genvid answers 400 VALIDATION_ERROR naming the field, in zod's words."""
+    headers = {**bearer(create_session(conn, user_id=owner.id)), **ORIGIN}
+    created = client.post("/api/auth/api-key/create", headers=headers, json={"name": "bad\x00name"})
+    assert created.status_code == 400
+    assert created.get_json() == {"code": "VALIDATION_ERROR",
+                                  "message": "[body.name] Invalid string: must not contain U+0000"}
+    for path, body in (("/api/auth/api-key/update", {"keyId": "a\x00b", "name": "x"}),
+                       ("/api/auth/api-key/delete", {"keyId": "a\x00b"})):
+        answer = client.post(path, headers=headers, json=body)
+        assert (answer.status_code, answer.get_json()["code"]) == (400, "VALIDATION_ERROR"), path
+    got = client.get("/api/auth/api-key/get?id=a%00b", headers=headers)
+    assert (got.status_code, got.get_json()["message"]) == (400, "[query.id] Invalid string: must not contain U+0000")
+
+
+def test_the_document_names_the_key_header_and_each_operations_permission(client):
+    """x-api-key is a security scheme; exactly the operations keys may call list it, each naming its permission."""
+    from genvid.auth.apikey_permissions import ENDPOINTS
+    document = client.get("/api/openapi.json").get_json()
+    assert document["components"]["securitySchemes"]["apiKey"] == {
+        "type": "apiKey", "in": "header", "name": "x-api-key",
+        "description": document["components"]["securitySchemes"]["apiKey"]["description"]}
+    taking = {}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if {"apiKey": []} in operation.get("security", []):
+                taking[operation["operationId"]] = operation
+                assert "429" in operation["responses"] and "403" in operation["responses"], (method, path)
+    assert sorted(taking) == sorted(endpoint.replace(".", "_") for endpoint in ENDPOINTS)
+    assert "needs the permission `videos:create`" in taking["videos_create_video"]["description"]
+    assert not any(path.startswith(("/api/auth/", "/api/billing/")) for path in
+                   (p for p, ops in document["paths"].items() for op in ops.values()
+                    if {"apiKey": []} in op.get("security", [])))

@@ -284,6 +284,16 @@ def test_production_refuses_inward_urls_at_registration(make_app, conn, url):
     assert answer.get_json()["error"]["details"][0]["field"] == "url"
 
 
+@pytest.mark.parametrize("url", [" http://127.0.0.1/x", "http://127.0.0.1/x ", "\x01http://127.0.0.1/x",
+                                 "http://127.0.0.1/a\tb", "ftp://127.0.0.1/x", "http:///x", "http://127.0.0.1/#top"])
+def test_any_environment_refuses_urls_that_are_not_plain_http(client, conn, url):
+    """Outside production too: a URL is taken as given, never trimmed or cleaned the way urlsplit would quietly
+    do (so the document's pattern, ^https?://, holds for everything accepted)."""
+    _, headers = signed_in(conn)
+    answer = client.post("/api/webhooks/endpoints", headers=headers, json={"url": url, "event_types": ["video.completed"]})
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (422, "WEBHOOK_URL_REFUSED"), url
+
+
 def test_production_refuses_inward_addresses_at_delivery(make_app, client, conn, receiver, deliver_now):
     """An endpoint that points inward (registered before production rules applied, or whose DNS changed) is
     refused at delivery: no connection is made and the attempt says why."""

@@ -15,6 +15,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from genvid import database
+from genvid.api import documented
 from genvid.auth import (
     apikey_schemas,
     apikeys,
@@ -23,15 +24,20 @@ from genvid.auth import (
     origin,
     responses,
     sessions,
+    shapes,
 )
 from genvid.auth.apikey_json import api_key_json, js_value
 from genvid.auth.apikeys import ApiKeyOptions, ApiKeyRefused, KeyChanges, NewKey
-from genvid.auth.validation import Schema, read_body
+from genvid.auth.validation import Schema, read_body, validation_error
 
 _JSON_BODY = Schema()
 # Fields only the server may set (the plugin's SERVER_ONLY_PROPERTY); create also refuses a non-null remaining.
 _SERVER_ONLY = ("refillAmount", "refillInterval", "rateLimitMax", "rateLimitTimeWindow", "rateLimitEnabled",
                 "permissions")
+TAGS = ["api-keys"]
+_LIST_PARAMETERS = tuple(
+    {**parameter, "schema": {"enum": sorted(apikeys.SORTABLE)}} if parameter["name"] == "sortBy" else parameter
+    for parameter in apikey_schemas.query_parameters(apikey_schemas.LIST_QUERY))
 
 
 def _options() -> ApiKeyOptions:
@@ -42,12 +48,25 @@ def _prepare(rules: tuple[apikey_schemas.Rule, ...]) -> dict[str, Any]:
     """Content type, body schema, then Origin/CSRF and callback URLs, as routes.prepare() runs them."""
     raw = read_body(request, _JSON_BODY)
     body = apikey_schemas.validate_body(raw, rules)
+    _refuse_nul(body, "body")
     trusted = context.settings().trusted
     origin.check_request_origin(method=request.method, path=request.path[len("/api/auth"):],
                                 headers=request.headers, trusted=trusted)
     origin.check_callbacks(raw, trusted)
     origin.check_callbacks(request.args, trusted)
     return body
+
+
+def _query(rules: tuple[apikey_schemas.Rule, ...]) -> dict[str, Any]:
+    query = apikey_schemas.validate_query(request.args.to_dict(), rules)
+    _refuse_nul(query, "query")
+    return query
+
+
+def _refuse_nul(values: dict[str, Any], where: str) -> None:
+    problems = apikey_schemas.nul_problems(values, where)
+    if problems:
+        raise validation_error(problems)
 
 
 def _session_or_refuse() -> sessions.ActiveSession:
@@ -62,6 +81,9 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
     """Add the api-key endpoints to the auth blueprint."""
 
     @bp.post("/api-key/create")
+    @documented("Create an API key for the signed-in user; the key is in this answer only",
+                body=apikey_schemas.body_json_schema("create"), response=shapes.NEW_API_KEY,
+                better_auth=True, tags=TAGS)
     def create_api_key() -> ResponseReturnValue:
         """A new key for the signed-in user, shown this once."""
         body = _prepare(apikey_schemas.CREATE)
@@ -79,9 +101,12 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         return responses.json_response(api_key_json(row, key=key, metadata=metadata))
 
     @bp.get("/api-key/get")
+    @documented("One of the signed-in user's API keys (by its start, never the key)", response=shapes.API_KEY,
+                better_auth=True, tags=TAGS, responses={404: shapes.KEY_NOT_FOUND},
+                parameters=apikey_schemas.query_parameters(apikey_schemas.GET_QUERY))
     def get_api_key() -> ResponseReturnValue:
         """One of the user's keys (never the key itself)."""
-        query = apikey_schemas.validate_query(request.args.to_dict(), apikey_schemas.GET_QUERY)
+        query = _query(apikey_schemas.GET_QUERY)
         active = require_session()
         with database.connection() as conn:
             row = apikeys.get_own_key(conn, user_id=active.user.id, key_id=query["id"])
@@ -89,9 +114,11 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         return responses.json_response(api_key_json(row))
 
     @bp.get("/api-key/list")
+    @documented("The signed-in user's API keys (by their start, never the keys)", response=shapes.API_KEYS,
+                better_auth=True, tags=TAGS, parameters=_LIST_PARAMETERS)
     def list_api_keys() -> ResponseReturnValue:
         """The user's keys, by their start; limit/offset/sortBy/sortDirection as the plugin reads them."""
-        query = apikey_schemas.validate_query(request.args.to_dict(), apikey_schemas.LIST_QUERY)
+        query = _query(apikey_schemas.LIST_QUERY)
         active = require_session()
         if query.get("organizationId"):
             # better-auth answers 500 here (no organization plugin); genvid calls it the client's mistake.
@@ -113,6 +140,9 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         return responses.json_response(answer)
 
     @bp.post("/api-key/update")
+    @documented("Rename, enable or disable one of the user's API keys, or change its expiry or metadata",
+                body=apikey_schemas.body_json_schema("update"), response=shapes.API_KEY, better_auth=True,
+                tags=TAGS, responses={404: shapes.KEY_NOT_FOUND})
     def update_api_key() -> ResponseReturnValue:
         """Rename, enable or disable, change expiry or metadata of one of the user's keys."""
         body = _prepare(apikey_schemas.UPDATE)
@@ -131,6 +161,8 @@ def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSes
         return responses.json_response(api_key_json(row))
 
     @bp.post("/api-key/delete")
+    @documented("Revoke one of the user's API keys", body=apikey_schemas.body_json_schema("delete"),
+                response=shapes.SUCCESS, better_auth=True, tags=TAGS, responses={404: shapes.KEY_NOT_FOUND})
     def delete_api_key() -> ResponseReturnValue:
         """Revoke one of the user's keys."""
         body = _prepare(apikey_schemas.DELETE)

@@ -167,3 +167,68 @@ def _permissions(name: str, value: Any) -> list[tuple[str, str]]:
         issues.extend((f"{name}.{resource}.{index}", _expected("string", action))
                       for index, action in enumerate(actions) if not isinstance(action, str))
     return issues
+
+
+# What the OpenAPI document shows of each rule: the zod checks above, nothing more (a value the document
+# refuses is refused here). The server-only fields are left out: over HTTP they are refused whatever they hold.
+_DOCUMENTED = {
+    "create": ("name", "prefix", "expiresIn", "metadata"),
+    "update": ("keyId", "name", "enabled", "expiresIn", "metadata"),
+    "delete": ("keyId",),
+}
+_DESCRIPTIONS = {
+    "name": "1-32 characters.",
+    "prefix": "1-32 characters; the key starts with it (default: API_KEY_PREFIX).",
+    "expiresIn": "Seconds from now, between 1 and 365 days; null for no expiry.",
+    "metadata": "An object of your own, returned with the key.",
+    "enabled": "false disables the key (its calls are refused with KEY_DISABLED).",
+}
+
+
+def _rule_schema(rule: Rule) -> dict[str, Any]:
+    schema: dict[str, Any]
+    if rule.kind in ("string", "number", "boolean"):
+        schema = {"type": [rule.kind, "null"] if rule.nullable else rule.kind}
+    elif rule.kind == "direction":
+        schema = {"enum": ["asc", "desc"]}
+    else:                                     # any, coerced, count: anything (count: a string Number() reads)
+        schema = {}
+    if rule.minimum is not None:
+        schema["minimum"] = rule.minimum
+    if rule.prefix:
+        schema["pattern"] = _PREFIX.pattern
+    if rule.name in _DESCRIPTIONS:
+        schema["description"] = _DESCRIPTIONS[rule.name]
+    return schema
+
+
+def body_json_schema(operation: str) -> dict[str, Any]:
+    """The documented body of create, update or delete (extra keys are accepted, as z.object() drops them)."""
+    rules = {"create": CREATE, "update": UPDATE, "delete": DELETE}[operation]
+    shown = [rule for rule in rules if rule.name in _DOCUMENTED[operation]]
+    schema: dict[str, Any] = {"type": "object", "properties": {rule.name: _rule_schema(rule) for rule in shown}}
+    required = [rule.name for rule in shown if rule.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def query_parameters(rules: tuple[Rule, ...]) -> tuple[dict[str, Any], ...]:
+    """The documented query parameters (a query value is a string until a rule coerces it)."""
+    described = []
+    for rule in rules:
+        if rule.name in ("configId", "organizationId"):
+            continue                          # the default configuration only; no organization plugin
+        schema = _rule_schema(rule) if rule.kind == "direction" else {"type": "string"}
+        parameter: dict[str, Any] = {"name": rule.name, "in": "query", "required": rule.required, "schema": schema}
+        if rule.kind == "count":
+            parameter["description"] = "A whole number, 0 or more."
+        described.append(parameter)
+    return tuple(described)
+
+
+def nul_problems(values: dict[str, Any], where: str) -> list[str]:
+    """zod-worded issues for top-level strings holding U+0000, which PostgreSQL cannot store or compare (the
+    plugin answers 500 there); metadata is stored as JSON text, where U+0000 is escaped."""
+    return [f"[{where}.{name}] Invalid string: must not contain U+0000" for name, value in values.items()
+            if isinstance(value, str) and "\x00" in value]

@@ -1,6 +1,7 @@
 """Where genvid may send a webhook (server-side request forgery rules).
 
-Always: an absolute http(s) URL with a host, no user:password part, no fragment, at most 2,000 characters.
+Always: an absolute http(s) URL with a host, no user:password part, no fragment, no spaces or control
+characters, at most 2,000 characters.
 In production also: https only, and every address the host resolves to must be public: not private,
 loopback, link-local (cloud metadata at 169.254.169.254 included), shared (100.64/10), multicast, reserved or
 unspecified; an IPv4-mapped or NAT64 IPv6 address is judged by the IPv4 address inside it. The rules hold at
@@ -36,8 +37,11 @@ def parse(url: str, *, production: bool) -> Target:
     """The URL as a Target, or UrlRefused (no network access here)."""
     if len(url) > MAX_URL_LENGTH:
         raise UrlRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    if any(character.isspace() or ord(character) < 0x20 or ord(character) == 0x7F for character in url):
+        # urlsplit would quietly drop some of these (leading controls, tabs, newlines): refuse rather than guess.
+        raise UrlRefused("The URL must not contain spaces or control characters.")
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise UrlRefused(f"The URL is malformed ({exc}).") from None

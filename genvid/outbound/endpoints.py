@@ -57,7 +57,7 @@ def _check_url(url: str, *, production: bool) -> str:
         addresses.check(url, production=production)
     except addresses.UrlRefused as refused:
         raise url_refused(str(refused)) from None
-    return url.strip()
+    return url
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def create_endpoint() -> ResponseReturnValue:
 
 
 @bp.get("")
-@documented("Your webhook endpoints", response=EndpointOut, tags=TAGS, errors=(401, 403))
+@documented("Your webhook endpoints", response=EndpointOut, many=True, tags=TAGS, errors=(401, 403))
 def list_endpoints() -> ResponseReturnValue:
     """Oldest first; secrets are never shown again."""
     user = current_user()
@@ -62,7 +62,7 @@ def list_endpoints() -> ResponseReturnValue:
     return ok([endpoint_json(row) for row in rows])
 
 
-@bp.get("/<endpoint_id>")
+@bp.get("/<id:endpoint_id>")
 @documented("One of your webhook endpoints", response=EndpointOut, tags=TAGS, errors=(401, 403, 404))
 def show_endpoint(endpoint_id: str) -> ResponseReturnValue:
     """The endpoint, with why it is disabled and since when it fails, if so."""
@@ -72,7 +72,7 @@ def show_endpoint(endpoint_id: str) -> ResponseReturnValue:
     return ok(endpoint_json(row))
 
 
-@bp.patch("/<endpoint_id>")
+@bp.patch("/<id:endpoint_id>")
 @documented("Change an endpoint's URL, events, description, or enable/disable it", body=UpdateEndpoint,
             response=EndpointOut, tags=TAGS, errors=(401, 403, 404, 415, 422))
 def update_endpoint(endpoint_id: str) -> ResponseReturnValue:
@@ -88,7 +88,7 @@ def update_endpoint(endpoint_id: str) -> ResponseReturnValue:
     return ok(endpoint_json(row))
 
 
-@bp.delete("/<endpoint_id>")
+@bp.delete("/<id:endpoint_id>")
 @documented("Delete an endpoint with its delivery log", response=DeletedOut, tags=TAGS, errors=(401, 403, 404))
 def delete_endpoint(endpoint_id: str) -> ResponseReturnValue:
     user = current_user()
@@ -97,7 +97,7 @@ def delete_endpoint(endpoint_id: str) -> ResponseReturnValue:
     return ok({"id": endpoint_id, "deleted": True})
 
 
-@bp.post("/<endpoint_id>/rotate-secret")
+@bp.post("/<id:endpoint_id>/rotate-secret")
 @documented("Replace the signing secret (shown once); the old one also signs for 24 hours",
             response=EndpointWithSecretOut, tags=TAGS, errors=(401, 403, 404))
 def rotate_secret(endpoint_id: str) -> ResponseReturnValue:
@@ -109,9 +109,9 @@ def rotate_secret(endpoint_id: str) -> ResponseReturnValue:
     return ok(endpoint_json(rotated.endpoint, secret=rotated.secret))
 
 
-@bp.get("/<endpoint_id>/deliveries")
+@bp.get("/<id:endpoint_id>/deliveries")
 @documented("The endpoint's delivery log, newest first, every attempt with status, latency and answer",
-            query=DeliveryQuery, response=DeliveryOut, tags=TAGS, errors=(401, 403, 404, 422))
+            query=DeliveryQuery, response=DeliveryOut, many=True, paged=True, tags=TAGS, errors=(401, 403, 404, 422))
 def list_deliveries(endpoint_id: str) -> ResponseReturnValue:
     user = current_user()
     query = parse_query(DeliveryQuery)
@@ -122,7 +122,7 @@ def list_deliveries(endpoint_id: str) -> ResponseReturnValue:
                for row in page.deliveries], meta={"next_cursor": page.next_cursor})
 
 
-@bp.post("/<endpoint_id>/deliveries/<delivery_id>/redeliver")
+@bp.post("/<id:endpoint_id>/deliveries/<id:delivery_id>/redeliver")
 @documented("Send a delivery again now (same webhook-id, so receivers can tell)", response=RedeliveryOut,
             status=202, tags=TAGS, errors=(401, 403, 404, 409))
 def redeliver(endpoint_id: str, delivery_id: str) -> ResponseReturnValue:

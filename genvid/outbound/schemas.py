@@ -11,12 +11,17 @@ from db import models
 from genvid.api import QuerySchema, Schema
 
 EventType = Literal["video.completed", "video.failed", "credits.purchased", "credits.low"]
+# What the document says every webhook URL starts with (genvid.outbound.addresses checks the rest, and answers
+# 422 WEBHOOK_URL_REFUSED in words a person can act on rather than a pattern).
+URL_START = "^[hH][tT][tT][pP][sS]?://"
 
 
 class CreateEndpoint(Schema):
     """POST /api/webhooks/endpoints."""
 
-    url: str = Field(min_length=1, max_length=2000, description="Where to POST the events (https in production).")
+    url: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": URL_START},
+                     description="Where to POST the events: an absolute http(s) URL (https in production, "
+                                 "resolving to public addresses only).")
     event_types: list[EventType] = Field(min_length=1, description="The events to send to it.")
     description: str = Field(default="", max_length=500)
     enabled: bool = True
@@ -30,7 +35,7 @@ class CreateEndpoint(Schema):
 class UpdateEndpoint(Schema):
     """PATCH /api/webhooks/endpoints/{id}: only what is given changes."""
 
-    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    url: str | None = Field(default=None, min_length=1, max_length=2000, json_schema_extra={"pattern": URL_START})
     event_types: list[EventType] | None = Field(default=None, min_length=1)
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = None
