@@ -4,10 +4,10 @@
 
 One embedded PostgreSQL + Redis. Each round: a fresh database and Redis db, one user with one endpoint on a
 local receiver (a threaded HTTP server in this process answering 200 at once), `--deliveries` events emitted
-through genvid.outbound.emit (100 per transaction, their jobs waiting on the webhooks queue), then one
-`genvid worker --burst` (the Procfile's worker, in burst mode) delivers them all: each job waits for its
-transaction's commit, claims the delivery, signs it, POSTs it over a new connection, logs the attempt and
-finishes the delivery. Deliveries/s are counted from the attempts' own start times in PostgreSQL (first to last),
+through genvid.outbound.emit (100 per transaction: rows in PostgreSQL, due at once), then one
+`genvid worker --burst` (the Procfile's worker, in burst mode) delivers them all: its loop's tick dispatches
+the due deliveries (claim and enqueue, 500 per transaction), then each job claims its delivery, signs it,
+POSTs it over a new connection, logs the attempt and finishes the delivery. Deliveries/s are counted from the attempts' own start times in PostgreSQL (first to last),
 so process start-up is left out. Beside it, raw RQ: one `rq worker --burst` doing os.getpid() jobs on the same
 Redis, counted as bench/videos.py counts them, with rq's default worker (a fork per job) and with
 rq.worker.SimpleWorker (in-process, as genvid's worker runs jobs). Printed per round: the rates and the ratios.
@@ -63,9 +63,9 @@ def delivery_rate(services: Services, name: str, deliveries: int) -> float:
     """Deliveries/s of one `genvid worker --burst` to a local receiver."""
     from factories import create_user  # type: ignore[import-not-found]  # tests/ is on sys.path (_videos_util)
 
-    from genvid import database, runtime
+    from genvid import clock, database, runtime
     from genvid.config import Config
-    from genvid.outbound import CREDITS_PURCHASED, clock, emit, endpoints
+    from genvid.outbound import CREDITS_PURCHASED, emit, endpoints
 
     stack = Stack(services, name, ENVIRONMENT="development")     # development: the receiver is on 127.0.0.1
     config = Config.load(stack.env)

@@ -243,6 +243,15 @@ class VideoWebhookEndpoint:
 
 
 @dataclass(slots=True)
+class PeriodicRun:
+    """A row of periodic_runs."""
+    name: str
+    next_run_at: datetime.datetime
+    last_started_at: datetime.datetime | None
+    last_finished_at: datetime.datetime | None
+
+
+@dataclass(slots=True)
 class Apikey:
     """A row of apikey."""
     id: str

@@ -46,12 +46,10 @@ EMIT_EVENT = """WITH event AS (
     ON CONFLICT (type, reference) DO NOTHING
     RETURNING id, user_id, type
 )
-INSERT INTO webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, queued_at, created_at, updated_at)
-SELECT replace(gen_random_uuid()::text, '-', ''), event.id, e.id, %s, %s, %s, %s
+INSERT INTO webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, created_at, updated_at)
+SELECT replace(gen_random_uuid()::text, '-', ''), event.id, e.id, %s, %s, %s
 FROM event JOIN webhook_endpoints e ON e.user_id = event.user_id AND e.enabled AND event.type = ANY (e.event_types)
-RETURNING id, pg_current_xact_id()::text AS xid"""
-
-TRANSACTION_STATUS = """SELECT pg_xact_status(%s::text::xid8)::text"""
+RETURNING id"""
 
 FAN_OUT_EVENTS = """WITH pending AS (
     SELECT id, user_id, type FROM webhook_events WHERE dispatched_at IS NULL
@@ -65,12 +63,13 @@ FROM pending p JOIN webhook_endpoints e ON e.user_id = p.user_id AND e.enabled A
 ON CONFLICT (event_id, endpoint_id) DO NOTHING
 RETURNING id"""
 
-QUEUE_DUE_DELIVERIES = """UPDATE webhook_deliveries d SET queued_at = %s
+DISPATCH_DUE_DELIVERIES = """UPDATE webhook_deliveries d SET queued_at = %s
 WHERE d.id IN (
     SELECT w.id FROM webhook_deliveries w
     WHERE w.status = 'pending' AND w.next_attempt_at <= %s
       AND (w.locked_until IS NULL OR w.locked_until <= %s)
       AND (w.queued_at IS NULL OR w.queued_at <= %s)
+      AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = w.endpoint_id AND e.enabled)
     ORDER BY w.next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)
 RETURNING d.id"""
 
@@ -121,20 +120,13 @@ LIMIT %s"""
 LIST_ATTEMPTS = """SELECT id, delivery_id, attempt, started_at, status_code, error, latency_ms, response_excerpt FROM webhook_attempts WHERE delivery_id = ANY (%s::text[]) ORDER BY delivery_id, attempt"""
 
 REDELIVER_DELIVERY = """UPDATE webhook_deliveries
-SET status = 'pending', next_attempt_at = %s, queued_at = %s, updated_at = %s
+SET status = 'pending', next_attempt_at = %s, queued_at = NULL, updated_at = %s
 WHERE id = %s AND endpoint_id = %s AND (locked_until IS NULL OR locked_until <= %s)
 RETURNING id, event_id, endpoint_id, status, attempts, next_attempt_at, queued_at, locked_until, last_attempt_at, last_status_code, last_error, created_at, updated_at"""
 
 GET_DELIVERY = """SELECT id, event_id, endpoint_id, status, attempts, next_attempt_at, queued_at, locked_until, last_attempt_at, last_status_code, last_error, created_at, updated_at FROM webhook_deliveries WHERE id = %s AND endpoint_id = %s"""
 
 DELETE_EVENTS_BEFORE = """DELETE FROM webhook_events WHERE created_at < %s"""
-
-
-@dataclass(slots=True)
-class EmitEventRow:
-    """A result row of EmitEvent."""
-    id: str
-    xid: str
 
 
 @dataclass(slots=True)
@@ -250,15 +242,9 @@ def emit_event(
     type: str,
     reference: str,
     payload: str,
-) -> list[EmitEventRow]:
-    """The outbox: the event (once per type and reference: a repeat does nothing) and, in the same statement, a delivery for each of the user's enabled endpoints subscribed to its type. Each delivery comes back with the id of this transaction, so its job can wait for the commit."""
-    return [EmitEventRow(*row) for row in conn.execute(EMIT_EVENT, (user_id, type, reference, payload, now, now, now, now, now, now)).fetchall()]
-
-
-def transaction_status(conn: psycopg.Connection, *, xid: str) -> str | None:
-    """'committed', 'aborted', 'in progress', or NULL when the transaction is too old to say."""
-    row = conn.execute(TRANSACTION_STATUS, (xid,)).fetchone()
-    return None if row is None else row[0]
+) -> list[str]:
+    """The outbox: the event (once per type and reference: a repeat does nothing) and, in the same statement, a delivery due at once for each of the user's enabled endpoints subscribed to its type. Workers' loops dispatch them once this transaction commits (DispatchDueDeliveries)."""
+    return [row[0] for row in conn.execute(EMIT_EVENT, (user_id, type, reference, payload, now, now, now, now, now)).fetchall()]
 
 
 def fan_out_events(conn: psycopg.Connection, *, now: datetime.datetime, batch: int) -> list[str]:
@@ -266,15 +252,15 @@ def fan_out_events(conn: psycopg.Connection, *, now: datetime.datetime, batch: i
     return [row[0] for row in conn.execute(FAN_OUT_EVENTS, (batch, now, now, now, now)).fetchall()]
 
 
-def queue_due_deliveries(
+def dispatch_due_deliveries(
     conn: psycopg.Connection,
     *,
     now: datetime.datetime | None,
-    requeue_before: datetime.datetime | None,
+    redispatch_before: datetime.datetime | None,
     batch: int,
 ) -> list[str]:
-    """Pending deliveries whose attempt is due and not in flight, and for which no job was enqueued since requeue_before (a job lost with Redis is enqueued again): marked queued, oldest due first."""
-    return [row[0] for row in conn.execute(QUEUE_DUE_DELIVERIES, (now, now, now, requeue_before, batch)).fetchall()]
+    """Pending deliveries whose attempt is due at @now and not in flight, each claimed for dispatch (queued_at = @now), oldest due first: another worker's loop does not take it as well, and if no job ever starts it (Redis lost the job, its worker was killed) it is dispatched again once its claim is older than @redispatch_before. SKIP LOCKED: loops running at once split the due rows instead of waiting for each other."""
+    return [row[0] for row in conn.execute(DISPATCH_DUE_DELIVERIES, (now, now, now, redispatch_before, batch)).fetchall()]
 
 
 def claim_delivery(
@@ -385,8 +371,8 @@ def redeliver_delivery(
     id: str,
     endpoint_id: str,
 ) -> models.WebhookDelivery | None:
-    """Send a delivery again now (whatever became of it), unless an attempt is in flight."""
-    row = conn.execute(REDELIVER_DELIVERY, (now, now, now, id, endpoint_id, now)).fetchone()
+    """Send a delivery again now (whatever became of it), unless an attempt is in flight: due at once, for the workers' loops to dispatch."""
+    row = conn.execute(REDELIVER_DELIVERY, (now, now, id, endpoint_id, now)).fetchone()
     return None if row is None else models.WebhookDelivery(row[0], row[1], row[2], models.WebhookDeliveryStatus(row[3]), row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12])
 
 

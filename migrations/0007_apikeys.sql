@@ -1,4 +1,4 @@
--- depends: 0005_video_warnings
+-- depends: 0006_dispatch
 -- better-auth's api-key plugin table (@better-auth/api-key 1.7.5, PostgreSQL dialect), column for column as
 -- its migration tool creates it, with PostgreSQL's default constraint names: a better-auth server sharing
 -- this database finds nothing to migrate, and this migration adopts a table that server already created.

@@ -34,7 +34,7 @@ CREATE TABLE webhook_events (
     payload text NOT NULL,
     created_at timestamptz NOT NULL,
     -- NULL until deliveries were made for the subscribed endpoints (events written by SQL, such as
-    -- credits.low inside CreatePaidVideo, are fanned out by the sweeper).
+    -- credits.low inside CreatePaidVideo, are fanned out by the workers' loops).
     dispatched_at timestamptz,
     CONSTRAINT webhook_events_once UNIQUE (type, reference)
 );
@@ -50,7 +50,7 @@ CREATE TABLE webhook_deliveries (
     status webhook_delivery_status NOT NULL DEFAULT 'pending',
     attempts integer NOT NULL DEFAULT 0,       -- attempts started; an attempt's result is guarded by its number
     next_attempt_at timestamptz NOT NULL,
-    queued_at timestamptz,                     -- a job was enqueued for it then (the sweeper re-enqueues lost ones)
+    queued_at timestamptz,                     -- dispatched to a job then (dispatched again if none started it)
     locked_until timestamptz,                  -- an attempt is in flight until then
     last_attempt_at timestamptz,
     last_status_code integer,

@@ -41,22 +41,18 @@ DELETE FROM webhook_endpoints WHERE id = @id AND user_id = @user_id;
 
 -- name: EmitEvent :many
 -- The outbox: the event (once per type and reference: a repeat does nothing) and, in the same statement, a
--- delivery for each of the user's enabled endpoints subscribed to its type. Each delivery comes back with the
--- id of this transaction, so its job can wait for the commit.
+-- delivery due at once for each of the user's enabled endpoints subscribed to its type. Workers' loops
+-- dispatch them once this transaction commits (DispatchDueDeliveries).
 WITH event AS (
     INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at, dispatched_at)
     VALUES ('msg_' || replace(gen_random_uuid()::text, '-', ''), @user_id, @type, @reference, @payload, @now, @now)
     ON CONFLICT (type, reference) DO NOTHING
     RETURNING id, user_id, type
 )
-INSERT INTO webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, queued_at, created_at, updated_at)
-SELECT replace(gen_random_uuid()::text, '-', ''), event.id, e.id, @now, @now, @now, @now
+INSERT INTO webhook_deliveries (id, event_id, endpoint_id, next_attempt_at, created_at, updated_at)
+SELECT replace(gen_random_uuid()::text, '-', ''), event.id, e.id, @now, @now, @now
 FROM event JOIN webhook_endpoints e ON e.user_id = event.user_id AND e.enabled AND event.type = ANY (e.event_types)
-RETURNING id, pg_current_xact_id()::text AS xid;
-
--- name: TransactionStatus :one
--- 'committed', 'aborted', 'in progress', or NULL when the transaction is too old to say.
-SELECT pg_xact_status(sqlc.arg(xid)::text::xid8)::text;
+RETURNING id;
 
 -- name: FanOutEvents :many
 -- Deliveries for events written without them (credits.low, inside CreatePaidVideo), oldest first.
@@ -72,15 +68,18 @@ FROM pending p JOIN webhook_endpoints e ON e.user_id = p.user_id AND e.enabled A
 ON CONFLICT (event_id, endpoint_id) DO NOTHING
 RETURNING id;
 
--- name: QueueDueDeliveries :many
--- Pending deliveries whose attempt is due and not in flight, and for which no job was enqueued since
--- requeue_before (a job lost with Redis is enqueued again): marked queued, oldest due first.
+-- name: DispatchDueDeliveries :many
+-- Pending deliveries whose attempt is due at @now and not in flight, each claimed for dispatch (queued_at =
+-- @now), oldest due first: another worker's loop does not take it as well, and if no job ever starts it (Redis
+-- lost the job, its worker was killed) it is dispatched again once its claim is older than @redispatch_before.
+-- SKIP LOCKED: loops running at once split the due rows instead of waiting for each other.
 UPDATE webhook_deliveries d SET queued_at = @now
 WHERE d.id IN (
     SELECT w.id FROM webhook_deliveries w
     WHERE w.status = 'pending' AND w.next_attempt_at <= @now
       AND (w.locked_until IS NULL OR w.locked_until <= @now)
-      AND (w.queued_at IS NULL OR w.queued_at <= @requeue_before)
+      AND (w.queued_at IS NULL OR w.queued_at <= @redispatch_before)
+      AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = w.endpoint_id AND e.enabled)
     ORDER BY w.next_attempt_at LIMIT @batch FOR UPDATE SKIP LOCKED)
 RETURNING d.id;
 
@@ -148,9 +147,10 @@ LIMIT @page_size;
 SELECT * FROM webhook_attempts WHERE delivery_id = ANY (@delivery_ids::text[]) ORDER BY delivery_id, attempt;
 
 -- name: RedeliverDelivery :one
--- Send a delivery again now (whatever became of it), unless an attempt is in flight.
+-- Send a delivery again now (whatever became of it), unless an attempt is in flight: due at once, for the
+-- workers' loops to dispatch.
 UPDATE webhook_deliveries
-SET status = 'pending', next_attempt_at = @now, queued_at = @now, updated_at = @now
+SET status = 'pending', next_attempt_at = @now, queued_at = NULL, updated_at = @now
 WHERE id = @id AND endpoint_id = @endpoint_id AND (locked_until IS NULL OR locked_until <= @now)
 RETURNING *;
 

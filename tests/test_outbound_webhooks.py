@@ -5,20 +5,26 @@ webhooks' clock and due work is run explicitly, never by sleeping."""
 from __future__ import annotations
 
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
+import redis
 from billing_fixtures import Buyer, Webhooks
 from factories import bearer, create_session, create_user
 from fakes.stripe import FakeStripe, event
 from flask.testing import FlaskClient
-from webhooks_fixtures import Behaviour, Receiver, body_of
+from test_videos_outages import throwaway_redis  # noqa: F401 - the fixture, shared
+from webhooks_fixtures import Behaviour, Receiver, body_of, dispatch
 
-from genvid import database
+import db.outbound_webhooks as queries
+from genvid import database, queue
 from genvid.auth.clock import FrozenClock
-from genvid.outbound import CREDITS_PURCHASED, delivery, emit, sweeper
+from genvid.outbound import CREDITS_PURCHASED, delivery, dispatcher, emit
+from genvid.worker import GenvidWorker, WorkerLoop
 
 ALL_EVENTS = ["video.completed", "video.failed", "credits.purchased", "credits.low"]
 
@@ -61,8 +67,7 @@ def test_video_events_and_credits_low_are_delivered_once_as_the_api_shows_them(
     fake_heygen.fail_next("create", status=400, code="invalid_parameter")
     failed = heygen_studio.create(headers, "A second script.").get_json()["data"]["id"]   # 9 -> 8: none
     heygen_studio.drive(failed)
-    sweeper.sweep(webhook_time())            # fans out credits.low, which SQL wrote inside the debit
-    deliver_now()
+    deliver_now()                            # its dispatch fans out credits.low, which SQL wrote inside the debit
     heygen_studio.drive(done, failed)        # more worker runs change nothing: each event went once
     deliver_now()
 
@@ -113,7 +118,6 @@ def test_a_failing_endpoint_is_retried_for_a_day_then_disabled_and_its_owner_mai
     deliver_now()
     while deliveries(conn)[0][0] == "pending":
         webhook_time.moment = deliveries(conn)[0][2]          # to the moment the next attempt is due
-        sweeper.sweep(webhook_time())
         deliver_now()
 
     times = [row[0] for row in conn.execute("SELECT started_at FROM webhook_attempts ORDER BY attempt")]
@@ -147,12 +151,10 @@ def test_success_ends_a_failure_streak(app, client, conn, receiver, deliver_now,
     emit_now(user_id, "r1")
     deliver_now()
     webhook_time.advance(20)
-    sweeper.sweep(webhook_time())
     deliver_now()
     assert client.get(f"/api/webhooks/endpoints/{endpoint['id']}", headers=headers).get_json()["data"]["failing_since"]
     receiver.behaviours["/flaky"] = Behaviour(status=204, body=b"")
     webhook_time.advance(40)
-    sweeper.sweep(webhook_time())
     deliver_now()
     assert deliveries(conn)[0][:4] == ("succeeded", 3, deliveries(conn)[0][2], 204)
     assert client.get(f"/api/webhooks/endpoints/{endpoint['id']}", headers=headers).get_json()["data"]["failing_since"] is None
@@ -215,31 +217,73 @@ def test_duplicate_jobs_send_once_and_a_redelivery_reuses_the_webhook_id(app, cl
 
 
 def test_a_rolled_back_change_sends_nothing(app, conn, receiver, deliver_now, client):
-    """emit() inside a transaction that rolls back: its jobs find the transaction aborted and send nothing."""
+    """emit() inside a transaction that rolls back: the event and its delivery roll back with the change, so
+    there is nothing to dispatch and nothing is sent."""
     user_id, headers = signed_in(conn)
     register(client, headers, receiver, "/hook")
     with pytest.raises(RuntimeError), database.transaction() as tx:
         emit(tx, user_id=user_id, type=CREDITS_PURCHASED, reference="r1", data={})
         raise RuntimeError("the change failed")
-    assert deliver_now() >= 1
+    assert deliver_now() == 0
     assert receiver.at("/hook") == []
     assert conn.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 0
 
 
-def test_jobs_lost_with_redis_are_sent_by_the_sweeper(app, client, conn, receiver, deliver_now, webhook_time,
-                                                      redis_client):
-    """Redis flushed after the commit: the delivery waits in PostgreSQL and the sweeper enqueues it again."""
+def test_jobs_lost_with_redis_are_dispatched_again_from_their_rows(app, client, conn, receiver, deliver_now,
+                                                                    webhook_time, redis_client):
+    """Redis flushed after a delivery was dispatched: the row still says it is due, and once its dispatch claim
+    lapses (webhook_redispatch_seconds) a worker's loop dispatches it again; nothing waited in Redis."""
     user_id, headers = signed_in(conn)
     register(client, headers, receiver, "/hook")
     emit_now(user_id, "r1")
+    assert dispatch(webhook_time()) == 1
     redis_client.flushdb()
-    deliver_now()
+    assert deliver_now() == 0                       # dispatched moments ago: its job may still be on its way
     assert receiver.at("/hook") == []
-    assert sweeper.sweep(webhook_time()).enqueued == 0          # queued moments ago: its job may still run
-    webhook_time.advance(301)
-    assert sweeper.sweep(webhook_time()).enqueued == 1
-    deliver_now()
+    webhook_time.advance(app.config["GENVID"].webhook_redispatch_seconds + 1)
+    assert deliver_now() == 1
     assert len(receiver.at("/hook")) == 1
+
+
+def test_a_worker_killed_mid_attempt_leaves_the_delivery_to_another(app, client, conn, receiver, deliver_now,
+                                                                   webhook_time):
+    """An attempt claimed by a worker that died (its job gone, the delivery in flight): once the attempt's lease
+    (webhook_timeout_seconds + 60 s) has run out, a loop dispatches it again and the next attempt goes out."""
+    user_id, headers = signed_in(conn)
+    register(client, headers, receiver, "/hook")
+    emit_now(user_id, "r1")
+    (delivery_id,) = [row[0] for row in conn.execute("SELECT id FROM webhook_deliveries")]
+    with database.connection() as tx:              # what the dead worker's job did before it died
+        now = webhook_time()
+        assert queries.claim_delivery(tx, id=delivery_id, now=now, lease_until=now + timedelta(seconds=70))
+    assert deliver_now() == 0                       # in flight: nobody else may send it
+    webhook_time.advance(71)
+    assert deliver_now() == 1
+    assert len(receiver.at("/hook")) == 1
+    assert deliveries(conn)[0][:2] == ("succeeded", 2)
+
+
+def test_every_worker_loop_tick_dispatches_webhooks_and_prunes_the_log_daily(app, client, conn, receiver,
+                                                                             webhook_time):
+    """The worker's own loop (genvid.worker.WorkerLoop), not a test helper, finds due deliveries; the 30-day
+    pruning runs once a day from periodic_runs, on one worker however many look."""
+    user_id, headers = signed_in(conn)
+    emit_now(user_id, "old")                        # before any endpoint: an event with no delivery
+    conn.execute("UPDATE webhook_events SET created_at = created_at - interval '31 days'")
+    register(client, headers, receiver, "/hook")
+    emit_now(user_id, "new")
+    loop, other = WorkerLoop(app.config["GENVID"]), WorkerLoop(app.config["GENVID"])
+    loop.tick(webhook_time())
+    other.tick(webhook_time())                      # a second worker: nothing left to dispatch, pruning claimed
+    jobs = queue.get_queue(delivery.QUEUE)
+    assert [job.func_name.rsplit(".", 1)[-1] for job in jobs.get_jobs()] == ["deliver", "prune_log"]
+    GenvidWorker([jobs], connection=queue.connection()).work(burst=True, logging_level="WARNING")
+    assert conn.execute("SELECT reference FROM webhook_events").fetchall() == [("new",)]
+    assert len(receiver.at("/hook")) == 1
+    webhook_time.advance(3600)
+    assert not dispatcher.prune_if_due(now=webhook_time())       # a day has not passed since the last run
+    webhook_time.advance(86400)
+    assert dispatcher.prune_if_due(now=webhook_time())
 
 
 def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(app, client, conn, receiver, deliver_now,
@@ -337,3 +381,38 @@ def test_endpoints_are_private_checked_and_closed_to_keys_without_the_permission
     refused = client.delete(f"/api/webhooks/endpoints/{endpoint['id']}", headers={"x-api-key": key})
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "API_KEY_FORBIDDEN")
     assert client.delete(f"/api/webhooks/endpoints/{endpoint['id']}", headers=headers).status_code == 200
+
+
+def test_loops_dispatching_at_once_dispatch_each_due_delivery_once(app, client, conn, receiver, webhook_time):
+    """Six workers' loops ticking at the same moment over 40 due deliveries: 40 jobs, one per delivery."""
+    user_id, headers = signed_in(conn)
+    register(client, headers, receiver, "/hook")
+    for number in range(40):
+        emit_now(user_id, f"r{number}")
+    now = webhook_time()
+    barrier = threading.Barrier(6)
+
+    def tick(_: int) -> int:
+        barrier.wait(timeout=120)
+        return dispatcher.dispatch_due(now=now, redispatch_seconds=60, batch=7)
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sum(pool.map(tick, range(6))) == 40
+    queued = queue.get_queue(delivery.QUEUE).get_jobs()
+    assert len(queued) == 40 and len({job.args[0] for job in queued}) == 40
+
+
+def test_deliveries_that_could_not_be_queued_go_out_as_soon_as_redis_answers_again(
+        make_app, conn, receiver, webhook_time, throwaway_redis):  # noqa: F811
+    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the delivery is dispatched
+    at the first tick after Redis is back, not webhook_redispatch_seconds later."""
+    app = make_app(redis_url=throwaway_redis.url)
+    user_id, headers = signed_in(conn)
+    register(app.test_client(), headers, receiver, "/hook")
+    emit_now(user_id, "r1")
+    throwaway_redis.kill()
+    with pytest.raises(redis.ConnectionError):
+        dispatcher.dispatch_due(now=webhook_time(), redispatch_seconds=60)
+    throwaway_redis.start()
+    webhook_time.advance(1)
+    assert dispatcher.dispatch_due(now=webhook_time(), redispatch_seconds=60) == 1

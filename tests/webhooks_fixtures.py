@@ -1,6 +1,7 @@
 """Fixtures for outbound webhooks: real HTTP receivers on 127.0.0.1 that record, fail, stall, answer slowly or
 redirect, verifying every delivery with the Standard Webhooks reference library (PyPI standardwebhooks); the
-webhooks' clock; an SMTP sink; and a burst worker (genvid's) for the webhooks queue.
+workers' clock; an SMTP sink; and what a worker does for webhooks, run here: its loop's dispatch, then a burst
+worker (genvid's) on the webhooks queue.
 """
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from genvid import queue
+from genvid import queue, runtime
 from genvid.auth.clock import FrozenClock
-from genvid.outbound import clock as webhook_clock
+from genvid.outbound import delivery, dispatcher
 from genvid.worker import GenvidWorker
 
 
@@ -109,20 +110,25 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def webhook_time() -> Iterator[FrozenClock]:
-    """The webhooks' clock, frozen at the present (retries, the day-long window, the sweeper's 'due')."""
-    frozen = FrozenClock()
-    with webhook_clock.use(frozen):
-        yield frozen
+def webhook_time(pipeline_clock: FrozenClock) -> FrozenClock:
+    """The workers' clock (genvid.clock), frozen at the present: what is due, retries, the day-long window."""
+    return pipeline_clock
+
+
+def dispatch(now: Any) -> int:
+    """What a worker's loop does for webhooks at now: fan out SQL-written events, enqueue what is due."""
+    return dispatcher.dispatch_due(now=now, redispatch_seconds=runtime.config().webhook_redispatch_seconds)
 
 
 @pytest.fixture
-def deliver_now(app: Any) -> Callable[[], int]:
-    """Run the webhooks queue to empty on a burst worker in this process; how many jobs were waiting."""
+def deliver_now(app: Any, pipeline_clock: FrozenClock) -> Callable[[], int]:
+    """Dispatch the deliveries due at the clock's now and run the webhooks queue to empty on a burst worker in
+    this process, until nothing more is due (or waiting); how many jobs ran."""
     def run() -> int:
         total = 0
         while True:
-            jobs = queue.get_queue("webhooks")
+            dispatch(pipeline_clock())
+            jobs = queue.get_queue(delivery.QUEUE)
             waiting = jobs.count
             if waiting == 0:
                 return total

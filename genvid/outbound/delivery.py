@@ -1,15 +1,14 @@
 """Delivering one webhook: the RQ job, its retries, and the endpoint that keeps failing.
 
-- A job carries a delivery id (and, when enqueued inside the emitting transaction, that transaction's id: it
-  first waits for the commit, and stops if the transaction rolled back). It claims the delivery with a
-  guarded UPDATE (due, not in flight, endpoint enabled), so duplicate jobs are harmless, and holds no
-  connection while it posts.
+- A job carries a delivery id; the workers' loops enqueue it when the delivery is due (genvid.outbound.dispatcher),
+  so it only ever sees committed rows. It claims the delivery with a guarded UPDATE (due, not in flight,
+  endpoint enabled), so duplicate jobs are harmless, and holds no connection while it posts.
 - Retries: a failed attempt n is tried again after base * 2^(n-1) seconds (webhook_retry_base_seconds, 15),
   capped at webhook_retry_cap_seconds (4 h), jittered up to +10%, until webhook_retry_window_seconds (a day)
   after the delivery was made; the last attempt happens at that mark. Then the delivery has failed.
 - An endpoint whose every attempt failed for that same window (since its last success) is disabled, its pending
   deliveries end, and its owner gets one email.
-Retry times are the webhooks' clock (genvid.outbound.clock); the sweeper enqueues attempts when they are due.
+Retry times are on the workers' clock (genvid.clock) and kept in the row; the loops dispatch attempts when due.
 """
 from __future__ import annotations
 
@@ -20,18 +19,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rq import Queue
+
 import db.auth_users
 import db.outbound_webhooks as queries
 from db import models
-from genvid import database, queue, runtime, sealing
+from genvid import clock, database, queue, runtime, sealing
 from genvid.auth import mail
 from genvid.config import Config
-from genvid.outbound import clock, sender, signing
+from genvid.outbound import sender, signing
 
 log = logging.getLogger("genvid.outbound.delivery")
 
 QUEUE = "webhooks"
-COMMIT_WAIT_SECONDS = 5.0
+FAILED_JOBS_KEPT = 86400
 SECRET_PURPOSE = "outbound-webhook:"
 
 
@@ -57,25 +58,19 @@ class Retries:
         return min(failed_at + timedelta(seconds=delay), deadline)
 
 
-def enqueue(delivery_ids: Sequence[str], *, xid: str | None = None) -> None:
-    """Queue a job per delivery (one Redis round trip), and make sure the sweeper is running."""
-    from genvid.outbound import sweeper
-    config = runtime.config()
-    jobs = queue.get_queue(QUEUE)
-    with queue.connection().pipeline() as pipe:
-        for delivery_id in delivery_ids:
-            jobs.enqueue(deliver, delivery_id, xid=xid, pipeline=pipe, result_ttl=0, failure_ttl=86400,
-                         job_timeout=int(config.webhook_timeout_seconds) + 60,
-                         description=f"webhook delivery {delivery_id}")
-        claim = sweeper.claim(pipe)
-        results = pipe.execute()
-    sweeper.start_claimed(claim, results)
-
-
-def deliver(delivery_id: str, xid: str | None = None) -> None:
-    """RQ job: one attempt of a delivery. Its signature is a wire format: add keywords only."""
-    if xid is not None and not _committed(xid):
+def enqueue(delivery_ids: Sequence[str]) -> None:
+    """One job per delivery, in one Redis round trip (the dispatcher calls it inside its claim's transaction)."""
+    if not delivery_ids:
         return
+    timeout = int(runtime.config().webhook_timeout_seconds) + 60
+    queue.get_queue(QUEUE).enqueue_many([
+        Queue.prepare_data(deliver, args=(delivery_id,), timeout=timeout, result_ttl=0, failure_ttl=FAILED_JOBS_KEPT,
+                           description=f"webhook delivery {delivery_id}")
+        for delivery_id in delivery_ids])
+
+
+def deliver(delivery_id: str) -> None:
+    """RQ job: one attempt of a delivery. Its signature is a wire format: add keywords only."""
     config = runtime.config()
     now = clock.now()
     lease = timedelta(seconds=config.webhook_timeout_seconds + 60)
@@ -94,20 +89,6 @@ def deliver(delivery_id: str, xid: str | None = None) -> None:
                                        "latency_ms": outcome.latency_ms})
     if disabled is not None:
         _tell_owner(disabled, config)
-
-
-def _committed(xid: str) -> bool:
-    """Wait (briefly) for the emitting transaction to end; False when it rolled back or is still running
-    (the sweeper then enqueues the delivery later)."""
-    deadline = time.monotonic() + COMMIT_WAIT_SECONDS
-    with database.connection() as conn:
-        while True:
-            status = queries.transaction_status(conn, xid=xid)
-            if status != "in progress":
-                return status != "aborted"
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
 
 
 def _secrets(claimed: queries.ClaimDeliveryRow, now: datetime, config: Config) -> list[str]:

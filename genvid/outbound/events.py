@@ -10,7 +10,7 @@
 Every delivery's body is `{"type", "timestamp", "data"}`. An event happens once per (type, reference): the
 row is unique on it, and emit() runs in the transaction of the change, so a rollback takes the event with it.
 credits.low is written by SQL itself (CreatePaidVideo in queries/videos_videos.sql) and fanned out by the
-sweeper within webhook_sweep_seconds.
+workers' loops (genvid.outbound.dispatcher), which also dispatch every delivery once it is due.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 import db.outbound_webhooks as queries
-from genvid.outbound import clock
+from genvid import clock
 
 VIDEO_COMPLETED = "video.completed"
 VIDEO_FAILED = "video.failed"
@@ -42,17 +42,12 @@ def payload(event_type: str, data: Any, *, at: datetime) -> str:
 
 
 def emit(conn: psycopg.Connection, *, user_id: str, type: str, reference: str, data: Any) -> int:
-    """Record the event and its deliveries in conn's transaction, and enqueue them (each job first waits for
-    that transaction to commit, and does nothing if it rolled back). Returns how many deliveries were made;
-    a repeat of (type, reference) makes none."""
+    """Record the event and its deliveries, due at once, in conn's transaction: they commit or vanish with the
+    change, and the workers' loops dispatch them after the commit. Returns how many deliveries were made; a
+    repeat of (type, reference) makes none."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}")
     now = clock.now()
     rows = queries.emit_event(conn, now=now, user_id=user_id, type=type, reference=reference,
                               payload=payload(type, data, at=now))
-    if rows:
-        from genvid.outbound import (
-            delivery,  # the job module imports the domain modules, not the reverse
-        )
-        delivery.enqueue([row.id for row in rows], xid=rows[0].xid)
     return len(rows)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
-from genvid import database
+from genvid import clock, database
 from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth.current import current_user
 from genvid.config import Config
-from genvid.outbound import clock, delivery, endpoints, sweeper
+from genvid.outbound import endpoints
 from genvid.outbound.schemas import (
     CreateEndpoint,
     DeletedOut,
@@ -47,7 +47,6 @@ def create_endpoint() -> ResponseReturnValue:
                                             description=body.description, enabled=body.enabled,
                                             encryption_key=config.encryption_key, production=config.is_production,
                                             now=clock.now())
-    sweeper.ensure_running()
     return ok(endpoint_json(created.endpoint, secret=created.secret), 201,
               headers={"Location": f"/api/webhooks/endpoints/{created.endpoint.id}"})
 
@@ -126,10 +125,10 @@ def list_deliveries(endpoint_id: str) -> ResponseReturnValue:
 @documented("Send a delivery again now (same webhook-id, so receivers can tell)", response=RedeliveryOut,
             status=202, tags=TAGS, errors=(401, 403, 404, 409))
 def redeliver(endpoint_id: str, delivery_id: str) -> ResponseReturnValue:
-    """Whatever became of it; if it fails, it is retried on the usual schedule within its day."""
+    """Whatever became of it: it is due at once, and a worker sends it within a moment; if it fails, it is
+    retried on the usual schedule within its day."""
     user = current_user()
     with database.transaction() as conn:
         row = endpoints.redeliver(conn, user_id=user.id, endpoint_id=endpoint_id, delivery_id=delivery_id,
                                   now=clock.now())
-    delivery.enqueue([row.id])
     return ok({"id": row.id, "event_id": row.event_id, "status": row.status.value, "attempts": row.attempts}, 202)
