@@ -1,16 +1,18 @@
 """genvid's clock: the one seam through which the whole app reads the time of day, so that tests drive time
 instead of sleeping or patching code.
 
-Everything that decides something by the time of day reads it here: sessions, tokens and JWTs (auth), each
-video step and the dispatcher, periodic tasks, signed media links, checkout idempotency windows. A process
-runs on the system clock unless a test installed another: `install(FrozenClock(...))`, then `advance()` it
-(tests/conftest.py's `frozen_clock` fixture does both and restores the system clock afterwards).
+Everything that decides something by the time of day reads it here: sessions, tokens, API keys and JWTs
+(auth), each video step and webhook delivery and both dispatchers (webhook retries and their day-long window
+included), periodic tasks, signed media links, checkout idempotency windows. A process runs on the system
+clock unless a test installed another: `install(FrozenClock(...))`, then `advance()` it (tests/conftest.py's
+`frozen_clock` fixture does both and restores the system clock afterwards).
 
 The system clock reads UTC in whole milliseconds, what a JavaScript Date holds: better-auth's tables are
 shared with a Node server, and every timestamp genvid writes is one that server reads back unchanged.
 
 Not read here: durations (`time.monotonic`, for timeouts, back-off and per-process windows, which a test
-clock must not stretch) and log timestamps (`genvid.logs`, which must be real).
+clock must not stretch), log timestamps (`genvid.logs`) and the times outside parties check against their own
+clocks (an outbound webhook's signed webhook-timestamp, Stripe's signature tolerance): those must be real.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
--- depends: 0006_dispatch
+-- depends: 0008_outbound_webhooks
 -- The credit ledger's rule, kept in one place, by the database: a user's balance (credit_balances) is the sum
 -- of their entries (credit_ledger), changed by the insert of each entry, within its statement, and by nothing
 -- else. Whoever records an entry only inserts it: genvid.billing.ledger (grants, refunds, clawbacks) and

@@ -15,6 +15,7 @@ from genvid import clock, database
 from genvid.api import documented
 from genvid.auth import (  # noqa: F401  (account, email, jwt and social routes: importing adds their views)
     account_routes,
+    apikey_routes,
     context,
     email_routes,
     jwt_routes,

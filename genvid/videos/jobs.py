@@ -26,6 +26,7 @@ from db import models
 from genvid import clock, database, queue, runtime
 from genvid.billing import ledger
 from genvid.config import Config
+from genvid.outbound import payloads as outbound_payloads
 from genvid.videos import events, leases, media, providers
 from genvid.videos.provider import (
     PermanentProviderError,
@@ -196,6 +197,8 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
                                       duration=status.duration, now=now, id=video.id, step=video.step,
                                       warnings=[{"code": w.code, "message": w.message} for w in status.warnings])
+        if done is not None:
+            outbound_payloads.emit_video_event(conn, done)      # outbound webhook, exactly once with the change
     if done is not None:
         _published(done)
         log.info("render completed", extra={"video_id": video.id})
@@ -261,6 +264,7 @@ def _fail(video: models.Video, code: str, message: str) -> None:
                                      step=video.step)
         if failed is not None:
             ledger.refund_render(conn, user_id=failed.user_id, video_id=failed.id)
+            outbound_payloads.emit_video_event(conn, failed)
     if failed is not None:
         _published(failed)
         log.info("render failed", extra={"video_id": video.id, "code": code})
