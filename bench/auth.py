@@ -41,7 +41,7 @@ from bench._util import (
     start,
     stop,
 )
-from genvid.migrate import apply_migrations
+from genvid.infra.migrations import apply_migrations
 
 BIN = Path(sys.executable).parent
 INTEROP = ROOT / "tests" / "interop"

@@ -94,7 +94,7 @@ def serve_counted(requests: int) -> None:
     """In the counted process: both apps warmed up, then genvid's requests, then the baseline's."""
     import logging
 
-    from genvid.migrate import apply_migrations
+    from genvid.infra.migrations import apply_migrations
     database_url = os.environ["DATABASE_URL"]
     apply_migrations(database_url)
     env = {"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "ENVIRONMENT": "production",

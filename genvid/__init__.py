@@ -11,10 +11,12 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(config: Config | None = None) -> Flask:
     """Build the WSGI app: configuration, database and Redis wiring, middleware, blueprints (the API, then the
     web app's pages and the API reference), error mapping."""
-    from genvid import api, cors, errors, health, logs, middleware, openapi, runtime
+    from genvid import errors, runtime
     from genvid.auth import mail
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
+    from genvid.http import api, cors, health, middleware, openapi
+    from genvid.infra import logs
     from genvid.videos import media
     from genvid.videos.routes import bp as videos_bp
     from genvid.web import docs, pages

@@ -14,7 +14,7 @@ import redis
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from genvid.database import DatabaseUnavailable
+from genvid.infra.database import DatabaseUnavailable
 
 log = logging.getLogger("genvid.errors")
 
@@ -200,7 +200,7 @@ def unavailable(message: str, retry_after: int) -> Response:
 
 
 def handle_database_unavailable(error: DatabaseUnavailable) -> Response:
-    """PostgreSQL is down or every connection is busy: the caller may retry (genvid.database decides fast)."""
+    """PostgreSQL is down or every connection is busy: the caller may retry (genvid.infra.database decides fast)."""
     log.warning("database unavailable", extra={"reason": str(error)})
     return unavailable(DATABASE_UNAVAILABLE, error.retry_after)
 

@@ -22,8 +22,9 @@ from datetime import datetime
 
 from rq.worker import SimpleWorker
 
-from genvid import clock, logs, queue, runtime
+from genvid import clock, runtime
 from genvid.config import Config
+from genvid.infra import logs, redis_client
 from genvid.videos import dispatcher, leases, media, periodic
 from genvid.videos.jobs import Tuning
 
@@ -90,13 +91,13 @@ class WorkerLoop:
             log.info("worker loop: %s works again", name)
 
 
-def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst: bool = False) -> None:
+def run(config: Config, *, queues: tuple[str, ...] = redis_client.DEFAULT_QUEUES, burst: bool = False) -> None:
     """Work the given queues until SIGTERM (with burst: dispatch what is due once, then work until empty)."""
     config = runtime.init(config)
     logs.setup(config.log_level)
     media.warn_if_media_on_local_disk(config)
     loop = WorkerLoop(config)
-    worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+    worker = GenvidWorker([redis_client.get_queue(name) for name in queues], connection=redis_client.connection())
     log.info("worker starting", extra={"queues": list(queues)})
     if burst:
         loop.tick(clock.now())

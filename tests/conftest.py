@@ -21,10 +21,11 @@ import redis
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from genvid import clock, create_app, queue, runtime
+from genvid import clock, create_app, runtime
 from genvid.auth.clock import FrozenClock, system_now
 from genvid.config import Config
-from genvid.migrate import apply_migrations
+from genvid.infra import redis_client as genvid_redis
+from genvid.infra.migrations import apply_migrations
 from genvid.videos import dispatcher
 from genvid.videos.jobs import Tuning
 from genvid.worker import GenvidWorker
@@ -126,7 +127,7 @@ def _clean(admin: psycopg.Connection, redis_url: str) -> None:
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%'")]
     if tables:
         admin.execute("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-    client = queue.connect(redis_url)
+    client = genvid_redis.connect(redis_url)
     try:
         client.flushdb()
     finally:
@@ -186,7 +187,7 @@ def conn(app: Flask, services: Services) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture
 def redis_client(app: Flask, services: Services) -> Iterator[redis.Redis]:
-    client = queue.connect(services.redis_url)
+    client = genvid_redis.connect(services.redis_url)
     yield client
     client.close()
 
@@ -225,10 +226,10 @@ def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
     """run_worker() does here what a worker does at the pipeline clock's now: dispatch every video step that is
     due (the worker loop's job), then run a real rq worker (genvid's, in-process) in burst mode until the
     queues are empty. Returns how many jobs ran."""
-    def run(queues: tuple[str, ...] = queue.DEFAULT_QUEUES) -> int:
+    def run(queues: tuple[str, ...] = genvid_redis.DEFAULT_QUEUES) -> int:
         dispatcher.dispatch_due(now=pipeline_clock(),
                                 redispatch_seconds=Tuning.of(runtime.config()).redispatch_seconds)
-        worker = _CountingWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+        worker = _CountingWorker([genvid_redis.get_queue(name) for name in queues], connection=genvid_redis.connection())
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             worker.work(burst=True, logging_level="WARNING")

@@ -10,7 +10,7 @@ import pytest
 from flask import Blueprint, Flask, Response
 from pydantic import Field
 
-from genvid.api import Schema, documented, ok, parse_body
+from genvid.http.api import Schema, documented, ok, parse_body
 
 ERROR_KEYS = {"success", "data", "error", "meta"}
 
@@ -150,7 +150,7 @@ def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ig
 
 def test_log_lines_stay_json_whatever_extra_holds(capsys) -> None:  # type: ignore[no-untyped-def]
     """Fields passed in extra= are encoded however odd: non-string keys, dates, objects, huge integers."""
-    from genvid import logs
+    from genvid.infra import logs
     logs.setup("INFO")
     capsys.readouterr()
     probe = logging.getLogger("genvid.probe")
@@ -164,7 +164,7 @@ def test_log_lines_stay_json_whatever_extra_holds(capsys) -> None:  # type: igno
 
 def test_lines_written_while_a_response_streams_carry_its_request_id(probe_client, capsys) -> None:  # type: ignore[no-untyped-def]
     """Ids stay set until the server closes the body (SSE streams log with them), then are cleared."""
-    from genvid import logs
+    from genvid.infra import logs
     logs.setup("INFO")
     capsys.readouterr()
     response = probe_client.get("/api/probe/stream", headers={"X-Request-ID": "streamed-1"})
@@ -216,7 +216,7 @@ def test_cors_allows_credentials_only_for_trusted_origins(client) -> None:  # ty
 
 @pytest.mark.parametrize("created", [0.0, 1.5, 1_795_689_118.0, 1_795_689_118.25, 1_795_689_118.999, 4_102_444_799.123])
 def test_log_timestamps_read_as_isoformat_writes_them(created: float) -> None:
-    from genvid import logs
+    from genvid.infra import logs
     expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
     assert logs.timestamp(created) == expected
     assert logs.timestamp(created + 1) != expected        # the per-second cache moves on

@@ -17,8 +17,9 @@ from flask import Flask
 from test_videos_outages import ThrowawayRedis, throwaway_redis  # noqa: F401 - the fixture, shared
 from videos_fixtures import Studio
 
-from genvid import queue, runtime
+from genvid import runtime
 from genvid.config import Config
+from genvid.infra import redis_client as genvid_redis
 from genvid.videos import dispatcher, leases
 from genvid.worker import WorkerLoop
 
@@ -57,7 +58,7 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
 
     with ThreadPoolExecutor(6) as pool:
         assert sum(pool.map(dispatch, range(6))) == 60
-    queued = queue.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
+    queued = genvid_redis.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
     assert len(queued) == 60 and len({job.args[0] for job in queued}) == 60
 
 

@@ -11,8 +11,6 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import database
-from genvid.api import documented
 from genvid.auth import clock, context, responses, sessions, shapes
 from genvid.auth.oauth import accounts, client
 from genvid.auth.oauth.client import Profile, Tokens
@@ -22,6 +20,8 @@ from genvid.auth.oauth_web import oauth_settings
 from genvid.auth.serialize import js_date
 from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.infra import database
 
 UNLINK = Schema((Field("accountId"),))
 ANY_OBJECT = Schema()

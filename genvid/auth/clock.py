@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from genvid.proxies import this_app
+from genvid.http.request_context import this_app
 
 CLOCK_KEY = "AUTH_CLOCK"
 

@@ -15,14 +15,14 @@ from flask import request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_cookie
 
-from genvid import database
 from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
 from genvid.config import Config, origin_of
-from genvid.proxies import once_per_request, this_app, this_request
+from genvid.http.request_context import once_per_request, this_app, this_request
+from genvid.infra import database
 
 _EXTENSION = "genvid.auth"
-# Per-request values, kept in the request's WSGI environ by genvid.proxies.once_per_request.
+# Per-request values, kept in the request's WSGI environ by genvid.http.request_context.once_per_request.
 _PRESENTED_KEY = "genvid.auth.presented"
 _SESSION_KEY = "genvid.auth.session"
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db import models
-from genvid import database
 from genvid.auth import clock, context, jwts, origin
 from genvid.errors import Forbidden, Unauthorized
-from genvid.logs import user_id_var
-from genvid.proxies import once_per_request, this_request
+from genvid.http.request_context import once_per_request, this_request
+from genvid.infra import database
+from genvid.infra.logs import user_id_var
 
 _CURRENT_USER_KEY = "genvid.auth.current_user"
 

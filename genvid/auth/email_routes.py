@@ -11,8 +11,6 @@ from urllib.parse import quote, urljoin
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database
-from genvid.api import documented
 from genvid.auth import (
     clock,
     context,
@@ -25,6 +23,8 @@ from genvid.auth import (
 )
 from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.infra import database
 
 SEND_VERIFICATION = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
                             Field("callbackURL", optional=True)))

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from genvid import database
-from genvid.api import documented
 from genvid.auth import clock, context, jwts, responses, sessions, shapes
+from genvid.http.api import documented
+from genvid.infra import database
 
 
 def register(bp: Blueprint, *, require_session: Callable[..., sessions.ActiveSession]) -> None:

@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from genvid.auth import context
 from genvid.auth.oauth import accounts
 from genvid.auth.oauth.providers import Provider, Providers
-from genvid.proxies import this_app
+from genvid.http.request_context import this_app
 
 _OAUTH_EXTENSION = "genvid.auth.oauth"
 

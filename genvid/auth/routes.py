@@ -10,8 +10,6 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database, queue
-from genvid.api import documented
 from genvid.auth import (
     account_routes,
     clock,
@@ -37,7 +35,9 @@ from genvid.auth.validation import (
     validate,
 )
 from genvid.errors import BetterAuthError
-from genvid.proxies import this_request
+from genvid.http.api import documented
+from genvid.http.request_context import this_request
+from genvid.infra import database, redis_client
 
 PREFIX = "/api/auth"
 bp = Blueprint("auth", __name__, url_prefix=PREFIX)
@@ -78,7 +78,7 @@ def guard() -> None:
         if not current.headers.get("Access-Control-Request-Method"):
             abort(404)
     elif context.settings().config.rate_limit:
-        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=relative_path())
+        ratelimit.hit(redis_client.connection(), ip=context.client_ip(), path=relative_path())
 
 
 def prepare(schema: Schema) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database
-from genvid.api import documented
 from genvid.auth import clock, context, oauth_callback, responses, sessions, shapes
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.client import Profile
@@ -23,6 +21,8 @@ from genvid.auth.oauth_web import api_base, oauth_settings, redirect_uri
 from genvid.auth.serialize import user_json
 from genvid.auth.validation import Field, Schema, json_schema
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.infra import database
 
 RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method",
                    "nonce", "scope")

@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 import db.auth_users
-from genvid import database, runtime
+from genvid import runtime
 from genvid.billing import ledger
 from genvid.config import Config
+from genvid.infra import database
 
 OPERATOR_REASON_PREFIX = "operator: "
 

@@ -11,8 +11,6 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database
-from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth.current import current_user
 from genvid.billing import catalogue, checkout, credits, webhooks
 from genvid.billing.schemas import (
@@ -29,6 +27,8 @@ from genvid.billing.schemas import (
 )
 from genvid.config import Config
 from genvid.errors import ValidationFailed
+from genvid.http.api import documented, ok, parse_body, parse_query
+from genvid.infra import database
 
 bp = Blueprint("billing", __name__)
 

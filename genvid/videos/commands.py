@@ -5,10 +5,11 @@ import argparse
 import sys
 from typing import Any
 
-from genvid import clock, database, runtime
+from genvid import clock, runtime
 from genvid.config import Config
+from genvid.infra import database
 from genvid.videos import catalogue, providers, webhooks
-from genvid.videos.provider import ProviderError
+from genvid.videos.provider_contract import ProviderError
 
 
 def register(subparsers: Any) -> None:

@@ -23,11 +23,12 @@ from datetime import timedelta
 
 import db.videos_videos as queries
 from db import models
-from genvid import clock, database, queue, runtime
+from genvid import clock, runtime
 from genvid.billing import ledger
 from genvid.config import Config
+from genvid.infra import database, redis_client
 from genvid.videos import events, leases, media, providers
-from genvid.videos.provider import (
+from genvid.videos.provider_contract import (
     PermanentProviderError,
     ProviderError,
     RateLimited,
@@ -267,4 +268,4 @@ def _fail(video: models.Video, code: str, message: str) -> None:
 
 
 def _published(video: models.Video) -> None:
-    events.publish(queue.connection(), video_id=video.id, status=video.status.value)
+    events.publish(redis_client.connection(), video_id=video.id, status=video.status.value)

@@ -25,8 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import clock, database, queue
-from genvid.api import documented, ok, parse_body, parse_query
+from genvid import clock
 from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
@@ -37,7 +36,9 @@ from genvid.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-from genvid.middleware import new_request_id
+from genvid.http.api import documented, ok, parse_body, parse_query
+from genvid.http.middleware import new_request_id
+from genvid.infra import database, redis_client
 from genvid.videos import (
     catalogue,
     events,
@@ -203,7 +204,7 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     with database.transaction() as conn:
         removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=clock.now())
     if removed.cancelled:
-        events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
+        events.publish(redis_client.connection(), video_id=video_id, status=removed.video.status.value)
     else:
         try:
             media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
@@ -211,7 +212,7 @@ def delete_video(video_id: str) -> ResponseReturnValue:
             # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
             log.warning("media not deleted; left to the daily pruning",
                         extra={"video_id": video_id, "reason": str(exc)})
-        events.publish(queue.connection(), video_id=video_id, status="deleted")
+        events.publish(redis_client.connection(), video_id=video_id, status="deleted")
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
 
@@ -246,7 +247,7 @@ def _open_event_stream(user_id: str, video_id: str,
     if not events.try_open_stream():
         raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
                                  headers={"Retry-After": "5"})
-    client = queue.connection()
+    client = redis_client.connection()
     stream_id = new_request_id()
     claimed = False
     pubsub = None

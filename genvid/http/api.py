@@ -1,7 +1,7 @@
 """Helpers every `/api/` blueprint uses: the response envelope, schema-validated input, OpenAPI metadata.
 
 A handler declares its input and output models with @documented; parse_body/parse_query validate against
-them, and genvid.openapi builds the OpenAPI document from the same declarations.
+them, and genvid.http.openapi builds the OpenAPI document from the same declarations.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
-from genvid import jsonbody
 from genvid.errors import BadRequest, ValidationFailed
+from genvid.http import jsonbody
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])

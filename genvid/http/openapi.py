@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
-from genvid.api import IdConverter, Operation
+from genvid.http.api import IdConverter, Operation
 
 bp = Blueprint("openapi", __name__)
 
@@ -241,7 +241,7 @@ class _Builder:
 
 def _query_value(prop: dict[str, Any]) -> dict[str, Any]:
     """A query parameter's schema: never null (a query string has no null; absent is the default), strings
-    never empty (genvid.api.parse_query refuses an empty value)."""
+    never empty (genvid.http.api.parse_query refuses an empty value)."""
     prop = dict(prop)
     options = prop.pop("anyOf", None)
     if options:

@@ -19,8 +19,8 @@ from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-from genvid import logs
-from genvid.proxies import this_request
+from genvid.http.request_context import this_request
+from genvid.infra import logs
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
