@@ -105,8 +105,8 @@ def serve_counted(requests: int) -> None:
     os.environ.update(env)
     import bench.auth_baseline as baseline
     from genvid import create_app
-    from genvid.config import Config
-    app = create_app(Config.load(env))
+    from genvid.config import load as load_config
+    app = create_app(load_config(env))
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))     # noqa: SIM115  (open for the process's life)

@@ -11,26 +11,15 @@ another site's page without a CORS preflight, so those calls are exempt; webhook
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from db import models
 from genvid.auth import clock, context, jwts, origin
+from genvid.auth.identity import CurrentUser
 from genvid.errors import Forbidden, Unauthorized
 from genvid.http.request_context import once_per_request, this_request
 from genvid.infra import database
 from genvid.infra.logs import user_id_var
 
 _CURRENT_USER_KEY = "genvid.auth.current_user"
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    """The caller, as far as the rest of the API needs to know."""
-
-    id: str
-    email: str
-    name: str
-    email_verified: bool
 
 
 def _from_user(user: models.User) -> CurrentUser:

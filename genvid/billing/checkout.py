@@ -16,7 +16,7 @@ import stripe
 
 import db.billing_checkout
 from db import models
-from genvid.auth.current import CurrentUser
+from genvid.auth.identity import CurrentUser
 from genvid.billing import catalogue
 from genvid.billing.customers import ensure_customer
 from genvid.billing.errors import CheckoutNotFound

@@ -4,7 +4,7 @@ from __future__ import annotations
 import stripe
 
 import db.billing_customers
-from genvid.auth.current import CurrentUser
+from genvid.auth.identity import CurrentUser
 from genvid.billing.stripe_client import translate_errors
 from genvid.infra import database
 

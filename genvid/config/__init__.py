@@ -4,7 +4,7 @@
 and reports every problem at once; `models.py` holds the structured values (credit packs, plans, OAuth
 providers). Processes build their Config at their entry point and hand it on; nothing reads it from a global.
 """
-from genvid.config.loading import ConfigError, load_or_exit
+from genvid.config.loading import ConfigError, load, load_or_exit
 from genvid.config.models import (
     BUILT_IN_PROVIDERS,
     DEFAULT_PACKS,
@@ -24,4 +24,4 @@ from genvid.config.settings import (
 
 __all__ = ["BUILT_IN_PROVIDERS", "DEFAULT_PACKS", "DEFAULT_PLANS", "MIN_SECRET_LENGTH", "SPEECH_CHOICES", "Config",
            "ConfigError", "CreditPack", "OAuthProviderConfig", "Plan", "environment_variables",
-           "is_valid_encryption_key", "load_or_exit", "origin_of"]
+           "is_valid_encryption_key", "load", "load_or_exit", "origin_of"]

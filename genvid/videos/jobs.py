@@ -37,12 +37,12 @@ from genvid.videos.provider_contract import (
     TransientProviderError,
     VideoProvider,
 )
+from genvid.videos.service import UNFINISHED
 
 log = logging.getLogger("genvid.videos.jobs")
 
 MAX_TRANSIENT_ATTEMPTS = 8
 MAX_BACKOFF = 300.0
-UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.VideoStatus.RENDERING)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from flask.typing import ResponseReturnValue
 
 from db import models
 from genvid import clock
-from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
 from genvid.errors import (
@@ -42,7 +41,6 @@ from genvid.infra import database, redis_client
 from genvid.videos import (
     catalogue,
     events,
-    jobs,
     media,
     providers,
     service,
@@ -154,17 +152,16 @@ def create_video() -> ResponseReturnValue:
 
     An optional Idempotency-Key header makes a retried request answer with the first video.
     """
-    # One pool checkout for the session lookup and the create, in autocommit mode: the create is a single
-    # statement (its own transaction, so no BEGIN or COMMIT round trips), see service.create_video.
+    user = current_user()
+    body = parse_body(CreateVideo)
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
+        raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 printable characters.")
+    # In autocommit mode: the create is a single statement (its own transaction, so no BEGIN or COMMIT round
+    # trips), see service.create_video.
     with database.connection() as conn:
-        context.active_session(conn)
-        user = current_user()
-        body = parse_body(CreateVideo)
-        key = request.headers.get("Idempotency-Key") or None
-        if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
-            raise BadRequest("INVALID_IDEMPOTENCY_KEY",
-                             "Idempotency-Key is at most 255 printable characters.")
-        created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
+        created = service.create_video(conn, user_id=user.id, provider=_config().video_provider,
+                                       video=service.NewVideo(**body.model_dump()),
                                        idempotency_key=key, now=clock.now())
     # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
     # response (tests/test_videos_render.py follows Location to show_video).
@@ -234,7 +231,7 @@ def video_events(video_id: str) -> ResponseReturnValue:
             video = service.get_video_or_none(conn, user_id=user.id, video_id=video_id)
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
-    final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
+    final = {s.value for s in models.VideoStatus if s not in service.UNFINISHED}
     return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
         pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
         max_seconds=_config().event_stream_seconds))

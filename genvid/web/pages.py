@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template
 from flask.typing import ResponseReturnValue
 
-from genvid import errors
 from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.config import BUILT_IN_PROVIDERS, Config
+from genvid.http import errors as http_errors
 from genvid.videos import pricing
 from genvid.videos.schemas import MAX_SCRIPT, MAX_TITLE
 
@@ -158,4 +158,4 @@ def security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Register the pages, their headers, and the HTML error page for paths outside /api."""
     app.register_blueprint(bp)
-    errors.set_page_renderer(app, error_page)
+    http_errors.set_page_renderer(app, error_page)
