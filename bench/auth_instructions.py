@@ -106,7 +106,8 @@ def serve_counted(requests: int) -> None:
     import bench.auth_baseline as baseline
     from genvid import create_app
     from genvid.config import load as load_config
-    app = create_app(load_config(env))
+    from genvid.infra import services
+    app = create_app(services.start(load_config(env)))   # as wsgi.py does
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))     # noqa: SIM115  (open for the process's life)

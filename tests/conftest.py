@@ -21,10 +21,11 @@ import redis
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from genvid import clock, create_app, runtime
+from genvid import clock, create_app
 from genvid.auth.clock import FrozenClock, system_now
 from genvid.config import Config
 from genvid.infra import redis_client as genvid_redis
+from genvid.infra import services as genvid_services
 from genvid.infra.migrations import apply_migrations
 from genvid.videos import dispatcher
 from genvid.videos.jobs import Tuning
@@ -154,22 +155,27 @@ def config(services: Services, tmp_path: Path) -> Config:
     )
 
 
+def start_app(config: Config) -> Flask:
+    """What wsgi.py does: connect this process to the services config names (genvid.infra.services.start), then
+    build the app. So the last app a test starts is also the configuration its jobs run with, as in a process
+    whose web and worker share one Config."""
+    application = create_app(genvid_services.start(config))
+    application.config["TESTING"] = True
+    return application
+
+
 @pytest.fixture
 def app(config: Config, services: Services, _admin_conn: psycopg.Connection) -> Flask:
     """The app under test, on clean tables and an empty Redis."""
     _clean(_admin_conn, services.redis_url)
-    application = create_app(config)
-    application.config["TESTING"] = True
-    return application
+    return start_app(config)
 
 
 @pytest.fixture
 def make_app(config: Config, app: Flask) -> Callable[..., Flask]:
     """Build another app with some Config fields overridden (data is not cleaned again)."""
     def build(**overrides: Any) -> Flask:
-        application = create_app(config.with_overrides(**overrides))
-        application.config["TESTING"] = True
-        return application
+        return start_app(config.with_overrides(**overrides))
     return build
 
 
@@ -228,7 +234,7 @@ def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
     queues are empty. Returns how many jobs ran."""
     def run(queues: tuple[str, ...] = genvid_redis.DEFAULT_QUEUES) -> int:
         dispatcher.dispatch_due(now=pipeline_clock(),
-                                redispatch_seconds=Tuning.of(runtime.config()).redispatch_seconds)
+                                redispatch_seconds=Tuning.of(genvid_services.started_config()).redispatch_seconds)
         worker = _CountingWorker([genvid_redis.get_queue(name) for name in queues], connection=genvid_redis.connection())
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
+from conftest import start_app
 from flask import Blueprint, Flask, Response
 from pydantic import Field
 
@@ -135,8 +136,7 @@ def test_request_id_is_generated_when_absent_or_unsafe(client) -> None:  # type:
 
 def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ignore[no-untyped-def]
     """The access log line is one JSON object carrying method, path, status, duration and request id."""
-    from genvid import create_app
-    client = create_app(config.with_overrides(log_level="INFO")).test_client()
+    client = start_app(config.with_overrides(log_level="INFO")).test_client()
     capsys.readouterr()
     client.get("/health", headers={"X-Request-ID": "trace-me"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
@@ -178,13 +178,11 @@ def test_lines_written_while_a_response_streams_carry_its_request_id(probe_clien
 
 def test_a_broken_stdout_never_fails_a_request(config) -> None:  # type: ignore[no-untyped-def]
     """The access line is written straight to stdout; a closed log pipe must cost the line, not the request."""
-    from genvid import create_app
-
     class BrokenPipe(io.TextIOBase):
         def write(self, text: str) -> int:
             raise BrokenPipeError(32, "Broken pipe")
 
-    client = create_app(config.with_overrides(log_level="INFO")).test_client()
+    client = start_app(config.with_overrides(log_level="INFO")).test_client()
     (handler,) = [h for h in logging.getLogger().handlers if getattr(h, "_genvid", False)]
     previous = handler.setStream(BrokenPipe())  # type: ignore[attr-defined]
     try:

@@ -16,6 +16,7 @@ from flask import Blueprint, abort, request
 from genvid.auth import clock, context, origin, ratelimit, sessions, users
 from genvid.auth.validation import Schema, read_body, validate
 from genvid.errors import BetterAuthError
+from genvid.http.app_config import app_config
 from genvid.http.request_context import this_request
 from genvid.infra import redis_client
 
@@ -37,7 +38,7 @@ def guard() -> None:
     if method == "OPTIONS":
         if not current.headers.get("Access-Control-Request-Method"):
             abort(404)
-    elif context.settings().config.rate_limit:
+    elif context.settings().rate_limit:
         ratelimit.hit(redis_client.connection(), ip=context.client_ip(), path=relative_path())
 
 
@@ -64,7 +65,7 @@ def require_session(*, fresh: bool = False) -> sessions.ActiveSession:
 
 def policy() -> users.PasswordPolicy:
     """The configured password hashing."""
-    config = context.settings().config
+    config = app_config()
     return users.PasswordPolicy(algorithm=config.password_hash, bcrypt_rounds=config.bcrypt_rounds)
 
 

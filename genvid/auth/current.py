@@ -30,7 +30,7 @@ def _from_jwt(token: str) -> CurrentUser | None:
     auth = context.settings()
     try:
         with database.connection() as conn:
-            claims = jwts.verify(conn, token=token, issuer=auth.config.better_auth_url, now=clock.now())
+            claims = jwts.verify(conn, token=token, issuer=auth.issuer, now=clock.now())
     except jwts.InvalidToken:
         return None
     sub, email, name = claims.get("sub"), claims.get("email"), claims.get("name")

@@ -23,6 +23,7 @@ from genvid.auth.blueprint import bp, policy, prepare, require_session
 from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
 from genvid.http.api import documented
+from genvid.http.app_config import app_config
 from genvid.infra import database
 
 SEND_VERIFICATION = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
@@ -51,7 +52,7 @@ def _with_query(url: str, **params: str) -> str:
 
 def _absolute(url: str) -> str:
     """`new URL(url, BETTER_AUTH_URL).href`, as better-auth builds reset redirects."""
-    return urljoin(context.settings().config.better_auth_url, url)
+    return urljoin(app_config().better_auth_url, url)
 
 
 def _query(name: str) -> str:
@@ -63,7 +64,7 @@ def _query(name: str) -> str:
 
 def _require_mail() -> None:
     """503 before any token is made when this server cannot deliver the mail (production without SMTP_URL)."""
-    config = context.settings().config
+    config = app_config()
     if not mail.is_configured(smtp_url=config.smtp_url, environment=config.environment):
         raise BetterAuthError(503, mail.NOT_CONFIGURED, "MAIL_NOT_CONFIGURED")
 
@@ -71,7 +72,7 @@ def _require_mail() -> None:
 def _deliver(message: recovery.Mail | None) -> None:
     if message is None:
         return
-    config = context.settings().config
+    config = app_config()
     mail.send(smtp_url=config.smtp_url, sender=config.mail_from, to=message.to, subject=message.subject,
               text=message.text, environment=config.environment)
 
@@ -83,7 +84,7 @@ def send_verification_email() -> ResponseReturnValue:
     """Mail a verification link to an unverified user (the answer never reveals whether one exists)."""
     body = prepare(SEND_VERIFICATION)
     _require_mail()
-    base = context.settings().config.better_auth_url.rstrip("/")
+    base = app_config().better_auth_url.rstrip("/")
     active = context.active_session()
     if active is not None:
         if active.user.email.lower() != body["email"].lower():
@@ -125,7 +126,7 @@ def request_password_reset() -> ResponseReturnValue:
     """Mail a reset link if the email belongs to a user; the answer is the same either way."""
     body = prepare(REQUEST_RESET)
     _require_mail()
-    base = context.settings().config.better_auth_url.rstrip("/")
+    base = app_config().better_auth_url.rstrip("/")
     with database.transaction() as conn:
         message = recovery.reset_mail(conn, email=body["email"], base_url=base,
                                       redirect_to=body.get("redirectTo"), now=clock.now())
@@ -180,7 +181,7 @@ def change_email() -> ResponseReturnValue:
     if new_email == active.user.email:
         raise BetterAuthError(400, "Email is the same")           # better-auth sends no code here
     _require_mail()
-    base = context.settings().config.better_auth_url.rstrip("/")
+    base = app_config().better_auth_url.rstrip("/")
     with database.transaction() as conn:
         if not users.email_is_free(conn, email=new_email):
             return responses.json_response({"status": True})     # same answer: reveals no account

@@ -20,7 +20,7 @@ def token() -> ResponseReturnValue:
     active = require_session()
     auth = context.settings()
     with database.transaction() as conn:
-        value = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
+        value = jwts.issue(conn, user=active.user, issuer=auth.issuer,
                            sealing=auth.key_sealing, now=clock.now())
     return responses.json_response({"token": value})
 

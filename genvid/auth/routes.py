@@ -137,7 +137,7 @@ def get_session() -> ResponseReturnValue:
                     and context.remembers()):
                 session = sessions.refresh_session(conn, session=session, now=now)
                 set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
-            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
+            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.issuer,
                                    sealing=auth.key_sealing, now=now, known_key=active.signing_key)
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []

@@ -22,6 +22,7 @@ from genvid.auth.serialize import user_json
 from genvid.auth.validation import Field, Schema, json_schema
 from genvid.errors import BetterAuthError
 from genvid.http.api import documented
+from genvid.http.app_config import app_config
 from genvid.infra import database
 
 RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method",
@@ -59,7 +60,7 @@ def provider_not_found() -> BetterAuthError:
 
 def start_flow(provider: Provider, body: dict[str, Any], *, link: state.Link | None) -> Response:
     """State, cookie and the provider's authorization URL: `{url, redirect}` (+ Location unless disableRedirect)."""
-    config = context.settings().config
+    config = app_config()
     nonce = state.random_string(32) if provider.requires_nonce else None
     with database.transaction() as conn:
         flow_state, verifier = state.create(

@@ -2,7 +2,10 @@
 
 `settings.py` declares every setting once; `loading.py` reads them (defaults, CONFIG_FILE, the environment)
 and reports every problem at once; `models.py` holds the structured values (credit packs, plans, OAuth
-providers). Processes build their Config at their entry point and hand it on; nothing reads it from a global.
+providers). Each process loads its Config once, at its entry point (wsgi.py, `genvid worker`, a `genvid`
+command), and hands it on: create_app(config) keeps it on the app, where request code reads it
+(genvid.http.app_config); code outside a request is passed it, and RQ jobs, which take only ids, read the one
+their process started with (genvid.infra.services.started_config()).
 """
 from genvid.config.loading import ConfigError, load, load_or_exit
 from genvid.config.models import (

@@ -23,10 +23,10 @@ from datetime import timedelta
 
 import db.videos_videos as queries
 from db import models
-from genvid import clock, runtime
+from genvid import clock
 from genvid.billing import ledger
 from genvid.config import Config
-from genvid.infra import database, redis_client
+from genvid.infra import database, redis_client, services
 from genvid.videos import events, leases, media, providers
 from genvid.videos.provider_contract import (
     PermanentProviderError,
@@ -71,7 +71,7 @@ def advance(video_id: str, step: int | None = None) -> None:
     video since, so this one is stale and does nothing. None (jobs queued by older versions for webhook hints)
     means "whatever it is now".
     """
-    config = runtime.config()
+    config = services.started_config()
     with database.connection() as conn:
         video = queries.get_video(conn, id=video_id)
     if video is None or video.status not in UNFINISHED or (step is not None and video.step != step):

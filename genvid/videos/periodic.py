@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 import db.periodic
 import db.videos_videos
 import db.videos_webhooks
-from genvid import clock, runtime
-from genvid.infra import database, redis_client
+from genvid import clock
+from genvid.infra import database, redis_client, services
 from genvid.videos import catalogue, media, providers
 
 log = logging.getLogger("genvid.videos.periodic")
@@ -44,7 +44,7 @@ def daily_maintenance() -> None:
     """RQ job: forget week-old webhook event ids, delete orphaned media, refresh the catalogue; then the next
     run is due a day after this one started."""
     started = clock.now()
-    config = runtime.config()
+    config = services.started_config()
     with database.transaction() as conn:
         forgotten = db.videos_webhooks.delete_webhook_events_before(
             conn, before=started - timedelta(days=WEBHOOK_EVENTS_KEPT_DAYS))
