@@ -91,13 +91,15 @@ class WorkerLoop:
             log.info("worker loop: %s works again", name)
 
 
-def run(config: Config, *, queues: tuple[str, ...] = redis_client.DEFAULT_QUEUES, burst: bool = False) -> None:
+def run(config: Config, *, queues: tuple[str, ...] = redis_client.DEFAULT_QUEUES,
+        burst: bool = False) -> None:
     """The worker process's entry point: work the given queues until SIGTERM (with burst: dispatch what is due
     once, then work until empty). Its jobs read config through genvid.infra.services.started_config()."""
     config = services.start(config)
     media.warn_if_media_on_local_disk(config)
     loop = WorkerLoop(config)
-    worker = GenvidWorker([redis_client.get_queue(name) for name in queues], connection=redis_client.connection())
+    worker = GenvidWorker([redis_client.get_queue(name) for name in queues],
+                          connection=redis_client.connection())
     log.info("worker starting", extra={"queues": list(queues)})
     if burst:
         loop.tick(clock.now())

@@ -156,8 +156,8 @@ def config(services: Services, tmp_path: Path) -> Config:
 
 
 def start_app(config: Config) -> Flask:
-    """What wsgi.py does: connect this process to the services config names (genvid.infra.services.start), then
-    build the app. So the last app a test starts is also the configuration its jobs run with, as in a process
+    """What wsgi.py does: connect this process to the services config names (genvid.infra.services.start),
+    then build the app. So the last app a test starts is also the configuration its jobs run with, as in a process
     whose web and worker share one Config."""
     application = create_app(genvid_services.start(config))
     application.config["TESTING"] = True
@@ -235,7 +235,8 @@ def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
     def run(queues: tuple[str, ...] = genvid_redis.DEFAULT_QUEUES) -> int:
         dispatcher.dispatch_due(now=pipeline_clock(),
                                 redispatch_seconds=Tuning.of(genvid_services.started_config()).redispatch_seconds)
-        worker = _CountingWorker([genvid_redis.get_queue(name) for name in queues], connection=genvid_redis.connection())
+        worker = _CountingWorker([genvid_redis.get_queue(name) for name in queues],
+                                 connection=genvid_redis.connection())
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             worker.work(burst=True, logging_level="WARNING")

@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def check_sql(*paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "tools/check_sql.py", *map(str, paths)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run([sys.executable, "tools/check_sql.py", *map(str, paths)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_genvid_holds_no_sql_but_the_allowed_statements() -> None:
@@ -52,7 +52,7 @@ def test_the_import_rules_hold_and_a_domain_module_importing_flask_breaks_them(t
     for part in ("genvid", "db", ".importlinter"):
         subprocess.run(["cp", "-r", str(ROOT / part), str(copy)], check=True)
     service = copy / "genvid" / "videos" / "service.py"
-    service.write_text(service.read_text() + "\nfrom flask import request  # a domain module reading the request\n")
+    service.write_text(service.read_text() + "\nfrom flask import request  # domain code reads the request\n")
     broken = subprocess.run([str(lint_imports), "--no-cache"], cwd=copy, capture_output=True, text=True,
                             timeout=120, check=False, env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"})
     assert broken.returncode == 1, broken.stdout + broken.stderr

@@ -87,7 +87,8 @@ def test_worker_runs_jobs_and_stops_gracefully_on_sigterm(services, tmp_path: Pa
         while job.get_status(refresh=True) != "finished":
             assert time.monotonic() < deadline, job.get_status()
             time.sleep(0.2)
-        assert isinstance(Job.fetch(job.id, connection=redis_client.connect(services.redis_url)).return_value(), int)
+        connection = redis_client.connect(services.redis_url)
+        assert isinstance(Job.fetch(job.id, connection=connection).return_value(), int)
     finally:
         code = _stop(proc)
     assert code == 0

@@ -121,7 +121,7 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
         db.videos_webhooks.record_webhook_event(heygen_studio.conn, provider="heygen", event_id=event_id,
                                                 event_type="avatar_video.success", now=now - timedelta(days=age))
     fake_heygen.looks.append({**fake_heygen.looks[0], "id": "look_new", "name": "Zed in studio"})
-    loops = [WorkerLoop(genvid_services.started_config()) for _ in range(3)]      # three workers looking at once
+    loops = [WorkerLoop(genvid_services.started_config()) for _ in range(3)]   # three workers looking at once
     for loop in loops:
         loop.tick(now)
     assert heygen_studio.run_worker() == 1

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """No SQL strings outside queries/ and migrations/ (run by `make lint`).
 
-Every statement genvid runs is written in queries/*.sql (sqlc generates db/ from it) or migrations/*.sql. This
-check reads the syntax tree of every hand-written module under genvid/ and fails on a string literal that reads
-as SQL: one starting with a statement keyword (SELECT, INSERT INTO, UPDATE ... SET, DELETE FROM, WITH, CREATE,
-DROP, ALTER, TRUNCATE, ...), in any letter case, f-strings included. The few that must stay in Python are listed,
-each with its reason, in tools/sql_allowlist.txt; an entry that matches nothing is an error too, so the list
-stays true.
+Every statement genvid runs is written in queries/*.sql (sqlc generates db/ from it) or migrations/*.sql.
+This check reads the syntax tree of every hand-written module under genvid/ and fails on a string literal
+that reads as SQL: one starting with a statement keyword (SELECT, INSERT INTO, UPDATE ... SET, DELETE FROM,
+WITH, CREATE, DROP, ALTER, TRUNCATE, ...), in any letter case, f-strings included. The few that must stay in
+Python are listed, each with its reason, in tools/sql_allowlist.txt; an entry that matches nothing is an
+error too, so the list stays true.
 
     python tools/check_sql.py [PATH ...]      (default: genvid)
 """
@@ -23,13 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "tools" / "sql_allowlist.txt"
 # A statement keyword at the start, followed by what that statement needs next: prose ("Update the ...",
 # "Set MEDIA_STORAGE_URL", "With object storage") does not match.
+_OBJECT = r"(TABLE|SCHEMA|INDEX|TYPE|VIEW|FUNCTION|EXTENSION|SEQUENCE|TRIGGER)\b"
 SQL = re.compile(r"""^\s*(
       SELECT\s+(\*|[\w"(.,\s]+?\s+FROM\b|[\w"(]+\s*\()|SELECT\s+\d
     | INSERT\s+INTO\b | UPDATE\s+"?\w+"?\s+SET\b | DELETE\s+FROM\b | MERGE\s+INTO\b
-    | WITH\s+(RECURSIVE\s+)?\w+\s+AS\s*\( | CREATE\s+(OR\s+REPLACE\s+|UNIQUE\s+|TEMP\w*\s+)*(TABLE|SCHEMA|INDEX|TYPE|VIEW|FUNCTION|EXTENSION|SEQUENCE|TRIGGER)\b
-    | DROP\s+(TABLE|SCHEMA|INDEX|TYPE|VIEW|FUNCTION|EXTENSION|SEQUENCE|TRIGGER)\b | ALTER\s+(TABLE|TYPE|SCHEMA|INDEX|SEQUENCE)\b
-    | TRUNCATE\s+(TABLE\s+)?"?\w | LOCK\s+TABLE\b | (GRANT|REVOKE)\s+\w+\s+ON\b | SET\s+(LOCAL\s+|SESSION\s+)?\w+\s*(=|TO\b)
-    | (BEGIN|COMMIT|ROLLBACK)\s*;?\s*$ | VACUUM\b | LISTEN\s+\w | NOTIFY\s+\w | COPY\s+\"?\w+\"?(\s*\([^)]*\))?\s+(FROM|TO)\s+(STDIN|STDOUT|PROGRAM|')
+    | WITH\s+(RECURSIVE\s+)?\w+\s+AS\s*\(
+    | CREATE\s+(OR\s+REPLACE\s+|UNIQUE\s+|TEMP\w*\s+)*""" + _OBJECT + r"""
+    | DROP\s+""" + _OBJECT + r""" | ALTER\s+(TABLE|TYPE|SCHEMA|INDEX|SEQUENCE)\b
+    | TRUNCATE\s+(TABLE\s+)?"?\w | LOCK\s+TABLE\b | (GRANT|REVOKE)\s+\w+\s+ON\b
+    | SET\s+(LOCAL\s+|SESSION\s+)?\w+\s*(=|TO\b) | (BEGIN|COMMIT|ROLLBACK)\s*;?\s*$
+    | VACUUM\b | LISTEN\s+\w | NOTIFY\s+\w
+    | COPY\s+"?\w+"?(\s*\([^)]*\))?\s+(FROM|TO)\s+(STDIN|STDOUT|PROGRAM|')
 )""", re.IGNORECASE | re.VERBOSE | re.DOTALL)
 
 
@@ -49,7 +53,8 @@ def string_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
             first = node.values[0] if node.values else None
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 yield node.lineno, first.value
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in inside_f_strings:
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in inside_f_strings):
             yield node.lineno, node.value
 
 
@@ -93,7 +98,8 @@ def main(argv: list[str]) -> int:
         match = next((i for i, (path, start, _) in enumerate(allowed)
                       if path == found.path and found.text.startswith(start)), None)
         if match is None:
-            problems.append(f"{found.path}:{found.line}: SQL outside queries/ and migrations/: {found.text[:80]!r}")
+            problems.append(f"{found.path}:{found.line}: SQL outside queries/ and migrations/: "
+                            f"{found.text[:80]!r}")
         else:
             used.add(match)
     if not argv:    # a partial scan cannot tell which entries are stale

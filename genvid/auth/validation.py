@@ -95,7 +95,8 @@ def read_body(request: Request, schema: Schema) -> Any:
 
 
 def _parse_json(raw: bytes) -> Any:
-    """JSON.parse's reading (deep nesting kept as far as its type, lone surrogates as U+FFFD: genvid.http.jsonbody)."""
+    """JSON.parse's reading (deep nesting kept as far as its type, lone surrogates as U+FFFD:
+    genvid.http.jsonbody)."""
     try:
         return jsonbody.loads(raw, cap_depth=True)
     except jsonbody.MalformedJSON:

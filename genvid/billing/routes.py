@@ -87,7 +87,8 @@ def start_checkout() -> ResponseReturnValue:
     """A Stripe Checkout Session for the pack; send the browser to `url`. Credits arrive by webhook."""
     user = current_user()
     body = parse_body(CheckoutRequest)
-    started = checkout.start_pack_checkout(app_config(), user=user, pack_id=body.pack_id, client_key=_client_key())
+    started = checkout.start_pack_checkout(app_config(), user=user, pack_id=body.pack_id,
+                                           client_key=_client_key())
     return ok({"id": started.id, "url": started.url})
 
 

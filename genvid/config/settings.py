@@ -70,8 +70,8 @@ def environment_variables() -> dict[str, str]:
 
 
 class Config(BaseSettings):
-    """Everything genvid can be told, typed and validated. Build one with genvid.config.load() (defaults, CONFIG_FILE,
-    the environment); Config(**values) uses only the values given and the defaults (tests do)."""
+    """Everything genvid can be told, typed and validated. Build one with genvid.config.load() (defaults,
+    CONFIG_FILE, the environment); Config(**values) uses only the values given and the defaults (tests do)."""
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
                                       case_sensitive=False, env_ignore_empty=True)

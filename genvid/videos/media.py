@@ -1,4 +1,4 @@
-"""Durable media: a small storage interface, its disk implementation under MEDIA_DIR, and signed URLs.
+"""Durable media: the store this process uses (its disk implementation under MEDIA_DIR), and signed URLs.
 
 Provider URLs are presigned and expire, so finished media is copied into our store at completion: files under
 MEDIA_DIR (development, one machine), or S3-compatible object storage when MEDIA_STORAGE_URL is set

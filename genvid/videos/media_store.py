@@ -1,5 +1,6 @@
 """The media store's interface, which every store implements (genvid.videos.media's disk store,
-genvid.videos.s3_media's object store): the Protocol, where a reader finds a file, and the keys genvid writes."""
+genvid.videos.s3_media's object store): the Protocol, where a reader finds a file, the keys genvid
+writes."""
 from __future__ import annotations
 
 import re

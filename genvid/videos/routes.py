@@ -86,8 +86,9 @@ def list_avatars() -> ResponseReturnValue:
     current_user()
     query = parse_query(AvatarQuery)
     with database.connection() as conn:
-        rows, next_cursor = catalogue.list_avatars(conn, provider=app_config().video_provider, gender=query.gender,
-                                                   premium=query.premium, cursor=query.cursor, limit=query.limit)
+        rows, next_cursor = catalogue.list_avatars(conn, provider=app_config().video_provider,
+                                                   gender=query.gender, premium=query.premium, cursor=query.cursor,
+                                                   limit=query.limit)
     return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
 
@@ -100,8 +101,8 @@ def list_voices() -> ResponseReturnValue:
     current_user()
     query = parse_query(VoiceQuery)
     with database.connection() as conn:
-        rows, next_cursor = catalogue.list_voices(conn, provider=app_config().video_provider, gender=query.gender,
-                                                  language=query.language, premium=query.premium,
+        rows, next_cursor = catalogue.list_voices(conn, provider=app_config().video_provider,
+                                                  gender=query.gender, language=query.language, premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
     return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
