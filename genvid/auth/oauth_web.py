@@ -26,7 +26,7 @@ def oauth_settings() -> OAuthSettings:
     app = this_app()
     cached: OAuthSettings | None = app.extensions.get(_OAUTH_EXTENSION)
     if cached is None:
-        config = app_config()
+        config = app_config(app)
         cached = OAuthSettings(providers=Providers(config),
                                sealing=accounts.TokenSealing(config.oauth_token_encryption, config.better_auth_secret),
                                trusted=frozenset(config.trusted_providers))
