@@ -23,6 +23,7 @@ from genvid.infra import redis_client
 PREFIX = "/api/auth"
 bp = Blueprint("auth", __name__, url_prefix=PREFIX)
 
+
 def relative_path() -> str:
     """The request path below /api/auth."""
     return this_request().path[len(PREFIX):]

@@ -56,7 +56,6 @@ AUTH = ["auth"]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}     # on every get-session answer
 
 
-
 @bp.post("/sign-up/email")
 @documented("Sign up with an email and password (and sign in)", body=json_schema(SIGN_UP),
             response=shapes.TOKEN_AND_USER, auth=False, better_auth=True, tags=AUTH, errors=(403, 422))
