@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from genvid.auth import mail
+from genvid.auth.apikey_permissions import ENDPOINTS as API_KEY_PERMISSIONS
 from genvid.auth.routes import bp as auth_bp
 from genvid.billing.routes import bp as billing_bp
 from genvid.config import Config, load
 from genvid.http import api, app_config, cors, health, middleware, openapi
 from genvid.http import errors as http_errors
+from genvid.outbound.routes import bp as outbound_bp
 from genvid.videos import media
 from genvid.videos.routes import bp as videos_bp
 from genvid.web import docs, pages
@@ -37,7 +39,9 @@ def create_app(config: Config | None = None) -> Flask:
     middleware.init_app(app)
     http_errors.init_app(app)
     cors.init_app(app, config)
-    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp):
+    app.register_blueprint(health.bp)
+    openapi.init_app(app, api_key_permissions=API_KEY_PERMISSIONS)   # which operations take an API key
+    for blueprint in (auth_bp, billing_bp, videos_bp, outbound_bp):
         app.register_blueprint(blueprint)
     pages.init_app(app)
     docs.init_app(app)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from genvid.auth import apikey_commands
 from genvid.billing import commands as billing_commands
 from genvid.config import Config, load_or_exit
 from genvid.videos import commands as video_commands
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--yes", action="store_true", help="really drop every table")
     reset.set_defaults(func=cmd_db_reset)
     sub.add_parser("dev", help="embedded services + migrations + web + worker").set_defaults(func=cmd_dev)
-    for domain_commands in (billing_commands, video_commands):    # each adds its own subcommands
+    for domain_commands in (apikey_commands, billing_commands, video_commands):   # each adds its subcommands
         domain_commands.register(sub)
     return parser
 

@@ -11,7 +11,8 @@ from conftest import start_app
 from flask import Blueprint, Flask, Response
 from pydantic import Field
 
-from genvid.http.api import Schema, documented, ok, parse_body
+from genvid.http.api import documented, ok, parse_body
+from genvid.request_models import Schema
 
 ERROR_KEYS = {"success", "data", "error", "meta"}
 

@@ -13,3 +13,4 @@ class CurrentUser:
     email: str
     name: str
     email_verified: bool
+    api_key_id: str | None = None     # set when the caller authenticated with an API key

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from genvid.auth import (  # noqa: F401  (the *_routes modules: their views register on bp)
     account_routes,
+    apikey_routes,
     clock,
     context,
     email_routes,
@@ -290,5 +291,3 @@ def error_page() -> ResponseReturnValue:
     html = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Error</title></head>"
             f"<body><h1>Something went wrong</h1><p>Error code: <code>{code}</code></p></body></html>")
     return Response(html, status=200, content_type="text/html")
-
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from genvid.http.api import QuerySchema, Schema
+from genvid.request_models import QuerySchema, Schema
 
 
 class CheckoutRequest(Schema):

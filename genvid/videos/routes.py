@@ -154,10 +154,11 @@ def create_video() -> ResponseReturnValue:
         raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 printable characters.")
     # In autocommit mode: the create is a single statement (its own transaction, so no BEGIN or COMMIT round
     # trips), see service.create_video.
+    config = app_config()
     with database.connection() as conn:
-        created = service.create_video(conn, user_id=user.id, provider=app_config().video_provider,
-                                       video=service.NewVideo(**body.model_dump()),
-                                       idempotency_key=key, now=clock.now())
+        created = service.create_video(conn, user_id=user.id, provider=config.video_provider,
+                                       video=service.NewVideo(**body.model_dump()), idempotency_key=key,
+                                       now=clock.now(), credits_low_threshold=config.credits_low_threshold)
     # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
     # response (tests/test_videos_render.py follows Location to show_video).
     return ok(_video(created.video), 202, headers={"Location": f"/api/videos/{created.video.id}"})
