@@ -1,5 +1,6 @@
 """better-auth's linked-account endpoints: GET /list-accounts, POST /unlink-account, POST /get-access-token
-(refreshing a token within 5 s of expiry), POST /refresh-token, GET /account-info: views of the auth blueprint.
+(refreshing a token within 5 s of expiry), POST /refresh-token, GET /account-info. They register on
+genvid.auth.blueprint.bp.
 """
 from __future__ import annotations
 
@@ -11,11 +12,9 @@ from flask import request
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import clock, database
-from genvid.api import documented
-from genvid.auth import responses, shapes
-from genvid.auth.blueprint import bp
-from genvid.auth.guards import prepare, require_session, session_or_bare_401
+from genvid import clock
+from genvid.auth import context, responses, sessions, shapes
+from genvid.auth.blueprint import bp, prepare, require_session
 from genvid.auth.oauth import accounts, client
 from genvid.auth.oauth.client import Profile, Tokens
 from genvid.auth.oauth.http import ProviderError
@@ -24,6 +23,8 @@ from genvid.auth.oauth_web import oauth_settings
 from genvid.auth.serialize import js_date
 from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.infra import database
 
 UNLINK = Schema((Field("accountId"),))
 ANY_OBJECT = Schema()
@@ -55,6 +56,11 @@ def _selection(values: Mapping[str, Any], where: str) -> str | None:
     if values.get("useAccountCookie") in (True, "true") and "accountId" not in values:
         return None
     raise validation_error([f"[{where}] Invalid input"])
+
+
+def _unauthorized_without_body() -> BetterAuthError:
+    """better-auth's ctx.error("UNAUTHORIZED"): 401 with an empty body."""
+    return BetterAuthError(401, "Unauthorized", empty=True)
 
 
 def account_not_found() -> BetterAuthError:
@@ -114,6 +120,13 @@ def _user_json(provider: Provider, profile: Profile) -> dict[str, Any]:
         pairs = [("name", profile.name or None), ("email", profile.email), ("image", profile.image),
                  ("emailVerified", profile.email_verified)]
     return {key: value for key, value in pairs if value is not None}
+
+
+def session_or_bare_401() -> sessions.ActiveSession:
+    active = context.active_session()
+    if active is None:
+        raise _unauthorized_without_body()
+    return active
 
 
 @bp.get("/list-accounts")

@@ -13,8 +13,7 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database
-from genvid.api import documented
+from genvid import clock
 from genvid.auth import (
     apikey_schemas,
     apikeys,
@@ -25,9 +24,11 @@ from genvid.auth import (
 )
 from genvid.auth.apikey_json import api_key_json, js_value
 from genvid.auth.apikeys import ApiKeyOptions, ApiKeyRefused, KeyChanges, NewKey
-from genvid.auth.blueprint import bp
-from genvid.auth.guards import check_origin, require_session
+from genvid.auth.blueprint import bp, check_origin, require_session
 from genvid.auth.validation import Schema, read_body, validation_error
+from genvid.http.api import documented
+from genvid.http.app_config import app_config
+from genvid.infra import database
 
 _JSON_BODY = Schema()
 # Fields only the server may set (the plugin's SERVER_ONLY_PROPERTY); create also refuses a non-null remaining.
@@ -40,11 +41,11 @@ _LIST_PARAMETERS = tuple(
 
 
 def _options() -> ApiKeyOptions:
-    return apikeys.options_from(context.settings().config)
+    return apikeys.options_from(app_config())
 
 
 def _prepare(rules: tuple[apikey_schemas.Rule, ...]) -> dict[str, Any]:
-    """Content type, body schema, then Origin/CSRF and callback URLs, as guards.prepare() runs them."""
+    """Content type, body schema, then Origin/CSRF and callback URLs, as blueprint.prepare() runs them."""
     raw = read_body(request, _JSON_BODY)
     body = apikey_schemas.validate_body(raw, rules)
     _refuse_nul(body, "body")

@@ -1,6 +1,6 @@
 """The email flows as better-auth documents them: verification, password reset, email change, deletion.
 
-Views of the auth blueprint (genvid.auth.blueprint), behind genvid.auth.guards' checks.
+The views register on the auth blueprint (genvid.auth.blueprint), guarded as every /api/auth view is.
 """
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from urllib.parse import quote, urljoin
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database
-from genvid.api import documented
+from genvid import clock
 from genvid.auth import (
     context,
     limits,
@@ -21,10 +20,12 @@ from genvid.auth import (
     shapes,
     users,
 )
-from genvid.auth.blueprint import bp
-from genvid.auth.guards import password_policy, prepare, require_session
+from genvid.auth.blueprint import bp, policy, prepare, require_session
 from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.http.app_config import app_config
+from genvid.infra import database
 
 SEND_VERIFICATION = Schema((Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH),
                             Field("callbackURL", optional=True)))
@@ -52,7 +53,7 @@ def _with_query(url: str, **params: str) -> str:
 
 def _absolute(url: str) -> str:
     """`new URL(url, BETTER_AUTH_URL).href`, as better-auth builds reset redirects."""
-    return urljoin(context.settings().config.better_auth_url, url)
+    return urljoin(app_config().better_auth_url, url)
 
 
 def _query(name: str) -> str:
@@ -64,7 +65,7 @@ def _query(name: str) -> str:
 
 def _require_mail() -> None:
     """503 before any token is made when this server cannot deliver the mail (production without SMTP_URL)."""
-    config = context.settings().config
+    config = app_config()
     if not mail.is_configured(smtp_url=config.smtp_url, environment=config.environment):
         raise BetterAuthError(503, mail.NOT_CONFIGURED, "MAIL_NOT_CONFIGURED")
 
@@ -72,7 +73,7 @@ def _require_mail() -> None:
 def _deliver(message: recovery.Mail | None) -> None:
     if message is None:
         return
-    config = context.settings().config
+    config = app_config()
     mail.send(smtp_url=config.smtp_url, sender=config.mail_from, to=message.to, subject=message.subject,
               text=message.text, environment=config.environment)
 
@@ -84,7 +85,7 @@ def send_verification_email() -> ResponseReturnValue:
     """Mail a verification link to an unverified user (the answer never reveals whether one exists)."""
     body = prepare(SEND_VERIFICATION)
     _require_mail()
-    base = context.settings().config.better_auth_url.rstrip("/")
+    base = app_config().better_auth_url.rstrip("/")
     active = context.active_session()
     if active is not None:
         if active.user.email.lower() != body["email"].lower():
@@ -126,7 +127,7 @@ def request_password_reset() -> ResponseReturnValue:
     """Mail a reset link if the email belongs to a user; the answer is the same either way."""
     body = prepare(REQUEST_RESET)
     _require_mail()
-    base = context.settings().config.better_auth_url.rstrip("/")
+    base = app_config().better_auth_url.rstrip("/")
     with database.transaction() as conn:
         message = recovery.reset_mail(conn, email=body["email"], base_url=base,
                                       redirect_to=body.get("redirectTo"), now=clock.now())
@@ -160,7 +161,7 @@ def reset_password() -> ResponseReturnValue:
     if not token:
         raise invalid_token()
     users.check_length(body["newPassword"])
-    new_hash = password_policy().hash(body["newPassword"])
+    new_hash = policy().hash(body["newPassword"])
     now = clock.now()
     with database.transaction() as conn:
         user_id = recovery.consume_token(conn, purpose=recovery.RESET_PASSWORD, token=token, now=now)
@@ -181,7 +182,7 @@ def change_email() -> ResponseReturnValue:
     if new_email == active.user.email:
         raise BetterAuthError(400, "Email is the same")           # better-auth sends no code here
     _require_mail()
-    base = context.settings().config.better_auth_url.rstrip("/")
+    base = app_config().better_auth_url.rstrip("/")
     with database.transaction() as conn:
         if not users.email_is_free(conn, email=new_email):
             return responses.json_response({"status": True})     # same answer: reveals no account
@@ -203,7 +204,7 @@ def delete_user() -> ResponseReturnValue:
     if password is not None:
         with database.connection() as conn:
             stored = users.stored_hash(conn, user_id=active.user.id)
-        if not users.check_password(password, stored, policy=password_policy()):
+        if not users.check_password(password, stored, policy=policy()):
             raise users.invalid_password()
     elif not sessions.is_fresh(active.session, now=clock.now()):
         raise BetterAuthError(400, "Session expired. Re-authenticate to perform this action.",

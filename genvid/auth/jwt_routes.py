@@ -1,16 +1,16 @@
 """The jwt plugin's endpoints: GET /token (a JWT for the signed-in user) and GET /jwks (the public keys).
 
-Views of the auth blueprint (genvid.auth.blueprint), behind genvid.auth.guards' checks.
+The views register on the auth blueprint (genvid.auth.blueprint), guarded as every /api/auth view is.
 """
 from __future__ import annotations
 
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database
-from genvid.api import documented
+from genvid import clock
 from genvid.auth import context, jwts, responses, shapes
-from genvid.auth.blueprint import bp
-from genvid.auth.guards import require_session
+from genvid.auth.blueprint import bp, require_session
+from genvid.http.api import documented
+from genvid.infra import database
 
 
 @bp.get("/token")
@@ -21,7 +21,7 @@ def token() -> ResponseReturnValue:
     active = require_session()
     auth = context.settings()
     with database.transaction() as conn:
-        value = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
+        value = jwts.issue(conn, user=active.user, issuer=auth.issuer,
                            sealing=auth.key_sealing, now=clock.now())
     return responses.json_response({"token": value})
 

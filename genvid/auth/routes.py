@@ -1,19 +1,20 @@
-"""better-auth compatible endpoints under /api/auth: sign-up/in/out, sessions, profile, password.
+"""better-auth compatible endpoints under /api/auth: sign-up/in/out, sessions, profile, password, bearer, JWT.
 
-Every view runs better-call's order of checks (genvid.auth.guards): content type (415), body schema (400),
-Origin/CSRF (403), then the session middleware (401/403), then the handler. The other views of the blueprint
-live in email_routes, jwt_routes, social_routes and account_routes, imported here so that bp has them all.
+Every view runs better-call's order of checks (genvid.auth.blueprint): content type (415), body schema (400),
+Origin/CSRF (403), then the session middleware (401/403), then the handler. The other /api/auth views live in
+`email_routes`, `jwt_routes`, `social_routes` and `account_routes`, imported below so that registering this
+module's `bp` registers them all.
 """
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database
-from genvid.api import documented
-from genvid.auth import (  # noqa: F401  (account, email, jwt and social routes: importing adds their views)
+from genvid import clock
+from genvid.auth import (  # noqa: F401  (the *_routes modules: their views register on bp)
     account_routes,
     apikey_routes,
     context,
@@ -27,11 +28,13 @@ from genvid.auth import (  # noqa: F401  (account, email, jwt and social routes:
     social_routes,
     users,
 )
-from genvid.auth.blueprint import bp
-from genvid.auth.guards import password_policy, prepare, require_session
+from genvid.auth.blueprint import bp, policy, prepare, require_session
+from genvid.auth.passwords import needs_rehash
 from genvid.auth.serialize import get_session_body, session_json, user_json
 from genvid.auth.validation import Field, Schema, is_valid_email, json_schema
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.infra import database
 
 __all__ = ["bp"]
 
@@ -65,7 +68,7 @@ def sign_up() -> ResponseReturnValue:
     remember = body.get("rememberMe", True) is not False
     with database.connection() as conn:
         users.ensure_email_free(conn, email=body["email"])
-    password_hash = password_policy().hash(body["password"])
+    password_hash = policy().hash(body["password"])
     with database.transaction() as conn:
         user, session = users.create_account(
             conn, email=body["email"], name=body["name"], image=body.get("image"), password_hash=password_hash,
@@ -85,7 +88,7 @@ def sign_in() -> ResponseReturnValue:
         raise BetterAuthError(400, "Invalid email", "INVALID_EMAIL")
     users.check_length(password, minimum=False)
     remember = body.get("rememberMe", True) is not False
-    pol = password_policy()
+    pol = policy()
     with database.connection() as conn:
         found = users.find_credentials(conn, email=email)
     stored = found[1] if found else None
@@ -110,7 +113,6 @@ def sign_in() -> ResponseReturnValue:
 
 
 def _needs_rehash(stored: str, pol: users.PasswordPolicy) -> bool:
-    from genvid.auth.passwords import needs_rehash
     return needs_rehash(stored, algorithm=pol.algorithm, bcrypt_rounds=pol.bcrypt_rounds)
 
 
@@ -136,7 +138,7 @@ def get_session() -> ResponseReturnValue:
                     and context.remembers()):
                 session = sessions.refresh_session(conn, session=session, now=now)
                 set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
-            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
+            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.issuer,
                                    sealing=auth.key_sealing, now=now, known_key=active.signing_key)
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
@@ -251,7 +253,7 @@ def change_password() -> ResponseReturnValue:
     active = require_session()
     users.check_length(body["newPassword"])
     users.check_length(body["currentPassword"], minimum=False)
-    pol = password_policy()
+    pol = policy()
     with database.connection() as conn:
         stored = users.stored_hash(conn, user_id=active.user.id)
     if stored is None:
@@ -286,7 +288,6 @@ def ok() -> ResponseReturnValue:
             parameters=(shapes.query("error"),))
 def error_page() -> ResponseReturnValue:
     """The HTML page better-auth shows for an error code."""
-    from html import escape
     code = escape(request.args.get("error", "UNKNOWN"))
     html = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Error</title></head>"
             f"<body><h1>Something went wrong</h1><p>Error code: <code>{code}</code></p></body></html>")

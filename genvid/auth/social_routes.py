@@ -1,5 +1,5 @@
 """better-auth's social sign-in endpoints: POST /sign-in/social (an authorization URL, or the idToken form),
-GET|POST /callback/:id, POST /link-social: views of the auth blueprint (genvid.auth.blueprint).
+GET|POST /callback/:id, POST /link-social. They register on genvid.auth.blueprint.bp.
 
 Provider calls (token exchange, profile, JWKS) run with no database connection held; every provider failure
 ends as better-auth's error redirect (`?error=<code>`) or error body, never a 500.
@@ -12,11 +12,9 @@ from urllib.parse import quote, urlencode
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database
-from genvid.api import documented
+from genvid import clock
 from genvid.auth import context, oauth_callback, responses, sessions, shapes
-from genvid.auth.blueprint import bp
-from genvid.auth.guards import prepare, require_session
+from genvid.auth.blueprint import bp, prepare, require_session
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.client import Profile
 from genvid.auth.oauth.providers import Provider
@@ -24,6 +22,9 @@ from genvid.auth.oauth_web import api_base, oauth_settings, redirect_uri
 from genvid.auth.serialize import user_json
 from genvid.auth.validation import Field, Schema, json_schema
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.http.app_config import app_config
+from genvid.infra import database
 
 RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method",
                    "nonce", "scope")
@@ -60,7 +61,7 @@ def provider_not_found() -> BetterAuthError:
 
 def start_flow(provider: Provider, body: dict[str, Any], *, link: state.Link | None) -> Response:
     """State, cookie and the provider's authorization URL: `{url, redirect}` (+ Location unless disableRedirect)."""
-    config = context.settings().config
+    config = app_config()
     nonce = state.random_string(32) if provider.requires_nonce else None
     with database.transaction() as conn:
         flow_state, verifier = state.create(
@@ -181,3 +182,4 @@ def link_with_id_token(provider: Provider, id_token: dict[str, Any], active: ses
     except accounts.LinkError as refused:
         raise BetterAuthError(refused.status, refused.message, refused.code) from None
     return responses.json_response({"url": "", "status": True, "redirect": False})
+

@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from genvid import clock
 from genvid.errors import AppError
-from genvid.videos.provider import (
+from genvid.videos.provider_contract import (
     AvatarInfo,
     PermanentProviderError,
     ProviderError,

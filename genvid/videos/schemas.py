@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from db import models
-from genvid.api import QuerySchema, Schema
+from genvid.request_models import QuerySchema, Schema
 from genvid.videos.limits import MAX_SCRIPT, MAX_TITLE
 
 _ALLOWED_CONTROLS = {"\n", "\t"}

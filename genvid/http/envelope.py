@@ -1,9 +1,9 @@
 """The `/api/` envelope, declared once: every answer outside /api/auth is an `Envelope` (success) or an `Error`.
 
-`genvid.api.ok()` and the error handlers (genvid.errors) serialise through these models, and genvid.openapi
-describes every operation's answers with the same models: `Envelope[VideoOut, None]` is the success body of
-GET /api/videos/{id}, `Envelope[list[VideoOut], PageMeta]` that of a page of videos. /api/auth keeps
-better-auth's own bodies and is not enveloped.
+`genvid.http.api.ok()` and the error mapping (genvid.http.errors) serialise through these models, and
+genvid.http.openapi describes every operation's answers with the same models: `Envelope[VideoOut, None]` is
+the success body of GET /api/videos/{id}, `Envelope[list[VideoOut], PageMeta]` that of a page of videos.
+/api/auth keeps better-auth's own bodies and is not enveloped.
 
 Plain pydantic, no Flask: the web layer wraps the JSON these functions return into responses.
 """

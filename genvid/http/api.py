@@ -1,8 +1,9 @@
-"""Helpers every `/api/` blueprint uses: the response envelope (genvid.envelope), schema-validated input,
+"""Helpers every `/api/` blueprint uses: the response envelope (genvid.http.envelope), schema-validated input,
 OpenAPI metadata.
 
 A handler declares its input and output models with @documented; parse_body/parse_query validate against
-them, and genvid.openapi builds the OpenAPI document from the same declarations.
+them, and genvid.http.openapi builds the OpenAPI document from the same declarations. The models derive from
+genvid.request_models' Schema and QuerySchema, which are free of Flask.
 """
 from __future__ import annotations
 
@@ -11,27 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Response, request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
-from genvid import envelope, jsonbody
 from genvid.errors import BadRequest, ValidationFailed
+from genvid.http import envelope, jsonbody
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Schema(BaseModel):
-    """Base for request schemas: unknown keys are refused, strings are not coerced into numbers."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
-
-
-class QuerySchema(BaseModel):
-    """Base for query-string schemas: values arrive as strings, so lax coercion is wanted here."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class IdConverter(BaseConverter):
@@ -95,7 +84,7 @@ def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None
 
 
 def ok(data: Any, status: int = 200, *, meta: Any = None, headers: dict[str, str] | None = None) -> Response:
-    """The success envelope (genvid.envelope.Envelope) around data: a response model, a list of them, or plain
+    """The success envelope (genvid.http.envelope.Envelope) around data: a response model, a list of them, or plain
     JSON values."""
     response = Response(envelope.success_json(data, meta), status=status, mimetype="application/json")
     response.headers.update(headers or {})
