@@ -17,11 +17,9 @@ import pytest
 from fakes.heygen import FakeHeyGen, sample_media
 from flask import Flask, jsonify, request
 
-from genvid.videos.heygen import (
-    DEFAULT_RETRY_AFTER,
-    HeyGenProvider,
+from genvid.videos.heygen import DEFAULT_RETRY_AFTER, HeyGenProvider, parse_retry_after
+from genvid.videos.heygen_signatures import (
     InvalidWebhook,
-    parse_retry_after,
     verify_webhook,
     webhook_signature,
 )
