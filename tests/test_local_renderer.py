@@ -275,7 +275,7 @@ def test_catalogue_has_built_in_avatars_and_voices_linked_to_genvid_served_previ
 
 def test_avatar_previews_are_the_renderers_own_drawing_as_png(silent: LocalProvider) -> None:
     """The PNG decodes (by ffmpeg) to exactly the pixels the renderer puts in its videos."""
-    from genvid.videos.local import AVATARS
+    from genvid.videos.local_catalogue import AVATARS
     from genvid.videos.local_media import portrait
     for avatar in AVATARS:
         path = silent.preview_picture(avatar.id)

@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,7 +29,7 @@ from genvid.infra import processes
 from genvid.videos import local_media
 from genvid.videos import speech as speech_module
 from genvid.videos.limits import CHARACTERS_PER_SECOND, MAX_SCRIPT
-from genvid.videos.local_media import Color
+from genvid.videos.local_catalogue import AVATARS, SAMPLES, VOICES, BuiltInAvatar
 from genvid.videos.provider_contract import (
     AvatarInfo,
     PermanentProviderError,
@@ -47,33 +46,6 @@ _HEIGHTS = {"720p": 720, "1080p": 1080, "4k": 2160}
 _RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "4:5": (4, 5), "5:4": (5, 4), "1:1": (1, 1), "auto": (16, 9)}
 
 
-@dataclass(frozen=True)
-class _Avatar:
-    id: str
-    name: str
-    gender: str
-    backdrop: Color
-    skin: Color
-    hair: Color
-    shirt: Color
-
-
-AVATARS = (
-    _Avatar("local_ada", "Ada", "female", (43, 76, 126), (241, 194, 125), (59, 42, 26), (224, 122, 95)),
-    _Avatar("local_ben", "Ben", "male", (61, 90, 72), (198, 134, 66), (20, 20, 20), (70, 110, 180)),
-    _Avatar("local_chen", "Chen", "female", (110, 60, 110), (255, 219, 172), (10, 10, 10), (240, 200, 80)),
-    _Avatar("local_dara", "Dara", "male", (90, 90, 90), (141, 85, 36), (40, 25, 15), (230, 230, 230)),
-)
-VOICES = (
-    (VoiceInfo("local_en_f", "English (female)", "en", "female"), "en+f3"),
-    (VoiceInfo("local_en_m", "English (male)", "en", "male"), "en+m3"),
-    (VoiceInfo("local_fr_f", "French (female)", "fr", "female"), "fr+f2"),
-    (VoiceInfo("local_es_m", "Spanish (male)", "es", "male"), "es+m3"),
-)
-# What a voice's sample says, by language.
-SAMPLES = {"en": "Hello! This is how I sound when I read your script.",
-           "fr": "Bonjour ! Voici ma voix quand je lis votre texte.",
-           "es": "¡Hola! Así suena mi voz cuando leo tu guion."}
 SILENT = RenderWarning("silent_audio", "No speech engine was available to the offline renderer, so this video "
                                        "has a silent soundtrack.")
 
@@ -200,7 +172,7 @@ class LocalProvider:
 
     # -- rendering ---------------------------------------------------------------------------------
 
-    def _render(self, directory: Path, request: RenderRequest, avatar: _Avatar, voice: str) -> dict[str, Any]:
+    def _render(self, directory: Path, request: RenderRequest, avatar: BuiltInAvatar, voice: str) -> dict[str, Any]:
         width, height = self._frame_size(request)
         script = " ".join(request.script.split())          # newlines and tabs become spaces
         speech = self._speak(directory, script, voice)
@@ -276,7 +248,7 @@ class LocalProvider:
             self._libass_ok = local_media.libass_draws_text(self._ffmpeg, self.work_dir)
         return "subtitles" if self._libass_ok else "bitmap"
 
-    def _picture(self, avatar: _Avatar, extension: str) -> Path:
+    def _picture(self, avatar: BuiltInAvatar, extension: str) -> Path:
         """The avatar's portrait as the renderer draws it: a PPM for ffmpeg, or the same pixels as a PNG."""
         path = self.work_dir / "avatars" / f"{avatar.id}.{extension}"
         if not path.exists():
