@@ -29,7 +29,8 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or load()
     media.warn_if_media_on_local_disk(config)   # gunicorn preloads the app: once per web process tree
     mail.warn_if_not_configured(smtp_url=config.smtp_url, environment=config.environment)
-    app = middleware.App("genvid")   # its name and root folder (genvid/), as when the factory lived in __init__
+    # Its name and root folder (genvid/), as when the factory lived in __init__.
+    app = middleware.App("genvid")
     app_config.keep(app, config)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # better-auth's key order is part of the wire format

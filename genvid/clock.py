@@ -11,8 +11,9 @@ The system clock reads UTC in whole milliseconds, what a JavaScript Date holds: 
 shared with a Node server, and every timestamp genvid writes is one that server reads back unchanged.
 
 Not read here: durations (`time.monotonic`, for timeouts, back-off and per-process windows, which a test
-clock must not stretch), log timestamps (`genvid.infra.logs`) and the times outside parties check against their own
-clocks (an outbound webhook's signed webhook-timestamp, Stripe's signature tolerance): those must be real.
+clock must not stretch), log timestamps (`genvid.infra.logs`) and the times outside parties check against
+their own clocks (an outbound webhook's signed webhook-timestamp, Stripe's signature tolerance): those must be
+real.
 """
 from __future__ import annotations
 

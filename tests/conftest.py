@@ -33,7 +33,8 @@ from genvid.videos import dispatcher
 from genvid.videos.jobs import Tuning
 from genvid.worker import GenvidWorker
 
-pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "social_fixtures",
+pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures",
+                  "social_fixtures",
                    "s3_fixtures", "web_fixtures", "webhooks_fixtures"]
 
 TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
@@ -44,15 +45,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Temporary directories under this clone (.pytest-tmp), not the machine-wide /tmp/pytest-of-<user>: a test
-    session in another clone on the same machine prunes old numbered directories there, and has removed a
+    """Temporary directories under this clone (.pytest-tmp), not the machine-wide /tmp/pytest-of-<user>: a
+    test session in another clone on the same machine prunes old numbered directories there, and has removed a
     running session's embedded PostgreSQL and Redis from under it."""
     if config.option.basetemp is None:
         config.option.basetemp = str(ROOT / ".pytest-tmp")
 
 
 # Suites that build or install things and take minutes: only on request, each from its own make target.
-ON_REQUEST = {"rehearsal": "the deploy rehearsal (`make rehearse`)", "image": "the container image (`make image`)"}
+ON_REQUEST = {"rehearsal": "the deploy rehearsal (`make rehearse`)",
+              "image": "the container image (`make image`)"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,8 +86,8 @@ def _start_postgres(directory: Path) -> tuple[str, Any]:
             server = pgserver.get_server(directory, cleanup_mode="stop")
             return server.get_uri(), server
         except subprocess.TimeoutExpired:
-            # pgserver gives `pg_ctl start -w` a fixed 10 s, which a busy machine can exceed although the server
-            # comes up; asking again attaches to the running server (or starts it again).
+            # pgserver gives `pg_ctl start -w` a fixed 10 s, which a busy machine can exceed although the
+            # server comes up; asking again attaches to the running server (or starts it again).
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -159,8 +161,8 @@ def config(services: Services, tmp_path: Path) -> Config:
 
 def start_app(config: Config) -> Flask:
     """What wsgi.py does: connect this process to the services config names (genvid.infra.services.start),
-    then build the app. So the last app a test starts is also the configuration its jobs run with, as in a process
-    whose web and worker share one Config."""
+    then build the app. So the last app a test starts is also the configuration its jobs run with, as in a
+    process whose web and worker share one Config."""
     application = create_app(genvid_services.start(config))
     application.config["TESTING"] = True
     return application
@@ -221,8 +223,8 @@ def live_server() -> Iterator[Callable[[Flask], str]]:
 
 @pytest.fixture
 def frozen_clock() -> Iterator[FrozenClock]:
-    """genvid's clock (genvid.clock, for the whole process: handlers, jobs, the dispatcher), frozen at the real
-    time the test starts; advance() it to make sessions age and steps come due (what would otherwise be
+    """genvid's clock (genvid.clock, for the whole process: handlers, jobs, the dispatcher), frozen at the
+    real time the test starts; advance() it to make sessions age and steps come due (what would otherwise be
     waited for)."""
     frozen = FrozenClock()
     clock.install(frozen)

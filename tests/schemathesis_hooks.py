@@ -58,7 +58,8 @@ def _new_funded_user() -> str:
     signed_up.raise_for_status()
     body = signed_up.json()
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-        ledger.grant(conn, user_id=body["user"]["id"], credits=CREDITS, reason="fuzz", reference=uuid.uuid4().hex)
+        ledger.grant(conn, user_id=body["user"]["id"], credits=CREDITS, reason="fuzz",
+                     reference=uuid.uuid4().hex)
     return str(body["token"])
 
 

@@ -105,7 +105,8 @@ def test_a_presented_key_is_judged_alone(client, conn, owner):
     session = bearer(create_session(conn, user_id=owner.id))
     answer = client.get("/api/credits", headers={**session, "x-api-key": "gv_" + "x" * 64})
     assert answer.status_code == 401
-    assert answer.get_json()["error"] == {"code": "INVALID_API_KEY", "message": "Invalid API key.", "details": None}
+    assert answer.get_json()["error"] == {"code": "INVALID_API_KEY", "message": "Invalid API key.",
+                                          "details": None}
 
 
 def test_disabled_expired_and_orphaned_keys(client, conn, frozen, make_key, owner):
@@ -113,7 +114,8 @@ def test_disabled_expired_and_orphaned_keys(client, conn, frozen, make_key, owne
     owner was deleted authenticates no one."""
     disabled = make_key()
     conn.execute('UPDATE apikey SET enabled = false WHERE "key" = %s', (hash_key(disabled),))
-    assert client.get("/api/credits", headers=with_key(disabled)).get_json()["error"]["code"] == "KEY_DISABLED"
+    assert client.get("/api/credits",
+                      headers=with_key(disabled)).get_json()["error"]["code"] == "KEY_DISABLED"
     expiring = make_key(expires_in=86400)
     assert client.get("/api/credits", headers=with_key(expiring)).status_code == 200
     frozen.advance(86400 + 1)
@@ -122,7 +124,8 @@ def test_disabled_expired_and_orphaned_keys(client, conn, frozen, make_key, owne
     assert row_of(conn, expiring) is None
     orphan = make_key()
     conn.execute('DELETE FROM "user" WHERE id = %s', (owner.id,))
-    assert client.get("/api/credits", headers=with_key(orphan)).get_json()["error"]["code"] == "INVALID_API_KEY"
+    assert client.get("/api/credits",
+                      headers=with_key(orphan)).get_json()["error"]["code"] == "INVALID_API_KEY"
 
 
 def test_the_rate_limit_refuses_until_a_window_has_passed(client, frozen, make_key):
@@ -135,7 +138,8 @@ def test_the_rate_limit_refuses_until_a_window_has_passed(client, frozen, make_k
     assert limited.get_json()["error"]["code"] == "RATE_LIMITED"
     assert limited.get_json()["error"]["details"] == {"tryAgainIn": 60_000}
     frozen.advance(30)
-    assert client.get("/api/credits", headers=with_key(key)).get_json()["error"]["details"] == {"tryAgainIn": 30_000}
+    assert client.get("/api/credits", headers=with_key(key)).get_json()["error"]["details"] == {
+        "tryAgainIn": 30_000}
     frozen.advance(30.001)
     assert client.get("/api/credits", headers=with_key(key)).status_code == 200
 
@@ -189,7 +193,8 @@ def run_cli(*args: str) -> tuple[int, str]:
 
 
 def test_operators_set_quota_and_permissions_from_the_command_line(app, client, conn, owner, monkeypatch):
-    """`genvid apikeys create` makes a narrow, metered key (printed once); update disables it; revoke deletes."""
+    """`genvid apikeys create` makes a narrow, metered key (printed once); update disables it;
+    revoke deletes."""
     for name, value in (("DATABASE_URL", app.config["GENVID"].database_url),
                         ("REDIS_URL", app.config["GENVID"].redis_url),
                         ("BETTER_AUTH_SECRET", app.config["GENVID"].better_auth_secret),
@@ -225,11 +230,13 @@ def test_text_postgresql_cannot_hold_is_a_400_not_a_500(client, conn, owner):
         answer = client.post(path, headers=headers, json=body)
         assert (answer.status_code, answer.get_json()["code"]) == (400, "VALIDATION_ERROR"), path
     got = client.get("/api/auth/api-key/get?id=a%00b", headers=headers)
-    assert (got.status_code, got.get_json()["message"]) == (400, "[query.id] Invalid string: must not contain U+0000")
+    assert (got.status_code, got.get_json()["message"]) == (
+        400, "[query.id] Invalid string: must not contain U+0000")
 
 
 def test_the_document_names_the_key_header_and_each_operations_permission(client):
-    """x-api-key is a security scheme; exactly the operations keys may call list it, each naming its permission."""
+    """x-api-key is a security scheme; exactly the operations keys may call list it,
+    each naming its permission."""
     from genvid.auth.apikey_permissions import ENDPOINTS
     document = client.get("/api/openapi.json").get_json()
     assert document["components"]["securitySchemes"]["apiKey"] == {

@@ -41,7 +41,8 @@ def test_token_and_jwks(client, conn):
     assert stored.startswith(sealing.FORMAT_PREFIX)
     with pytest.raises(ValueError):
         keyseal.unseal(TEST_SECRET, stored)
-    private = json.loads(sealing.unseal(stored, encryption_key=TEST_ENCRYPTION_KEY, purpose="jwks.privateKey"))
+    private = json.loads(
+        sealing.unseal(stored, encryption_key=TEST_ENCRYPTION_KEY, purpose="jwks.privateKey"))
     assert list(private) == ["crv", "d", "x", "kty"] and private["x"] == keys[0]["x"]
 
 
@@ -61,11 +62,13 @@ def test_switching_sealing_rotates_the_signing_key_and_old_tokens_still_verify(a
     from genvid.auth.current import optional_user
     shared = make_app(jwt_key_encryption="better_auth").test_client()
     user, old_token = issue(shared, conn)
-    new_token = client.get("/api/auth/token", headers=bearer(create_session(conn, user_id=user.id))).get_json()
+    new_token = client.get("/api/auth/token",
+                           headers=bearer(create_session(conn, user_id=user.id))).get_json()
     new_token = new_token["token"]
     old_kid, new_kid = (jwt.get_unverified_header(t)["kid"] for t in (old_token, new_token))
     assert old_kid != new_kid
-    forms = dict(conn.execute('SELECT id, "privateKey" LIKE %s FROM jwks', (sealing.FORMAT_PREFIX + "%",)).fetchall())
+    forms = dict(
+        conn.execute('SELECT id, "privateKey" LIKE %s FROM jwks', (sealing.FORMAT_PREFIX + "%",)).fetchall())
     assert forms == {old_kid: False, new_kid: True}
     assert {k["kid"] for k in client.get("/api/auth/jwks").get_json()["keys"]} == {old_kid, new_kid}
     for token in (old_token, new_token):
@@ -87,7 +90,8 @@ def test_current_user_accepts_jwt_and_refuses_forgeries(app, client, conn):
     assert resolve(token) == user.id
     header, payload, _ = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
-    none_header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": jwt.get_unverified_header(token)["kid"]})
+    none_header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "none", "kid": jwt.get_unverified_header(token)["kid"]})
                                            .encode()).rstrip(b"=").decode()
     assert resolve(f"{none_header}.{payload}.") is None
     public_x = client.get("/api/auth/jwks").get_json()["keys"][0]["x"]
@@ -122,8 +126,9 @@ def test_get_session_rejects_jwt_as_bearer(client, conn):
 
 
 def test_auth_response_headers_outside_werkzeug_are_still_checked(app):
-    """set-auth-jwt and the no-store headers skip werkzeug's header regex (get-session's hottest cost), so their
-    own check must hold: a value that could split or end a header is refused; good ones reach the WSGI list."""
+    """set-auth-jwt and the no-store headers skip werkzeug's header regex (get-session's hottest cost), so
+    their own check must hold: a value that could split or end a header is refused; good ones reach the WSGI
+    list."""
     from genvid.auth import responses
     with app.test_request_context("/api/auth/get-session"):
         for forged in ("eyJa.b\r\nSet-Cookie: session=stolen", "eyJa.b\nc", "eyJa.b\x00c", "eyJa.b\u00e9"):
@@ -131,7 +136,8 @@ def test_auth_response_headers_outside_werkzeug_are_still_checked(app):
                 responses.json_response(None, auth_jwt=forged)
         with pytest.raises(ValueError):
             responses.json_response(None, headers={"X-Retry-After": "10\r\nX-Injected: 1"})
-        response = responses.json_response(None, auth_jwt="eyJ-a_b.c.d", headers={"Cache-Control": "no-store"})
+        response = responses.json_response(None, auth_jwt="eyJ-a_b.c.d",
+                                           headers={"Cache-Control": "no-store"})
         _, _, headers = response.get_wsgi_response({"REQUEST_METHOD": "GET"})
     assert ("set-auth-jwt", "eyJ-a_b.c.d") in headers and ("Cache-Control", "no-store") in headers
     assert ("Access-Control-Expose-Headers", "set-auth-jwt") in headers

@@ -1,4 +1,5 @@
-"""Session lifetime, refresh, freshness and cookie signatures (spec sections 6 and 8), on a controlled clock."""
+"""Session lifetime, refresh, freshness and cookie signatures (spec sections 6 and 8),
+on a controlled clock."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,7 +21,8 @@ def sign_in(client, email, **extra):
 
 def test_dont_remember_signature_matches_better_auth():
     """The dont_remember value signed with the reference secret is byte-identical to better-auth's."""
-    value = cookies.encode_cookie_value(cookies.signed_value("conformance-reference-secret-7f3a9c2e4b1d8f60", "true"))
+    value = cookies.encode_cookie_value(
+        cookies.signed_value("conformance-reference-secret-7f3a9c2e4b1d8f60", "true"))
     assert value == "true.Z9pau39JQ7GnNtsMzfdV%2F8l%2BDmD6ppzEOwsEnga%2F2Mc%3D"
 
 
@@ -45,22 +47,25 @@ def test_tampered_or_unsigned_cookies_are_no_session(app, client, conn):
 
 
 def test_https_base_url_gives_secure_prefixed_cookies(make_app, conn):
-    """With an https BETTER_AUTH_URL the cookies are `__Secure-` prefixed and Secure; the plain name is ignored."""
+    """With an https BETTER_AUTH_URL the cookies are `__Secure-` prefixed and Secure;
+    the plain name is ignored."""
     client = make_app(better_auth_url="https://auth.example.com").test_client()
     create_user(conn, email="s@example.com")
     response = sign_in(client, "s@example.com")
     token = response.get_json()["token"]
     [header] = response.headers.getlist("Set-Cookie")
     value = header.split(";")[0].split("=", 1)[1]
-    assert header == (f"__Secure-better-auth.session_token={value}; Max-Age=604800; Path=/; HttpOnly; Secure; "
-                      "SameSite=Lax")
+    assert header == (
+        f"__Secure-better-auth.session_token={value}; Max-Age=604800; Path=/; HttpOnly; Secure; "
+        "SameSite=Lax")
     assert client.get("/api/auth/get-session").get_json()["session"]["token"] == token
     other = make_app(better_auth_url="https://auth.example.com").test_client()
     other.set_cookie(cookies.SESSION_TOKEN, value)
     assert other.get("/api/auth/get-session").get_json() is None
     cleared = client.post("/api/auth/sign-out", headers={"Origin": "https://auth.example.com"}, json={})
-    assert cleared.headers.getlist("Set-Cookie")[0] == ("__Secure-better-auth.session_token=; Max-Age=0; Path=/; "
-                                                        "HttpOnly; Secure; SameSite=Lax")
+    assert cleared.headers.getlist("Set-Cookie")[0] == (
+        "__Secure-better-auth.session_token=; Max-Age=0; Path=/; "
+        "HttpOnly; Secure; SameSite=Lax")
 
 
 def test_refresh_after_a_day_not_before(client, conn, frozen_clock):
@@ -70,14 +75,16 @@ def test_refresh_after_a_day_not_before(client, conn, frozen_clock):
     body = sign_in(client, "r@example.com").get_json()
     clock.advance(24 * HOUR - 60)
     response = client.get("/api/auth/get-session")
-    assert response.get_json()["session"]["expiresAt"] == js_date(clock.moment - timedelta(seconds=24 * HOUR - 60)
+    assert response.get_json()["session"]["expiresAt"] == js_date(
+        clock.moment - timedelta(seconds=24 * HOUR - 60)
                                                                  + timedelta(days=7))
     assert not response.headers.getlist("Set-Cookie")
     now = clock.advance(HOUR + 60)
     response = client.get("/api/auth/get-session")
     session = response.get_json()["session"]
     assert session["expiresAt"] == js_date(now + timedelta(days=7)) and session["updatedAt"] == js_date(now)
-    assert response.headers.getlist("Set-Cookie")[0].endswith("; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax")
+    assert response.headers.getlist("Set-Cookie")[0].endswith(
+        "; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax")
     assert response.headers["set-auth-token"].startswith(body["token"] + ".")
     stored = conn.execute('SELECT "expiresAt" FROM session WHERE token = %s', (body["token"],)).fetchone()[0]
     assert js_date(stored) == js_date(now + timedelta(days=7))
@@ -137,22 +144,26 @@ def test_revocations(client, conn):
     other = client.post("/api/auth/revoke-other-sessions", headers={**ORIGIN, **bearer(second)}, json={})
     assert other.get_json() == {"status": True} and not other.headers.getlist("Set-Cookie")
     assert client.get("/api/auth/get-session", headers=bearer(first)).get_json() is None
-    current = client.post("/api/auth/revoke-session", headers={**ORIGIN, **bearer(second)}, json={"token": second})
+    current = client.post("/api/auth/revoke-session", headers={**ORIGIN, **bearer(second)},
+                          json={"token": second})
     assert current.get_json() == {"status": True} and len(current.headers.getlist("Set-Cookie")) == 3
     assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
 
 
 def test_change_password_with_revoke_issues_a_new_session(client, conn):
-    """revokeOtherSessions deletes every session and answers a new token and cookie; the new password works."""
+    """revokeOtherSessions deletes every session and answers a new token and cookie;
+    the new password works."""
     create_user(conn, email="p@example.com")
     token = sign_in(client, "p@example.com").get_json()["token"]
     response = client.post("/api/auth/change-password", headers={**ORIGIN, **bearer(token)}, json={
-        "currentPassword": DEFAULT_PASSWORD, "newPassword": "brand new password", "revokeOtherSessions": True})
+        "currentPassword": DEFAULT_PASSWORD, "newPassword": "brand new password",
+        "revokeOtherSessions": True})
     body = response.get_json()
     assert list(body) == ["token", "user"] and body["token"] != token
     assert response.headers["set-auth-token"].startswith(body["token"] + ".")
     assert client.get("/api/auth/get-session", headers=bearer(token)).get_json() is None
-    again = client.post("/api/auth/sign-in/email", headers=ORIGIN, json={"email": "p@example.com", "password": "brand new password"})
+    again = client.post("/api/auth/sign-in/email", headers=ORIGIN,
+                        json={"email": "p@example.com", "password": "brand new password"})
     assert again.status_code == 200
 
 

@@ -18,7 +18,8 @@ from genvid.clock import FrozenClock
 
 
 def _checkout(client: FlaskClient, buyer: Buyer, pack_id: str = "starter", **headers: str) -> Any:
-    return client.post("/api/billing/checkout", json={"pack_id": pack_id}, headers={**buyer.headers, **headers})
+    return client.post("/api/billing/checkout", json={"pack_id": pack_id},
+                       headers={**buyer.headers, **headers})
 
 
 def test_catalogue_is_public(client: FlaskClient) -> None:
@@ -142,13 +143,15 @@ def test_checkout_requires_a_signed_in_user(billing_client: FlaskClient) -> None
 def test_without_a_stripe_key_billing_is_disabled(client: FlaskClient, buyer: Buyer) -> None:
     """No STRIPE_SECRET_KEY: 503 BILLING_DISABLED for Stripe-facing endpoints; credits stay readable."""
     for path, body in (("/api/billing/checkout", {"pack_id": "starter"}),
-                       ("/api/billing/subscribe", {"plan_id": "monthly-basic"}), ("/api/billing/portal", None)):
+                       ("/api/billing/subscribe", {"plan_id": "monthly-basic"}),
+                       ("/api/billing/portal", None)):
         response = client.post(path, json=body, headers=buyer.headers)
         assert response.status_code == 503, path
         assert response.get_json()["error"]["code"] == "BILLING_DISABLED"
     webhook = client.post("/api/webhooks/stripe", data=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
     assert webhook.status_code == 503
-    assert client.get("/api/credits", headers=buyer.headers).get_json()["data"] == {"balance": 0, "pending": 0}
+    assert client.get("/api/credits", headers=buyer.headers).get_json()["data"] == {"balance": 0,
+                                                                                    "pending": 0}
 
 
 def test_stripe_5xx_gives_502_and_stores_nothing(billing_client: FlaskClient, buyer: Buyer,
@@ -165,7 +168,8 @@ def test_stripe_5xx_gives_502_and_stores_nothing(billing_client: FlaskClient, bu
 
 
 def test_stripe_5xx_on_session_creation_leaves_no_session(billing_client: FlaskClient, buyer: Buyer,
-                                                          fake_stripe: FakeStripe, conn: psycopg.Connection) -> None:
+                                                          fake_stripe: FakeStripe,
+                                                          conn: psycopg.Connection) -> None:
     """The customer exists already; the session call fails: 502 and no checkout row; a retry then works."""
     assert billing_client.post("/api/billing/portal", headers=buyer.headers).status_code == 200
     fake_stripe.fail(503, times=2)
@@ -179,7 +183,8 @@ def test_stripe_5xx_on_session_creation_leaves_no_session(billing_client: FlaskC
 
 def test_one_transient_5xx_is_retried_with_the_same_key(billing_client: FlaskClient, buyer: Buyer,
                                                         fake_stripe: FakeStripe) -> None:
-    """stripe-python's own retry reuses our Idempotency-Key, so a blip costs nothing and creates one session."""
+    """stripe-python's own retry reuses our Idempotency-Key,
+    so a blip costs nothing and creates one session."""
     assert billing_client.post("/api/billing/portal", headers=buyer.headers).status_code == 200
     fake_stripe.fail(500, times=1)
     response = _checkout(billing_client, buyer)

@@ -25,7 +25,8 @@ def test_credits_need_a_signed_in_user(client: FlaskClient) -> None:
 
 
 def test_ledger_pages_newest_first_with_an_opaque_cursor(client: FlaskClient, buyer: Buyer,
-                                                         fund: Callable[..., None], conn: psycopg.Connection) -> None:
+                                                         fund: Callable[..., None],
+                                                         conn: psycopg.Connection) -> None:
     """25 entries in pages of 10: 10, 10, 5, newest first, no overlap, no next_cursor on the last page."""
     for credits in range(1, 26):
         fund(buyer.user.id, credits)
@@ -46,7 +47,8 @@ def test_ledger_pages_newest_first_with_an_opaque_cursor(client: FlaskClient, bu
     # an entry added between pages does not shift the next page (keyset, not offset)
     first = client.get("/api/credits/ledger", query_string={"limit": "10"}, headers=buyer.headers).get_json()
     fund(buyer.user.id, 1000)
-    second = client.get("/api/credits/ledger", query_string={"limit": "10", "cursor": first["meta"]["next_cursor"]},
+    second = client.get("/api/credits/ledger",
+                        query_string={"limit": "10", "cursor": first["meta"]["next_cursor"]},
                         headers=buyer.headers).get_json()
     assert [e["delta"] for e in second["data"]] == list(range(15, 5, -1))
     assert client.get("/api/credits", headers=buyer.headers).get_json()["data"]["balance"] == 325 + 1000
@@ -94,23 +96,27 @@ def test_a_client_paging_with_an_old_ledger_cursor_carries_on(client: FlaskClien
     assert page(_old_ledger_cursor(listed[1]["id"])) == [3, 2, 1]
     new = client.get("/api/credits/ledger", query_string={"limit": "2"}, headers=buyer.headers).get_json()
     assert page(new["meta"]["next_cursor"]) == [3, 2, 1]
-    forged = client.get("/api/credits/ledger", query_string={"cursor": "bDE6MA"}, headers=buyer.headers)  # l1:0
+    # l1:0
+    forged = client.get("/api/credits/ledger", query_string={"cursor": "bDE6MA"}, headers=buyer.headers)
     assert forged.status_code == 422 and forged.get_json()["error"]["details"][0]["field"] == "cursor"
 
 
 def _genvid(services: Services, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
-           "GENVID_DATA_DIR": str(tmp_path / "cli-data"), "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
+           "GENVID_DATA_DIR": str(tmp_path / "cli-data"), "ENVIRONMENT": "development",
+           "LOG_LEVEL": "WARNING"}
     env.pop("STRIPE_SECRET_KEY", None)
-    return subprocess.run([sys.executable, "-m", "genvid.cli", *args], check=False, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=240)
+    return subprocess.run([sys.executable, "-m", "genvid.cli", *args], check=False, cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=240)
 
 
 def test_credits_grant_cli_adds_a_ledger_entry_each_time(services: Services, tmp_path: Path, buyer: Buyer,
-                                                         client: FlaskClient, conn: psycopg.Connection) -> None:
+                                                         client: FlaskClient,
+                                                         conn: psycopg.Connection) -> None:
     """`genvid credits grant EMAIL N --reason ...` works without Stripe; each run is its own ledger entry."""
     for _ in range(2):
-        done = _genvid(services, tmp_path, "credits", "grant", "Buyer@Example.com", "40", "--reason", "launch promo")
+        done = _genvid(services, tmp_path, "credits", "grant", "Buyer@Example.com", "40", "--reason",
+                       "launch promo")
         assert done.returncode == 0, done.stderr
         assert "granted 40 credits to buyer@example.com" in done.stdout
     assert ledger.balance(conn, user_id=buyer.user.id) == 80

@@ -1,5 +1,5 @@
-"""Every /api/ answer is the documented envelope (genvid.http.envelope's models); request ids; health and readiness
-basics."""
+"""Every /api/ answer is the documented envelope (genvid.http.envelope's models); request ids; health and
+readiness basics."""
 from __future__ import annotations
 
 import io
@@ -92,7 +92,8 @@ def test_body_over_one_mebibyte_is_413(probe_client) -> None:  # type: ignore[no
 
 
 def test_a_body_over_the_limit_is_refused_even_where_the_handler_would_not_read_it(probe_client) -> None:  # type: ignore[no-untyped-def]
-    """/api/probe/boom never reads its body: the declared length alone refuses the request, before the handler."""
+    """/api/probe/boom never reads its body: the declared length alone refuses the request,
+    before the handler."""
     response = probe_client.get("/api/probe/boom", data=b"x" * (1024 * 1024 + 1))
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert probe_client.get("/api/probe/boom", data=b"x" * 1024).status_code == 500     # the handler ran
@@ -135,7 +136,8 @@ def test_request_id_is_kept_from_the_client(client) -> None:  # type: ignore[no-
 
 def test_request_id_is_generated_when_absent_or_unsafe(client) -> None:  # type: ignore[no-untyped-def]
     first = client.get("/health").headers["X-Request-ID"]
-    second = client.get("/health", headers={"X-Request-ID": "bad id; <script>" + "x" * 200}).headers["X-Request-ID"]
+    second = client.get("/health",
+                        headers={"X-Request-ID": "bad id; <script>" + "x" * 200}).headers["X-Request-ID"]
     assert len(first) == 32 and len(second) == 32 and first != second
 
 
@@ -159,7 +161,8 @@ def test_log_lines_stay_json_whatever_extra_holds(capsys) -> None:  # type: igno
     logs.setup("INFO")
     capsys.readouterr()
     probe = logging.getLogger("genvid.probe")
-    probe.info("odd keys", extra={"by_id": {7: "seven"}, "when": datetime(2026, 1, 2, tzinfo=UTC), "thing": object()})
+    probe.info("odd keys",
+               extra={"by_id": {7: "seven"}, "when": datetime(2026, 1, 2, tzinfo=UTC), "thing": object()})
     probe.info("huge int", extra={"big": 2**70})
     lines = {line["msg"]: line for line in map(json.loads, capsys.readouterr().out.splitlines())}
     assert lines["odd keys"]["by_id"] == {"7": "seven"}
@@ -182,7 +185,8 @@ def test_lines_written_while_a_response_streams_carry_its_request_id(probe_clien
 
 
 def test_a_broken_stdout_never_fails_a_request(config) -> None:  # type: ignore[no-untyped-def]
-    """The access line is written straight to stdout; a closed log pipe must cost the line, not the request."""
+    """The access line is written straight to stdout; a closed log pipe must cost the line,
+    not the request."""
     class BrokenPipe(io.TextIOBase):
         def write(self, text: str) -> int:
             raise BrokenPipeError(32, "Broken pipe")
@@ -217,7 +221,8 @@ def test_cors_allows_credentials_only_for_trusted_origins(client) -> None:  # ty
     assert "Access-Control-Allow-Origin" not in untrusted.headers
 
 
-@pytest.mark.parametrize("created", [0.0, 1.5, 1_795_689_118.0, 1_795_689_118.25, 1_795_689_118.999, 4_102_444_799.123])
+@pytest.mark.parametrize("created",
+                         [0.0, 1.5, 1_795_689_118.0, 1_795_689_118.25, 1_795_689_118.999, 4_102_444_799.123])
 def test_log_timestamps_read_as_isoformat_writes_them(created: float) -> None:
     from genvid.infra import logs
     expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")

@@ -41,7 +41,7 @@ def test_expired_and_forged_links_are_refused(heygen_studio: Studio, config: Con
     parts = urlsplit(url)
     key = parts.path.removeprefix("/api/media/")
     query = parse_qs(parts.query)
-    assert int(query["expires"][0]) - clock.unix() <= media.LINK_TTL_SECONDS      # links run on genvid's clock
+    assert int(query["expires"][0]) - clock.unix() <= media.LINK_TTL_SECONDS   # links run on genvid's clock
 
     expires, signature = media.sign(key, now=clock.unix() - 2 * media.LINK_TTL_SECONDS,
                                     secret=config.better_auth_secret)

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_a_dispatched_step_whose_job_is_lost_is_dispatched_again_after_the_redispatch_delay(
         local_studio: Studio, redis_client: redis.Redis) -> None:
-    """A due step is dispatched once; if its job never runs (lost with Redis data), it is dispatched again after
-    render_redispatch_seconds (60 by default), and not before."""
+    """A due step is dispatched once; if its job never runs (lost with Redis data), it is dispatched again
+    after render_redispatch_seconds (60 by default), and not before."""
     _, headers = local_studio.user(credits=5)
     local_studio.create(headers)
     now = local_studio.clock()
@@ -65,8 +65,8 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
 def test_steps_that_could_not_be_queued_go_out_as_soon_as_redis_answers_again(
         make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
         throwaway_redis: ThrowawayRedis) -> None:  # noqa: F811
-    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the step is dispatched at
-    the first tick after Redis is back, not render_redispatch_seconds later."""
+    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the step is dispatched
+    at the first tick after Redis is back, not render_redispatch_seconds later."""
     studio = make_studio(make_app(video_provider="local", redis_url=throwaway_redis.url))
     _, headers = studio.user(credits=5)
     studio.create(headers)
@@ -97,8 +97,10 @@ def test_the_loop_keeps_renewing_claims_while_redis_is_down(make_app: Callable[.
     assert renewed is not None and (renewed - studio.clock()).total_seconds() == lease_seconds
 
 
-def test_a_worker_starts_whatever_rq_scheduler_data_redis_holds(services: Services, config: Config, app: Flask,
-                                                                redis_client: redis.Redis, tmp_path: Path) -> None:
+def test_a_worker_starts_whatever_rq_scheduler_data_redis_holds(services: Services, config: Config,
+                                                                app: Flask,
+                                                                redis_client: redis.Redis,
+                                                                tmp_path: Path) -> None:
     """What a killed rq scheduler leaves (its lock, and a metadata hash holding only a heartbeat, which rq 3's
     RQScheduler.fetch() cannot read: KeyError 'name') does not stop `genvid worker` from starting."""
     redis_client.set("rq:scheduler-lock:default", "deadbeef", ex=60)

@@ -90,7 +90,8 @@ class Studio:
 
     def next_due(self) -> datetime | None:
         """When the next step of any unfinished video is due."""
-        row = self.conn.execute("SELECT min(next_check_at) FROM videos WHERE status = ANY(%s::video_status[])",
+        row = self.conn.execute(
+            "SELECT min(next_check_at) FROM videos WHERE status = ANY(%s::video_status[])",
                                 (list(UNFINISHED),)).fetchone()
         return None if row is None else row[0]
 
@@ -100,14 +101,16 @@ class Studio:
         def settled() -> bool:
             return all(self.video(video_id).status.value in until for video_id in video_ids)
         if not self.drive_until(settled, max_steps=max_steps, between=between):
-            raise AssertionError(f"videos did not settle: {[(i, self.video(i).status.value) for i in video_ids]}")
+            raise AssertionError(
+                f"videos did not settle: {[(i, self.video(i).status.value) for i in video_ids]}")
         return [self.video(video_id) for video_id in video_ids]
 
     def drive_until(self, done: Callable[[], bool], *, max_steps: int = 100,
                     between: Callable[[], None] | None = None) -> bool:
         """Run what is due, then jump to when the next step is due, until done(); False if it never was.
 
-        Bounded by steps, not seconds: a video that needs more than max_steps is stuck, however fast the machine.
+        Bounded by steps, not seconds: a video that needs more than max_steps is stuck, however fast the
+        machine.
         """
         for _ in range(max_steps):
             self.run_worker()

@@ -111,19 +111,21 @@ class Site:
         env = {**os.environ, "DATABASE_URL": self.services.database_url, "REDIS_URL": self.services.redis_url,
                "ENVIRONMENT": "test", "GENVID_DATA_DIR": str(self.data_dir / "cli"), "LOG_LEVEL": "WARNING"}
         done = subprocess.run([sys.executable, "-m", "genvid.cli", "credits", "grant", email, str(credits),
-                               "--reason", "browser test"], env=env, capture_output=True, text=True, timeout=120,
-                              check=False)
+                               "--reason", "browser test"], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     def user(self, email: str, *, credits: int = 0, name: str = "Test User") -> str:
-        """A user with DEFAULT_PASSWORD (and credits from a test grant), arranged through the production code."""
+        """A user with DEFAULT_PASSWORD (and credits from a test grant),
+        arranged through the production code."""
         from factories import create_user
 
         from genvid.billing import ledger
         user = create_user(self.conn, email=email, name=name)
         if credits:
-            assert ledger.grant(self.conn, user_id=user.id, credits=credits, reason="test_grant", reference=email)
+            assert ledger.grant(self.conn, user_id=user.id, credits=credits, reason="test_grant",
+                                reference=email)
         return user.id
 
     def sign_in(self, page: Any, email: str, password: str | None = None) -> None:
@@ -140,8 +142,8 @@ class Site:
 @pytest.fixture
 def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, services: Services, tmp_path: Path,
                run_worker: Callable[..., int], fake_stripe: FakeStripe) -> Iterator[Callable[..., Site]]:
-    """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and selling
-    credits through the fake Stripe (one per test: each app becomes the process's configuration)."""
+    """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and
+    selling credits through the fake Stripe (one per test: each app becomes the process's configuration)."""
     from videos_fixtures import TEST_TUNING
 
     from genvid import clock

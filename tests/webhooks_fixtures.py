@@ -118,7 +118,8 @@ def webhook_time(frozen_clock: FrozenClock) -> FrozenClock:
 
 def dispatch(now: Any) -> int:
     """What a worker's loop does for webhooks at now: fan out SQL-written events, enqueue what is due."""
-    return dispatcher.dispatch_due(now=now, redispatch_seconds=genvid_services.started_config().webhook_redispatch_seconds)
+    return dispatcher.dispatch_due(
+        now=now, redispatch_seconds=genvid_services.started_config().webhook_redispatch_seconds)
 
 
 @pytest.fixture
@@ -133,7 +134,8 @@ def deliver_now(app: Any, frozen_clock: FrozenClock) -> Callable[[], int]:
             waiting = jobs.count
             if waiting == 0:
                 return total
-            GenvidWorker([jobs], connection=redis_client.connection()).work(burst=True, logging_level="WARNING")
+            GenvidWorker([jobs], connection=redis_client.connection()).work(burst=True,
+                                                                            logging_level="WARNING")
             total += waiting
     return run
 

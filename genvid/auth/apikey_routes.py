@@ -31,12 +31,14 @@ from genvid.http.app_config import app_config
 from genvid.infra import database
 
 _JSON_BODY = Schema()
-# Fields only the server may set (the plugin's SERVER_ONLY_PROPERTY); create also refuses a non-null remaining.
+# Fields only the server may set (the plugin's SERVER_ONLY_PROPERTY); create also refuses a non-null
+# remaining.
 _SERVER_ONLY = ("refillAmount", "refillInterval", "rateLimitMax", "rateLimitTimeWindow", "rateLimitEnabled",
                 "permissions")
 TAGS = ["api-keys"]
 _LIST_PARAMETERS = tuple(
-    {**parameter, "schema": {"enum": sorted(apikeys.SORTABLE)}} if parameter["name"] == "sortBy" else parameter
+    {**parameter, "schema": {"enum": sorted(apikeys.SORTABLE)}} if parameter["name"] == "sortBy"
+    else parameter
     for parameter in apikey_schemas.query_parameters(apikey_schemas.LIST_QUERY))
 
 

@@ -53,8 +53,8 @@ def prepare(schema: Schema) -> dict[str, Any]:
 
 
 def check_origin(body: Mapping[str, Any]) -> None:
-    """Origin/CSRF (403), then the callback URLs in the body and the query: what prepare() checks once the body
-    is read (for views that read their body their own way, the api-key plugin's)."""
+    """Origin/CSRF (403), then the callback URLs in the body and the query: what prepare() checks once the
+    body is read (for views that read their body their own way, the api-key plugin's)."""
     trusted = context.settings().trusted
     origin.check_request_origin(method=request.method, path=relative_path(), headers=request.headers,
                                 trusted=trusted)

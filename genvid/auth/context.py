@@ -70,8 +70,8 @@ def client_ip() -> str:
 
 
 def user_agent() -> str:
-    """The User-Agent header, '' when absent (as better-auth stores it), without U+0000 (which PostgreSQL cannot
-    store; HTTP servers refuse it, but a WSGI server need not)."""
+    """The User-Agent header, '' when absent (as better-auth stores it), without U+0000 (which PostgreSQL
+    cannot store; HTTP servers refuse it, but a WSGI server need not)."""
     return request.headers.get("User-Agent", "").replace("\x00", "")
 
 

@@ -89,10 +89,10 @@ def signing_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: d
                 known: tuple[str, str] | None = None) -> tuple[str, Ed25519PrivateKey]:
     """(kid, private key) of the key better-auth would sign with, created if none exists (decryptions cached).
 
-    `known` is (kid, stored private key) when the caller already read that key (get-session does). A newest key
-    that does not open (another secret or ENCRYPTION_KEY) or is sealed in the form this process does not write
-    (JWT_KEY_ENCRYPTION changed) is rotated: a new key becomes the newest for every server, and the old one
-    stays in /jwks, so tokens it signed still verify.
+    `known` is (kid, stored private key) when the caller already read that key (get-session does). A newest
+    key that does not open (another secret or ENCRYPTION_KEY) or is sealed in the form this process does not
+    write (JWT_KEY_ENCRYPTION changed) is rotated: a new key becomes the newest for every server, and the old
+    one stays in /jwks, so tokens it signed still verify.
     """
     if known is None:
         row = db.auth_jwks.get_signing_jwk(conn, now=now)
@@ -105,12 +105,14 @@ def signing_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: d
         cached = _signing_keys.get(cache_key)
     if cached is None:
         if not sealing.is_written_form(stored):
-            log.info("newest JWT key is sealed in the other JWT_KEY_ENCRYPTION form; rotating", extra={"kid": kid})
+            log.info("newest JWT key is sealed in the other JWT_KEY_ENCRYPTION form; rotating",
+                     extra={"kid": kid})
             return _create_key(conn, sealing=sealing, now=now)
         try:
             cached = unseal_private_key(stored, sealing=sealing)
         except ValueError:
-            log.warning("newest JWT key does not open with this BETTER_AUTH_SECRET or ENCRYPTION_KEY; rotating",
+            log.warning(
+                "newest JWT key does not open with this BETTER_AUTH_SECRET or ENCRYPTION_KEY; rotating",
                         extra={"kid": kid})
             return _create_key(conn, sealing=sealing, now=now)
         with _cache_lock:
@@ -137,8 +139,8 @@ def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, sealing: 
     # Ed25519 signatures are deterministic: the same key and claims (iat has one-second resolution) give the
     # same bytes, so a client polling get-session within one second reuses the token instead of re-signing.
     def sign() -> str:
-        payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
-                   "iss": issuer, "aud": issuer}
+        payload = {"iat": iat, **user_json(user), "sub": user.id,
+                   "exp": iat + int(EXPIRES_IN.total_seconds()), "iss": issuer, "aud": issuer}
         return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
     return _issued.value_for((kid, iat, issuer, *user_fields(user)), sign)
 
@@ -149,7 +151,8 @@ def looks_like_jwt(value: str) -> bool:
 
 
 def verify(conn: psycopg.Connection, *, token: str, issuer: str, now: datetime) -> dict[str, Any]:
-    """The claims of a valid token; InvalidToken for any other algorithm, unknown kid, bad signature, exp/iss/aud."""
+    """The claims of a valid token; InvalidToken for any other algorithm, unknown kid, bad signature,
+    exp/iss/aud."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

@@ -6,8 +6,8 @@ JWT_KEY_ENCRYPTION=better_auth: that server signs with the newest key and can on
 Both forms are always read, so keys written under either setting keep working after a switch.
 
 better-auth's form (`symmetricEncrypt` in better-auth/crypto): a JSON string of lowercase hex,
-`24-byte nonce ‖ XChaCha20-Poly1305(ciphertext ‖ 16-byte tag)`, under the key SHA-256(UTF-8(BETTER_AUTH_SECRET)),
-no associated data.
+`24-byte nonce ‖ XChaCha20-Poly1305(ciphertext ‖ 16-byte tag)`, under the key
+SHA-256(UTF-8(BETTER_AUTH_SECRET)), no associated data.
 
 `cryptography` offers ChaCha20-Poly1305 (12-byte nonce) but not the extended-nonce variant, so the
 XChaCha20 subkey is derived here with HChaCha20 (draft-irtf-cfrg-xchacha, section 2.2).

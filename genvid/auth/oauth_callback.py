@@ -1,8 +1,9 @@
-"""GET /api/auth/callback/:id, better-auth's callbackOAuth step by step: the state (consumed once), the provider's
-answer, the code exchange, the profile, then a link or a sign-in, and a redirect either way.
+"""GET /api/auth/callback/:id, better-auth's callbackOAuth step by step: the state (consumed once), the
+provider's answer, the code exchange, the profile, then a link or a sign-in, and a redirect either way.
 
-Every failure is a 302 to the error URL (the flow's errorCallbackURL, else /api/auth/error) with `error=<code>`
-(and `error_description` when the provider sent one); the state cookie is expired once the state was read.
+Every failure is a 302 to the error URL (the flow's errorCallbackURL, else /api/auth/error) with
+`error=<code>` (and `error_description` when the provider sent one); the state cookie is expired once the
+state was read.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def finish(provider_id: str, query: dict[str, str]) -> Response:
         return done.response
 
 
-def _error(url: str, code: str, *, description: str | None = None, cookies: list[str] | None = None) -> _Redirect:
+def _error(url: str, code: str, *, description: str | None = None,
+           cookies: list[str] | None = None) -> _Redirect:
     params = {"error": code}
     if description:
         params["error_description"] = description
@@ -70,7 +72,8 @@ def _finish(provider_id: str, query: dict[str, str]) -> Response:
     try:
         with database.transaction() as conn:
             signed = accounts.sign_in(conn, profile=profile, account=account, trusted=trusted,
-                                      disable_sign_up=False, sealing=oauth.sealing, ip_address=context.client_ip(),
+                                      disable_sign_up=False, sealing=oauth.sealing,
+                                      ip_address=context.client_ip(),
                                       user_agent=context.user_agent(), now=clock.now())
     except accounts.LinkRefused as refused:
         raise fail(str(refused).replace(" ", "_")) from None

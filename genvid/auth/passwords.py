@@ -92,7 +92,8 @@ def needs_rehash(stored: str, *, algorithm: str, bcrypt_rounds: int) -> bool:
 
 
 def burn_equivalent_work(password: str, *, algorithm: str, bcrypt_rounds: int) -> None:
-    """Verify against a dummy hash of the configured kind, so an unknown email costs what a wrong password costs."""
+    """Verify against a dummy hash of the configured kind,
+    so an unknown email costs what a wrong password costs."""
     key = (algorithm, bcrypt_rounds)
     with _dummy_lock:
         dummy = _dummy_hashes.get(key)

@@ -34,7 +34,8 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
     managed = [("Set-Cookie", header) for header in set_cookies or ()]
     if exposed:
         managed.append((EXPOSE, ", ".join(exposed)))
-    text = body if isinstance(body, EncodedJSON) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    text = body if isinstance(body, EncodedJSON) else json.dumps(body, ensure_ascii=False,
+                                                                 separators=(",", ":"))
     response = _AuthJSONResponse(text + "\n", status, managed, mimetype="application/json")
     response.add_fixed_headers(fixed)
     return response
@@ -55,7 +56,8 @@ class _AuthJSONResponse(Response):
 
     def add_fixed_headers(self, headers: list[tuple[str, str]]) -> None:
         for name, value in headers:
-            if not (name.replace("-", "").isalnum() and name.isascii() and value.isascii() and value.isprintable()):
+            if not (name.replace("-", "").isalnum() and name.isascii() and value.isascii()
+                    and value.isprintable()):
                 raise ValueError(f"header {name!r} needs a token name and an ASCII, printable value")
         self._fixed += tuple(headers)
 
@@ -77,7 +79,8 @@ def redirect_response(location: str) -> Response:
     return response
 
 
-def redirect_with_cookies(location: str, *, set_cookies: list[str], session_token: str | None = None) -> Response:
+def redirect_with_cookies(location: str, *, set_cookies: list[str],
+                          session_token: str | None = None) -> Response:
     """A better-call redirect (302, empty body, JSON content type) that also sets cookies; with session_token,
     the bearer plugin's set-auth-token and its Access-Control-Expose-Headers, as on every session response."""
     response = redirect_response(location)

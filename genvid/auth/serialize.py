@@ -54,9 +54,10 @@ def user_fields(user: models.User) -> tuple[object, ...]:
 
 
 def get_session_body(session: models.Session, user: models.User) -> EncodedJSON:
-    """get-session's `{"session", "user"}` body, encoded. A pure function of the two rows, remembered: a client
-    polling get-session gets the same bytes until a row changes, without re-formatting seven dates."""
+    """get-session's `{"session", "user"}` body, encoded. A pure function of the two rows, remembered: a
+    client polling get-session gets the same bytes until a row changes, without re-formatting seven dates."""
     key = (session.id, session.token, session.expires_at, session.created_at, session.updated_at,
            session.ip_address, session.user_agent, session.user_id, *user_fields(user))
     return _get_session_bodies.value_for(key, lambda: EncodedJSON(json.dumps(
-        {"session": session_json(session), "user": user_json(user)}, ensure_ascii=False, separators=(",", ":"))))
+        {"session": session_json(session), "user": user_json(user)}, ensure_ascii=False,
+        separators=(",", ":"))))

@@ -1,4 +1,5 @@
-"""Sessions as better-auth keeps them: 7-day lifetime, 1-day refresh, 1-day freshness, expired rows deleted."""
+"""Sessions as better-auth keeps them: 7-day lifetime, 1-day refresh, 1-day freshness,
+expired rows deleted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,7 +66,8 @@ def is_due_for_refresh(session: models.Session, *, now: datetime) -> bool:
 
 def refresh_session(conn: psycopg.Connection, *, session: models.Session, now: datetime) -> models.Session:
     """Push the expiry to now + 7 days."""
-    refreshed = db.auth_sessions.refresh_session(conn, expires_at=now + EXPIRES_IN, now=now, token=session.token)
+    refreshed = db.auth_sessions.refresh_session(conn, expires_at=now + EXPIRES_IN, now=now,
+                                                 token=session.token)
     return refreshed or session
 
 

@@ -36,7 +36,8 @@ class Started:
     url: str
 
 
-def start_pack_checkout(config: Config, *, user: CurrentUser, pack_id: str, client_key: str | None) -> Started:
+def start_pack_checkout(config: Config, *, user: CurrentUser, pack_id: str,
+                        client_key: str | None) -> Started:
     """A payment-mode Checkout Session for one credit pack."""
     pack = catalogue.find_pack(config, pack_id)
     client = stripe_client(config)

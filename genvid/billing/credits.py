@@ -33,7 +33,8 @@ def get_summary(conn: psycopg.Connection, *, user_id: str) -> Summary:
 
 
 def list_ledger(conn: psycopg.Connection, *, user_id: str, limit: int, cursor: str | None) -> LedgerPage:
-    """One page of the user's entries, newest first; next_cursor continues after the last one (keyset on id)."""
+    """One page of the user's entries, newest first; next_cursor continues after the last one
+    (keyset on id)."""
     before = decode_id_cursor(cursor, maximum=_NEWEST) if cursor else _NEWEST
     rows = db.billing_ledger.list_ledger_page(conn, user_id=user_id, before_id=before, page_size=limit + 1)
     more = len(rows) > limit

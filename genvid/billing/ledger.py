@@ -43,8 +43,8 @@ def balance(conn: psycopg.Connection, *, user_id: str) -> int:
 
 
 def refund_render(conn: psycopg.Connection, *, user_id: str, video_id: str) -> bool:
-    """Give back exactly what the render of video_id was charged: True if refunded now, False if already or never
-    charged."""
+    """Give back exactly what the render of video_id was charged: True if refunded now, False if already or
+    never charged."""
     debit = queries.get_ledger_entry(conn, reason=RENDER, reference=video_id)
     if debit is None or debit.user_id != user_id:
         return False

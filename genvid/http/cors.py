@@ -26,7 +26,8 @@ def init_app(app: Flask, config: Config) -> None:
          allow_headers=["Content-Type", "Authorization", "X-Request-ID", "Idempotency-Key"])
     # flask-cors evaluates every response in the after_request function it has just registered. A request
     # without an Origin header (same-origin GETs, mobile apps, servers, webhooks) gets no CORS header from it
-    # (always_send=False, as the CORS spec has it), so such requests skip that work (~10% of a get-session's CPU).
+    # (always_send=False, as the CORS spec has it), so such requests skip that work (~10% of a get-session's
+    # CPU).
     hooks = app.after_request_funcs.setdefault(None, [])
     if not hooks or hooks[-1].__name__ != "cors_after_request":
         raise RuntimeError("flask-cors no longer registers cors_after_request; revisit genvid.http.cors")
@@ -38,7 +39,8 @@ def _only_with_origin(evaluate: Callable[[Response], Response]) -> Callable[[Res
         if "HTTP_ORIGIN" not in this_request().environ:
             return response
         response = evaluate(response)
-        # Auth responses name their set-auth-* headers themselves, as better-auth does; one line for both lists.
+        # Auth responses name their set-auth-* headers themselves, as better-auth does; one line for both
+        # lists.
         exposed = response.headers.getlist(EXPOSE)
         if len(exposed) > 1:
             response.headers[EXPOSE] = ", ".join(exposed)

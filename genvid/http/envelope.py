@@ -1,4 +1,5 @@
-"""The `/api/` envelope, declared once: every answer outside /api/auth is an `Envelope` (success) or an `Error`.
+"""The `/api/` envelope, declared once: every answer outside /api/auth is an `Envelope` (success) or an
+`Error`.
 
 `genvid.http.api.ok()` and the error mapping (genvid.http.errors) serialise through these models, and
 genvid.http.openapi describes every operation's answers with the same models: `Envelope[VideoOut, None]` is
@@ -67,7 +68,8 @@ class Error(BaseModel):
 _ANY = Envelope[Any, Any]
 
 
-def envelope_model(data: type[BaseModel] | None, *, many: bool = False, paged: bool = False) -> type[BaseModel]:
+def envelope_model(data: type[BaseModel] | None, *, many: bool = False,
+                   paged: bool = False) -> type[BaseModel]:
     """The success envelope of an operation answering data (None: any JSON), a list of it when many, a page
     of it (meta.next_cursor) when paged."""
     item: Any = Any if data is None else data

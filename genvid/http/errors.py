@@ -62,7 +62,8 @@ def _page(status: int, message: str) -> Response | None:
 
 def _envelope_response(status: int, code: str, message: str, details: Any = None,
                        headers: dict[str, str] | None = None) -> Response:
-    response = Response(envelope.error_json(code, message, details), status=status, mimetype="application/json")
+    response = Response(envelope.error_json(code, message, details), status=status,
+                        mimetype="application/json")
     response.headers.update(headers or {})
     return response
 
@@ -109,8 +110,8 @@ REDIS_RETRY_AFTER_SECONDS = 2
 
 
 def unavailable(message: str, retry_after: int) -> Response:
-    """503 SERVICE_UNAVAILABLE with Retry-After, in the shape of the path (better-auth's on /api/auth, the HTML
-    page outside /api)."""
+    """503 SERVICE_UNAVAILABLE with Retry-After, in the shape of the path (better-auth's on /api/auth, the
+    HTML page outside /api)."""
     headers = {"Retry-After": str(retry_after)}
     if _is_auth_path():
         return handle_better_auth_error(BetterAuthError(503, message, "SERVICE_UNAVAILABLE", headers=headers))
@@ -122,7 +123,8 @@ def unavailable(message: str, retry_after: int) -> Response:
 
 
 def handle_database_unavailable(error: DatabaseUnavailable) -> Response:
-    """PostgreSQL is down or every connection is busy: the caller may retry (genvid.infra.database decides fast)."""
+    """PostgreSQL is down or every connection is busy: the caller may retry
+    (genvid.infra.database decides fast)."""
     log.warning("database unavailable", extra={"reason": str(error)})
     return unavailable(DATABASE_UNAVAILABLE, error.retry_after)
 
@@ -139,7 +141,8 @@ def handle_unexpected(error: Exception) -> Response:
         return handle_http_exception(error)
     log.exception("unhandled error", extra={"error_type": type(error).__name__})
     if _is_auth_path():
-        return handle_better_auth_error(BetterAuthError(500, "Internal Server Error", "INTERNAL_SERVER_ERROR"))
+        return handle_better_auth_error(
+            BetterAuthError(500, "Internal Server Error", "INTERNAL_SERVER_ERROR"))
     return _page(500, "Something went wrong on our side.") or _envelope_response(
         500, "INTERNAL_ERROR", "Something went wrong on our side.")
 

@@ -1,4 +1,5 @@
-"""Per-request plumbing: request ids, security headers, the one access-log line per request, the body size limit.
+"""Per-request plumbing: request ids, security headers, the one access-log line per request, the body size
+limit.
 
 Request ids and the access log live in a WSGI middleware around the Flask app rather than in Flask's
 before/after/teardown hooks: they run on every request, and one plain call costs a fraction of Flask's
@@ -31,7 +32,8 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 def new_request_id() -> str:
     """32 hex characters. A request id needs uniqueness, not secrecy, so no system call per request:
-    the random module is reseeded in every forked process, so web and worker processes never share a stream."""
+    the random module is reseeded in every forked process, so web and worker processes never share a
+    stream."""
     return f"{random.getrandbits(128):032x}"
 
 
@@ -176,7 +178,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_oversized_body() -> None:
         # Whether or not the handler reads the body: a large upload is refused before any work is done. (From
-        # the environ: request.content_length, through the proxy and EnvironHeaders, cost 3% of a get-session's
-        # instructions. A chunked body has no declared length; werkzeug holds it to the limit as it is read.)
+        # the environ: request.content_length, through the proxy and EnvironHeaders, cost 3% of a
+        # get-session's instructions. A chunked body has no declared length; werkzeug holds it to the limit as
+        # it is read.)
         if limit and (get_content_length(this_request().environ) or 0) > limit:
             raise RequestEntityTooLarge()

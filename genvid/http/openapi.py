@@ -7,9 +7,9 @@ appears as soon as its view carries @documented. The answers every endpoint of a
 rather than declared per view, so the document cannot forget them: the envelope around `data`, 400 for
 malformed JSON, 401 and the Origin check's 403 where a caller must be signed in, 404 where a path names a
 resource, 413 for a body over 1 MiB, 414 from gunicorn for a request line over its limit, 415 and 422 for
-bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down. Which operations take an API
-key (x-api-key), and with which permission, is the table the check itself uses (genvid.auth.apikey_permissions),
-which the app factory hands to init_app().
+bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down. Which operations take an
+API key (x-api-key), and with which permission, is the table the check itself uses
+(genvid.auth.apikey_permissions), which the app factory hands to init_app().
 """
 from __future__ import annotations
 
@@ -35,29 +35,37 @@ _AUTH_ERROR_SCHEMA = {
 }
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "Redirect",
                 400: "Malformed request", 401: "Not signed in", 402: "Not enough credits",
-                403: "Forbidden: an untrusted Origin on a cookie request, or an API key this operation does not "
+                403: "Forbidden: an untrusted Origin on a cookie request, or an API key this operation does "
+                     "not "
                      "take or that lacks its permission", 404: "Not found",
                 405: "Method not allowed", 409: "Conflict", 413: "Body larger than 1 MiB",
                 414: "Request line too long (refused by gunicorn before genvid sees it)",
                 415: "Wrong content type", 422: "Validation failed",
                 429: "Rate limited (on /api/auth by address; elsewhere an API key's rate limit or uses)",
-                502: "Upstream failure", 503: "Unavailable: a dependency is down or a limit is reached; see Retry-After"}
+                502: "Upstream failure",
+                503: "Unavailable: a dependency is down or a limit is reached; see Retry-After"}
 _UNSAFE = {"post", "put", "patch", "delete"}
 _PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _NOT_TOUCHING_STORAGE = {"openapi.openapi_document", "auth.ok", "auth.error_page"}
-_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
-_BETTER_AUTH_RETRY_AFTER = {"X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's "
-                                                             "header).", "schema": {"type": "string"}}}
-_API_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying (absent when an API key's uses "
-                                                   "ran out: they come back only with a refill).",
-                                    "schema": {"type": "string"}}}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+_BETTER_AUTH_RETRY_AFTER = {
+    "X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's "
+                                     "header).", "schema": {"type": "string"}}}
+_API_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying (absent when an API key's uses "
+                                   "ran out: they come back only with a refill).",
+                    "schema": {"type": "string"}}}
 
 # Stateful testing (schemathesis) and readers: what a created video's id leads to.
 _LINKS = {
     "videos.create_video": {
-        "ShowVideo": {"operationId": "videos_show_video", "parameters": {"video_id": "$response.body#/data/id"}},
-        "DeleteVideo": {"operationId": "videos_delete_video", "parameters": {"video_id": "$response.body#/data/id"}},
-        "VideoEvents": {"operationId": "videos_video_events", "parameters": {"video_id": "$response.body#/data/id"}},
+        "ShowVideo": {"operationId": "videos_show_video",
+                      "parameters": {"video_id": "$response.body#/data/id"}},
+        "DeleteVideo": {"operationId": "videos_delete_video",
+                        "parameters": {"video_id": "$response.body#/data/id"}},
+        "VideoEvents": {"operationId": "videos_video_events",
+                        "parameters": {"video_id": "$response.body#/data/id"}},
     },
     "outbound.create_endpoint": {
         name: {"operationId": operation, "parameters": {"endpoint_id": "$response.body#/data/id"}}
@@ -69,8 +77,10 @@ _LINKS = {
     },
     "auth.create_api_key": {
         "GetApiKey": {"operationId": "auth_get_api_key", "parameters": {"query.id": "$response.body#/id"}},
-        "UpdateApiKey": {"operationId": "auth_update_api_key", "requestBody": {"keyId": "$response.body#/id"}},
-        "DeleteApiKey": {"operationId": "auth_delete_api_key", "requestBody": {"keyId": "$response.body#/id"}},
+        "UpdateApiKey": {"operationId": "auth_update_api_key",
+                         "requestBody": {"keyId": "$response.body#/id"}},
+        "DeleteApiKey": {"operationId": "auth_delete_api_key",
+                         "requestBody": {"keyId": "$response.body#/id"}},
     },
 }
 
@@ -101,7 +111,8 @@ def build_document() -> dict[str, Any]:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         for method in methods:
-            described = _Builder(components, models, api_keys).operation(rule, view, operation, method.lower())
+            described = _Builder(components, models, api_keys).operation(rule, view, operation,
+                                                                         method.lower())
             if len(methods) > 1:                 # one view serving several methods: one operation id each
                 described["operationId"] += f"_{method.lower()}"
             paths.setdefault(path, {})[method.lower()] = described
@@ -109,7 +120,8 @@ def build_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "genvid API", "version": "1.0.0",
                  "description": "Avatar videos: better-auth compatible auth (/api/auth), credits, renders. "
-                                "Errors outside /api/auth are the envelope `Error`; on /api/auth better-auth's "
+                                "Errors outside /api/auth are the envelope `Error`; on /api/auth "
+                                "better-auth's "
                                 "`AuthError`."},
         "paths": paths,
         "components": {
@@ -120,7 +132,8 @@ def build_document() -> dict[str, Any]:
                            "description": "A session token (set-auth-token) or a JWT from /api/auth/token."},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key",
                            "description": "An API key from /api/auth/api-key/create (better-auth's api-key "
-                                          "plugin), accepted only by the operations that list it, each needing "
+                                          "plugin), accepted only by the operations that list it, each "
+                                          "needing "
                                           "the permission its description names. A request carrying one is "
                                           "judged by the key alone."},
             },
@@ -211,7 +224,8 @@ class _Builder:
             if status == 414:
                 answer["content"] = {"text/html": {"schema": {"type": "string"}}}
             elif not (status == 404 and op.better_auth):
-                # (better-auth answers a path it does not route, e.g. a token holding U+0000, with an empty 404)
+                # (better-auth answers a path it does not route, e.g. a token holding U+0000, with an empty
+                # 404)
                 answer["content"] = {"application/json": {"schema": error}}
             if status == 503:
                 answer["headers"] = _RETRY_AFTER

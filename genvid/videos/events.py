@@ -61,8 +61,10 @@ def _user_slots_key(user_id: str) -> str:
     return f"genvid:videos:streams:{user_id}"
 
 
-def claim_user_slot(client: redis.Redis, *, user_id: str, stream_id: str, limit: int, lease_seconds: float) -> bool:
-    """Take one of the user's stream slots for at most lease_seconds; False when the user holds limit already."""
+def claim_user_slot(client: redis.Redis, *, user_id: str, stream_id: str, limit: int,
+                    lease_seconds: float) -> bool:
+    """Take one of the user's stream slots for at most lease_seconds;
+    False when the user holds limit already."""
     claimed = client.eval(_CLAIM, 1, _user_slots_key(user_id), stream_id, limit, lease_seconds)
     return bool(claimed)
 

@@ -79,14 +79,16 @@ class HeyGenProvider:
                     or str(look.get("status") or "").lower() in _UNUSABLE_LOOK_STATES):
                 continue
             engines = look.get("supported_api_engines")
-            # We render with the default engine (avatar_iv); a look that cannot use it would fail every render.
+            # We render with the default engine (avatar_iv); a look that cannot use it would fail every
+            # render.
             if isinstance(engines, list) and engines and "avatar_iv" not in engines:
                 continue
             tags = tuple(str(tag) for tag in look.get("tags") or ())
             yield AvatarInfo(
                 provider_id=str(look["id"]), name=str(look.get("name") or look["id"]),
                 gender=_lower(look.get("gender")), preview_image_url=look.get("preview_image_url"),
-                preview_video_url=look.get("preview_video_url"), default_voice_id=look.get("default_voice_id"),
+                preview_video_url=look.get("preview_video_url"),
+                default_voice_id=look.get("default_voice_id"),
                 # UNCONFIRMED: v3 looks have no premium flag; a "premium" tag is the only hint there is.
                 premium=any(tag.lower() == "premium" for tag in tags), tags=tags)
 
@@ -114,7 +116,8 @@ class HeyGenProvider:
             if not token or page.get("has_more") is False or token in seen:
                 return
             seen.add(token)
-        raise TransientProviderError(f"HeyGen {path} kept returning pages past {_MAX_PAGES}", code="too_many_pages")
+        raise TransientProviderError(f"HeyGen {path} kept returning pages past {_MAX_PAGES}",
+                                     code="too_many_pages")
 
     # -- renders -----------------------------------------------------------------------------------
 
@@ -139,7 +142,8 @@ class HeyGenProvider:
         data = answer.get("data") or {}
         video_id = data.get("video_id") or data.get("id")     # "video_id" on create, "id" on GET
         if not video_id:
-            raise TransientProviderError("HeyGen accepted the render but sent no video_id", code="bad_response")
+            raise TransientProviderError("HeyGen accepted the render but sent no video_id",
+                                         code="bad_response")
         return str(video_id)
 
     def get_status(self, provider_video_id: str) -> RenderStatus:
@@ -153,7 +157,8 @@ class HeyGenProvider:
         if status in _FAILED_STATES:
             return RenderStatus(state="failed", duration=duration, raw=data,
                                 failure_code=data.get("failure_code") or "render_failed",
-                                failure_message=data.get("failure_message") or "HeyGen could not render the video.")
+                                failure_message=data.get("failure_message")
+                                or "HeyGen could not render the video.")
         if status == "completed" and video_url:
             return RenderStatus(state="completed", video_url=video_url,
                                 thumbnail_url=data.get("thumbnail_url") or None, duration=duration, raw=data)
@@ -167,9 +172,11 @@ class HeyGenProvider:
         directory = os.path.dirname(os.path.abspath(destination))
         os.makedirs(directory, exist_ok=True)
         try:
-            with self._session.get(url, stream=True, timeout=(min(self._timeout, 10.0), self._timeout)) as response:
+            with self._session.get(url, stream=True,
+                                   timeout=(min(self._timeout, 10.0), self._timeout)) as response:
                 if response.status_code in (403, 404, 410):
-                    # The CLI's reading: the presigned URL expired. A retry fetches a fresh one from get_status.
+                    # The CLI's reading: the presigned URL expired. A retry fetches a fresh one from
+                    # get_status.
                     raise TransientProviderError(f"media URL answered {response.status_code} (expired?)",
                                                  code="media_url_expired", status=response.status_code)
                 if response.status_code != 200:
@@ -190,8 +197,10 @@ class HeyGenProvider:
 
     # -- webhooks ----------------------------------------------------------------------------------
 
-    def register_webhook(self, url: str, events: Sequence[str] | None = DEFAULT_WEBHOOK_EVENTS) -> tuple[str, str]:
-        """`POST /v3/webhooks/endpoints`; returns (endpoint_id, secret). The secret is shown only this once."""
+    def register_webhook(self, url: str, events: Sequence[str] | None = DEFAULT_WEBHOOK_EVENTS) -> tuple[str,
+                                                                                                         str]:
+        """`POST /v3/webhooks/endpoints`; returns (endpoint_id,
+        secret). The secret is shown only this once."""
         body = {"url": url, "events": list(events) if events is not None else None}
         data = self._request("POST", "/v3/webhooks/endpoints", json_body=body).get("data") or {}
         endpoint_id, secret = data.get("endpoint_id") or data.get("id"), data.get("secret")
@@ -219,7 +228,8 @@ class HeyGenProvider:
         try:
             payload = response.json()
         except ValueError as exc:
-            raise TransientProviderError(f"HeyGen {method} {path} answered non-JSON", code="bad_response") from exc
+            raise TransientProviderError(f"HeyGen {method} {path} answered non-JSON",
+                                         code="bad_response") from exc
         if not isinstance(payload, dict):
             raise TransientProviderError(f"HeyGen {method} {path} answered {type(payload).__name__}",
                                          code="bad_response")
@@ -233,7 +243,8 @@ def _error_for(response: requests.Response) -> ProviderError:
     request_id = response.headers.get("X-Request-Id")
     text = f"HeyGen {status} {code}: {message}" + (f" (request id {request_id})" if request_id else "")
     if status == 429:
-        return RateLimited(text, retry_after=parse_retry_after(response.headers.get("Retry-After")), code=code)
+        return RateLimited(text, retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                           code=code)
     if status >= 500 or status == 408 or (status == 409 and code == "request_in_progress"):
         return TransientProviderError(text, code=code, status=status)
     return PermanentProviderError(text, code=code, status=status)

@@ -3,8 +3,8 @@
 A render is the avatar's picture (drawn at runtime, no binary assets), the script burned in as captions when
 the video asks for them, and speech from eSpeak NG (see genvid.videos.speech: the library a wheel ships, else
 the system espeak-ng; a silent track of the estimated reading time, reported as a warning, only when neither
-works), encoded by the ffmpeg binary that the imageio-ffmpeg wheel ships. create_video renders synchronously and
-keeps its result on disk under work_dir, keyed by the idempotency key, so any process sees the same
+works), encoded by the ffmpeg binary that the imageio-ffmpeg wheel ships. create_video renders synchronously
+and keeps its result on disk under work_dir, keyed by the idempotency key, so any process sees the same
 render and the same key never renders twice (a file lock serialises concurrent attempts).
 """
 from __future__ import annotations
@@ -46,13 +46,15 @@ _HEIGHTS = {"720p": 720, "1080p": 1080, "4k": 2160}
 _RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "4:5": (4, 5), "5:4": (5, 4), "1:1": (1, 1), "auto": (16, 9)}
 
 
-SILENT = RenderWarning("silent_audio", "No speech engine was available to the offline renderer, so this video "
-                                       "has a silent soundtrack.")
+SILENT = RenderWarning("silent_audio",
+                       "No speech engine was available to the offline renderer, so this video "
+                       "has a silent soundtrack.")
 
 
 class LocalProvider:
-    """Renders on this machine; `height` forces a small frame (tests), `speech` picks the engine (auto, library,
-    system, or none for a silent track), `captions` how captions are drawn (auto, subtitles or bitmap)."""
+    """Renders on this machine; `height` forces a small frame (tests), `speech` picks the engine (auto,
+    library, system, or none for a silent track), `captions` how captions are drawn (auto, subtitles or
+    bitmap)."""
 
     name = "local"
 
@@ -87,10 +89,12 @@ class LocalProvider:
         """The built-in voices, with a sample served by genvid when a speech engine is there to say it."""
         for voice, _ in VOICES:
             sample = f"/api/voices/{voice.provider_id}/sample.wav" if self.speech else None
-            yield VoiceInfo(voice.provider_id, voice.name, voice.language, voice.gender, preview_audio_url=sample)
+            yield VoiceInfo(voice.provider_id, voice.name, voice.language, voice.gender,
+                            preview_audio_url=sample)
 
     def preview_picture(self, avatar_id: str) -> Path | None:
-        """A PNG of the built-in avatar (the picture its renders show), drawn on first use; None if unknown."""
+        """A PNG of the built-in avatar (the picture its renders show), drawn on first use;
+        None if unknown."""
         avatar = next((a for a in AVATARS if a.id == avatar_id), None)
         return None if avatar is None else self._picture(avatar, "png")
 
@@ -172,7 +176,8 @@ class LocalProvider:
 
     # -- rendering ---------------------------------------------------------------------------------
 
-    def _render(self, directory: Path, request: RenderRequest, avatar: BuiltInAvatar, voice: str) -> dict[str, Any]:
+    def _render(self, directory: Path, request: RenderRequest, avatar: BuiltInAvatar,
+                voice: str) -> dict[str, Any]:
         width, height = self._frame_size(request)
         script = " ".join(request.script.split())          # newlines and tabs become spaces
         speech = self._speak(directory, script, voice)
@@ -183,7 +188,8 @@ class LocalProvider:
                        "-i", str(self._picture(avatar, "ppm"))]
             command += (["-i", "speech.wav"] if speech is not None else
                         ["-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono"])
-            backdrop = "0x" + (request.background or "#{:02x}{:02x}{:02x}".format(*avatar.backdrop)).lstrip("#")
+            backdrop = "0x" + (request.background or "#{:02x}{:02x}{:02x}".format(*avatar.backdrop)).lstrip(
+                "#")
             base = (f"[0:v]scale={width}:{height}:force_original_aspect_ratio=decrease,"
                     f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color={backdrop},format=yuv420p")
             segments = local_media.segments(script, duration, local_media.line_chars(width, height) * 2)
@@ -203,7 +209,8 @@ class LocalProvider:
             self._run(command, directory)
             os.replace(directory / "video.part", directory / "video.mp4")
             self._run([self._ffmpeg, "-v", "error", "-y", "-ss", f"{min(1.0, duration / 2):.2f}", "-i",
-                       "video.mp4", "-frames:v", "1", "-q:v", "4", "-f", "image2", "thumbnail.jpg"], directory)
+                       "video.mp4", "-frames:v", "1", "-q:v", "4", "-f", "image2", "thumbnail.jpg"],
+                      directory)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             detail = (getattr(exc, "stderr", None) or b"").decode(errors="replace").strip().splitlines()
             reason = detail[-1][:200] if detail else type(exc).__name__
@@ -215,8 +222,8 @@ class LocalProvider:
                     leftover.unlink()
         warnings = [] if speech is not None else [{"code": SILENT.code, "message": SILENT.message}]
         return {"state": "completed", "duration": round(duration, 3), "width": width, "height": height,
-                "speech": self.speech.name if speech is not None and self.speech else "silent", "captions": mode,
-                "warnings": warnings}
+                "speech": self.speech.name if speech is not None and self.speech else "silent",
+                "captions": mode, "warnings": warnings}
 
     def _run(self, command: list[str], directory: Path) -> None:
         # ffmpeg dies with the worker: an orphan would burn CPU for minutes and write into the render
@@ -230,8 +237,8 @@ class LocalProvider:
         if self.speech is None:
             return None
         (directory / "script.txt").write_text(script, encoding="utf-8")
-        return self.speech.speak(text_file=directory / "script.txt", voice=voice, wav_file=directory / "speech.wav",
-                                 timeout=RENDER_TIMEOUT)
+        return self.speech.speak(text_file=directory / "script.txt", voice=voice,
+                                 wav_file=directory / "speech.wav", timeout=RENDER_TIMEOUT)
 
     def _frame_size(self, request: RenderRequest) -> tuple[int, int]:
         short = self.height or _HEIGHTS.get(request.resolution, 720)

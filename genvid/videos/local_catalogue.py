@@ -24,7 +24,8 @@ class BuiltInAvatar:
 AVATARS = (
     BuiltInAvatar("local_ada", "Ada", "female", (43, 76, 126), (241, 194, 125), (59, 42, 26), (224, 122, 95)),
     BuiltInAvatar("local_ben", "Ben", "male", (61, 90, 72), (198, 134, 66), (20, 20, 20), (70, 110, 180)),
-    BuiltInAvatar("local_chen", "Chen", "female", (110, 60, 110), (255, 219, 172), (10, 10, 10), (240, 200, 80)),
+    BuiltInAvatar("local_chen", "Chen", "female", (110, 60, 110), (255, 219, 172), (10, 10, 10),
+                  (240, 200, 80)),
     BuiltInAvatar("local_dara", "Dara", "male", (90, 90, 90), (141, 85, 36), (40, 25, 15), (230, 230, 230)),
 )
 VOICES = (

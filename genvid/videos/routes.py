@@ -85,8 +85,8 @@ def list_avatars() -> ResponseReturnValue:
     query = parse_query(AvatarQuery)
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_avatars(conn, provider=app_config().video_provider,
-                                                   gender=query.gender, premium=query.premium, cursor=query.cursor,
-                                                   limit=query.limit)
+                                                   gender=query.gender, premium=query.premium,
+                                                   cursor=query.cursor, limit=query.limit)
     return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
 
@@ -100,15 +100,16 @@ def list_voices() -> ResponseReturnValue:
     query = parse_query(VoiceQuery)
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_voices(conn, provider=app_config().video_provider,
-                                                  gender=query.gender, language=query.language, premium=query.premium,
+                                                  gender=query.gender, language=query.language,
+                                                  premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
     return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
 
 
 @bp.get("/api/avatars/<id:avatar_id>/preview.png")
-@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,),
-            media_type="image/png")
+@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"],
+            errors=(404,), media_type="image/png")
 def avatar_preview(avatar_id: str) -> ResponseReturnValue:
     """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
     local = providers.local_provider(app_config())
@@ -122,16 +123,19 @@ def avatar_preview(avatar_id: str) -> ResponseReturnValue:
 @documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,),
             media_type="audio/wav")
 def voice_sample(voice_id: str) -> ResponseReturnValue:
-    """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
+    """A sentence in this voice (linked from its preview_audio_url);
+    404 when no speech engine is installed."""
     local = providers.local_provider(app_config())
     path = local.voice_sample(voice_id) if local else None
     if path is None:
-        raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
+        raise NotFound("VOICE_SAMPLE_NOT_FOUND",
+                       "No sample for this voice: unknown, or nothing here can speak.")
     return _public_file(path, "audio/wav")
 
 
 def _public_file(path: Any, mimetype: str) -> Response:
-    """The same bytes for everyone, so caches may keep them for a day (ETag and Range handled by send_file)."""
+    """The same bytes for everyone, so caches may keep them for a day
+    (ETag and Range handled by send_file)."""
     response = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
@@ -170,8 +174,8 @@ def list_videos() -> ResponseReturnValue:
     user = current_user()
     query = parse_query(VideoQuery)
     with database.connection() as conn:
-        rows, next_cursor = service.list_videos(conn, user_id=user.id, status=query.status, cursor=query.cursor,
-                                                limit=query.limit)
+        rows, next_cursor = service.list_videos(conn, user_id=user.id, status=query.status,
+                                                cursor=query.cursor, limit=query.limit)
     return ok([_video(row) for row in rows], meta={"next_cursor": next_cursor})
 
 
@@ -223,7 +227,8 @@ def video_events(video_id: str) -> ResponseReturnValue:
     def snapshot() -> tuple[str, str] | None:
         with database.connection() as conn:
             video = service.get_video_or_none(conn, user_id=user.id, video_id=video_id)
-        return None if video is None else (video.status.value, json.dumps(_video(video).model_dump(mode="json"), ensure_ascii=False))
+        return None if video is None else (
+            video.status.value, json.dumps(_video(video).model_dump(mode="json"), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in service.UNFINISHED}
     return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
@@ -236,7 +241,8 @@ def _open_event_stream(user_id: str, video_id: str,
     """Take a process slot, a user slot and the subscription, all before the first byte (a refusal is JSON
     with its status), and hand them back when the server closes the response."""
     if not events.try_open_stream():
-        raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
+        raise ServiceUnavailable("TOO_MANY_STREAMS",
+                                 "Too many event streams are open; poll the video instead.",
                                  headers={"Retry-After": "5"})
     client = redis_client.connection()
     stream_id = new_request_id()
@@ -246,9 +252,11 @@ def _open_event_stream(user_id: str, video_id: str,
         config = app_config()
         claimed = events.claim_user_slot(client, user_id=user_id, stream_id=stream_id,
                                          limit=config.event_streams_per_user,
-                                         lease_seconds=config.event_stream_seconds + events.LEASE_MARGIN_SECONDS)
+                                         lease_seconds=config.event_stream_seconds
+                                         + events.LEASE_MARGIN_SECONDS)
         if not claimed:
-            raise TooManyRequests("TOO_MANY_STREAMS", "You have too many event streams open; close one or poll "
+            raise TooManyRequests("TOO_MANY_STREAMS",
+                                  "You have too many event streams open; close one or poll "
                                   "the video instead.", headers={"Retry-After": "5"})
         pubsub = events.subscribe(client, video_id=video_id)
     except BaseException:
@@ -289,7 +297,8 @@ def media_file(key: str) -> ResponseReturnValue:
     problem = media.check_signature(key, expires, request.args.get("signature", ""), now=clock.unix(),
                                     secret=app_config().better_auth_secret)
     if problem == "expired":
-        raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
+        raise Forbidden("MEDIA_LINK_EXPIRED",
+                        "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
     try:

@@ -1,4 +1,5 @@
-"""Request and response shapes of the video API (pydantic); VideoOut.of() is how a video row is shown to its owner."""
+"""Request and response shapes of the video API (pydantic);
+VideoOut.of() is how a video row is shown to its owner."""
 from __future__ import annotations
 
 import unicodedata
@@ -16,7 +17,8 @@ _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
 def _control_characters(text: str) -> list[str]:
-    """Control characters (Unicode category Cc) other than newline and tab, written as U+ and four hex digits."""
+    """Control characters (Unicode category Cc) other than newline and tab,
+    written as U+ and four hex digits."""
     return sorted({f"U+{ord(ch):04X}" for ch in text
                    if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS})
 
@@ -27,7 +29,8 @@ class CreateVideo(Schema):
     avatar_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/avatars.")
     voice_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/voices.")
     script: str = Field(min_length=1, max_length=MAX_SCRIPT,
-                        description=f"What the avatar says: 1-{MAX_SCRIPT} characters; newlines and tabs allowed, "
+                        description=f"What the avatar says: 1-{MAX_SCRIPT} characters; newlines and tabs "
+                                    f"allowed, "
                                     "no other control characters.")
     title: str | None = Field(default=None, max_length=MAX_TITLE)
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:5", "5:4"] = "16:9"
@@ -118,7 +121,8 @@ class VideoOut(BaseModel):
         warnings and the media links (media_url(key) turns a storage key into a signed link)."""
         shared = {name: getattr(video, name) for name in cls.model_fields if hasattr(video, name)}
         failed = video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED)
-        failure = ({"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
+        failure = (
+            {"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
                    if failed else None)
         return cls.model_validate({
             **shared,

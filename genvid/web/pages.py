@@ -26,23 +26,27 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 # Scripts and styles come from this origin only, and no page may be framed: no inline script anywhere.
 # Images and sounds may also come from https (a HeyGen catalogue's previews live on its CDN).
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-                           "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 _PROVIDER_NAMES = {"google": "Google", "github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn"}
 _DAY = 86_400
-# The API keys page's expiry choices: (expiresIn seconds, label, preselected); the plugin allows 1 to 365 days.
-KEY_EXPIRIES = ((30 * _DAY, "In 30 days", False), (90 * _DAY, "In 90 days", True), (365 * _DAY, "In a year", False),
-                ("", "Never", False))
+# The API keys page's expiry choices: (expiresIn seconds, label, preselected); the plugin allows 1 to 365
+# days.
+KEY_EXPIRIES = ((30 * _DAY, "In 30 days", False), (90 * _DAY, "In 90 days", True),
+                (365 * _DAY, "In a year", False), ("", "Never", False))
 # The webhooks page's event choices, in words (genvid.outbound.schemas.EventType).
-WEBHOOK_EVENTS = (("video.completed", "a video is ready"), ("video.failed", "a video failed (its credits are back)"),
+WEBHOOK_EVENTS = (("video.completed", "a video is ready"),
+                  ("video.failed", "a video failed (its credits are back)"),
                   ("credits.purchased", "credits you bought arrived"),
                   ("credits.low", "a video took your balance below the low mark"))
 
 
 @dataclass(frozen=True)
 class SocialProvider:
-    """A "Continue with ..." button on the sign-in page; id is the `provider` of POST /api/auth/sign-in/social."""
+    """A "Continue with ..." button on the sign-in page;
+    id is the `provider` of POST /api/auth/sign-in/social."""
 
     id: str
     name: str
