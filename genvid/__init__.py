@@ -12,7 +12,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the WSGI app: configuration, database and Redis wiring, middleware, blueprints (the API, then the
     web app's pages and the API reference), error mapping."""
     from genvid import api, cors, errors, health, logs, middleware, openapi, runtime
-    from genvid.auth import mail
+    from genvid.auth import get_session, mail
     from genvid.auth.routes import bp as auth_bp
     from genvid.billing.routes import bp as billing_bp
     from genvid.videos import media
@@ -23,7 +23,7 @@ def create_app(config: Config | None = None) -> Flask:
     logs.setup(config.log_level)
     media.warn_if_media_on_local_disk(config)   # gunicorn preloads the app: once per web process tree
     mail.warn_if_not_configured(smtp_url=config.smtp_url, environment=config.environment)
-    app = middleware.App(__name__)
+    app = Flask(__name__)
     app.config.update(
         GENVID=config,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -33,6 +33,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
     app.url_map.converters["id"] = api.IdConverter
+    get_session.init_app(app)        # before middleware: its RequestLifecycle must wrap the fast path too
     middleware.init_app(app)
     errors.init_app(app)
     cors.init_app(app, config)

@@ -26,7 +26,6 @@ from flask.typing import ResponseReturnValue
 from db import models
 from genvid import database, queue
 from genvid.api import documented, ok, parse_body, parse_query
-from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
 from genvid.errors import (
@@ -153,23 +152,20 @@ def create_video() -> ResponseReturnValue:
 
     An optional Idempotency-Key header makes a retried request answer with the first video.
     """
-    # One pool checkout for the session lookup and the create, in autocommit mode: the create is a single
-    # statement (its own transaction, so no BEGIN or COMMIT round trips), see service.create_video.
+    user = current_user()
+    body = parse_body(CreateVideo)
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
+        raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 printable characters.")
+    # In autocommit mode: the create is a single statement (its own transaction, so no BEGIN or COMMIT round
+    # trips), see service.create_video.
     with database.connection() as conn:
-        context.active_session(conn)
-        user = current_user()
-        body = parse_body(CreateVideo)
-        key = request.headers.get("Idempotency-Key") or None
-        if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
-            raise BadRequest("INVALID_IDEMPOTENCY_KEY",
-                             "Idempotency-Key is at most 255 printable characters.")
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
                                        idempotency_key=key, now=jobs.utcnow())
     if created.new:
         jobs.enqueue_advance(created.video.id, step=created.video.step)
-    # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
-    # response (tests/test_videos_render.py follows Location to show_video).
-    return ok(_video(created.video), 202, headers={"Location": f"/api/videos/{created.video.id}"})
+    location = url_for("videos.show_video", video_id=created.video.id)
+    return ok(_video(created.video), 202, headers={"Location": location})
 
 
 @bp.get("/api/videos")
