@@ -2,7 +2,7 @@
 processes (gunicorn web, `genvid worker`), funded users, a multi-user load run, and a timed fake HeyGen.
 
 Each phase gets its own PostgreSQL database and Redis db number, so videos queued by one phase are never
-rendered (or reconciled) by the workers of another.
+rendered (or dispatched again) by the workers of another.
 """
 from __future__ import annotations
 

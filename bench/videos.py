@@ -192,7 +192,7 @@ def e2e_rate(services: Services, workers: int, videos: int) -> tuple[float, dict
 
 
 def _wait_for_workers(stack: Stack, count: int) -> None:
-    """Until count rq workers have registered in this Redis db (each has started its scheduler by then)."""
+    """Until count rq workers have registered in this Redis db (each has started its dispatch loop by then)."""
     from rq import Worker
 
     from genvid.queue import connect
@@ -231,7 +231,9 @@ def noop_rate(services: Services, workers: int, jobs: int) -> float:
         time.sleep(0.01)
     elapsed = time.monotonic() - (first_at or time.monotonic())
     for process in processes:
-        process.wait(timeout=30)
+        # Stock rq 3 on redis-py 8 can take up to a minute to tear down (its command listener reads for 60 s
+        # and PubSubWorkerThread.stop() waits for it; genvid's worker reads for 1 s): not part of the rate.
+        process.wait(timeout=120)
     client.close()
     return first_left / elapsed if elapsed > 0 else float("nan")
 

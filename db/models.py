@@ -233,3 +233,12 @@ class VideoWebhookEndpoint:
     url: str
     secret_encrypted: str
     created_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class PeriodicRun:
+    """A row of periodic_runs."""
+    name: str
+    next_run_at: datetime.datetime
+    last_started_at: datetime.datetime | None
+    last_finished_at: datetime.datetime | None

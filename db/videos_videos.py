@@ -101,13 +101,25 @@ RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, asp
 
 DELETE_VIDEO_FOR_USER = """DELETE FROM videos WHERE id = %s AND user_id = %s RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
 
-LIST_OVERDUE_UNFINISHED = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings FROM videos
-WHERE status IN ('queued', 'submitting', 'rendering') AND next_check_at < %s
-ORDER BY next_check_at
-LIMIT %s"""
+DISPATCH_DUE_VIDEOS = """WITH due AS (
+    SELECT d.id, d.next_check_at AS due_at FROM videos d
+    WHERE d.status IN ('queued', 'submitting', 'rendering') AND d.next_check_at <= %s
+    ORDER BY d.next_check_at
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+), dispatched AS (
+    UPDATE videos v SET next_check_at = %s
+    FROM due WHERE v.id = due.id
+    RETURNING v.id, v.step, due.due_at
+)
+SELECT id, step FROM dispatched ORDER BY due_at, id"""
 
-POSTPONE_CHECK = """UPDATE videos SET next_check_at = %s
-WHERE id = %s AND step = %s AND status IN ('queued', 'submitting', 'rendering')"""
+RENEW_LEASE = """UPDATE videos SET next_check_at = %s
+WHERE id = %s AND step = %s AND status IN ('queued', 'submitting', 'rendering')
+  AND next_check_at < %s"""
+
+HASTEN_CHECK = """UPDATE videos SET next_check_at = %s
+WHERE id = %s AND status = 'rendering' AND next_check_at > %s"""
 
 LIST_EXISTING_VIDEO_IDS = """SELECT id FROM videos WHERE id = ANY(%s::text[])"""
 
@@ -116,6 +128,13 @@ LIST_EXISTING_VIDEO_IDS = """SELECT id FROM videos WHERE id = ANY(%s::text[])"""
 class CreatePaidVideoRow:
     """A result row of CreatePaidVideo."""
     videos: models.Video
+
+
+@dataclass(slots=True)
+class DispatchDueVideosRow:
+    """A result row of DispatchDueVideos."""
+    id: str
+    step: int
 
 
 def create_paid_video(
@@ -208,7 +227,7 @@ def claim_for_submit(
     id: str,
     step: int,
 ) -> models.Video | None:
-    """queued -> submitting. next_check_at covers the slowest create, after which the reconciler may resume it."""
+    """queued -> submitting. next_check_at is the claim of the worker that submits (see RenewLease)."""
     row = conn.execute(CLAIM_FOR_SUBMIT, (next_check_at, now, id, step)).fetchone()
     return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
 
@@ -291,25 +310,32 @@ def delete_video_for_user(conn: psycopg.Connection, *, id: str, user_id: str) ->
     return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
 
 
-def list_overdue_unfinished(
+def dispatch_due_videos(
     conn: psycopg.Connection,
     *,
-    due_before: datetime.datetime | None,
+    now: datetime.datetime | None,
     page_size: int,
-) -> list[models.Video]:
-    """Videos whose next action is overdue: their job was lost (Redis flushed, a worker killed) or is late."""
-    return [models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28]) for row in conn.execute(LIST_OVERDUE_UNFINISHED, (due_before, page_size)).fetchall()]
+    redispatch_at: datetime.datetime | None,
+) -> list[DispatchDueVideosRow]:
+    """The unfinished videos whose next step is due at @now, oldest first, each claimed for dispatch: its next_check_at moves to @redispatch_at, so another worker's dispatcher does not take it as well, and if no job ever acts on it (Redis lost the job, no worker was free) it is dispatched again then. SKIP LOCKED: dispatchers running at once split the due rows instead of waiting for each other."""
+    return [DispatchDueVideosRow(*row) for row in conn.execute(DISPATCH_DUE_VIDEOS, (now, page_size, redispatch_at)).fetchall()]
 
 
-def postpone_check(
+def renew_lease(
     conn: psycopg.Connection,
     *,
-    next_check_at: datetime.datetime | None,
+    lease_until: datetime.datetime | None,
     id: str,
     step: int,
+    renew_before: datetime.datetime | None,
 ) -> int:
-    """The reconciler re-enqueued this video: do not resume it again before next_check_at (step unchanged, so whichever of the old and the new job runs first acts and the other becomes a no-op)."""
-    return conn.execute(POSTPONE_CHECK, (next_check_at, id, step)).rowcount
+    """The worker running a job on this video, at this step, is alive: once less than half of its claim is left (next_check_at before @renew_before), the claim is extended to @lease_until."""
+    return conn.execute(RENEW_LEASE, (lease_until, id, step, renew_before)).rowcount
+
+
+def hasten_check(conn: psycopg.Connection, *, now: datetime.datetime | None, id: str) -> int:
+    """A provider webhook says a render changed: its status check is due at @now instead of at the next poll."""
+    return conn.execute(HASTEN_CHECK, (now, id, now)).rowcount
 
 
 def list_existing_video_ids(conn: psycopg.Connection, *, ids: list[str]) -> list[str]:

@@ -1,45 +1,42 @@
-"""The RQ worker process: jobs run in-process, SIGTERM finishes the current job, job ids on every log line.
+"""The worker process: an in-process RQ worker, and the loop that dispatches everything that is due.
 
 genvid's jobs are short (a submit, a status check, a download) and idempotent, so the worker does not fork a
 "horse" per job as rq's default Worker does: forking threw away the per-process PostgreSQL pool, the Redis
 client and HeyGen's keep-alive HTTP session on every job (measured: 11.5 submits/s forked, 29.7 in-process).
-A job cut short by SIGKILL is resumed from PostgreSQL by the reconciler.
+SIGTERM lets the current job finish.
+
+Beside rq's loop, the process runs one more, in a thread (WorkerLoop): every half second it renews the claim of
+the job running here when needed (genvid.videos.leases), dispatches every video step that is due
+(genvid.videos.dispatcher), and about once a minute enqueues the daily maintenance when it is due
+(genvid.videos.periodic). What is due
+is read from PostgreSQL, so the loop needs nothing from Redis to keep going: a FLUSHALL or a Redis restart
+delays work by at most render_redispatch_seconds and loses none, and it lives and dies with this process.
+rq's scheduler (a forked process holding a lock in Redis) is not started: nothing is scheduled in Redis.
 """
 from __future__ import annotations
 
 import logging
-import socket
-from collections.abc import Iterable
-from typing import Any
+import threading
+from collections.abc import Callable
+from datetime import datetime
 
-import redis
-from rq.exceptions import SchedulerNotFound
-from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
-from genvid import logs, processes, queue, runtime
+from genvid import clock, logs, queue, runtime
 from genvid.config import Config
-from genvid.videos import jobs as video_jobs
-from genvid.videos import media
+from genvid.videos import dispatcher, leases, media, periodic
+from genvid.videos.jobs import Tuning
 
 log = logging.getLogger("genvid.worker")
 
-# rq retries taking a dead worker's scheduler lock only at maintenance time (600 s by default); a killed
-# dyno's lock expires after about a minute, so check every minute and scheduled status checks resume quickly.
-MAINTENANCE_INTERVAL_SECONDS = 60
+TICK_SECONDS = 0.5               # the longest a due step waits for dispatch (one indexed query per tick)
+PERIODIC_CHECK_SECONDS = 60.0    # how often periodic tasks are looked at (they run daily)
 # How long the worker's command listener (rq's pubsub thread) blocks per poll; see GenvidWorker.subscribe.
 PUBSUB_POLL_SECONDS = 1.0
 
 
 class GenvidWorker(SimpleWorker):
     """An in-process rq worker (SIGTERM: warm shutdown after the current job) tagging log lines with job ids."""
-
-    def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
-        token = logs.job_id_var.set(job.id)
-        try:
-            return super().perform_job(job, queue, *args, **kwargs)
-        finally:
-            logs.job_id_var.reset(token)
 
     def subscribe(self) -> None:
         """rq's own subscribe, polling every PUBSUB_POLL_SECONDS instead of rq's 60.
@@ -57,48 +54,62 @@ class GenvidWorker(SimpleWorker):
             sleep_time=PUBSUB_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
 
 
+class WorkerLoop:
+    """The duties of one tick; each runs even when another failed (Redis down does not stop lease renewal)."""
+
+    def __init__(self, config: Config) -> None:
+        self.tuning = Tuning.of(config)
+        self._periodic_checked_at: datetime | None = None
+        self._failing: set[str] = set()
+
+    def tick(self, now: datetime) -> None:
+        """Renew running claims, dispatch due steps, and (once a minute) enqueue due periodic work."""
+        self._duty("renew claims", lambda: leases.renew(now=now, seconds=self.tuning.lease_seconds))
+        self._duty("dispatch", lambda: dispatcher.dispatch_due(now=now,
+                                                               redispatch_seconds=self.tuning.redispatch_seconds))
+        checked = self._periodic_checked_at
+        if checked is None or (now - checked).total_seconds() >= PERIODIC_CHECK_SECONDS:
+            self._periodic_checked_at = now
+            self._duty("periodic", lambda: periodic.enqueue_if_due(now=now))
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick every TICK_SECONDS on the pipeline clock until stop is set."""
+        while not stop.wait(TICK_SECONDS):
+            self.tick(clock.now())
+
+    def _duty(self, name: str, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except Exception:
+            if name not in self._failing:      # once per outage, not once a second
+                self._failing.add(name)
+                log.exception("worker loop: %s failed; retrying every tick", name)
+            return
+        if name in self._failing:
+            self._failing.discard(name)
+            log.info("worker loop: %s works again", name)
+
+
 def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst: bool = False) -> None:
-    """Work the given queues until SIGTERM (or until empty with burst)."""
-    runtime.init(config)
+    """Work the given queues until SIGTERM (with burst: dispatch what is due once, then work until empty)."""
+    config = runtime.init(config)
     logs.setup(config.log_level)
     media.warn_if_media_on_local_disk(config)
-    release_dead_scheduler_locks(queue.connection(), queues)
-    video_jobs.schedule_periodic_jobs()   # idempotent: every worker start makes sure periodic work is queued
-    worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection(),
-                          maintenance_interval=MAINTENANCE_INTERVAL_SECONDS)
+    loop = WorkerLoop(config)
+    worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+    rq_level = config.log_level if config.is_production else "WARNING"
     log.info("worker starting", extra={"queues": list(queues)})
-    worker.work(with_scheduler=True, burst=burst, logging_level=config.log_level)
-
-
-# Delete KEYS[1] only while it still holds ARGV[1] (another scheduler may have taken it meanwhile).
-_COMPARE_AND_DELETE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
-def release_dead_scheduler_locks(client: redis.Redis, queue_names: Iterable[str]) -> list[str]:
-    """Free rq scheduler locks whose holder was a process on this host that no longer exists.
-
-    A worker killed with SIGKILL leaves its scheduler lock for about a minute, and a restarted worker only
-    retries taking it at its next maintenance pass: scheduled status checks would wait until then. Freeing it
-    at start lets the restarted worker schedule at once. Holders on other hosts cannot be checked and are
-    left to expire (then MAINTENANCE_INTERVAL_SECONDS bounds the wait).
-    """
-    released = []
-    for name in queue_names:
-        lock_key = RQScheduler.get_locking_key(name)
-        holder = client.get(lock_key)
-        if not holder:
-            continue
-        holder_name = holder.decode() if isinstance(holder, bytes) else str(holder)
-        try:
-            scheduler = RQScheduler.fetch(holder_name, client)
-        except SchedulerNotFound:
-            continue
-        if scheduler.hostname != socket.gethostname() or not scheduler.pid or processes.is_alive(scheduler.pid):
-            continue
-        if client.eval(_COMPARE_AND_DELETE, 1, lock_key, holder_name):
-            released.append(name)
-            log.warning("released the scheduler lock of a dead worker", extra={"queue": name})
-    return released
+    if burst:
+        loop.tick(clock.now())
+        worker.work(burst=True, logging_level=rq_level)
+        return
+    stop = threading.Event()
+    ticker = threading.Thread(target=loop.run, args=(stop,), name="genvid-worker-loop", daemon=True)
+    ticker.start()
+    try:
+        # rq narrates every job at INFO; in production that is the job log a platform keeps, on a laptop it
+        # buries the server's own lines (genvid's loggers keep config.log_level either way).
+        worker.work(logging_level=rq_level)
+    finally:
+        stop.set()
+        ticker.join(timeout=2 * TICK_SECONDS + 30)

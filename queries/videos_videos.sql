@@ -67,7 +67,7 @@ SELECT pg_advisory_xact_lock(7163526181);
 SELECT count(*)::integer FROM videos WHERE provider = @provider AND status IN ('submitting', 'rendering');
 
 -- name: ClaimForSubmit :one
--- queued -> submitting. next_check_at covers the slowest create, after which the reconciler may resume it.
+-- queued -> submitting. next_check_at is the claim of the worker that submits (see RenewLease).
 UPDATE videos
 SET status = 'submitting', step = step + 1, attempts = 0, next_check_at = @next_check_at, updated_at = @now
 WHERE id = @id AND status = 'queued' AND step = @step
@@ -117,18 +117,35 @@ RETURNING *;
 -- name: DeleteVideoForUser :one
 DELETE FROM videos WHERE id = @id AND user_id = @user_id RETURNING *;
 
--- name: ListOverdueUnfinished :many
--- Videos whose next action is overdue: their job was lost (Redis flushed, a worker killed) or is late.
-SELECT * FROM videos
-WHERE status IN ('queued', 'submitting', 'rendering') AND next_check_at < @due_before
-ORDER BY next_check_at
-LIMIT @page_size;
+-- name: DispatchDueVideos :many
+-- The unfinished videos whose next step is due at @now, oldest first, each claimed for dispatch: its
+-- next_check_at moves to @redispatch_at, so another worker's dispatcher does not take it as well, and if no
+-- job ever acts on it (Redis lost the job, no worker was free) it is dispatched again then. SKIP LOCKED:
+-- dispatchers running at once split the due rows instead of waiting for each other.
+WITH due AS (
+    SELECT d.id, d.next_check_at AS due_at FROM videos d
+    WHERE d.status IN ('queued', 'submitting', 'rendering') AND d.next_check_at <= @now
+    ORDER BY d.next_check_at
+    LIMIT @page_size
+    FOR UPDATE SKIP LOCKED
+), dispatched AS (
+    UPDATE videos v SET next_check_at = @redispatch_at
+    FROM due WHERE v.id = due.id
+    RETURNING v.id, v.step, due.due_at
+)
+SELECT id, step FROM dispatched ORDER BY due_at, id;
 
--- name: PostponeCheck :execrows
--- The reconciler re-enqueued this video: do not resume it again before next_check_at (step unchanged, so
--- whichever of the old and the new job runs first acts and the other becomes a no-op).
-UPDATE videos SET next_check_at = @next_check_at
-WHERE id = @id AND step = @step AND status IN ('queued', 'submitting', 'rendering');
+-- name: RenewLease :execrows
+-- The worker running a job on this video, at this step, is alive: once less than half of its claim is left
+-- (next_check_at before @renew_before), the claim is extended to @lease_until.
+UPDATE videos SET next_check_at = @lease_until
+WHERE id = @id AND step = @step AND status IN ('queued', 'submitting', 'rendering')
+  AND next_check_at < @renew_before;
+
+-- name: HastenCheck :execrows
+-- A provider webhook says a render changed: its status check is due at @now instead of at the next poll.
+UPDATE videos SET next_check_at = @now
+WHERE id = @id AND status = 'rendering' AND next_check_at > @now;
 
 -- name: ListExistingVideoIds :many
 -- Which of these ids still have a row (media of the others is orphaned and can go).

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 INTEROP_DIR = Path(__file__).resolve().parent / "interop"
 TRUSTED_ORIGIN = "http://localhost:5173"
-NODE_TIMEOUT = 60
+NODE_TIMEOUT = 240                  # generous: node and better-auth start slowly on a loaded machine
 
 
 def free_port() -> int:
@@ -102,7 +102,7 @@ def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[
     yield start
     for server in started:
         server.process.terminate()
-        server.process.wait(timeout=10)
+        server.process.wait(timeout=60)
 
 
 @pytest.fixture

@@ -78,10 +78,11 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 @pytest.fixture
 def billing_app(make_app: Callable[..., Flask], fake_stripe: FakeStripe) -> Flask:
-    """The app with billing on, talking to the fake Stripe; short timeout and one retry keep failures fast."""
+    """The app with billing on, talking to the fake Stripe with one retry. The timeout is generous, so that only a
+    request the fake holds (fake_stripe.hold()) ever reaches it, however busy the machine."""
     return make_app(stripe_secret_key=fake_stripe.api_key, stripe_webhook_secret=WEBHOOK_SECRET,
                     stripe_api_base=fake_stripe.base_url, app_url="https://app.example.com",
-                    stripe_timeout_seconds=0.5, stripe_max_network_retries=1)
+                    stripe_timeout_seconds=10, stripe_max_network_retries=1)
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ def fake_heygen() -> Iterator[FakeHeyGen]:
 
 @pytest.fixture
 def heygen_provider(fake_heygen: FakeHeyGen) -> Iterator[HeyGenProvider]:
-    """The production HeyGenProvider talking to the fake, with a short timeout for timeout tests."""
-    provider = HeyGenProvider(fake_heygen.api_key, fake_heygen.base_url, timeout=1.0)
+    """The production HeyGenProvider talking to the fake; the timeout is generous, so that only a request the
+    fake holds (fake_heygen.hold_next()) ever reaches it, however busy the machine."""
+    provider = HeyGenProvider(fake_heygen.api_key, fake_heygen.base_url, timeout=10.0)
     yield provider
     provider.close()
 

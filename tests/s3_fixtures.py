@@ -6,12 +6,11 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 
-import psycopg
 import pytest
 from fakes.heygen import FakeHeyGen
 from fakes.s3 import FakeS3
 from flask import Flask
-from videos_fixtures import FAST, Studio
+from videos_fixtures import TEST_TUNING, Studio
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +44,10 @@ def s3_app(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, s3_bucket: s
     """An app rendering through the fake HeyGen and storing media in s3://<bucket>/media."""
     return make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                     heygen_api_base=fake_heygen.base_url, heygen_webhook_secret="whsec_test_secret",
-                    media_storage_url=f"s3://{s3_bucket}/media", **FAST)
+                    media_storage_url=f"s3://{s3_bucket}/media", **TEST_TUNING)
 
 
 @pytest.fixture
-def s3_studio(s3_app: Flask, conn: psycopg.Connection, run_worker: Callable[..., int]) -> Studio:
+def s3_studio(s3_app: Flask, make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
     """A Studio on s3_app with its catalogue synced from the fake HeyGen."""
-    studio = Studio(s3_app, s3_app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
-    return studio
+    return make_studio(s3_app, fake_heygen)

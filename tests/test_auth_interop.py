@@ -88,19 +88,19 @@ def test_the_real_client_sees_the_same_rate_limit(node, better_auth, serve_genvi
 
 
 def sign_up(base: str, email: str) -> requests.Response:
-    response = requests.post(f"{base}/api/auth/sign-up/email", headers=ORIGIN, timeout=10,
+    response = requests.post(f"{base}/api/auth/sign-up/email", headers=ORIGIN, timeout=60,
                              json={"email": email, "password": PASSWORD, "name": "Cross"})
     assert response.status_code == 200, response.text
     return response
 
 
 def sign_in(base: str, email: str) -> requests.Response:
-    return requests.post(f"{base}/api/auth/sign-in/email", headers=ORIGIN, timeout=10,
+    return requests.post(f"{base}/api/auth/sign-in/email", headers=ORIGIN, timeout=60,
                          json={"email": email, "password": PASSWORD})
 
 
 def get_session(base: str, cookie: str) -> Any:
-    return requests.get(f"{base}/api/auth/get-session", timeout=10,
+    return requests.get(f"{base}/api/auth/get-session", timeout=60,
                         headers={"Cookie": f"better-auth.session_token={cookie}"}).json()
 
 
@@ -140,10 +140,10 @@ def test_jwt_keys_sealed_under_encryption_key_stop_a_shared_better_auth_server(b
     reference = better_auth()
     signed_up = sign_up(reference.url, f"keys-{uuid.uuid4().hex[:8]}@example.com")
     cookie = {"better-auth.session_token": signed_up.cookies["better-auth.session_token"]}
-    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=10).status_code == 200
+    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=60).status_code == 200
     genvid, _ = serve_genvid(jwt_key_encryption="encryption_key")
-    assert requests.get(f"{genvid}/api/auth/get-session", cookies=cookie, timeout=10).status_code == 200
-    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=10).status_code == 500
+    assert requests.get(f"{genvid}/api/auth/get-session", cookies=cookie, timeout=60).status_code == 200
+    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=60).status_code == 500
 
 
 def test_cookies_are_valid_on_both_and_sign_out_ends_both(better_auth, serve_genvid):
@@ -157,7 +157,7 @@ def test_cookies_are_valid_on_both_and_sign_out_ends_both(better_auth, serve_gen
         assert minted == cookies.encode_cookie_value(cookies.signed_value(TEST_SECRET, token))
         for server in (minter, other):
             assert get_session(server, minted)["session"]["token"] == token
-        ended = requests.post(f"{other}/api/auth/sign-out", json={}, timeout=10,
+        ended = requests.post(f"{other}/api/auth/sign-out", json={}, timeout=60,
                               headers={**ORIGIN, "Cookie": f"better-auth.session_token={minted}"})
         assert ended.status_code == 200
         assert get_session(minter, minted) is None and get_session(other, minted) is None
@@ -168,12 +168,12 @@ def test_jwts_from_either_server_verify_on_both(better_auth, serve_genvid, app):
     reference = better_auth()
     genvid, genvid_app = serve_genvid(password_hash="scrypt")
     bearer = sign_up(genvid, "jwt-user@example.com").headers["set-auth-token"]
-    tokens = {server: requests.get(f"{server}/api/auth/token", timeout=10,
+    tokens = {server: requests.get(f"{server}/api/auth/token", timeout=60,
                                    headers={"Authorization": f"Bearer {bearer}"}).json()["token"]
               for server in (genvid, reference.url)}
     for issuer, token in tokens.items():
         for verifier in (genvid, reference.url):
-            keys = requests.get(f"{verifier}/api/auth/jwks", timeout=10).json()["keys"]
+            keys = requests.get(f"{verifier}/api/auth/jwks", timeout=60).json()["keys"]
             key = next(k for k in keys if k["kid"] == jwt.get_unverified_header(token)["kid"])
             claims = jwt.decode(token, jwt.PyJWK(key).key, algorithms=["EdDSA"], audience=issuer, issuer=issuer)
             assert claims["email"] == "jwt-user@example.com"

@@ -1,11 +1,14 @@
 """Checkout, subscriptions and the portal against a fake Stripe: sessions, customers, idempotency, outages."""
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from billing_fixtures import Buyer, Webhooks
-from fakes.stripe import FakeStripe, event
+from fakes.stripe import WEBHOOK_SECRET, FakeStripe, event
+from flask import Flask
 from flask.testing import FlaskClient
 
 import db.billing_checkout
@@ -181,10 +184,20 @@ def test_one_transient_5xx_is_retried_with_the_same_key(billing_client: FlaskCli
 
 
 def test_stripe_timeout_gives_503_and_the_retry_reuses_what_stripe_made(
-        billing_client: FlaskClient, buyer: Buyer, fake_stripe: FakeStripe, conn: psycopg.Connection) -> None:
-    """Stripe too slow: 503 STRIPE_UNAVAILABLE, nothing stored; the later retry gets the same customer back."""
-    fake_stripe.slow(1.0, times=2)
-    response = _checkout(billing_client, buyer)
+        billing_client: FlaskClient, make_app: Callable[..., Flask], buyer: Buyer, fake_stripe: FakeStripe,
+        conn: psycopg.Connection) -> None:
+    """Stripe hangs past the timeout (twice: the call and its retry): 503 STRIPE_UNAVAILABLE, nothing stored;
+    once Stripe finishes what it was doing, the later retry gets the same customer back."""
+    impatient = make_app(stripe_secret_key=fake_stripe.api_key, stripe_webhook_secret=WEBHOOK_SECRET,
+                         stripe_api_base=fake_stripe.base_url, app_url="https://app.example.com",
+                         stripe_timeout_seconds=0.5, stripe_max_network_retries=1)
+    release = fake_stripe.hold(times=2)
+    response = _checkout(impatient.test_client(), buyer)
+    release()
+    deadline = time.monotonic() + 120                  # generous: Stripe finishes both held requests
+    while fake_stripe.held_done < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "STRIPE_UNAVAILABLE"
     assert db.billing_customers.get_stripe_customer(conn, user_id=buyer.user.id) is None

@@ -62,7 +62,7 @@ def _genvid(services: Services, tmp_path: Path, *args: str) -> subprocess.Comple
            "GENVID_DATA_DIR": str(tmp_path / "cli-data"), "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
     env.pop("STRIPE_SECRET_KEY", None)
     return subprocess.run([sys.executable, "-m", "genvid.cli", *args], check=False, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=240)
 
 
 def test_credits_grant_cli_adds_a_ledger_entry_each_time(services: Services, tmp_path: Path, buyer: Buyer,

@@ -141,7 +141,7 @@ def test_twenty_concurrent_debits_over_a_balance_covering_ten(
 
     def debit(index: int) -> bool:
         with connect() as own:
-            start.wait(timeout=10)
+            start.wait(timeout=120)
             return pay_for_render(billing_user.id, f"vid_{index}", 7, on=own)
 
     with ThreadPoolExecutor(20) as pool:

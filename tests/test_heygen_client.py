@@ -165,18 +165,19 @@ def test_parse_retry_after() -> None:
 def test_timeout_is_transient_and_the_retried_create_makes_one_render(fake_heygen: FakeHeyGen) -> None:
     """A create slower than the timeout fails transiently; while upstream still works on it a retry gets
     409 request_in_progress (transient too); once it is done the retry returns the same video."""
-    provider = HeyGenProvider(fake_heygen.api_key, fake_heygen.base_url, timeout=0.2)
-    fake_heygen.delay_next("create", seconds=1.0)
+    provider = HeyGenProvider(fake_heygen.api_key, fake_heygen.base_url, timeout=1.0)
+    release = fake_heygen.hold_next("create")              # upstream hangs until released: always past 1 s
     with pytest.raises(TransientProviderError) as timed_out:
         provider.create_video(RENDER, idempotency_key="slow-1")
     assert timed_out.value.code == "timeout"
     with pytest.raises(TransientProviderError) as busy:
         provider.create_video(RENDER, idempotency_key="slow-1")
     assert busy.value.code == "request_in_progress" and busy.value.status == 409
-    for _ in range(100):                                    # wait for the slow request to finish upstream
-        if fake_heygen.renders_created:
-            break
-        time.sleep(0.05)
+    release()
+    deadline = time.monotonic() + 120                       # generous: the held create finishes upstream
+    while not fake_heygen.renders_created:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     video_id = provider.create_video(RENDER, idempotency_key="slow-1")
     assert list(fake_heygen.videos) == [video_id] and fake_heygen.renders_created == 1
     provider.close()
@@ -382,4 +383,4 @@ def test_fake_runs_standalone_for_benchmarks() -> None:
         provider.close()
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=120) == 0

@@ -35,11 +35,11 @@ class Probe:
 def decode(path: Path) -> Probe:
     """Decode every frame (no error allowed), then read duration, size and codecs from ffmpeg's report."""
     decoded = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "null", "-"], check=False,
-                             capture_output=True, timeout=120)
+                             capture_output=True, timeout=240)
     assert decoded.returncode == 0 and decoded.stderr == b"", decoded.stderr
     # ffmpeg exits 1 here (no output file named); the stream report on stderr is what is wanted.
     report = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], check=False, capture_output=True,
-                            timeout=60)
+                            timeout=240)
     text = report.stderr.decode()
     hours, minutes, seconds = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text).groups()  # type: ignore[union-attr]
     video = re.search(r"Video: (\w+).*?, (\d+)x(\d+)", text)

@@ -60,7 +60,7 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(empty_databas
            "ENVIRONMENT": "development", "GENVID_DATA_DIR": str(ROOT / ".genvid-test")}
     procs = [subprocess.Popen([sys.executable, "-m", "genvid.cli", "migrate"], env=env, cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outputs = [proc.communicate(timeout=120) for proc in procs]
+    outputs = [proc.communicate(timeout=240) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     assert _applied(empty_database) == _expected_ids()
 

@@ -1,13 +1,14 @@
 """Heroku's Key-Value Store speaks TLS only, with a self-signed certificate: REDIS_URL=rediss://... must work
-for the client, the queues, the worker and its scheduler. Proved against Debian's redis-server listening with
-TLS only, on a certificate no client can verify (self-signed, for another host name)."""
+for the client, the queues (the dispatcher's batch enqueue included) and the worker. Proved against Debian's
+redis-server listening with TLS only, on a certificate no client can verify (self-signed, for another host
+name)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
+from rq import Queue
 from servers import tls_redis
 
 from genvid import queue
@@ -48,9 +49,9 @@ def test_the_server_really_demands_tls_and_its_certificate_really_is_unverifiabl
         verifying.ping()
 
 
-def test_queues_worker_and_scheduler_run_over_tls(rediss_url: str) -> None:
-    """genvid's production worker (in-process jobs, with rq's scheduler, whose connection rq rebuilds from the
-    client's pool settings) runs a job now and a scheduled one that is due, all over rediss://."""
+def test_queues_and_worker_run_over_tls(rediss_url: str) -> None:
+    """genvid's production worker (in-process jobs) runs a job queued alone and jobs queued as the dispatcher
+    queues them (enqueue_many, one MULTI), all over rediss://."""
     try:
         previous: str | None = queue.configured_url()
     except RuntimeError:
@@ -58,12 +59,12 @@ def test_queues_worker_and_scheduler_run_over_tls(rediss_url: str) -> None:
     queue.configure(rediss_url)
     try:
         renders = queue.get_queue("renders")
-        now_job = renders.enqueue(job_over_tls, 21)
-        due_job = renders.enqueue_at(datetime.now(UTC) - timedelta(seconds=1), job_over_tls, 50)
+        alone = renders.enqueue(job_over_tls, 21)
+        batch = renders.enqueue_many([Queue.prepare_data(job_over_tls, args=(n,)) for n in (1, 2)])
         worker = GenvidWorker([renders], connection=queue.connection())
-        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
-        assert now_job.return_value(refresh=True) == 42
-        assert due_job.return_value(refresh=True) == 100
+        worker.work(burst=True, logging_level="WARNING")
+        assert alone.return_value(refresh=True) == 42
+        assert [job.return_value(refresh=True) for job in batch] == [2, 4]
     finally:
         queue.connection().flushdb()
         if previous is not None:

@@ -81,7 +81,7 @@ def test_every_generated_file_starts_with_the_do_not_edit_header() -> None:
 def test_the_plugin_speaks_sqlc_json_protocol_on_stdin_and_stdout() -> None:
     """The executable reads the request on stdin and answers {"files": [{name, contents(base64)}]}."""
     done = subprocess.run([str(PLUGIN)], input=(FIXTURE / "request.json").read_bytes(),
-                          capture_output=True, check=True, timeout=60)
+                          capture_output=True, check=True, timeout=240)
     files = {f["name"]: base64.b64decode(f["contents"]).decode() for f in json.loads(done.stdout)["files"]}
     assert files == _expected()
 
@@ -91,12 +91,12 @@ def test_plugin_errors_go_to_stderr_with_a_non_zero_exit() -> None:
     request = _request()
     request["queries"][0]["cmd"] = ":execresult"
     done = subprocess.run([str(PLUGIN)], input=json.dumps(request).encode(), check=False,
-                          capture_output=True, timeout=60)
+                          capture_output=True, timeout=240)
     assert done.returncode == 1
     assert done.stdout == b""
     assert b"users.sql: GetUserByEmail: :execresult is unsupported" in done.stderr
     garbage = subprocess.run([str(PLUGIN)], input=b"\x0a\x05hello", check=False, capture_output=True,
-                             timeout=60)
+                             timeout=240)
     assert garbage.returncode == 1 and b"format: json" in garbage.stderr
 
 
@@ -249,7 +249,7 @@ def _project(tmp_path: Path) -> Path:
 
 
 def _sqlc(project: Path, command: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([str(SQLC), command], cwd=project, check=False, capture_output=True, timeout=120)
+    return subprocess.run([str(SQLC), command], cwd=project, check=False, capture_output=True, timeout=240)
 
 
 def test_sqlc_generate_through_the_plugin_end_to_end(tmp_path: Path) -> None:

@@ -97,6 +97,7 @@ def test_retired_avatars_cannot_be_rendered(heygen_studio: Studio, fake_heygen: 
     """An avatar gone upstream is retired by the next sync (kept in the table) and refused by POST."""
     _, headers = heygen_studio.user()
     gone = fake_heygen.looks.pop(0)["id"]
+    heygen_studio.advance(86400)                  # the next day's sync
     result = heygen_studio.sync_catalogue()
     assert result.retired_avatars == 1
     assert heygen_studio.conn.execute("SELECT retired_at IS NOT NULL FROM avatars WHERE provider_id = %s",
@@ -152,7 +153,10 @@ def test_users_see_only_their_own_videos(heygen_studio: Studio) -> None:
 def test_list_is_newest_first_with_keyset_pagination_and_status_filter(heygen_studio: Studio,
                                                                        fake_heygen: FakeHeyGen) -> None:
     _, headers = heygen_studio.user(credits=20)
-    ids = [heygen_studio.create(headers, script=f"Video {n}").get_json()["data"]["id"] for n in range(5)]
+    ids = []
+    for n in range(5):
+        ids.append(heygen_studio.create(headers, script=f"Video {n}").get_json()["data"]["id"])
+        heygen_studio.advance(1)         # one a second: creation order is the clock's order
     fake_heygen.fail_next_render()
     heygen_studio.drive(ids[0])          # the first created video fails (its render is scripted to)
     seen, cursor = [], None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import redis
 from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
@@ -67,11 +68,13 @@ def test_resync_retires_vanished_entries_and_revives_returning_ones(heygen_studi
                                                                    fake_heygen: FakeHeyGen) -> None:
     _, headers = heygen_studio.user(credits=0)
     removed = fake_heygen.voices.pop(0)
+    heygen_studio.advance(86400)                  # the next day's sync
     assert heygen_studio.sync_catalogue().retired_voices == 1
     assert removed["voice_id"] not in {v["id"] for v in _all_pages(heygen_studio, "/api/voices", headers)}
     assert heygen_studio.conn.execute("SELECT count(*) FROM voices WHERE provider_id = %s",
                                       (removed["voice_id"],)).fetchone() == (1,)
     fake_heygen.voices.insert(0, removed)
+    heygen_studio.advance(86400)
     heygen_studio.sync_catalogue()
     assert removed["voice_id"] in {v["id"] for v in _all_pages(heygen_studio, "/api/voices", headers)}
 
@@ -96,7 +99,7 @@ def test_catalog_sync_command(heygen_app: Flask, services: Services, fake_heygen
            "GENVID_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING", "VIDEO_PROVIDER": "heygen",
            "HEYGEN_API_KEY": fake_heygen.api_key, "HEYGEN_API_BASE": fake_heygen.base_url}
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "catalog", "sync"], check=False, cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=60)
+                            env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
     assert "catalogue synced from heygen" in result.stdout
     row = conn.execute("SELECT count(*) FROM avatars WHERE provider = 'heygen'").fetchone()
@@ -105,27 +108,50 @@ def test_catalog_sync_command(heygen_app: Flask, services: Services, fake_heygen
 
 def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studio: Studio,
                                                                     fake_heygen: FakeHeyGen) -> None:
-    """The daily chain: catalogue refreshed, week-old webhook event ids dropped, tomorrow's run scheduled."""
+    """The daily maintenance, as the workers' loop runs it: enqueued once when due (whichever workers look),
+    catalogue refreshed, week-old webhook event ids dropped, and due again a day after it started."""
     from datetime import timedelta
 
-    from rq.registry import ScheduledJobRegistry
-
     import db.videos_webhooks
-    from genvid import queue
-    from genvid.videos import jobs, periodic
-    now = jobs.utcnow()
+    from genvid import runtime
+    from genvid.videos import periodic
+    from genvid.worker import WorkerLoop
+    now = heygen_studio.clock()
     for event_id, age in (("evt_old", 8), ("evt_recent", 1)):
         db.videos_webhooks.record_webhook_event(heygen_studio.conn, provider="heygen", event_id=event_id,
                                                 event_type="avatar_video.success", now=now - timedelta(days=age))
     fake_heygen.looks.append({**fake_heygen.looks[0], "id": "look_new", "name": "Zed in studio"})
-    periodic.catalog_sync_tick()
+    loops = [WorkerLoop(runtime.config()) for _ in range(3)]      # three workers looking at once
+    for loop in loops:
+        loop.tick(now)
+    assert heygen_studio.run_worker() == 1
     ids = [row[0] for row in heygen_studio.conn.execute("SELECT event_id FROM video_webhook_events")]
     assert ids == ["evt_recent"]
     assert heygen_studio.conn.execute("SELECT count(*) FROM avatars WHERE provider_id = 'look_new'"
                                       ).fetchone() == (1,)
-    scheduled = ScheduledJobRegistry(jobs.PERIODIC_QUEUE, connection=queue.connection())
-    periodic_jobs = [queue.get_queue(jobs.PERIODIC_QUEUE).fetch_job(job_id) for job_id in scheduled.get_job_ids()]
-    assert "genvid.videos.periodic.catalog_sync_tick" in {job.func_name for job in periodic_jobs if job}
+    assert heygen_studio.conn.execute("SELECT next_run_at FROM periodic_runs WHERE name = %s",
+                                      (periodic.DAILY_MAINTENANCE,)).fetchone() == (now + timedelta(days=1),)
+    assert not periodic.enqueue_if_due(now=now + timedelta(hours=23))
+    assert periodic.enqueue_if_due(now=now + timedelta(days=1))
+
+
+def test_a_daily_run_lost_with_redis_data_is_run_again_an_hour_later(heygen_studio: Studio,
+                                                                     redis_client: redis.Redis) -> None:
+    """The run's schedule is in PostgreSQL: a claimed job that Redis lost is claimed again after an hour; and
+    FLUSHALL itself does not make a finished run due again."""
+    from datetime import timedelta
+
+    from genvid.videos import periodic
+    now = heygen_studio.clock()
+    assert periodic.enqueue_if_due(now=now)
+    redis_client.flushall()
+    assert heygen_studio.run_worker() == 0
+    assert not periodic.enqueue_if_due(now=now + timedelta(minutes=59))
+    assert periodic.enqueue_if_due(now=now + timedelta(hours=1))
+    heygen_studio.clock.advance(3600)
+    assert heygen_studio.run_worker() == 1
+    redis_client.flushall()
+    assert not periodic.enqueue_if_due(now=now + timedelta(hours=2))
 
 
 def test_offline_previews_are_served_by_genvid_and_linked(local_studio: Studio) -> None:

@@ -1,15 +1,12 @@
-"""POST /api/videos is one statement (insert, ledger entry, balance) and one Redis round trip: what it guarantees
-under concurrency, on replays, and for the periodic chains."""
+"""POST /api/videos is one statement (insert, ledger entry, balance) and nothing else: what it guarantees under
+concurrency and on replays, and that the render is left to the workers' dispatcher."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 import redis
 from videos_fixtures import Studio
-
-from genvid.videos import jobs, periodic
 
 
 def _post_concurrently(studio: Studio, headers: dict[str, str], count: int, **extra: str) -> list[Any]:
@@ -67,14 +64,15 @@ def test_an_unknown_avatar_is_422_before_the_balance_is_looked_at(local_studio: 
     assert [d["field"] for d in response.get_json()["error"]["details"]] == ["avatar_id"]
 
 
-def test_a_create_after_redis_lost_its_data_restarts_the_periodic_chains(
-        local_studio: Studio, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The enqueue that follows a create also claims the reconciler and catalogue-sync keys when they are gone."""
-    monkeypatch.setattr(jobs, "_periodic_checked_at", None)    # this process has not checked yet
+def test_a_create_writes_the_database_only_and_the_dispatcher_starts_the_render(
+        local_studio: Studio, redis_client: redis.Redis) -> None:
+    """The create commits a row due at once and touches no queue; the next dispatch (a worker's loop, within a
+    second) enqueues its render."""
     _, headers = local_studio.user(credits=5)
-    redis_client.flushall()
-    assert local_studio.create(headers).status_code == 202
-    assert redis_client.get(periodic._key("reconcile")) is not None
-    assert redis_client.get(periodic._key("catalog-sync")) is not None
-    assert redis_client.llen("rq:queue:default") == 2                 # the two chains' first ticks
-    assert redis_client.llen("rq:queue:renders") == 1                 # the render itself
+    response = local_studio.create(headers)
+    assert response.status_code == 202
+    video = local_studio.video(response.get_json()["data"]["id"])
+    assert video.status.value == "queued" and video.next_check_at == video.created_at == local_studio.clock()
+    assert redis_client.dbsize() == 0
+    (row,) = local_studio.drive(video.id)
+    assert row.status.value == "completed"

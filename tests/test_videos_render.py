@@ -1,12 +1,17 @@
 """Rendering through HeyGen (the fake): the happy path to a stored MP4, and every fault the worker survives."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import psycopg
 from fakes.heygen import FakeHeyGen
 from flask import Flask
-from videos_fixtures import FAST, Studio
+from videos_fixtures import TEST_TUNING, Studio
+
+from genvid.videos import dispatcher
+
+Studios = Callable[..., Studio]
 
 
 def _count(studio: Studio, reason: str, video_id: str) -> int:
@@ -59,12 +64,21 @@ def test_server_errors_are_retried_until_the_render_completes(heygen_studio: Stu
     assert heygen_studio.balance(user_id) == 4
 
 
-def test_a_create_that_times_out_is_replayed_by_its_key(heygen_studio: Studio, fake_heygen: FakeHeyGen) -> None:
-    """The client gives up after 1 s while HeyGen still creates the video: the retry gets the same render."""
-    _, headers = heygen_studio.user()
-    fake_heygen.delay_next("create", seconds=1.5)
-    video_id = heygen_studio.create(headers).get_json()["data"]["id"]
-    (row,) = heygen_studio.drive(video_id)
+def test_a_create_that_times_out_is_replayed_by_its_key(make_app: Callable[..., Flask], make_studio: Studios,
+                                                        fake_heygen: FakeHeyGen) -> None:
+    """The client gives up (timeout) while HeyGen still creates the video: the retry gets the same render."""
+    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
+                   heygen_api_base=fake_heygen.base_url, heygen_timeout_seconds=1.0)
+    studio = make_studio(app, fake_heygen)
+    _, headers = studio.user()
+    release = fake_heygen.hold_next("create")
+    video_id = studio.create(headers).get_json()["data"]["id"]
+    studio.run_worker()                               # the create times out; a retry is due after a backoff
+    waiting = studio.video(video_id)
+    assert waiting.status.value == "submitting" and waiting.attempts == 1
+    release()                                         # HeyGen finishes the create the client gave up on
+    _wait_until(lambda: fake_heygen.renders_created == 1)
+    (row,) = studio.drive(video_id)
     assert row.status.value == "completed"
     assert fake_heygen.renders_created == 1
     assert row.provider_video_id in fake_heygen.videos
@@ -110,10 +124,8 @@ def test_a_failed_render_refunds_once_with_a_readable_reason(heygen_studio: Stud
     assert shown["failure"]["code"] == "avatar_processing_failed"
     assert "The avatar could not be rendered." in shown["failure"]["message"]
     assert heygen_studio.balance(user_id) == 3
-    # Duplicate jobs and a reconciler pass change nothing.
-    from genvid.videos import jobs
-    jobs.enqueue_advance(video_id, step=row.step - 1)
-    jobs.enqueue_advance(video_id)
+    # Duplicate jobs (a stale step, and "whatever it is now") change nothing.
+    dispatcher.enqueue([(video_id, row.step - 1), (video_id, None)])
     heygen_studio.run_worker()
     assert _count(heygen_studio, "render_refund", video_id) == 1
     assert heygen_studio.balance(user_id) == 3
@@ -130,18 +142,13 @@ def test_permanent_errors_fail_at_once_and_refund(heygen_studio: Studio, fake_he
     assert heygen_studio.balance(user_id) == 3
 
 
-def test_endless_server_errors_give_up_and_refund(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen,
-                                                  conn: psycopg.Connection,
-                                                  run_worker: Callable[..., int]) -> None:
+def test_endless_server_errors_give_up_and_refund(heygen_studio: Studio, fake_heygen: FakeHeyGen) -> None:
     """A provider that never recovers: after the retry budget the video fails and is refunded."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, **{**FAST, "render_retry_base_seconds": 0.01})
-    studio = Studio(app, app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
+    studio = heygen_studio
     user_id, headers = studio.user(credits=3)
     fake_heygen.fail_next("create", times=50, status=503)
     video_id = studio.create(headers).get_json()["data"]["id"]
-    (row,) = studio.drive(video_id, timeout=60)
+    (row,) = studio.drive(video_id)
     assert row.status.value == "failed" and row.failure_code == "provider_unavailable"
     assert "credits were refunded" in (row.failure_message or "")
     assert studio.balance(user_id) == 3
@@ -150,28 +157,25 @@ def test_endless_server_errors_give_up_and_refund(make_app: Callable[..., Flask]
 
 
 def test_a_render_past_render_timeout_fails(heygen_studio: Studio, fake_heygen: FakeHeyGen) -> None:
-    """A render still processing RENDER_TIMEOUT after submission is failed and refunded."""
+    """A render still processing RENDER_TIMEOUT (1800 s) after submission is failed and refunded."""
     user_id, headers = heygen_studio.user(credits=3)
     fake_heygen.render_seconds = 10_000
     video_id = heygen_studio.create(headers).get_json()["data"]["id"]
-    heygen_studio.drive(video_id, until=("rendering",))
-    # Arrange: the render was submitted longer ago than RENDER_TIMEOUT (1800 s by default).
-    heygen_studio.conn.execute("UPDATE videos SET submitted_at = submitted_at - interval '31 minutes' "
-                               "WHERE id = %s", (video_id,))
-    (row,) = heygen_studio.drive(video_id)
+    (row,) = heygen_studio.drive(video_id)            # polled every 30 s, then every 60 s, for 30 minutes
     assert row.status.value == "failed" and row.failure_code == "render_timeout"
+    assert row.submitted_at is not None and row.finished_at is not None
+    assert 1800 <= (row.finished_at - row.submitted_at).total_seconds() <= 1800 + 2 * 66
     assert heygen_studio.balance(user_id) == 3
 
 
 def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
-        make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn: psycopg.Connection,
-        run_worker: Callable[..., int]) -> None:
+        make_app: Callable[..., Flask], make_studio: Studios, fake_heygen: FakeHeyGen,
+        conn: psycopg.Connection) -> None:
     """With HEYGEN_MAX_CONCURRENT=2, five videos never have more than two renders in flight; all complete."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **FAST)
-    studio = Studio(app, app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
-    fake_heygen.render_seconds = 5
+                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **TEST_TUNING)
+    studio = make_studio(app, fake_heygen)
+    fake_heygen.render_seconds = 45
     _, headers = studio.user(credits=10)
     ids = [studio.create(headers, script=f"Video number {n}.").get_json()["data"]["id"] for n in range(5)]
     peak = 0
@@ -182,31 +186,36 @@ def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
         assert row is not None
         peak = max(peak, int(row[0]))
         assert peak <= 2
-        fake_heygen.advance(2)
 
-    rows = studio.drive(*ids, between=observe, timeout=60)
+    rows = studio.drive(*ids, between=observe)
     assert all(row.status.value == "completed" for row in rows)
     assert peak == 2
     assert fake_heygen.renders_created == 5
 
 
-def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_app: Callable[..., Flask],
-                                                             fake_heygen: FakeHeyGen, conn: psycopg.Connection,
-                                                             run_worker: Callable[..., int]) -> None:
-    """Three jobs for the same step (a reconciler resume, webhook hints): one applies, the others are no-ops."""
-    from genvid.videos import jobs
+def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_app: Callable[..., Flask], make_studio: Studios,
+                                                             fake_heygen: FakeHeyGen) -> None:
+    """Three jobs for the same step (a step dispatched again after its job was lost, then found): one applies,
+    the others are no-ops."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, **{**FAST, "render_poll_seconds": 3600})
-    studio = Studio(app, app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
+                   heygen_api_base=fake_heygen.base_url, render_poll_seconds=3600, **TEST_TUNING)
+    studio = make_studio(app, fake_heygen)
     fake_heygen.render_seconds = 10_000
     _, headers = studio.user()
     video_id = studio.create(headers).get_json()["data"]["id"]
     (rendering,) = studio.drive(video_id, until=("rendering",))
-    for _ in range(3):
-        jobs.enqueue_advance(video_id, step=rendering.step)
+    dispatcher.enqueue([(video_id, rendering.step)] * 3)
     studio.run_worker()
     after = studio.video(video_id)
     assert after.step == rendering.step + 1 and after.polls == 1
     assert after.status.value == "rendering"
     assert fake_heygen.renders_created == 1
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 120) -> None:
+    """Wait for something another thread does (the fake HeyGen finishing a request): a deadline generous for
+    a machine many times slower than needed, never an assertion on speed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

@@ -9,12 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
-from videos_fixtures import FAST, Studio
+from videos_fixtures import TEST_TUNING, Studio
 
 from genvid import sealing
 from genvid.config import Config
@@ -25,14 +24,13 @@ SECRET = "whsec_test_secret"
 
 
 @pytest.fixture
-def hinted(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, conn: psycopg.Connection,
-           run_worker: Callable[..., int], live_server: Callable[[Flask], str]) -> tuple[Studio, str]:
+def hinted(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen,
+           live_server: Callable[[Flask], str]) -> tuple[Studio, str]:
     """A heygen app that polls only hourly (so only a webhook can finish a render soon) served over HTTP."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_webhook_secret=SECRET,
-                   **{**FAST, "render_poll_seconds": 3600})
-    studio = Studio(app, app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
+                   heygen_api_base=fake_heygen.base_url, heygen_webhook_secret=SECRET, render_poll_seconds=3600,
+                   **TEST_TUNING)
+    studio = make_studio(app, fake_heygen)
     fake_heygen.render_seconds = 10_000
     return studio, live_server(app) + "/api/webhooks/heygen"
 
@@ -114,7 +112,7 @@ def test_register_webhook_stores_the_secret_encrypted_and_uses_it(
            "ENCRYPTION_KEY": config.encryption_key}
     public_url = "https://genvid.example.com/api/webhooks/heygen"
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "heygen", "register-webhook", public_url],
-                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
     (endpoint,) = fake_heygen.endpoints.values()
     assert endpoint["url"] == public_url
@@ -138,7 +136,7 @@ def test_register_webhook_refuses_plain_http(services: Services, tmp_path: Path)
            "GENVID_DATA_DIR": str(tmp_path / "data"), "HEYGEN_API_KEY": "k"}
     result = subprocess.run([sys.executable, "-m", "genvid.cli", "heygen", "register-webhook",
                              "http://insecure.example/api/webhooks/heygen"],
-                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 2 and "https://" in result.stderr
 
 

@@ -1,15 +1,18 @@
 """Video fixtures: an app rendering through the fake HeyGen (or the offline renderer), funded users, and a
-`studio` that creates videos through the API and drives real RQ workers until they settle.
+`studio` that creates videos through the API and drives the pipeline until they settle.
 
-Timing knobs come from CONFIG_FILE keys (typed Config fields) so nothing waits 30 s: status checks every 0.2 s,
-transient retries from 0.1 s, the reconciler resumes anything overdue at once.
+Time is driven, never waited for: Studio.drive() runs what is due now (the dispatcher, then a real rq worker
+in burst mode), then moves the pipeline clock (genvid.clock) and the fake HeyGen's clock to the moment the next
+step is due. So the production timing (30 s polls, backoffs from 2 s, 20 s claims, 60 s redispatch) is
+tested as it is, and no result depends on how fast the machine is. The one real-time knob left is the HTTP
+timeout to the fake HeyGen, generous here (TEST_TUNING) so that only a scripted hang ever reaches it.
 """
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -21,14 +24,14 @@ from flask.testing import FlaskClient
 
 import db.videos_videos
 from db import models
-from genvid import runtime
+from genvid import clock, runtime
+from genvid.auth.clock import FrozenClock
 from genvid.billing import ledger
-from genvid.videos import catalogue, jobs, providers
+from genvid.videos import catalogue, providers
 
-FAST = {"render_poll_seconds": 0.2, "render_retry_base_seconds": 0.1, "render_capped_seconds": 0.2,
-        "render_submit_window_seconds": 1.5, "reconcile_grace_seconds": 1, "reconcile_every_seconds": 1,
-        "heygen_timeout_seconds": 1.0}
+TEST_TUNING = {"heygen_timeout_seconds": 5.0}
 FINAL = ("completed", "failed", "cancelled")
+UNFINISHED = ("queued", "submitting", "rendering")
 
 
 @dataclass
@@ -39,10 +42,12 @@ class Studio:
     client: FlaskClient
     conn: psycopg.Connection
     run_worker: Callable[..., int]
+    clock: FrozenClock
+    heygen: FakeHeyGen | None = None
 
     def sync_catalogue(self) -> catalogue.SyncResult:
         """What the daily job does, now."""
-        return catalogue.sync(providers.get_provider(runtime.config()), now=jobs.utcnow())
+        return catalogue.sync(providers.get_provider(runtime.config()), now=clock.now())
 
     def user(self, credits: int = 100) -> tuple[str, dict[str, str]]:
         """A new user holding credits; returns (user id, auth headers)."""
@@ -76,20 +81,56 @@ class Studio:
         assert row is not None
         return row
 
-    def drive(self, *video_ids: str, until: tuple[str, ...] = FINAL, timeout: float = 30.0,
+    def advance(self, seconds: float) -> None:
+        """Let seconds pass for the pipeline and for the fake HeyGen."""
+        self.clock.advance(seconds)
+        if self.heygen is not None:
+            self.heygen.advance(seconds)
+
+    def next_due(self) -> datetime | None:
+        """When the next step of any unfinished video is due."""
+        row = self.conn.execute("SELECT min(next_check_at) FROM videos WHERE status = ANY(%s::video_status[])",
+                                (list(UNFINISHED),)).fetchone()
+        return None if row is None else row[0]
+
+    def drive(self, *video_ids: str, until: tuple[str, ...] = FINAL, max_steps: int = 100,
               between: Callable[[], None] | None = None) -> list[models.Video]:
-        """Run burst workers (scheduled jobs that are due included) until every video is in `until`."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """Run what is due, then jump to when the next step is due, until every video is in `until`."""
+        def settled() -> bool:
+            return all(self.video(video_id).status.value in until for video_id in video_ids)
+        if not self.drive_until(settled, max_steps=max_steps, between=between):
+            raise AssertionError(f"videos did not settle: {[(i, self.video(i).status.value) for i in video_ids]}")
+        return [self.video(video_id) for video_id in video_ids]
+
+    def drive_until(self, done: Callable[[], bool], *, max_steps: int = 100,
+                    between: Callable[[], None] | None = None) -> bool:
+        """Run what is due, then jump to when the next step is due, until done(); False if it never was.
+
+        Bounded by steps, not seconds: a video that needs more than max_steps is stuck, however fast the machine.
+        """
+        for _ in range(max_steps):
             self.run_worker()
-            rows = [self.video(video_id) for video_id in video_ids]
-            if all(row.status.value in until for row in rows):
-                return rows
-            if time.monotonic() > deadline:
-                raise AssertionError(f"videos did not settle: {[(r.id, r.status.value) for r in rows]}")
+            if done():
+                return True
             if between is not None:
                 between()
-            time.sleep(0.1)
+            due = self.next_due()
+            if due is None:
+                return False
+            self.advance(max(0.0, (due - self.clock()).total_seconds()))
+        return False
+
+
+@pytest.fixture
+def make_studio(conn: psycopg.Connection, run_worker: Callable[..., int], pipeline_clock: FrozenClock
+                ) -> Callable[..., Studio]:
+    """make_studio(app, heygen=None): a Studio on app, its catalogue synced, moving the fake HeyGen's clock
+    along with the pipeline's when it renders through one."""
+    def build(app: Flask, heygen: FakeHeyGen | None = None) -> Studio:
+        studio = Studio(app, app.test_client(), conn, run_worker, pipeline_clock, heygen)
+        studio.sync_catalogue()
+        return studio
+    return build
 
 
 @pytest.fixture
@@ -97,26 +138,22 @@ def heygen_app(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen) -> Flask
     """An app rendering through the fake HeyGen, with fast timing knobs."""
     return make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                     heygen_api_base=fake_heygen.base_url, heygen_webhook_secret="whsec_test_secret",
-                    **FAST)
+                    **TEST_TUNING)
 
 
 @pytest.fixture
-def heygen_studio(heygen_app: Flask, conn: psycopg.Connection, run_worker: Callable[..., int]) -> Studio:
+def heygen_studio(heygen_app: Flask, make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
     """A Studio on heygen_app with its catalogue synced from the fake."""
-    studio = Studio(heygen_app, heygen_app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
-    return studio
+    return make_studio(heygen_app, fake_heygen)
 
 
 @pytest.fixture
 def local_app(make_app: Callable[..., Flask]) -> Flask:
     """An app rendering offline (VIDEO_PROVIDER=local)."""
-    return make_app(video_provider="local", **FAST)
+    return make_app(video_provider="local")
 
 
 @pytest.fixture
-def local_studio(local_app: Flask, conn: psycopg.Connection, run_worker: Callable[..., int]) -> Iterator[Studio]:
+def local_studio(local_app: Flask, make_studio: Callable[..., Studio]) -> Iterator[Studio]:
     """A Studio on local_app with the offline renderer's built-in catalogue synced."""
-    studio = Studio(local_app, local_app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
-    yield studio
+    yield make_studio(local_app)

@@ -103,7 +103,7 @@ class Site:
     run_worker: Callable[..., int]
 
     def work(self) -> int:
-        """Run the RQ worker (burst) on the render queues, as `genvid worker` would: renders offline."""
+        """What `genvid worker` does, at the pipeline clock's now: dispatch the due steps, run them (offline)."""
         return self.run_worker()
 
     def grant(self, email: str, credits: int) -> str:
@@ -142,10 +142,10 @@ def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, service
                run_worker: Callable[..., int], fake_stripe: FakeStripe) -> Iterator[Callable[..., Site]]:
     """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and selling
     credits through the fake Stripe (one per test: each app becomes the process's runtime configuration)."""
-    from videos_fixtures import FAST
+    from videos_fixtures import TEST_TUNING
 
-    from genvid import runtime
-    from genvid.videos import catalogue, jobs, providers
+    from genvid import clock, runtime
+    from genvid.videos import catalogue, providers
     running: list[tuple[Any, threading.Thread, Mailbox]] = []
 
     def serve(**overrides: Any) -> Site:
@@ -158,9 +158,9 @@ def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, service
             "better_auth_url": url, "app_url": url, "trusted_origins": (), "data_dir": str(tmp_path / "site"),
             "smtp_url": f"smtp://127.0.0.1:{mailbox.port}", "stripe_secret_key": fake_stripe.api_key,
             "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_base": fake_stripe.base_url,
-            "video_provider": "local", "local_render_height": 144, **FAST, **overrides}
+            "video_provider": "local", "local_render_height": 144, **TEST_TUNING, **overrides}
         app = make_app(**settings)
-        catalogue.sync(providers.get_provider(runtime.config()), now=jobs.utcnow())
+        catalogue.sync(providers.get_provider(runtime.config()), now=clock.now())
         server = make_server("127.0.0.1", port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

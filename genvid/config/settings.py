@@ -189,11 +189,10 @@ class Config(BaseSettings):
         2.0, "first backoff after a transient provider error (doubles)", gt=0)
     render_capped_seconds: float = setting(
         5.0, "wait before retrying a submit held back by `HEYGEN_MAX_CONCURRENT`", gt=0)
-    render_submit_window_seconds: float = setting(
-        300.0, "how long a submit may stay unanswered before it is replayed", gt=0)
-    reconcile_grace_seconds: float = setting(
-        60.0, "how overdue an unfinished video must be before the reconciler resumes it", gt=0)
-    reconcile_every_seconds: float = setting(60.0, "seconds between reconciler runs", gt=0)
+    render_lease_seconds: float = setting(
+        20.0, "a running job's claim on its video, renewed while its worker lives", ge=5)
+    render_redispatch_seconds: float = setting(
+        60.0, "a dispatched step that no job has started is dispatched again after this many seconds", gt=0)
     event_stream_seconds: float = setting(
         60.0, "a live video event stream ends after this many seconds (EventSource then reconnects)", gt=0)
     event_streams_per_user: int = setting(2, "event streams one user may hold open across every web process",

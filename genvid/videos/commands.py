@@ -5,10 +5,9 @@ import argparse
 import sys
 from typing import Any
 
-from genvid import database, runtime
+from genvid import clock, database, runtime
 from genvid.config import Config
 from genvid.videos import catalogue, providers, webhooks
-from genvid.videos.jobs import utcnow
 from genvid.videos.provider import ProviderError
 
 
@@ -31,7 +30,7 @@ def cmd_catalog_sync(_args: argparse.Namespace, config: Config) -> int:
     config = runtime.init(config)
     provider = providers.get_provider(config)
     try:
-        result = catalogue.sync(provider, now=utcnow())
+        result = catalogue.sync(provider, now=clock.now())
     except ProviderError as exc:
         print(f"genvid: the {provider.name} catalogue could not be fetched: {exc}", file=sys.stderr)
         return 1
@@ -60,6 +59,6 @@ def cmd_register_webhook(args: argparse.Namespace, config: Config) -> int:
         client.close()
     with database.transaction() as conn:
         webhooks.save_endpoint(conn, endpoint_id=endpoint_id, url=args.url, secret=secret,
-                               encryption_key=config.encryption_key, now=utcnow())
+                               encryption_key=config.encryption_key, now=clock.now())
     print(f"webhook endpoint {endpoint_id} registered for {args.url}; its secret is stored encrypted")
     return 0

@@ -1,31 +1,32 @@
 """RQ jobs that move a video through queued -> submitting -> rendering -> completed | failed.
 
-The database row is the truth; a job only carries (video_id, step). Each job reads the row, calls the
-provider with no connection held, then applies the outcome with a guarded UPDATE (expected status and
-step), so a duplicate job, a webhook hint racing a scheduled check, or a reconciler resume is a no-op.
-Waiting never occupies a worker: the next check is an rq scheduled job (queue.enqueue_in).
+The database row is the truth; a job only carries (video_id, step). Each job reads the row (still unfinished and
+at the job's step, else the job is stale and does nothing), holds its claim on it while it runs (its worker
+keeps it alive, genvid.videos.leases), calls the provider with no connection held, then applies the outcome
+with a guarded UPDATE (expected status and step) that also says when the next step is due (next_check_at). Jobs never enqueue jobs: the dispatcher (genvid.videos.dispatcher) turns due rows into jobs,
+so a duplicate job, a webhook hint or a step dispatched again after a lost job all collapse into one chain,
+and waiting never occupies a worker.
 
 Tuning (CONFIG_FILE keys, seconds): render_poll_seconds (30: at most one status call per video per 30 s),
 render_retry_base_seconds (2: transient errors back off 2, 4, 8 ... 300), render_capped_seconds (5: how
-soon a submit held back by HEYGEN_MAX_CONCURRENT tries again), render_submit_window_seconds (300: a
-submit still unfinished after this is resumed), reconcile_grace_seconds (60: how overdue a video must be
-before the reconciler resumes it), reconcile_every_seconds (60).
+soon a submit held back by HEYGEN_MAX_CONCURRENT tries again), render_lease_seconds (20: a running job's
+claim, renewed by its worker while it lives, so a killed worker's step is dispatched again this long after it
+died), render_redispatch_seconds (60: a dispatched step that no job has acted on is dispatched again).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import random
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import db.videos_videos as queries
 from db import models
-from genvid import database, queue, runtime
+from genvid import clock, database, queue, runtime
 from genvid.billing import ledger
 from genvid.config import Config
-from genvid.videos import events, media, providers
+from genvid.videos import events, leases, media, providers
 from genvid.videos.provider import (
     PermanentProviderError,
     ProviderError,
@@ -38,9 +39,6 @@ from genvid.videos.provider import (
 
 log = logging.getLogger("genvid.videos.jobs")
 
-RENDER_QUEUE = "renders"
-PERIODIC_QUEUE = "default"
-JOB_TIMEOUT = 600                 # a create may take 120 s upstream; the offline renderer encodes in-process
 MAX_TRANSIENT_ATTEMPTS = 8
 MAX_BACKOFF = 300.0
 UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.VideoStatus.RENDERING)
@@ -53,67 +51,35 @@ class Tuning:
     poll_seconds: float = 30.0
     retry_base_seconds: float = 2.0
     capped_seconds: float = 5.0
-    submit_window_seconds: float = 300.0
-    reconcile_grace_seconds: float = 60.0
-    reconcile_every_seconds: float = 60.0
+    lease_seconds: float = 20.0
+    redispatch_seconds: float = 60.0
 
     @classmethod
     def of(cls, config: Config) -> Tuning:
         return cls(poll_seconds=config.render_poll_seconds,
                    retry_base_seconds=config.render_retry_base_seconds,
                    capped_seconds=config.render_capped_seconds,
-                   submit_window_seconds=config.render_submit_window_seconds,
-                   reconcile_grace_seconds=config.reconcile_grace_seconds,
-                   reconcile_every_seconds=config.reconcile_every_seconds)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# How often one process re-checks, while enqueueing renders, that the periodic chains are alive (they only
-# die when Redis lost its data; a worker start, a webhook or an owner reading an unfinished video check too).
-PERIODIC_CHECK_EVERY = 5.0
-_periodic_checked_at: float | None = None
-
-
-def enqueue_advance(video_id: str, *, step: int | None = None, delay: float = 0.0) -> None:
-    """Run advance(video_id, step) now or after delay seconds (rq's scheduler holds it meanwhile).
-
-    Every POST /api/videos pays for this, so it is one MULTI/EXEC round trip: the job, plus (at most every
-    PERIODIC_CHECK_EVERY seconds per process) the periodic chains' liveness check (periodic.claim_chains).
-    """
-    from genvid.videos import periodic
-    global _periodic_checked_at
-    client = queue.connection()
-    renders = queue.get_queue(RENDER_QUEUE)
-    options = {"job_timeout": JOB_TIMEOUT, "result_ttl": 0, "failure_ttl": 7 * 86400,
-               "description": f"advance video {video_id}"}
-    now = time.monotonic()
-    check = _periodic_checked_at is None or now - _periodic_checked_at >= PERIODIC_CHECK_EVERY
-    with client.pipeline() as pipe:
-        if delay > 0:
-            renders.enqueue_in(timedelta(seconds=delay), advance, video_id, step=step, pipeline=pipe, **options)
-        else:
-            renders.enqueue(advance, video_id, step=step, pipeline=pipe, **options)
-        claim = periodic.claim_chains(pipe) if check else None
-        results = pipe.execute()
-    if claim is not None:
-        _periodic_checked_at = now
-        periodic.start_claimed(claim, results)
+                   lease_seconds=config.render_lease_seconds,
+                   redispatch_seconds=config.render_redispatch_seconds)
 
 
 def advance(video_id: str, step: int | None = None) -> None:
     """RQ job: take the video one step further. Its signature is a wire format: add keywords only.
 
-    step is the row's step when the job was scheduled; a different step means another job has moved the
-    video since, so this one is stale and does nothing. None (a webhook hint) means "whatever it is now".
+    step is the row's step when the job was dispatched; a different step means another job has moved the
+    video since, so this one is stale and does nothing. None (jobs queued by older versions for webhook hints)
+    means "whatever it is now".
     """
     config = runtime.config()
     with database.connection() as conn:
         video = queries.get_video(conn, id=video_id)
     if video is None or video.status not in UNFINISHED or (step is not None and video.step != step):
         return
+    with leases.holding(video.id, video.step) as lease:     # the worker's loop keeps the claim alive meanwhile
+        _advance(video, lease, config)
+
+
+def _advance(video: models.Video, lease: leases.Lease, config: Config) -> None:
     provider = providers.get_provider(config)
     if video.provider != provider.name:
         _fail(video, "provider_changed", "The video service was changed while this video waited. "
@@ -122,39 +88,35 @@ def advance(video_id: str, step: int | None = None) -> None:
     if video.status == models.VideoStatus.QUEUED:
         claimed = _claim(video, config)
         if claimed is not None:
-            _submit(claimed, provider, config)
+            lease.step = claimed.step
+            _submit(claimed, provider, config, lease)
     elif video.status == models.VideoStatus.SUBMITTING:
-        _submit(video, provider, config)
+        _submit(video, provider, config, lease)
     else:
         _check(video, provider, config)
 
 
 def _claim(video: models.Video, config: Config) -> models.Video | None:
     """queued -> submitting unless HEYGEN_MAX_CONCURRENT renders are in flight (then try again soon)."""
-    now = utcnow()
+    now = clock.now()
     tuning = Tuning.of(config)
     with database.transaction() as conn:
         queries.lock_submit_slots(conn)
         in_flight = queries.count_in_flight(conn, provider=video.provider) or 0
         if in_flight >= config.heygen_max_concurrent:
             delay = tuning.capped_seconds * random.uniform(1.0, 2.0)
-            later = queries.reschedule(conn, attempts_delta=0, polls_delta=0,
-                                       next_check_at=now + timedelta(seconds=delay), now=now, id=video.id,
-                                       status=models.VideoStatus.QUEUED, step=video.step)
+            queries.reschedule(conn, attempts_delta=0, polls_delta=0, next_check_at=now + timedelta(seconds=delay),
+                               now=now, id=video.id, status=models.VideoStatus.QUEUED, step=video.step)
             claimed = None
         else:
-            later = None
-            window = timedelta(seconds=tuning.submit_window_seconds)
-            claimed = queries.claim_for_submit(conn, next_check_at=now + window, now=now, id=video.id,
-                                               step=video.step)
-    if later is not None:
-        enqueue_advance(video.id, step=later.step, delay=delay)
+            claimed = queries.claim_for_submit(conn, next_check_at=now + timedelta(seconds=tuning.lease_seconds),
+                                               now=now, id=video.id, step=video.step)
     if claimed is not None:
         _published(claimed)
     return claimed
 
 
-def _submit(video: models.Video, provider: VideoProvider, config: Config) -> None:
+def _submit(video: models.Video, provider: VideoProvider, config: Config, lease: leases.Lease) -> None:
     """Create the render upstream, keyed by the video id: a retry or a resumed crash never makes a second one."""
     request = RenderRequest(avatar_id=video.avatar_id, voice_id=video.voice_id, script=video.script,
                             title=video.title, aspect_ratio=video.aspect_ratio, resolution=video.resolution,
@@ -164,26 +126,28 @@ def _submit(video: models.Video, provider: VideoProvider, config: Config) -> Non
     except ProviderError as exc:
         _provider_failed(video, exc, config)
         return
-    first_check = 0.0 if provider.name == "local" else Tuning.of(config).poll_seconds
-    now = utcnow()
+    # The offline renderer finished inside create_video: this job checks (and stores) it at once, under its
+    # claim; a HeyGen render is checked by a later job, after the poll interval.
+    tuning = Tuning.of(config)
+    check_now = provider.name == "local"
+    now = clock.now()
+    first_check = timedelta(seconds=tuning.lease_seconds if check_now else tuning.poll_seconds)
     with database.transaction() as conn:
         rendering = queries.mark_submitted(conn, provider_video_id=provider_video_id, now=now,
-                                           next_check_at=now + timedelta(seconds=first_check), id=video.id,
-                                           step=video.step)
+                                           next_check_at=now + first_check, id=video.id, step=video.step)
     if rendering is None:
         return
     _published(rendering)
     log.info("render submitted", extra={"video_id": video.id, "provider_video_id": provider_video_id})
-    if first_check == 0:
-        _check(rendering, provider, config)   # the offline renderer finished inside create_video
-    else:
-        enqueue_advance(video.id, step=rendering.step, delay=first_check)
+    if check_now:
+        lease.step = rendering.step
+        _check(rendering, provider, config)
 
 
 def _check(video: models.Video, provider: VideoProvider, config: Config) -> None:
     """Ask the provider (the truth) how the render is doing, and act on the answer."""
     assert video.provider_video_id is not None and video.submitted_at is not None
-    if utcnow() - video.submitted_at > timedelta(seconds=config.render_timeout):
+    if clock.now() - video.submitted_at > timedelta(seconds=config.render_timeout):
         minutes = max(1, round(config.render_timeout / 60))
         _fail(video, "render_timeout", f"The render took longer than {minutes} minutes and was abandoned. "
                                        "Your credits were refunded.")
@@ -227,7 +191,7 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
             thumbnail_key = f"{prefix}/thumbnail.jpg"
         except (ProviderError, OSError, media.StorageUnavailable):
             log.warning("thumbnail download failed; completing without one", extra={"video_id": video.id})
-    now = utcnow()
+    now = clock.now()
     with database.transaction() as conn:
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
                                       duration=status.duration, now=now, id=video.id, step=video.step,
@@ -281,18 +245,17 @@ def _poll_delay(polls: int, tuning: Tuning) -> float:
 
 
 def _reschedule(video: models.Video, *, delay: float, attempts_delta: int, polls_delta: int) -> None:
-    now = utcnow()
-    with database.transaction() as conn:
-        later = queries.reschedule(conn, attempts_delta=attempts_delta, polls_delta=polls_delta,
-                                   next_check_at=now + timedelta(seconds=delay), now=now, id=video.id,
-                                   status=video.status, step=video.step)
-    if later is not None:
-        enqueue_advance(video.id, step=later.step, delay=delay)
+    """The same status, due again after delay seconds (the dispatcher picks it up then)."""
+    now = clock.now()
+    with database.connection() as conn:
+        queries.reschedule(conn, attempts_delta=attempts_delta, polls_delta=polls_delta,
+                           next_check_at=now + timedelta(seconds=delay), now=now, id=video.id,
+                           status=video.status, step=video.step)
 
 
 def _fail(video: models.Video, code: str, message: str) -> None:
     """Fail the render and refund it in one transaction; the guard makes a second failure a no-op."""
-    now = utcnow()
+    now = clock.now()
     with database.transaction() as conn:
         failed = queries.mark_failed(conn, failure_code=code, failure_message=message, now=now, id=video.id,
                                      step=video.step)
@@ -305,9 +268,3 @@ def _fail(video: models.Video, code: str, message: str) -> None:
 
 def _published(video: models.Video) -> None:
     events.publish(queue.connection(), video_id=video.id, status=video.status.value)
-
-
-def schedule_periodic_jobs() -> None:
-    """Called by genvid.worker at start: make sure the reconciler and the catalogue sync are scheduled."""
-    from genvid.videos import periodic
-    periodic.ensure_scheduled(queue.connection(), restart_reconciler=True)

@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 import imageio_ffmpeg  # type: ignore[import-untyped]
 
+from genvid import processes
 from genvid.config import Config
 from genvid.videos import local_media
 from genvid.videos import speech as speech_module
@@ -247,7 +248,10 @@ class LocalProvider:
                 "warnings": warnings}
 
     def _run(self, command: list[str], directory: Path) -> None:
-        subprocess.run(command, cwd=directory, check=True, capture_output=True, timeout=RENDER_TIMEOUT)
+        # ffmpeg dies with the worker: an orphan would burn CPU for minutes and write into the render
+        # directory while the resumed job renders there again.
+        subprocess.run(command, cwd=directory, check=True, capture_output=True, timeout=RENDER_TIMEOUT,
+                       preexec_fn=processes.dies_with_this_process())
 
     def _speak(self, directory: Path, script: str, voice: str) -> float | None:
         """Seconds of speech written to speech.wav, or None for a silent track (a broken engine does not fail

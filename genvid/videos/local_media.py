@@ -12,6 +12,8 @@ import subprocess
 import zlib
 from pathlib import Path
 
+from genvid import processes
+
 Color = tuple[int, int, int]
 Segment = tuple[float, float, str]          # (start seconds, end seconds, text)
 
@@ -154,7 +156,8 @@ def libass_draws_text(ffmpeg: str, work_dir: Path) -> bool:
             result = subprocess.run(
                 [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=320x180", "-vf",
                  "subtitles=probe.srt:force_style='FontSize=24'", "-frames:v", "1", "-f", "rawvideo",
-                 "-pix_fmt", "gray", "-"], cwd=probe, capture_output=True, timeout=30, check=True)
+                 "-pix_fmt", "gray", "-"], cwd=probe, capture_output=True, timeout=30, check=True,
+                preexec_fn=processes.dies_with_this_process())
             _LIBASS_PROBES[ffmpeg] = sum(1 for value in result.stdout if value > 128) > 10
         except (subprocess.SubprocessError, OSError):
             _LIBASS_PROBES[ffmpeg] = False

@@ -1,129 +1,61 @@
-"""Periodic work on the workers: the reconciler every minute and the catalogue sync daily.
+"""Daily maintenance on the workers: forget week-old webhook event ids, delete orphaned media, and re-sync the
+avatar and voice catalogue (entries gone upstream are retired, never deleted).
 
-Each is a self-rescheduling rq job chain carrying a token. A Redis key (TTL two intervals) holds the token
-of the live chain, so the many workers and web processes that call ensure_scheduled() (SET NX) start no
-second chain; a chain whose token is no longer in the key stops. When Redis loses its data the key goes
-too, and the next call (a worker start, a new video, a webhook, an owner reading an unfinished video)
-starts a fresh chain.
+When it is due lives in PostgreSQL (periodic_runs), not in Redis. Every worker's loop calls enqueue_if_due()
+about once a minute; the worker whose claim (one guarded statement) wins enqueues the job. A claimed run that
+never finishes (its job lost with Redis data, its worker killed, the provider down) is claimed again an hour
+later; a finished run makes the next one due a day after it started. Nothing needs reviving, and no request
+schedules anything.
 """
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-import redis
-
+import db.periodic
 import db.videos_videos
 import db.videos_webhooks
-from genvid import database, queue, runtime
-from genvid.videos import catalogue, media, providers, reconciler
-from genvid.videos.jobs import PERIODIC_QUEUE, Tuning, utcnow
+from genvid import clock, database, queue, runtime
+from genvid.videos import catalogue, media, providers
 
 log = logging.getLogger("genvid.videos.periodic")
 
-CATALOG_SYNC_EVERY = 86400
+DAILY_MAINTENANCE = "videos.daily-maintenance"
+EVERY = timedelta(days=1)
+RETRY_AFTER = timedelta(hours=1)
+QUEUE = "default"
+JOB_TIMEOUT = 900
 WEBHOOK_EVENTS_KEPT_DAYS = 7
 
 
-def _key(name: str) -> str:
-    return f"genvid:videos:periodic:{name}"
-
-
-def _reconcile_every() -> int:
-    return max(1, round(Tuning.of(runtime.config()).reconcile_every_seconds))
-
-
-def ensure_scheduled(client: redis.Redis, *, restart_reconciler: bool = False) -> None:
-    """Start the reconciler and catalogue-sync chains unless they are already running.
-
-    restart_reconciler (a worker starting) starts a new reconciler chain even if the key says one is alive:
-    the key may belong to a chain whose job died with a killed worker. The newest chain owns the key and an
-    older chain stops at its next tick, so there is still only one.
-    """
-    with client.pipeline(transaction=False) as pipe:
-        claim = claim_chains(pipe, restart_reconciler=restart_reconciler)
-        started = pipe.execute()
-    start_claimed(claim, started)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The tokens claim_chains() offered; start_claimed() starts the chains whose SET NX won."""
-
-    reconcile_token: str
-    sync_token: str
-
-
-def claim_chains(pipe: redis.client.Pipeline, *, restart_reconciler: bool = False) -> Claim:
-    """Queue the two SET NX of ensure_scheduled() on pipe, so a caller already talking to Redis (enqueueing a
-    render) adds no round trip; pass the last two results of pipe.execute() to start_claimed()."""
-    claim = Claim(reconcile_token=uuid.uuid4().hex, sync_token=uuid.uuid4().hex)
-    pipe.set(_key("reconcile"), claim.reconcile_token, nx=not restart_reconciler, ex=2 * _reconcile_every())
-    pipe.set(_key("catalog-sync"), claim.sync_token, nx=True, ex=2 * CATALOG_SYNC_EVERY)
-    return claim
-
-
-def start_claimed(claim: Claim, results: Sequence[object]) -> None:
-    """Enqueue the first job of each chain whose key claim_chains() set (results: its two SET replies)."""
-    started_reconcile, started_sync = results[-2:]
-    if not (started_reconcile or started_sync):
-        return
-    periodic = queue.get_queue(PERIODIC_QUEUE)
-    if started_reconcile:
-        periodic.enqueue(reconcile_tick, claim.reconcile_token, result_ttl=0, description="videos: reconcile")
-    if started_sync:
-        periodic.enqueue(catalog_sync_tick, claim.sync_token, result_ttl=0, job_timeout=900,
-                         description="videos: catalogue sync")
-
-
-def _superseded(name: str, token: str | None) -> bool:
-    """True when another chain owns name now (an expired key does not stop a chain)."""
-    holder = queue.connection().get(_key(name))
-    if holder is None or token is None:
+def enqueue_if_due(*, now: datetime) -> bool:
+    """Enqueue the daily maintenance job if it is due and this caller won the claim; True if it did."""
+    with database.connection() as conn:
+        claimed = db.periodic.claim_periodic_run(conn, name=DAILY_MAINTENANCE, retry_at=now + RETRY_AFTER, now=now)
+    if claimed is None:
         return False
-    return (holder.decode() if isinstance(holder, bytes) else str(holder)) != token
+    queue.get_queue(QUEUE).enqueue(daily_maintenance, result_ttl=0, job_timeout=JOB_TIMEOUT,
+                                   description="videos: daily maintenance")
+    return True
 
 
-def _next(name: str, every: int, func: Callable[..., None], token: str | None) -> None:
-    queue.connection().set(_key(name), token or "", ex=2 * every)
-    queue.get_queue(PERIODIC_QUEUE).enqueue_in(timedelta(seconds=every), func, token, result_ttl=0,
-                                               description=f"videos: {name}")
-
-
-def reconcile_tick(token: str | None = None) -> None:
-    """RQ job: resume lost videos, then schedule the next run (unless a newer chain took over)."""
-    if _superseded("reconcile", token):
-        return
-    try:
-        tuning = Tuning.of(runtime.config())
-        reconciler.reconcile(now=utcnow(), grace_seconds=tuning.reconcile_grace_seconds,
-                             submit_window_seconds=tuning.submit_window_seconds)
-    finally:
-        _next("reconcile", _reconcile_every(), reconcile_tick, token)
-
-
-def catalog_sync_tick(token: str | None = None) -> None:
-    """RQ job: forget week-old webhook event ids, delete orphaned media, refresh the avatar and voice
-    catalogue, then schedule tomorrow's run."""
-    if _superseded("catalog-sync", token):
-        return
-    try:
-        config = runtime.config()
-        with database.transaction() as conn:
-            forgotten = db.videos_webhooks.delete_webhook_events_before(
-                conn, before=utcnow() - timedelta(days=WEBHOOK_EVENTS_KEPT_DAYS))
-        pruned = _prune_unless_store_down(media.storage_for(config))
-        result = catalogue.sync(providers.get_provider(config), now=utcnow())
-        log.info("catalogue synced", extra={"avatars": result.avatars, "voices": result.voices,
-                                            "retired_avatars": result.retired_avatars,
-                                            "retired_voices": result.retired_voices,
-                                            "webhook_events_forgotten": forgotten,
-                                            "orphaned_media_pruned": pruned})
-    finally:
-        _next("catalog-sync", CATALOG_SYNC_EVERY, catalog_sync_tick, token)
+def daily_maintenance() -> None:
+    """RQ job: forget week-old webhook event ids, delete orphaned media, refresh the catalogue; then the next
+    run is due a day after this one started."""
+    started = clock.now()
+    config = runtime.config()
+    with database.transaction() as conn:
+        forgotten = db.videos_webhooks.delete_webhook_events_before(
+            conn, before=started - timedelta(days=WEBHOOK_EVENTS_KEPT_DAYS))
+    pruned = _prune_unless_store_down(media.storage_for(config))
+    result = catalogue.sync(providers.get_provider(config), now=started)
+    with database.connection() as conn:
+        db.periodic.finish_periodic_run(conn, next_run_at=started + EVERY, now=clock.now(), name=DAILY_MAINTENANCE)
+    log.info("catalogue synced", extra={"avatars": result.avatars, "voices": result.voices,
+                                        "retired_avatars": result.retired_avatars,
+                                        "retired_voices": result.retired_voices,
+                                        "webhook_events_forgotten": forgotten,
+                                        "orphaned_media_pruned": pruned})
 
 
 def prune_orphaned_media(store: media.MediaStorage, *, batch: int = 500) -> int:

@@ -1,7 +1,8 @@
 """The video API: catalogue listings, videos (create, list, show, delete, events), media links, webhooks.
 
-Handlers parse, call one domain function, serialise. Renders are enqueued after the transaction that
-debited and inserted the video has committed, so a worker always finds the row.
+Handlers parse, call one domain function, serialise. No handler touches the job queue: a create commits the
+video row (due at once) and its debit, and the workers' dispatcher picks it up from PostgreSQL (see
+genvid/videos/dispatcher.py), so a Redis outage cannot fail a create that already charged.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import database, queue
+from genvid import clock, database, queue
 from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth.current import current_user
 from genvid.config import Config
@@ -41,7 +42,6 @@ from genvid.videos import (
     events,
     jobs,
     media,
-    periodic,
     providers,
     service,
     webhooks,
@@ -161,9 +161,7 @@ def create_video() -> ResponseReturnValue:
     # trips), see service.create_video.
     with database.connection() as conn:
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
-                                       idempotency_key=key, now=jobs.utcnow())
-    if created.new:
-        jobs.enqueue_advance(created.video.id, step=created.video.step)
+                                       idempotency_key=key, now=clock.now())
     location = url_for("videos.show_video", video_id=created.video.id)
     return ok(_video(created.video), 202, headers={"Location": location})
 
@@ -188,8 +186,6 @@ def show_video(video_id: str) -> ResponseReturnValue:
     user = current_user()
     with database.connection() as conn:
         video = service.get_video(conn, user_id=user.id, video_id=video_id)
-    if video.status in jobs.UNFINISHED:
-        periodic.ensure_scheduled(queue.connection())   # self-healing after Redis lost its data
     return ok(_video(video))
 
 
@@ -201,7 +197,7 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     any other video is deleted together with its stored media."""
     user = current_user()
     with database.transaction() as conn:
-        removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=jobs.utcnow())
+        removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=clock.now())
     if removed.cancelled:
         events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
     else:
@@ -226,9 +222,7 @@ def video_events(video_id: str) -> ResponseReturnValue:
     (429) and four per web process (503); see genvid/videos/events.py."""
     user = current_user()
     with database.connection() as conn:
-        watched = service.get_video(conn, user_id=user.id, video_id=video_id)   # 404 before the stream starts
-    if watched.status in jobs.UNFINISHED:
-        periodic.ensure_scheduled(queue.connection())
+        service.get_video(conn, user_id=user.id, video_id=video_id)   # 404 before the stream starts
 
     def snapshot() -> tuple[str, str] | None:
         with database.connection() as conn:
@@ -325,5 +319,5 @@ def media_file(key: str) -> ResponseReturnValue:
 def heygen_webhook() -> ResponseReturnValue:
     """Verified on the raw body; a success or failure event triggers an immediate status check."""
     delivery = webhooks.receive_heygen(config=_config(), headers=dict(request.headers),
-                                       raw_body=request.get_data(cache=False), now=jobs.utcnow())
+                                       raw_body=request.get_data(cache=False), now=clock.now())
     return ok({"received": True, "duplicate": delivery.duplicate})

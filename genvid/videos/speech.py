@@ -14,6 +14,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from genvid import processes
 from genvid.config import SPEECH_CHOICES
 from genvid.videos import espeak_library
 
@@ -32,7 +33,8 @@ class SpeechEngine:
         """Seconds of speech written to wav_file, or None when the engine failed or said nothing."""
         try:
             subprocess.run([*self.command, "-v", voice, "-w", str(wav_file), "-f", str(text_file)],
-                           check=True, capture_output=True, timeout=timeout)
+                           check=True, capture_output=True, timeout=timeout,
+                           preexec_fn=processes.dies_with_this_process())     # no orphan speaks on
             with wave.open(str(wav_file)) as audio:
                 seconds = audio.getnframes() / audio.getframerate()
         except (subprocess.SubprocessError, OSError, wave.Error, EOFError):

@@ -2,7 +2,8 @@
 
 A delivery is verified on the raw body (genvid.videos.heygen.verify_webhook: HMAC-SHA256, stale timestamps
 refused), recorded by event id so a duplicate does nothing, and turned into an immediate status check of
-its video. The status API stays the truth: a forged or early "success" cannot complete anything.
+its video (the check comes due now; a worker's dispatcher sends it within half a second). The status API stays
+the truth: a forged or early "success" cannot complete anything.
 
 The secret from `genvid heygen register-webhook` is stored sealed with ENCRYPTION_KEY (genvid.sealing),
 its purpose the provider's name.
@@ -21,7 +22,6 @@ import db.videos_webhooks as queries
 from db import models
 from genvid import database, sealing
 from genvid.config import Config
-from genvid.videos import jobs
 from genvid.videos.heygen import DEFAULT_WEBHOOK_EVENTS, InvalidWebhook, verify_webhook
 
 PROVIDER = "heygen"
@@ -75,8 +75,8 @@ def receive_heygen(*, config: Config, headers: Mapping[str, str], raw_body: byte
                                            now=now) == 1
         if new and event_type in HINT_EVENTS:
             video = _video_of(conn, data)
-    if video is not None and video.status in jobs.UNFINISHED:
-        jobs.enqueue_advance(video.id)
+            if video is not None:
+                video_queries.hasten_check(conn, now=now, id=video.id)
     return Delivery(event_id=event_id, duplicate=not new, video_id=video.id if video else None)
 
 

@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import secrets
+import signal
 import subprocess
 import tempfile
 import threading
@@ -56,9 +57,9 @@ def sample_media(directory: Path | None = None) -> tuple[Path, Path]:
         subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x3366cc:s=160x90:r=10:d=1",
                         "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "1", "-c:v", "libx264",
                         "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "32k",
-                        "-shortest", "-movflags", "+faststart", str(tmp_video)], check=True, timeout=60)
+                        "-shortest", "-movflags", "+faststart", str(tmp_video)], check=True, timeout=240)
         subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x3366cc:s=160x90",
-                        "-frames:v", "1", str(tmp_thumb)], check=True, timeout=60)
+                        "-frames:v", "1", str(tmp_thumb)], check=True, timeout=240)
         tmp_video.replace(video)
         tmp_thumb.replace(thumbnail)
         return video, thumbnail
@@ -98,9 +99,9 @@ def default_voices() -> list[dict[str, Any]]:
 class Fault:
     """One scripted misbehaviour for the next request of a route."""
 
-    kind: str                               # "status" | "delay" | "after"  ("after": do the work, then answer status)
-    status: int = 500
-    seconds: float = 0.0
+    kind: str                               # "status" | "hold" | "after"  ("after": do the work, then answer
+    status: int = 500                       # status; "hold": wait until the test releases it)
+    release: threading.Event | None = None
     headers: dict[str, str] = field(default_factory=dict)
     code: str = "internal_error"
 
@@ -177,7 +178,7 @@ class FakeHeyGen:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving; delayed requests still sleeping are released."""
+        """Stop serving; held requests still waiting are released."""
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
@@ -206,9 +207,12 @@ class FakeHeyGen:
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         self._add(route, times, Fault("status", status=429, headers=headers, code="rate_limit_exceeded"))
 
-    def delay_next(self, route: str, times: int = 1, *, seconds: float = 2.0) -> None:
-        """The next `times` requests of route wait this long before being handled normally."""
-        self._add(route, times, Fault("delay", seconds=seconds))
+    def hold_next(self, route: str) -> Callable[[], None]:
+        """The next request of route waits (as a hung upstream would) until the returned function is called,
+        then is handled normally; no timing is involved, so a client timeout always fires first."""
+        release = threading.Event()
+        self._add(route, 1, Fault("hold", release=release))
+        return release.set
 
     def succeed_then_fail_next_create(self, times: int = 1, *, status: int = 500) -> None:
         """The next create really happens (and is stored for its Idempotency-Key) but answers status."""
@@ -268,7 +272,7 @@ class FakeHeyGen:
                    "Heygen-Event-Id": event_id or str(payload.get("event_id") or f"evt_{secrets.token_hex(8)}")}
         for name in omit:
             headers.pop(name, None)
-        return requests.post(url, data=raw, headers=headers, timeout=10)
+        return requests.post(url, data=raw, headers=headers, timeout=60)
 
     def deliver_due_webhooks(self, *, url_override: str | None = None) -> int:
         """Send the final event of every finished, not yet notified video to each enabled endpoint."""
@@ -305,21 +309,26 @@ class FakeHeyGen:
             fault = self._faults[route].popleft() if self._faults[route] else None
         if route != "media" and request.headers.get("x-api-key") != self.api_key:
             return _error(401, "unauthorized", "Invalid API key.")(environ, start_response)
-        delay = fault.seconds if fault is not None and fault.kind == "delay" else 0.0
         if fault is not None and fault.kind == "status":
             return _error(fault.status, fault.code, f"Injected {fault.status}.",
                           fault.headers)(environ, start_response)
         args: dict[str, Any] = dict(matched)
         if route == "create":
-            args["delay"] = delay           # slept while the key is held, as a slow upstream would
-        elif delay:
-            self._stopping.wait(delay)
+            args["fault"] = fault           # waited out while the key is held, as a slow upstream would
+        else:
+            self._wait_out(fault)
         response = getattr(self, f"_{route}")(request, **args)
         if fault is not None and fault.kind == "after":
             response = _error(fault.status, fault.code, "Injected failure after the work was done.")
         return response(environ, start_response)
 
-    def _create(self, request: Request, delay: float = 0.0) -> Response:
+    def _wait_out(self, fault: Fault | None) -> None:
+        """Wait for a "hold" fault's release (or for the fake to stop)."""
+        if fault is not None and fault.kind == "hold" and fault.release is not None:
+            while not fault.release.wait(0.05) and not self._stopping.is_set():
+                pass
+
+    def _create(self, request: Request, fault: Fault | None = None) -> Response:
         key = request.headers.get("Idempotency-Key")
         if key is not None and not _KEY_PATTERN.match(key):
             return _error(400, "invalid_parameter", "Idempotency-Key is malformed.", param="Idempotency-Key")
@@ -331,8 +340,7 @@ class FakeHeyGen:
             if key is not None:
                 self._in_progress.add(key)
         try:
-            if delay:
-                self._stopping.wait(delay)
+            self._wait_out(fault)
             body = request.get_json(silent=True)
             problem = self._invalid(body)
             if problem is not None or not isinstance(body, dict):
@@ -474,6 +482,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhook-interval", type=float, default=0.0,
                         help="seconds between webhook deliveries for finished videos (0: never)")
     args = parser.parse_args(argv)
+    # A shell starting us in the background without job control (`... &` in a script or CI step) leaves SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt for it: Ctrl-C (SIGINT) must stop the fake anyway.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     fake = FakeHeyGen(render_seconds=args.render_seconds, api_key=args.api_key, page_size=50,
                       require_https_webhooks=False)
     print(fake.start(args.port), flush=True)

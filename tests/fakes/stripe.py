@@ -24,6 +24,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -104,7 +105,8 @@ class Recorded:
 class _Fault:
     remaining: int
     status: int | None = None          # answer this status ...
-    delay: float = 0.0                 # ... or sleep this long first (a timeout on the client's side)
+    delay: float = 0.0                 # ... or sleep this long first (a timeout on the client's side) ...
+    release: threading.Event | None = None   # ... or wait until the test releases it (a hung Stripe)
 
 
 @dataclass
@@ -117,6 +119,7 @@ class FakeStripe:
     portal_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     _idempotency: dict[str, tuple[str, int, bytes] | None] = field(default_factory=dict)
+    held_done: int = 0
     _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: BaseWSGIServer | None = None
@@ -131,6 +134,10 @@ class FakeStripe:
         return self.base_url
 
     def stop(self) -> None:
+        with self._lock:
+            for fault in self._faults:           # held requests still waiting end with the fake
+                if fault.release is not None:
+                    fault.release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -154,6 +161,15 @@ class FakeStripe:
         """The next `times` API requests are answered only after `seconds`."""
         with self._lock:
             self._faults.append(_Fault(remaining=times, delay=seconds))
+
+    def hold(self, *, times: int = 1) -> Callable[[], None]:
+        """The next `times` API requests wait, as a hung Stripe would, until the returned function is called;
+        then they are handled normally. No timing is involved, so the client's timeout always fires first.
+        `held_done` counts the held requests handled since."""
+        release = threading.Event()
+        with self._lock:
+            self._faults.append(_Fault(remaining=times, release=release))
+        return release.set
 
     def heal(self) -> None:
         with self._lock:
@@ -192,12 +208,22 @@ class FakeStripe:
             _listify(decode_form(request.query_string.decode()))
         self.requests.append(Recorded(request.method, request.path, params, dict(request.headers)))
         fault = self._take_fault()
+        if fault is not None and fault.release is not None:
+            fault.release.wait()
+            try:
+                return self._handle(request, params)
+            finally:
+                with self._lock:
+                    self.held_done += 1
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.status:
                 return _json(fault.status, {"error": {"type": "api_error",
                                                       "message": "An unknown error occurred (fake outage)."}})
+        return self._handle(request, params)
+
+    def _handle(self, request: Request, params: dict[str, Any]) -> Response:
         try:
             self._authenticate(request)
             key = request.headers.get("Idempotency-Key")

@@ -1,0 +1,53 @@
+"""The dispatcher: the one way a video step reaches a worker, read from the row (the source of truth).
+
+A video's row says when its next step is due (next_check_at): at once for a new video, after the poll interval
+for a render in flight, after the backoff for a retry, at once again when a webhook hints. Every worker's loop
+calls dispatch_due() every half second: one statement claims the due rows (their next_check_at moves to now +
+render_redispatch_seconds, so no other worker dispatches them too) and one Redis round trip enqueues an
+advance job per row, before the claim commits: if Redis cannot take the jobs, nothing was claimed and the
+steps go out as soon as Redis answers again. Nothing else schedules: a request only writes rows, a job only
+writes its row's next time. So a job lost with Redis data, or with a killed worker, needs no reviving: its
+step simply comes due again and is dispatched again, and the row's step guard turns any duplicate into a
+no-op (a worker dying between the enqueue and the commit makes one such duplicate).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from rq import Queue
+
+import db.videos_videos as queries
+from genvid import database, queue
+from genvid.videos import jobs
+
+log = logging.getLogger("genvid.videos.dispatcher")
+
+RENDER_QUEUE = "renders"
+JOB_TIMEOUT = 600          # a create may take 120 s upstream; the offline renderer encodes in the job
+FAILED_JOBS_KEPT = 7 * 86400
+BATCH = 500
+
+
+def dispatch_due(*, now: datetime, redispatch_seconds: float, batch: int = BATCH) -> int:
+    """Enqueue a job for every video step due at now; returns how many were dispatched."""
+    redispatch_at = now + timedelta(seconds=redispatch_seconds)
+    dispatched = 0
+    while True:
+        with database.transaction() as conn:
+            due = queries.dispatch_due_videos(conn, redispatch_at=redispatch_at, now=now, page_size=batch)
+            enqueue((row.id, row.step) for row in due)      # raises (and the claim rolls back) without Redis
+        dispatched += len(due)
+        if len(due) < batch:
+            return dispatched
+
+
+def enqueue(steps: Iterable[tuple[str, int | None]]) -> None:
+    """One advance job per (video id, step), in one round trip (step None: whatever step the row is at)."""
+    job_data = [Queue.prepare_data(jobs.advance, args=(video_id,), kwargs={"step": step}, timeout=JOB_TIMEOUT,
+                                   result_ttl=0, failure_ttl=FAILED_JOBS_KEPT,
+                                   description=f"advance video {video_id}")
+                for video_id, step in steps]
+    if job_data:
+        queue.get_queue(RENDER_QUEUE).enqueue_many(job_data)
