@@ -28,9 +28,9 @@ from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import TEST_TUNING, UNFINISHED, Studio
 
-from genvid import runtime
 from genvid.auth.clock import system_now
 from genvid.config import Config
+from genvid.infra import services as genvid_services
 from genvid.videos import dispatcher
 from genvid.worker import WorkerLoop
 
@@ -147,7 +147,7 @@ def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: Fake
 def _tick_until_settled(studio: Studio, ids: list[str], *, within: float) -> float:
     """What a worker does, second by second of the pipeline clock: its loop's tick, then the jobs it queued.
     Returns how many seconds passed until every video was final; fails past `within`."""
-    loop = WorkerLoop(runtime.config())
+    loop = WorkerLoop(genvid_services.started_config())
     started = studio.clock()
     while True:
         loop.tick(studio.clock())

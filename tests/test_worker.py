@@ -17,8 +17,9 @@ from flask import Flask
 from test_videos_outages import ThrowawayRedis, throwaway_redis  # noqa: F401 - the fixture, shared
 from videos_fixtures import Studio
 
-from genvid import queue, runtime
 from genvid.config import Config
+from genvid.infra import redis_client as genvid_redis
+from genvid.infra import services as genvid_services
 from genvid.videos import dispatcher, leases
 from genvid.worker import WorkerLoop
 
@@ -57,7 +58,7 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
 
     with ThreadPoolExecutor(6) as pool:
         assert sum(pool.map(dispatch, range(6))) == 60
-    queued = queue.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
+    queued = genvid_redis.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
     assert len(queued) == 60 and len({job.args[0] for job in queued}) == 60
 
 
@@ -85,14 +86,15 @@ def test_the_loop_keeps_renewing_claims_while_redis_is_down(make_app: Callable[.
     studio = make_studio(make_app(video_provider="local", redis_url=throwaway_redis.url))
     _, headers = studio.user(credits=5)
     video = studio.video(studio.create(headers).get_json()["data"]["id"])
-    loop = WorkerLoop(runtime.config())
+    loop = WorkerLoop(genvid_services.started_config())
     throwaway_redis.kill()
     with leases.holding(video.id, video.step):
         for _ in range(3):
             studio.advance(10)
             loop.tick(studio.clock())
     renewed = studio.video(video.id).next_check_at
-    assert renewed is not None and (renewed - studio.clock()).total_seconds() == runtime.config().render_lease_seconds
+    lease_seconds = genvid_services.started_config().render_lease_seconds
+    assert renewed is not None and (renewed - studio.clock()).total_seconds() == lease_seconds
 
 
 def test_a_worker_starts_whatever_rq_scheduler_data_redis_holds(services: Services, config: Config, app: Flask,

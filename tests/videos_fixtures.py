@@ -24,9 +24,10 @@ from flask.testing import FlaskClient
 
 import db.videos_videos
 from db import models
-from genvid import clock, runtime
+from genvid import clock
 from genvid.auth.clock import FrozenClock
 from genvid.billing import ledger
+from genvid.infra import services as genvid_services
 from genvid.videos import catalogue, providers
 
 TEST_TUNING = {"heygen_timeout_seconds": 5.0}
@@ -47,7 +48,7 @@ class Studio:
 
     def sync_catalogue(self) -> catalogue.SyncResult:
         """What the daily job does, now."""
-        return catalogue.sync(providers.get_provider(runtime.config()), now=clock.now())
+        return catalogue.sync(providers.get_provider(genvid_services.started_config()), now=clock.now())
 
     def user(self, credits: int = 100) -> tuple[str, dict[str, str]]:
         """A new user holding credits; returns (user id, auth headers)."""

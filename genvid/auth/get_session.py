@@ -38,10 +38,10 @@ from urllib.parse import parse_qsl
 from flask import Flask
 
 from db import models
-from genvid import database, queue
 from genvid.auth import clock, context, cookies, jwts, ratelimit, sessions
 from genvid.auth.serialize import session_json, user_json
-from genvid.cors import EXPOSE
+from genvid.http.cors import EXPOSE
+from genvid.infra import database, redis_client
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -89,7 +89,7 @@ def answer(environ: WSGIEnvironment, auth: context.AuthSettings, *, now: datetim
             headers += [("Set-Cookie", header) for header in auth.jar.clearing_headers()]
         return Answer(NULL_BODY, [*headers, *NO_STORE])
     user = active.user
-    issuer, iat = auth.config.better_auth_url, int(now.timestamp())
+    issuer, iat = auth.issuer, int(now.timestamp())
     token_jwt = _jwts.value_for((kid, iat, issuer, _user_row(user)),
                                 lambda: jwts.encode(user, kid=kid, key=key, issuer=issuer, iat=iat))
     body = _bodies.value_for((_session_row(session), _user_row(user)), lambda: _encoded_body(session, user))
@@ -128,8 +128,8 @@ class FastPath:
         try:
             with self.app.app_context():
                 auth = context.settings()
-                if auth.config.rate_limit:
-                    ratelimit.hit(queue.connection(), ip=context.client_ip_in(environ, auth),
+                if auth.rate_limit:
+                    ratelimit.hit(redis_client.connection(), ip=context.client_ip_in(environ, auth),
                                   path=RATE_LIMIT_PATH)
                 reply = answer(environ, auth, now=clock.now())
         except Exception as error:      # noqa: BLE001  (each goes to the app's error handlers)

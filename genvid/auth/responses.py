@@ -8,7 +8,7 @@ from flask import Response
 
 from genvid.auth import cookies
 from genvid.auth.context import settings
-from genvid.cors import EXPOSE
+from genvid.http.cors import EXPOSE
 
 
 def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,
@@ -16,10 +16,10 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
     """A JSON response with Set-Cookie headers and the bearer plugin's header.
 
     session_token becomes set-auth-token (signed), named in Access-Control-Expose-Headers, as better-auth's
-    bearer plugin does on every response carrying it, Origin or not (genvid.cors joins that with flask-cors's
-    list into one header for a trusted origin). (get-session, which also sends the jwt plugin's set-auth-jwt,
-    is answered by genvid.auth.get_session.) The body is
-    encoded here, compact and with non-ASCII kept, whatever the app's JSON provider settings (debug included).
+    bearer plugin does on every response carrying it, Origin or not (genvid.http.cors joins that with
+    flask-cors's list into one header for a trusted origin). (get-session, which also sends the jwt plugin's
+    set-auth-jwt, is answered by genvid.auth.get_session.) The body is encoded here, compact and with non-ASCII
+    kept, whatever the app's JSON provider settings (debug included).
     """
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     response = Response(text + "\n", status, mimetype="application/json")

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from rq import Queue
 
 import db.videos_videos as queries
-from genvid import database, queue
+from genvid.infra import database, redis_client
 from genvid.videos import jobs
 
 log = logging.getLogger("genvid.videos.dispatcher")
@@ -50,4 +50,4 @@ def enqueue(steps: Iterable[tuple[str, int | None]]) -> None:
                                    description=f"advance video {video_id}")
                 for video_id, step in steps]
     if job_data:
-        queue.get_queue(RENDER_QUEUE).enqueue_many(job_data)
+        redis_client.get_queue(RENDER_QUEUE).enqueue_many(job_data)

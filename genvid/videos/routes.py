@@ -15,7 +15,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     redirect,
     request,
     send_file,
@@ -25,10 +24,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import clock, database, queue
-from genvid.api import documented, ok, parse_body, parse_query
+from genvid import clock
 from genvid.auth.current import current_user
-from genvid.config import Config
 from genvid.errors import (
     BadRequest,
     Forbidden,
@@ -36,11 +33,13 @@ from genvid.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-from genvid.middleware import new_request_id
+from genvid.http.api import documented, ok, parse_body, parse_query
+from genvid.http.app_config import app_config
+from genvid.http.middleware import new_request_id
+from genvid.infra import database, redis_client
 from genvid.videos import (
     catalogue,
     events,
-    jobs,
     media,
     providers,
     service,
@@ -70,13 +69,8 @@ _EVENT = {"type": "object", "properties": {
 _IDEMPOTENCY_KEY_MAX = 255
 
 
-def _config() -> Config:
-    config: Config = current_app.config["GENVID"]
-    return config
-
-
 def _media_url(key: str) -> str:
-    expires, signature = media.sign(key, now=time.time(), secret=_config().better_auth_secret)
+    expires, signature = media.sign(key, now=time.time(), secret=app_config().better_auth_secret)
     return url_for("videos.media_file", key=key, expires=expires, signature=signature, _external=True)
 
 
@@ -92,8 +86,9 @@ def list_avatars() -> ResponseReturnValue:
     current_user()
     query = parse_query(AvatarQuery)
     with database.connection() as conn:
-        rows, next_cursor = catalogue.list_avatars(conn, provider=_config().video_provider, gender=query.gender,
-                                                   premium=query.premium, cursor=query.cursor, limit=query.limit)
+        rows, next_cursor = catalogue.list_avatars(conn, provider=app_config().video_provider,
+                                                   gender=query.gender, premium=query.premium, cursor=query.cursor,
+                                                   limit=query.limit)
     return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
 
@@ -106,8 +101,8 @@ def list_voices() -> ResponseReturnValue:
     current_user()
     query = parse_query(VoiceQuery)
     with database.connection() as conn:
-        rows, next_cursor = catalogue.list_voices(conn, provider=_config().video_provider, gender=query.gender,
-                                                  language=query.language, premium=query.premium,
+        rows, next_cursor = catalogue.list_voices(conn, provider=app_config().video_provider,
+                                                  gender=query.gender, language=query.language, premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
     return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
@@ -118,7 +113,7 @@ def list_voices() -> ResponseReturnValue:
             media_type="image/png")
 def avatar_preview(avatar_id: str) -> ResponseReturnValue:
     """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
-    local = providers.local_provider(_config())
+    local = providers.local_provider(app_config())
     path = local.preview_picture(avatar_id) if local else None
     if path is None:
         raise NotFound("AVATAR_NOT_FOUND", "No built-in avatar has this id.")
@@ -130,7 +125,7 @@ def avatar_preview(avatar_id: str) -> ResponseReturnValue:
             media_type="audio/wav")
 def voice_sample(voice_id: str) -> ResponseReturnValue:
     """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
-    local = providers.local_provider(_config())
+    local = providers.local_provider(app_config())
     path = local.voice_sample(voice_id) if local else None
     if path is None:
         raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
@@ -159,9 +154,11 @@ def create_video() -> ResponseReturnValue:
         raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 printable characters.")
     # In autocommit mode: the create is a single statement (its own transaction, so no BEGIN or COMMIT round
     # trips), see service.create_video.
+    config = app_config()
     with database.connection() as conn:
-        created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
-                                       idempotency_key=key, now=clock.now())
+        created = service.create_video(conn, user_id=user.id, provider=config.video_provider,
+                                       video=service.NewVideo(**body.model_dump()), idempotency_key=key,
+                                       now=clock.now(), credits_low_threshold=config.credits_low_threshold)
     location = url_for("videos.show_video", video_id=created.video.id)
     return ok(_video(created.video), 202, headers={"Location": location})
 
@@ -199,15 +196,15 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     with database.transaction() as conn:
         removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=clock.now())
     if removed.cancelled:
-        events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
+        events.publish(redis_client.connection(), video_id=video_id, status=removed.video.status.value)
     else:
         try:
-            media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
+            media.storage_for(app_config()).delete_prefix(media.video_prefix(video_id))
         except media.StorageUnavailable as exc:
             # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
             log.warning("media not deleted; left to the daily pruning",
                         extra={"video_id": video_id, "reason": str(exc)})
-        events.publish(queue.connection(), video_id=video_id, status="deleted")
+        events.publish(redis_client.connection(), video_id=video_id, status="deleted")
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
 
@@ -229,10 +226,10 @@ def video_events(video_id: str) -> ResponseReturnValue:
             video = service.get_video_or_none(conn, user_id=user.id, video_id=video_id)
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
-    final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
+    final = {s.value for s in models.VideoStatus if s not in service.UNFINISHED}
     return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
         pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
-        max_seconds=_config().event_stream_seconds))
+        max_seconds=app_config().event_stream_seconds))
 
 
 def _open_event_stream(user_id: str, video_id: str,
@@ -242,12 +239,12 @@ def _open_event_stream(user_id: str, video_id: str,
     if not events.try_open_stream():
         raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
                                  headers={"Retry-After": "5"})
-    client = queue.connection()
+    client = redis_client.connection()
     stream_id = new_request_id()
     claimed = False
     pubsub = None
     try:
-        config = _config()
+        config = app_config()
         claimed = events.claim_user_slot(client, user_id=user_id, stream_id=stream_id,
                                          limit=config.event_streams_per_user,
                                          lease_seconds=config.event_stream_seconds + events.LEASE_MARGIN_SECONDS)
@@ -291,13 +288,13 @@ def media_file(key: str) -> ResponseReturnValue:
     except ValueError:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.") from None
     problem = media.check_signature(key, expires, request.args.get("signature", ""), now=time.time(),
-                                    secret=_config().better_auth_secret)
+                                    secret=app_config().better_auth_secret)
     if problem == "expired":
         raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
     try:
-        location = media.storage_for(_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
+        location = media.storage_for(app_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
     except media.StorageUnavailable as exc:
         log.warning("media store unavailable", extra={"reason": str(exc)})
         raise ServiceUnavailable("MEDIA_STORAGE_UNAVAILABLE", "Stored media cannot be reached right now.",
@@ -318,6 +315,6 @@ def media_file(key: str) -> ResponseReturnValue:
             response=HeyGenWebhookOut, tags=["webhooks"], errors=(400,))
 def heygen_webhook() -> ResponseReturnValue:
     """Verified on the raw body; a success or failure event triggers an immediate status check."""
-    delivery = webhooks.receive_heygen(config=_config(), headers=dict(request.headers),
+    delivery = webhooks.receive_heygen(config=app_config(), headers=dict(request.headers),
                                        raw_body=request.get_data(cache=False), now=clock.now())
     return ok({"received": True, "duplicate": delivery.duplicate})

@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template
+from flask import Blueprint, Flask, Response, redirect, render_template
 from flask.typing import ResponseReturnValue
 
-from genvid import errors
+from genvid.auth.apikeys import ApiKeyOptions
 from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.config import BUILT_IN_PROVIDERS, Config
+from genvid.http import errors as http_errors
+from genvid.http.app_config import app_config
+from genvid.outbound.addresses import MAX_URL_LENGTH
 from genvid.videos import pricing
 from genvid.videos.schemas import MAX_SCRIPT, MAX_TITLE
 
@@ -27,6 +30,14 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 _PROVIDER_NAMES = {"google": "Google", "github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn"}
+_DAY = 86_400
+# The API keys page's expiry choices: (expiresIn seconds, label, preselected); the plugin allows 1 to 365 days.
+KEY_EXPIRIES = ((30 * _DAY, "In 30 days", False), (90 * _DAY, "In 90 days", True), (365 * _DAY, "In a year", False),
+                ("", "Never", False))
+# The webhooks page's event choices, in words (genvid.outbound.schemas.EventType).
+WEBHOOK_EVENTS = (("video.completed", "a video is ready"), ("video.failed", "a video failed (its credits are back)"),
+                  ("credits.purchased", "credits you bought arrived"),
+                  ("credits.low", "a video took your balance below the low mark"))
 
 
 @dataclass(frozen=True)
@@ -47,18 +58,13 @@ def social_providers(config: Config) -> list[SocialProvider]:
                            .replace("-", " ").title()) for provider_id in built_in + generic]
 
 
-def _config() -> Config:
-    config: Config = current_app.config["GENVID"]
-    return config
-
-
 def page(template: str, **context: Any) -> str:
     """A page rendered with what every page may show: the limits, the price rule, and genvid's public origin
     (sign-in works only there: the auth endpoints check the Origin of every form they get)."""
     return render_template(
         template, min_password=MIN_PASSWORD_LENGTH, max_password=MAX_PASSWORD_LENGTH, max_script=MAX_SCRIPT,
         max_title=MAX_TITLE, chars_per_second=pricing.CHARACTERS_PER_SECOND,
-        seconds_per_credit=pricing.SECONDS_PER_CREDIT, public_origin=_config().base_origin, **context)
+        seconds_per_credit=pricing.SECONDS_PER_CREDIT, public_origin=app_config().base_origin, **context)
 
 
 @bp.get("/")
@@ -73,7 +79,7 @@ def sign_up() -> ResponseReturnValue:
 
 @bp.get("/signin")
 def sign_in() -> ResponseReturnValue:
-    return page("signin.html", social_providers=social_providers(_config()))
+    return page("signin.html", social_providers=social_providers(app_config()))
 
 
 @bp.get("/forgot-password")
@@ -136,6 +142,22 @@ def account() -> ResponseReturnValue:
     return page("account.html")
 
 
+@bp.get("/api-keys")
+def api_keys() -> ResponseReturnValue:
+    return page("api_keys.html", key_expiries=KEY_EXPIRIES, max_key_name=ApiKeyOptions.maximum_name_length)
+
+
+@bp.get("/webhooks")
+def webhooks() -> ResponseReturnValue:
+    return page("webhooks.html", event_types=WEBHOOK_EVENTS, max_url=MAX_URL_LENGTH,
+                production=app_config().is_production)
+
+
+@bp.get("/webhooks/<endpoint_id>")
+def webhook(endpoint_id: str) -> ResponseReturnValue:
+    return page("webhook.html", endpoint_id=endpoint_id)
+
+
 def error_page(status: int, message: str) -> Response:
     """The HTML answer for a failure outside /api (an unknown page, a wrong method, a crash)."""
     title = {404: "Page not found", 405: "Not allowed"}.get(status, "Something went wrong")
@@ -158,4 +180,4 @@ def security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Register the pages, their headers, and the HTML error page for paths outside /api."""
     app.register_blueprint(bp)
-    errors.set_page_renderer(app, error_page)
+    http_errors.set_page_renderer(app, error_page)

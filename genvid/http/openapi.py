@@ -7,7 +7,9 @@ appears as soon as its view carries @documented. The answers every endpoint of a
 rather than declared per view, so the document cannot forget them: the envelope around `data`, 400 for
 malformed JSON, 401 and the Origin check's 403 where a caller must be signed in, 404 where a path names a
 resource, 413 for a body over 1 MiB, 414 from gunicorn for a request line over its limit, 415 and 422 for
-bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down.
+bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down. Which operations take an API
+key (x-api-key), and with which permission, is the table the check itself uses (genvid.auth.apikey_permissions),
+which the app factory hands to init_app().
 """
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
-from genvid.api import IdConverter, Operation
+from genvid.http.api import IdConverter, Operation
 
 bp = Blueprint("openapi", __name__)
+_API_KEY_PERMISSIONS = "genvid.openapi.api_key_permissions"
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -48,15 +51,22 @@ _PAGE_META = {"type": "object", "required": ["next_cursor"],
                                              "description": "Pass as `cursor` for the next page; null on the last."}}}
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "Redirect",
                 400: "Malformed request", 401: "Not signed in", 402: "Not enough credits",
-                403: "Forbidden (an untrusted Origin on a cookie request included)", 404: "Not found",
+                403: "Forbidden: an untrusted Origin on a cookie request, or an API key this operation does not "
+                     "take or that lacks its permission", 404: "Not found",
                 405: "Method not allowed", 409: "Conflict", 413: "Body larger than 1 MiB",
                 414: "Request line too long (refused by gunicorn before genvid sees it)",
-                415: "Wrong content type", 422: "Validation failed", 429: "Rate limited",
+                415: "Wrong content type", 422: "Validation failed",
+                429: "Rate limited (on /api/auth by address; elsewhere an API key's rate limit or uses)",
                 502: "Upstream failure", 503: "Unavailable: a dependency is down or a limit is reached; see Retry-After"}
 _UNSAFE = {"post", "put", "patch", "delete"}
 _PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _NOT_TOUCHING_STORAGE = {"openapi.openapi_document", "auth.ok", "auth.error_page"}
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+_BETTER_AUTH_RETRY_AFTER = {"X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's "
+                                                             "header).", "schema": {"type": "string"}}}
+_API_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying (absent when an API key's uses "
+                                                   "ran out: they come back only with a refill).",
+                                    "schema": {"type": "string"}}}
 
 # Stateful testing (schemathesis) and readers: what a created video's id leads to.
 _LINKS = {
@@ -64,6 +74,19 @@ _LINKS = {
         "ShowVideo": {"operationId": "videos_show_video", "parameters": {"video_id": "$response.body#/data/id"}},
         "DeleteVideo": {"operationId": "videos_delete_video", "parameters": {"video_id": "$response.body#/data/id"}},
         "VideoEvents": {"operationId": "videos_video_events", "parameters": {"video_id": "$response.body#/data/id"}},
+    },
+    "outbound.create_endpoint": {
+        name: {"operationId": operation, "parameters": {"endpoint_id": "$response.body#/data/id"}}
+        for name, operation in (("ShowEndpoint", "outbound_show_endpoint"),
+                                ("UpdateEndpoint", "outbound_update_endpoint"),
+                                ("RotateSecret", "outbound_rotate_secret"),
+                                ("ListDeliveries", "outbound_list_deliveries"),
+                                ("DeleteEndpoint", "outbound_delete_endpoint"))
+    },
+    "auth.create_api_key": {
+        "GetApiKey": {"operationId": "auth_get_api_key", "parameters": {"query.id": "$response.body#/id"}},
+        "UpdateApiKey": {"operationId": "auth_update_api_key", "requestBody": {"keyId": "$response.body#/id"}},
+        "DeleteApiKey": {"operationId": "auth_delete_api_key", "requestBody": {"keyId": "$response.body#/id"}},
     },
 }
 
@@ -74,8 +97,15 @@ def openapi_document() -> ResponseReturnValue:
     return jsonify(build_document())
 
 
+def init_app(app: Flask, *, api_key_permissions: Mapping[str, tuple[str, str]]) -> None:
+    """Serve the document, saying which operations take an API key: endpoint -> (resource, action)."""
+    app.extensions[_API_KEY_PERMISSIONS] = api_key_permissions
+    app.register_blueprint(bp)
+
+
 def build_document() -> dict[str, Any]:
     """Walk the URL map of the current app and describe every view that carries @documented."""
+    api_keys: Mapping[str, tuple[str, str]] = current_app.extensions.get(_API_KEY_PERMISSIONS, {})
     components: dict[str, Any] = {"Error": _ERROR_SCHEMA, "AuthError": _AUTH_ERROR_SCHEMA}
     models: dict[str, type[BaseModel]] = {}
     paths: dict[str, dict[str, Any]] = {}
@@ -87,7 +117,7 @@ def build_document() -> dict[str, Any]:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         for method in methods:
-            described = _Builder(components, models).operation(rule, view, operation, method.lower())
+            described = _Builder(components, models, api_keys).operation(rule, view, operation, method.lower())
             if len(methods) > 1:                 # one view serving several methods: one operation id each
                 described["operationId"] += f"_{method.lower()}"
             paths.setdefault(path, {})[method.lower()] = described
@@ -104,6 +134,11 @@ def build_document() -> dict[str, Any]:
                 "session": {"type": "apiKey", "in": "cookie", "name": "better-auth.session_token"},
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "A session token (set-auth-token) or a JWT from /api/auth/token."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key",
+                           "description": "An API key from /api/auth/api-key/create (better-auth's api-key "
+                                          "plugin), accepted only by the operations that list it, each needing "
+                                          "the permission its description names. A request carrying one is "
+                                          "judged by the key alone."},
             },
         },
     }
@@ -112,9 +147,11 @@ def build_document() -> dict[str, Any]:
 class _Builder:
     """Describes operations, adding each pydantic model to the components once under its own name."""
 
-    def __init__(self, components: dict[str, Any], models: dict[str, type[BaseModel]]) -> None:
+    def __init__(self, components: dict[str, Any], models: dict[str, type[BaseModel]],
+                 api_keys: Mapping[str, tuple[str, str]]) -> None:
         self.components = components
         self.models = models
+        self.api_keys = api_keys
 
     def operation(self, rule: Any, view: Any, op: Operation, method: str) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -123,6 +160,10 @@ class _Builder:
             "tags": op.tags or [rule.endpoint.split(".")[0]],
         }
         description = (view.__doc__ or "").strip()
+        permission = self.api_keys.get(rule.endpoint)
+        if permission is not None:
+            description = (description + "\n\n" if description else "") + \
+                f"API keys: needs the permission `{permission[0]}:{permission[1]}`."
         if description:
             doc["description"] = description
         parameters = self._parameters(rule, op)
@@ -139,7 +180,8 @@ class _Builder:
         if links:
             doc["responses"][str(op.status)]["links"] = links
         if op.auth:
-            doc["security"] = [{"session": []}, {"bearer": []}] + ([{}] if op.optional_auth else [])
+            doc["security"] = ([{"session": []}, {"bearer": []}] + ([{"apiKey": []}] if permission else [])
+                               + ([{}] if op.optional_auth else []))
         return doc
 
     def _parameters(self, rule: Any, op: Operation) -> list[dict[str, Any]]:
@@ -165,8 +207,10 @@ class _Builder:
         statuses = set(op.errors) | {413, 414}
         if op.auth and not op.optional_auth:
             statuses.add(401)
-        if op.auth and method in _UNSAFE:
-            statuses.add(403)
+        if op.auth and (method in _UNSAFE or not op.better_auth):
+            statuses.add(403)        # the Origin check; outside /api/auth also an API key refused
+        if rule.endpoint in self.api_keys:
+            statuses.add(429)        # the key's rate limit or uses
         if rule.arguments:
             statuses.add(404)
         if has_body and not op.raw_body:
@@ -185,10 +229,10 @@ class _Builder:
             elif not (status == 404 and op.better_auth):
                 # (better-auth answers a path it does not route, e.g. a token holding U+0000, with an empty 404)
                 answer["content"] = {"application/json": {"schema": error}}
-            if status in (429, 503):
-                answer["headers"] = _RETRY_AFTER if status == 503 else {
-                    "X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's header).",
-                                      "schema": {"type": "string"}}}
+            if status == 503:
+                answer["headers"] = _RETRY_AFTER
+            elif status == 429:
+                answer["headers"] = _BETTER_AUTH_RETRY_AFTER if op.better_auth else _API_RETRY_AFTER
             responses[str(status)] = answer
         return responses
 
@@ -241,7 +285,7 @@ class _Builder:
 
 def _query_value(prop: dict[str, Any]) -> dict[str, Any]:
     """A query parameter's schema: never null (a query string has no null; absent is the default), strings
-    never empty (genvid.api.parse_query refuses an empty value)."""
+    never empty (genvid.http.api.parse_query refuses an empty value)."""
     prop = dict(prop)
     options = prop.pop("anyOf", None)
     if options:

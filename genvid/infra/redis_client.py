@@ -1,4 +1,7 @@
-"""Redis connections and RQ queues, one client per process, configured at factory time."""
+"""The Redis client for everything (RQ queues, pub/sub, rate-limit counters), one per process, and the queues.
+
+The process's entry point points it at REDIS_URL (genvid.infra.services.start).
+"""
 from __future__ import annotations
 
 import os
@@ -7,7 +10,7 @@ import threading
 import redis
 from rq import Queue
 
-DEFAULT_QUEUES = ("default", "renders")
+DEFAULT_QUEUES = ("default", "renders", "webhooks")   # a worker takes from the first non-empty queue
 
 _lock = threading.Lock()
 _url: str | None = None

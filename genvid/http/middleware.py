@@ -15,7 +15,8 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import ClosingIterator
 
-from genvid import logs
+from genvid.http.app_config import app_config
+from genvid.infra import logs
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -105,9 +106,8 @@ def _path(environ: WSGIEnvironment) -> str:
 
 def init_app(app: Flask) -> None:
     """Wrap the app in RequestLifecycle and refuse oversized bodies before any handler."""
-    config = app.config.get("GENVID")
     app.wsgi_app = RequestLifecycle(app.wsgi_app,  # type: ignore[method-assign]
-                                    production=bool(config is not None and config.is_production))
+                                    production=app_config(app).is_production)
     limit = app.config.get("MAX_CONTENT_LENGTH")
 
     @app.before_request
