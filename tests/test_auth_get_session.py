@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from conftest import TEST_SECRET
+from conftest import TEST_SECRET, start_app
 from factories import bearer, create_session, create_user
 
 from genvid.auth import cookies
@@ -105,8 +105,7 @@ def test_errors_before_flask_take_the_apps_error_handlers(make_app, conn):
 
 def test_answers_before_flask_carry_the_request_id_and_the_access_line(capsys, config):
     """RequestLifecycle wraps the fast path: the client's request id comes back, the access line is written."""
-    from genvid import create_app
-    client = create_app(config.with_overrides(log_level="INFO")).test_client()
+    client = start_app(config.with_overrides(log_level="INFO")).test_client()
     capsys.readouterr()
     response = client.get(PATH, headers={"X-Request-ID": "poll-1"})
     assert response.status_code == 200 and response.get_json() is None
