@@ -11,18 +11,18 @@ bench/auth_instructions.py). What makes it cheap is here:
   has one-second resolution, and the encoded body per (session row, user row). A polling client costs neither
   a signature nor seven date formats until a row changes; the keys hold every column of the rows, so nothing
   either value shows can change without changing its key.
-* `FastPath` answers before Flask: a WSGI wrapper inside genvid.middleware's RequestLifecycle (so every answer
-  still gets its request id, security headers and access line) that serves a GET of exactly this path with no
-  Origin header and no body. Everything else goes on to Flask, whose view in routes.py returns the same
-  `answer()`, and where flask-cors adds its headers for a trusted Origin. Errors (PostgreSQL down, the rate
-  limit) are answered by the app's own error handlers, in a request context as Flask would give them. Browsers
-  send Origin with a GET only cross-origin, so genvid's own pages, apps and servers take the fast path.
+* `FastPath` answers before Flask: a WSGI wrapper inside genvid.http.middleware's RequestLifecycle (so every
+  answer still gets its request id, security headers and access line) that serves a GET of exactly this path
+  with no Origin header and no body. Everything else goes on to Flask, whose view in routes.py returns the
+  same `answer()`, and where flask-cors adds its headers for a trusted Origin. Errors (PostgreSQL down, the
+  rate limit) are answered by the app's own error handlers, in a request context as Flask would give them.
+  Browsers send Origin with a GET only cross-origin, so genvid's own pages, apps and servers take this path.
 
 Measured by bench/auth_instructions.py (user-space instructions per get-session; the baseline is
 bench/auth_baseline.py, Flask + psycopg_pool running the same query):
     as a Flask view, with nine speed-ups spread over cors, logs, middleware, responses, serialize,
-    and the query:                               genvid 788k, baseline 646k: baseline/genvid 0.82x
-    this module, those speed-ups backed out:     genvid 511k, baseline 645k: baseline/genvid 1.26x
+    and the query:                               genvid 789k, baseline 644k: baseline/genvid 0.82x
+    this module, those speed-ups backed out:     genvid 510k, baseline 646k: baseline/genvid 1.27x
     without the JWT memo +639k a request, without the body memo +152k.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 PATH = "/api/auth/get-session"
-RATE_LIMIT_PATH = "/get-session"           # the path below /api/auth, as routes.guard counts it
+RATE_LIMIT_PATH = "/get-session"           # the path below /api/auth, as blueprint.guard counts it
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))     # on every get-session answer
 NULL_BODY = b"null\n"
 
@@ -157,8 +157,8 @@ def _served_here(environ: WSGIEnvironment) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Serve get-session before Flask. Call it before genvid.middleware.init_app, whose RequestLifecycle must
-    wrap this too (request id, security headers and access line on every answer)."""
+    """Serve get-session before Flask. Call it before genvid.http.middleware.init_app, whose RequestLifecycle
+    must wrap this too (request id, security headers and access line on every answer)."""
     app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
