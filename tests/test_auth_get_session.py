@@ -102,7 +102,8 @@ def test_errors_before_flask_take_the_apps_error_handlers(make_app, conn):
 
 
 def test_answers_before_flask_carry_the_request_id_and_the_access_line(capsys, config):
-    """RequestLifecycle wraps the fast path: the client's request id comes back, the access line is written."""
+    """RequestLifecycle wraps the fast path: the client's request id comes back,
+    the access line is written."""
     client = start_app(config.with_overrides(log_level="INFO")).test_client()
     capsys.readouterr()
     response = client.get(PATH, headers={"X-Request-ID": "poll-1"})
@@ -115,8 +116,8 @@ def test_answers_before_flask_carry_the_request_id_and_the_access_line(capsys, c
 
 
 def test_only_a_plain_get_is_answered_before_flask(client):
-    """A trailing slash is an unknown route, HEAD is Flask's GET without a body, POST needs deferSessionRefresh;
-    all of them are Flask's."""
+    """A trailing slash is an unknown route, HEAD is Flask's GET without a body, POST needs
+    deferSessionRefresh; all of them are Flask's."""
     assert client.get(PATH + "/").status_code == 404
     head = client.head(PATH)
     assert head.status_code == 200 and head.get_data() == b"" and head.headers["Cache-Control"] == "no-store"

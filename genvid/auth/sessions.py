@@ -55,14 +55,16 @@ def find_session_and_signing_key(conn: psycopg.Connection, *, token: str,
     active = _live(conn, row, token=token, now=now)
     if active is None or row is None:
         return None
-    key = None if row.jwk_id is None or row.jwk_private_key is None else StoredKey(row.jwk_id, row.jwk_private_key)
+    key = None if row.jwk_id is None or row.jwk_private_key is None else StoredKey(row.jwk_id,
+                                                                                   row.jwk_private_key)
     return active, key
 
 
 def _live(conn: psycopg.Connection,
-          row: db.auth_sessions.GetSessionAndUserRow | db.auth_sessions.GetSessionUserAndSigningKeyRow | None, *,
-          token: str, now: datetime) -> ActiveSession | None:
-    """The session and user of a looked-up row; an expired row is deleted (better-auth does) and gives None."""
+          row: db.auth_sessions.GetSessionAndUserRow | db.auth_sessions.GetSessionUserAndSigningKeyRow | None,
+          *, token: str, now: datetime) -> ActiveSession | None:
+    """The session and user of a looked-up row; an expired row is deleted
+    (better-auth does) and gives None."""
     if row is None:
         return None
     if row.expires_at < now:
