@@ -214,6 +214,8 @@ class Video:
     submitted_at: datetime.datetime | None
     finished_at: datetime.datetime | None
     warnings: Any
+    batch_id: str | None
+    batch_row: int | None
 
 
 @dataclass(slots=True)
@@ -242,3 +244,27 @@ class PeriodicRun:
     next_run_at: datetime.datetime
     last_started_at: datetime.datetime | None
     last_finished_at: datetime.datetime | None
+
+
+@dataclass(slots=True)
+class Batch:
+    """A row of batches."""
+    id: str
+    user_id: str
+    name: str | None
+    provider: str
+    avatar_id: str
+    voice_id: str
+    script: str
+    title: str | None
+    aspect_ratio: str
+    resolution: str
+    background: str | None
+    captions: bool
+    variables: list[str]
+    row_count: int
+    credits: int
+    idempotency_key: str | None
+    cancelled_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime

@@ -88,9 +88,14 @@ class Studio:
             self.heygen.advance(seconds)
 
     def next_due(self) -> datetime | None:
-        """When the next step of any unfinished video is due."""
-        row = self.conn.execute("SELECT min(next_check_at) FROM videos WHERE status = ANY(%s::video_status[])",
-                                (list(UNFINISHED),)).fetchone()
+        """When the next step of any unfinished video is due. A queued video already due waits for a render slot
+        (the dispatcher admits it as soon as one frees), so what it waits on is the next step of a render in
+        flight; it counts itself only when nothing is in flight."""
+        row = self.conn.execute(
+            "SELECT coalesce(min(next_check_at) FILTER (WHERE status <> 'queued' OR next_check_at > %(now)s), "
+            "                min(next_check_at)) "
+            "FROM videos WHERE status = ANY(%(unfinished)s::video_status[])",
+            {"now": self.clock(), "unfinished": list(UNFINISHED)}).fetchone()
         return None if row is None else row[0]
 
     def drive(self, *video_ids: str, until: tuple[str, ...] = FINAL, max_steps: int = 100,

@@ -24,9 +24,8 @@ from datetime import timedelta
 import db.videos_videos as queries
 from db import models
 from genvid import clock, database, queue, runtime
-from genvid.billing import ledger
 from genvid.config import Config
-from genvid.videos import events, leases, media, providers
+from genvid.videos import events, leases, media, providers, refunds
 from genvid.videos.provider import (
     PermanentProviderError,
     ProviderError,
@@ -260,11 +259,11 @@ def _fail(video: models.Video, code: str, message: str) -> None:
         failed = queries.mark_failed(conn, failure_code=code, failure_message=message, now=now, id=video.id,
                                      step=video.step)
         if failed is not None:
-            ledger.refund_render(conn, user_id=failed.user_id, video_id=failed.id)
+            refunds.refund_video(conn, failed)
     if failed is not None:
         _published(failed)
         log.info("render failed", extra={"video_id": video.id, "code": code})
 
 
 def _published(video: models.Video) -> None:
-    events.publish(queue.connection(), video_id=video.id, status=video.status.value)
+    events.publish(queue.connection(), video_id=video.id, status=video.status.value, batch_id=video.batch_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
@@ -19,13 +18,12 @@ from flask import (
     redirect,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import clock, database, queue
+from genvid import clock, database, queue, sse
 from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth import context
 from genvid.auth.current import current_user
@@ -35,9 +33,7 @@ from genvid.errors import (
     Forbidden,
     NotFound,
     ServiceUnavailable,
-    TooManyRequests,
 )
-from genvid.middleware import new_request_id
 from genvid.videos import (
     catalogue,
     events,
@@ -203,7 +199,8 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     with database.transaction() as conn:
         removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=clock.now())
     if removed.cancelled:
-        events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value)
+        events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value,
+                       batch_id=removed.video.batch_id)
     else:
         try:
             media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
@@ -211,7 +208,7 @@ def delete_video(video_id: str) -> ResponseReturnValue:
             # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
             log.warning("media not deleted; left to the daily pruning",
                         extra={"video_id": video_id, "reason": str(exc)})
-        events.publish(queue.connection(), video_id=video_id, status="deleted")
+        events.publish(queue.connection(), video_id=video_id, status="deleted", batch_id=removed.video.batch_id)
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
 
@@ -234,46 +231,11 @@ def video_events(video_id: str) -> ResponseReturnValue:
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
-    return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
-        pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
-        max_seconds=_config().event_stream_seconds))
-
-
-def _open_event_stream(user_id: str, video_id: str,
-                       body: Callable[[Any], Iterator[str]]) -> Response:
-    """Take a process slot, a user slot and the subscription, all before the first byte (a refusal is JSON
-    with its status), and hand them back when the server closes the response."""
-    if not events.try_open_stream():
-        raise ServiceUnavailable("TOO_MANY_STREAMS", "Too many event streams are open; poll the video instead.",
-                                 headers={"Retry-After": "5"})
-    client = queue.connection()
-    stream_id = new_request_id()
-    claimed = False
-    pubsub = None
-    try:
-        config = _config()
-        claimed = events.claim_user_slot(client, user_id=user_id, stream_id=stream_id,
-                                         limit=config.event_streams_per_user,
-                                         lease_seconds=config.event_stream_seconds + events.LEASE_MARGIN_SECONDS)
-        if not claimed:
-            raise TooManyRequests("TOO_MANY_STREAMS", "You have too many event streams open; close one or poll "
-                                  "the video instead.", headers={"Retry-After": "5"})
-        pubsub = events.subscribe(client, video_id=video_id)
-    except BaseException:
-        if claimed:
-            events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
-        events.close_stream()
-        raise
-
-    def release() -> None:
-        pubsub.close()
-        events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
-        events.close_stream()
-
-    response = Response(stream_with_context(body(pubsub)), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(release)   # WSGI servers close every response, streamed or not
-    return response
+    return sse.open_event_stream(_config(), user_id=user.id, channel_name=events.channel(video_id),
+                                 body=lambda pubsub: events.stream(
+                                     pubsub, subject_id=video_id, snapshot=snapshot,
+                                     is_final=lambda status: status in final,
+                                     max_seconds=_config().event_stream_seconds))
 
 
 @bp.get("/api/media/<path:key>")
