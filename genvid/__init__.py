@@ -14,6 +14,7 @@ def create_app(config: Config | None = None) -> Flask:
     from genvid import api, cors, errors, health, logs, middleware, openapi, runtime
     from genvid.auth import mail
     from genvid.auth.routes import bp as auth_bp
+    from genvid.batches.routes import bp as batches_bp
     from genvid.billing.routes import bp as billing_bp
     from genvid.videos import media
     from genvid.videos.routes import bp as videos_bp
@@ -36,7 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
     middleware.init_app(app)
     errors.init_app(app)
     cors.init_app(app, config)
-    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp):
+    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp, batches_bp):
         app.register_blueprint(blueprint)
     pages.init_app(app)
     docs.init_app(app)

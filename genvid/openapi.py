@@ -131,8 +131,10 @@ class _Builder:
         has_body = (op.body is not None or op.raw_body) and method != "get"    # a GET's body is never read
         if has_body:
             schema = self._schema(op.body) if op.body is not None else {}
-            doc["requestBody"] = {"required": op.raw_body or not op.body_optional,
-                                  "content": {op.body_media_type: {"schema": schema}}}
+            content: dict[str, Any] = {op.body_media_type: {"schema": schema}}
+            for media_type, described in op.more_bodies.items():
+                content[media_type] = self._nested(described)
+            doc["requestBody"] = {"required": op.raw_body or not op.body_optional, "content": content}
         doc["responses"] = self._responses(rule, op, method, has_body=has_body,
                                            has_query=op.query is not None or bool(op.parameters))
         links = _LINKS.get(rule.endpoint)

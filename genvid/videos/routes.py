@@ -24,12 +24,11 @@ from flask.typing import ResponseReturnValue
 
 from db import models
 from genvid import clock, database, queue, sse
-from genvid.api import documented, ok, parse_body, parse_query
+from genvid.api import documented, idempotency_key, ok, parse_body, parse_query
 from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.config import Config
 from genvid.errors import (
-    BadRequest,
     Forbidden,
     NotFound,
     ServiceUnavailable,
@@ -64,7 +63,6 @@ _EVENT = {"type": "object", "properties": {
     "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [
         VideoOut, {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}]}},
     "retry": {"type": "string"}}}
-_IDEMPOTENCY_KEY_MAX = 255
 
 
 def _config() -> Config:
@@ -155,10 +153,7 @@ def create_video() -> ResponseReturnValue:
         context.active_session(conn)
         user = current_user()
         body = parse_body(CreateVideo)
-        key = request.headers.get("Idempotency-Key") or None
-        if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
-            raise BadRequest("INVALID_IDEMPOTENCY_KEY",
-                             "Idempotency-Key is at most 255 printable characters.")
+        key = idempotency_key()
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
                                        idempotency_key=key, now=clock.now())
     # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
