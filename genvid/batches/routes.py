@@ -113,10 +113,10 @@ def preview_batch() -> ResponseReturnValue:
     user = current_user()
     _, planned = _planned()
     with database.connection() as conn:
-        quote = service.quote(conn, user_id=user.id, provider=_config().video_provider, plan=planned)
+        price = service.quote(conn, user_id=user.id, provider=_config().video_provider, plan=planned)
     first = planned.videos[0]
-    return ok({"row_count": len(planned.videos), "credits": quote.credits, "balance": quote.balance,
-               "enough_credits": quote.balance >= quote.credits, "variables": planned.variables,
+    return ok({"row_count": len(planned.videos), "credits": price.credits, "balance": price.balance,
+               "enough_credits": price.balance >= price.credits, "variables": planned.variables,
                "first_row": {"row": first.row, "script": first.script, "title": first.title,
                              "credits": first.credits}})
 

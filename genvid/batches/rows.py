@@ -1,7 +1,8 @@
 """A batch's rows, from a CSV file or a JSON list: each row's values by column name, and where it came from.
 
 CSV rules (what spreadsheets export): UTF-8 with or without a byte-order mark; the first non-blank line names
-the columns; values may be quoted ("..."), and a quoted value may hold commas, doubled quotes and newlines;
+the columns; values may be quoted ("..."), and a quoted value may hold commas, doubled quotes and line breaks
+(kept as newlines), but nothing may follow its closing quote but the separator;
 a comma is the separator unless the header line has none and has semicolons (or tabs) instead; blank lines and
 rows whose every value is blank are skipped; values and column names lose surrounding spaces. A row with fewer
 values than columns lacks the last ones (an error only where the template needs them); a row with more values
@@ -92,7 +93,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line the record starts on, its values) for every record with a non-blank value."""
     first_line = text.split("\n", 1)[0]
     separator = next((s for s in _SEPARATORS if s in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, skipinitialspace=True, strict=True)
     while True:
         start = reader.line_num + 1
         try:
@@ -100,9 +101,10 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise _refuse(f"Line {reader.line_num or start}: the file is not valid CSV ({exc}). A value holding a "
-                          "quote, a separator or a line break must be in double quotes, with its quotes "
-                          "doubled.", "malformed_csv", line=reader.line_num or start) from None
+            raise _refuse(f"The row starting on line {start} is not valid CSV ({exc}). A value holding a quote, a "
+                          "separator or a line break must be in double quotes, with its quotes doubled, and "
+                          "nothing but a separator may follow its closing quote.", "malformed_csv",
+                          line=start) from None
         if any(value.strip() for value in values):
             yield start, values
 
@@ -124,7 +126,12 @@ def _columns(names: list[str], line: int) -> tuple[list[str], set[int]]:
 
 def _row(number: int, line: int, values: list[str], names: list[str], columns: list[str],
          unnamed: set[int]) -> Row:
-    named = {names[i].strip(): value.strip() for i, value in enumerate(values[:len(names)]) if i not in unnamed}
+    named = {names[i].strip(): _text(value) for i, value in enumerate(values[:len(names)]) if i not in unnamed}
     stray = [value for i, value in enumerate(values) if (i >= len(names) or i in unnamed) and value.strip()]
     missing = tuple(column for column in columns if column not in named)
     return Row(number, named, line=line, missing=missing, extra_values=len(stray))
+
+
+def _text(value: str) -> str:
+    """A value without surrounding spaces, its line breaks (a quoted value may hold CRLF) as newlines."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
