@@ -88,15 +88,20 @@ class Studio:
             self.heygen.advance(seconds)
 
     def next_due(self) -> datetime | None:
-        """When the next step of any unfinished video is due. A queued video already due waits for a render slot
-        (the dispatcher admits it as soon as one frees), so what it waits on is the next step of a render in
-        flight; it counts itself only when nothing is in flight."""
+        """When the next step of any unfinished video is due. A queued video that is due waits for a render slot:
+        it is due now if one is free (the dispatcher admits it on the next run), else what it waits on is the
+        next step of a render in flight."""
         row = self.conn.execute(
-            "SELECT coalesce(min(next_check_at) FILTER (WHERE status <> 'queued' OR next_check_at > %(now)s), "
-            "                min(next_check_at)) "
+            "SELECT min(next_check_at) FILTER (WHERE status <> 'queued' OR next_check_at > %(now)s), "
+            "       count(*) FILTER (WHERE status = 'queued' AND next_check_at <= %(now)s), "
+            "       count(*) FILTER (WHERE status <> 'queued') "
             "FROM videos WHERE status = ANY(%(unfinished)s::video_status[])",
             {"now": self.clock(), "unfinished": list(UNFINISHED)}).fetchone()
-        return None if row is None else row[0]
+        assert row is not None
+        next_step, waiting, in_flight = row
+        if waiting and (in_flight < runtime.config().heygen_max_concurrent or next_step is None):
+            return self.clock()
+        return next_step  # type: ignore[no-any-return]
 
     def drive(self, *video_ids: str, until: tuple[str, ...] = FINAL, max_steps: int = 100,
               between: Callable[[], None] | None = None) -> list[models.Video]:
