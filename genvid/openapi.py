@@ -58,12 +58,18 @@ _PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _NOT_TOUCHING_STORAGE = {"openapi.openapi_document", "auth.ok", "auth.error_page"}
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
 
-# Stateful testing (schemathesis) and readers: what a created video's id leads to.
+# Stateful testing (schemathesis) and readers: what a created video's (or batch's) id leads to.
 _LINKS = {
     "videos.create_video": {
         "ShowVideo": {"operationId": "videos_show_video", "parameters": {"video_id": "$response.body#/data/id"}},
         "DeleteVideo": {"operationId": "videos_delete_video", "parameters": {"video_id": "$response.body#/data/id"}},
         "VideoEvents": {"operationId": "videos_video_events", "parameters": {"video_id": "$response.body#/data/id"}},
+    },
+    "batches.create_batch": {
+        name: {"operationId": f"batches_{operation}", "parameters": {"batch_id": "$response.body#/data/id"}}
+        for name, operation in (("ShowBatch", "show_batch"), ("CancelBatch", "cancel_batch"),
+                                ("BatchResults", "batch_results"), ("BatchResultsCsv", "batch_results_csv"),
+                                ("BatchEvents", "batch_events"))
     },
 }
 

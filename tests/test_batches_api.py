@@ -8,7 +8,15 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from batch_helpers import create_csv, create_json, csv_of, ledger_rows, people, stored, template
+from batch_helpers import (
+    create_csv,
+    create_json,
+    csv_of,
+    ledger_rows,
+    people,
+    stored,
+    template,
+)
 from fakes.heygen import FakeHeyGen
 from videos_fixtures import Studio
 

@@ -101,22 +101,7 @@ def test_a_cancel_racing_the_dispatcher_refunds_exactly_the_rows_it_stopped(
     outcomes = set()
     for _ in range(20):
         batch_id = create_json(studio, headers, people(25)).get_json()["data"]["id"]
-        start = threading.Barrier(2)
-        results: dict[str, Any] = {}
-
-        def admit() -> None:
-            start.wait()
-            results["admitted"] = dispatcher.dispatch_due(now=pipeline_clock(), redispatch_seconds=60)
-
-        def cancel(batch_id: str = batch_id) -> None:
-            start.wait()
-            results["cancel"] = _cancel(app, batch_id, headers)
-
-        threads = [threading.Thread(target=admit), threading.Thread(target=cancel)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        results = _race(app, batch_id, headers, pipeline_clock)
         statuses = _statuses(studio, batch_id)
         admitted, cancelled = statuses.get("submitting", 0), statuses.get("cancelled", 0)
         assert admitted + cancelled == 25 and set(statuses) <= {"submitting", "cancelled"}, statuses
@@ -136,6 +121,27 @@ def test_a_cancel_racing_the_dispatcher_refunds_exactly_the_rows_it_stopped(
     assert in_flight is not None
     assert studio.balance(user_id) == 1000 + debits + refunded == 1000 - in_flight[0]
     print(f"\ncancel vs dispatch outcomes (admitted any, cancelled any): {sorted(outcomes)}")
+
+
+def _race(app: Flask, batch_id: str, headers: dict[str, str], clock: FrozenClock) -> dict[str, Any]:
+    """The dispatcher's round and a cancel of the batch, released at the same instant."""
+    start = threading.Barrier(2)
+    results: dict[str, Any] = {}
+
+    def admit() -> None:
+        start.wait()
+        results["admitted"] = dispatcher.dispatch_due(now=clock(), redispatch_seconds=60)
+
+    def cancel() -> None:
+        start.wait()
+        results["cancel"] = _cancel(app, batch_id, headers)
+
+    threads = [threading.Thread(target=admit), threading.Thread(target=cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
 
 
 def test_a_batch_with_nothing_left_to_stop_cannot_be_cancelled(capped: Studio) -> None:

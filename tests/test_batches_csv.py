@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from batch_helpers import create_csv, create_json, csv_of, ledger_rows, people, stored, template
+from batch_helpers import (
+    create_csv,
+    create_json,
+    csv_of,
+    ledger_rows,
+    people,
+    stored,
+    template,
+)
 from videos_fixtures import Studio
 
 

@@ -51,7 +51,7 @@ def test_another_users_single_video_starts_within_one_render_slots_wait(capped: 
     the first slot that frees: it waits no longer than the nearest of A's renders takes to finish, and none of A's
     waiting rows starts before it."""
     a_id, a_headers = capped.user(credits=100)
-    b_id, b_headers = capped.user(credits=10)
+    _, b_headers = capped.user(credits=10)
     batch_id = create_json(capped, a_headers, people(30)).get_json()["data"]["id"]
     capped.run_worker()
     assert _in_flight(capped, a_id) == 2 and _waiting(capped, a_id) == 28

@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import UnsupportedMediaType
 
 from genvid import clock, database, jsonbody, queue, sse
 from genvid.api import (
@@ -73,9 +72,7 @@ def _planned() -> tuple[str | None, plan.Plan]:
     if request.mimetype == "multipart/form-data":
         header, batch_rows = _multipart()
         return header.name, plan.plan_batch(header.template, batch_rows)
-    if request.mimetype != "application/json" and not request.content_length and not request.mimetype:
-        raise UnsupportedMediaType()       # an empty body: neither JSON nor a form
-    body = parse_body(CreateBatch)
+    body = parse_body(CreateBatch)          # 415 for any other content type
     return body.name, plan.plan_batch(body.template, rows.from_json(body.rows))
 
 
