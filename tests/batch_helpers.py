@@ -23,7 +23,7 @@ def people(count: int) -> list[dict[str, str]]:
 
 def create_json(studio: Studio, headers: dict[str, str], rows: list[dict[str, str]], *,
                 key: str | None = None, path: str = "/api/batches", **body: Any) -> Any:
-    """POST /api/batches (or /preview) with a JSON body."""
+    """POST /api/batches (or /api/batch-previews) with a JSON body."""
     payload = {"template": body.pop("template", None) or template(studio), "rows": rows, **body}
     extra = {"Idempotency-Key": key} if key else {}
     return studio.client.post(path, json=payload, headers={**headers, **extra})
@@ -32,7 +32,7 @@ def create_json(studio: Studio, headers: dict[str, str], rows: list[dict[str, st
 def create_csv(studio: Studio, headers: dict[str, str], csv_bytes: bytes, *, key: str | None = None,
                path: str = "/api/batches", batch_template: dict[str, Any] | None = None,
                name: str | None = None) -> Any:
-    """POST /api/batches (or /preview) as multipart/form-data with the rows as a CSV file upload."""
+    """POST /api/batches (or /api/batch-previews) as multipart/form-data with the rows as a CSV file upload."""
     form: dict[str, Any] = {"template": json.dumps(batch_template or template(studio)),
                             "rows": (io.BytesIO(csv_bytes), "rows.csv", "text/csv")}
     if name is not None:

@@ -87,7 +87,7 @@ def real_avatar_and_voice(context: Any, case: Any) -> Any:
     return case
 
 
-@schemathesis.hook("map_case").apply_to(path_regex="^/api/batches(/preview)?$", method="POST")
+@schemathesis.hook("map_case").apply_to(path_regex="^/api/(batches|batch-previews)$", method="POST")
 def real_template_avatar_and_voice(context: Any, case: Any) -> Any:
     """Positive JSON batches get a live avatar and voice in their template half of the time, and rows that fill
     in its variables, so batches are created and the stateful phase follows their links."""

@@ -68,13 +68,13 @@ def test_a_batch_the_balance_does_not_cover_is_refused_whole(heygen_studio: Stud
 
 def test_preview_prices_without_writing_anything(heygen_studio: Studio) -> None:
     user_id, headers = heygen_studio.user(credits=2)
-    answer = create_csv(heygen_studio, headers, csv_of(3), path="/api/batches/preview")
+    answer = create_csv(heygen_studio, headers, csv_of(3), path="/api/batch-previews")
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["data"] == {
         "row_count": 3, "credits": 3, "balance": 2, "enough_credits": False, "variables": ["name", "company"],
         "first_row": {"row": 1, "script": "Hello Person 1, welcome to Company 1.", "title": None, "credits": 1}}
     assert stored(heygen_studio, user_id) == (0, 0) and heygen_studio.balance(user_id) == 2
-    unknown_avatar = create_json(heygen_studio, headers, people(1), path="/api/batches/preview",
+    unknown_avatar = create_json(heygen_studio, headers, people(1), path="/api/batch-previews",
                                  template=template(heygen_studio, avatar_id="look_nobody"))
     assert unknown_avatar.status_code == 422
     assert [d["field"] for d in unknown_avatar.get_json()["error"]["details"]] == ["template.avatar_id"]

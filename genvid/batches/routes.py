@@ -101,7 +101,7 @@ def _multipart() -> tuple[BatchHeader, rows.Rows]:
     return header, rows.from_csv(data)
 
 
-@bp.post("/api/batches/preview")
+@bp.post("/api/batch-previews")
 @documented("Price a batch without creating it (checks every row)", body=CreateBatch, more_bodies=_MULTIPART,
             response=PreviewOut, tags=["batches"], errors=_BODY_ERRORS)
 def preview_batch() -> ResponseReturnValue:
