@@ -122,7 +122,7 @@ ADMIT_QUEUED_VIDEOS = """WITH in_flight AS (
     GROUP BY f.user_id
 ), waiting AS (
     SELECT q.id, q.user_id, q.next_check_at,
-           row_number() OVER (PARTITION BY q.user_id ORDER BY q.next_check_at, q.id) AS turn
+           row_number() OVER (PARTITION BY q.user_id ORDER BY q.next_check_at, q.batch_row, q.id) AS turn
     FROM videos q
     WHERE q.status = 'queued' AND q.next_check_at <= %s
 ), ranked AS (
@@ -373,7 +373,7 @@ def admit_queued_videos(
     slots: int,
     redispatch_at: datetime.datetime | None,
 ) -> list[AdmitQueuedVideosRow]:
-    """Up to @slots queued videos due at @now move to submitting (each claimed for dispatch until @redispatch_at, like DispatchDueVideos), chosen fairly between users: a user's waiting videos are taken in turn (oldest first), and a video's rank is its turn plus the renders its user already has in flight, so one user's thousand-row batch fills free slots only while nobody else waits, and another user's single video takes the next slot that frees. Ties go to the video waiting longest. The caller holds LockSubmitSlots, so admissions never exceed the cap; rows another transaction has locked (a batch cancel) are skipped for this round."""
+    """Up to @slots queued videos due at @now move to submitting (each claimed for dispatch until @redispatch_at, like DispatchDueVideos), chosen fairly between users: a user's waiting videos are taken in turn (oldest first, a batch's in row order), and a video's rank is its turn plus the renders its user already has in flight, so one user's thousand-row batch fills free slots only while nobody else waits, and another user's single video takes the next slot that frees. Ties go to the video waiting longest. The caller holds LockSubmitSlots, so admissions never exceed the cap; rows another transaction has locked (a batch cancel) are skipped for this round."""
     return [AdmitQueuedVideosRow(*row) for row in conn.execute(ADMIT_QUEUED_VIDEOS, (now, slots, redispatch_at, now)).fetchall()]
 
 

@@ -143,9 +143,9 @@ SELECT count(*)::integer FROM videos WHERE status IN ('submitting', 'rendering')
 -- name: AdmitQueuedVideos :many
 -- Up to @slots queued videos due at @now move to submitting (each claimed for dispatch until @redispatch_at,
 -- like DispatchDueVideos), chosen fairly between users: a user's waiting videos are taken in turn (oldest
--- first), and a video's rank is its turn plus the renders its user already has in flight, so one user's
--- thousand-row batch fills free slots only while nobody else waits, and another user's single video takes the
--- next slot that frees. Ties go to the video waiting longest. The caller holds LockSubmitSlots, so admissions
+-- first, a batch's in row order), and a video's rank is its turn plus the renders its user already has in
+-- flight, so one user's thousand-row batch fills free slots only while nobody else waits, and another user's
+-- single video takes the next slot that frees. Ties go to the video waiting longest. The caller holds LockSubmitSlots, so admissions
 -- never exceed the cap; rows another transaction has locked (a batch cancel) are skipped for this round.
 WITH in_flight AS (
     SELECT f.user_id, count(*)::integer AS renders FROM videos f
@@ -153,7 +153,7 @@ WITH in_flight AS (
     GROUP BY f.user_id
 ), waiting AS (
     SELECT q.id, q.user_id, q.next_check_at,
-           row_number() OVER (PARTITION BY q.user_id ORDER BY q.next_check_at, q.id) AS turn
+           row_number() OVER (PARTITION BY q.user_id ORDER BY q.next_check_at, q.batch_row, q.id) AS turn
     FROM videos q
     WHERE q.status = 'queued' AND q.next_check_at <= @now
 ), ranked AS (

@@ -9,6 +9,7 @@ const WORDS = { running: "Running", finished: "Finished", cancelled: "Cancelled"
 const BADGES = { running: "rendering", finished: "completed", cancelled: "cancelled" };
 let current = null;
 let resultsShown = "";
+let resultsAsked = 0;          // answers to older requests than the newest are dropped (they may come last)
 
 start(async () => {
   wireCancel();
@@ -73,13 +74,14 @@ async function show(batch) {
   await showResults(batch);
 }
 
-// The rows' table, fetched again only when the counts changed.
+// The rows' table, fetched again only when the counts changed; only the newest answer is shown.
 async function showResults(batch) {
   const key = JSON.stringify(batch.counts);
   if (key === resultsShown) return;
   resultsShown = key;
+  const asked = ++resultsAsked;
   const answer = await api(`${path}/results`);
-  if (!answer.ok) return;
+  if (!answer.ok || asked !== resultsAsked) return;
   document.querySelector("[data-results]").replaceChildren(...answer.data.map((result) => el("tr", {},
     el("td", {}, String(result.row)),
     el("td", {}, el("span", { className: `badge ${result.status}` }, STATUS_WORDS[result.status] || result.status),
