@@ -65,6 +65,7 @@ image: install
 bench: install node
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/videos.py
+	$(BIN)/python bench/batches.py
 
 clean:
 	rm -rf $(VENV) $(INTEROP)/node_modules
