@@ -97,16 +97,19 @@ def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst
     media.warn_if_media_on_local_disk(config)
     loop = WorkerLoop(config)
     worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+    rq_level = config.log_level if config.is_production else "WARNING"
     log.info("worker starting", extra={"queues": list(queues)})
     if burst:
         loop.tick(clock.now())
-        worker.work(burst=True, logging_level=config.log_level)
+        worker.work(burst=True, logging_level=rq_level)
         return
     stop = threading.Event()
     ticker = threading.Thread(target=loop.run, args=(stop,), name="genvid-worker-loop", daemon=True)
     ticker.start()
     try:
-        worker.work(logging_level=config.log_level)
+        # rq narrates every job at INFO; in production that is the job log a platform keeps, on a laptop it
+        # buries the server's own lines (genvid's loggers keep config.log_level either way).
+        worker.work(logging_level=rq_level)
     finally:
         stop.set()
         ticker.join(timeout=2 * TICK_SECONDS + 30)

@@ -131,6 +131,7 @@ def test_dev_serves_then_ctrl_c_stops_everything_quietly(dev: Terminal, dev_env:
     assert dev.ctrl_c() == 0
     assert "Traceback" not in dev.output and "Error" not in dev.output, dev.output
     assert dev.lines[-1] == "genvid: stopped"
+    assert '"logger":"rq.' not in dev.output, "rq narrates its jobs at INFO only in production"
     _gone, alive = psutil.wait_procs(family + services, timeout=30)
     assert not alive, alive
     first_lines = [line for line in dev.lines if not line.startswith("{")]

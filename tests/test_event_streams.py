@@ -8,24 +8,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask
 from live_stack import wait_for
-from videos_fixtures import FAST, Studio
+from videos_fixtures import TEST_TUNING, Studio
 
 from genvid import queue
 from genvid.videos import events
 
 
 @pytest.fixture
-def two_processes(make_app: Callable[..., Flask], conn: psycopg.Connection,
-                  run_worker: Callable[..., int]) -> tuple[Studio, Studio]:
+def two_processes(make_app: Callable[..., Flask], make_studio: Callable[..., Studio]) -> tuple[Studio, Studio]:
     """Two apps on the same PostgreSQL and Redis, as two gunicorn workers would be (per-user cap 2)."""
-    apps = [make_app(video_provider="local", event_streams_per_user=2, **FAST) for _ in range(2)]
-    studios = tuple(Studio(app, app.test_client(), conn, run_worker) for app in apps)
-    studios[0].sync_catalogue()
-    return studios  # type: ignore[return-value]
+    apps = [make_app(video_provider="local", event_streams_per_user=2, **TEST_TUNING) for _ in range(2)]
+    return make_studio(apps[0]), make_studio(apps[1])
 
 
 class HeldStream:
@@ -92,13 +88,11 @@ def test_a_slot_left_by_a_crashed_process_expires(app: Flask) -> None:
 
 
 def test_streams_end_after_the_time_limit_with_a_retry_hint(make_app: Callable[..., Flask],
-                                                           conn: psycopg.Connection,
-                                                           run_worker: Callable[..., int]) -> None:
+                                                           make_studio: Callable[..., Studio]) -> None:
     """A stream of a video that stays queued ends by itself; its first line tells EventSource to reconnect
     after 3 s (the browser does so when the stream ends), and the slot is free again afterwards."""
-    app = make_app(video_provider="local", event_stream_seconds=0.5, event_streams_per_user=1, **FAST)
-    studio = Studio(app, app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
+    app = make_app(video_provider="local", event_stream_seconds=0.5, event_streams_per_user=1, **TEST_TUNING)
+    studio = make_studio(app)
     _, headers = studio.user()
     video_id = studio.create(headers).get_json()["data"]["id"]
     for _ in range(2):

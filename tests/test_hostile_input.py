@@ -14,12 +14,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from factories import bearer, create_session, create_user
 from fakes.stripe import WEBHOOK_SECRET, FakeStripe
 from flask import Flask
-from videos_fixtures import FAST, Studio
+from videos_fixtures import TEST_TUNING, Studio
 
 NUL = "a\x00b"
 DEEP = 2000
@@ -82,14 +81,11 @@ class Api:
 
 
 @pytest.fixture
-def api(make_app: Callable[..., Flask], fake_stripe: FakeStripe, conn: psycopg.Connection,
-        run_worker: Callable[..., int]) -> Api:
+def api(make_app: Callable[..., Flask], fake_stripe: FakeStripe, make_studio: Callable[..., Studio]) -> Api:
     """Everything on: the offline renderer's catalogue, billing through the fake Stripe."""
     app = make_app(video_provider="local", stripe_secret_key=fake_stripe.api_key,
-                   stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=fake_stripe.base_url, **FAST)
-    studio = Studio(app, app.test_client(), conn, run_worker)
-    studio.sync_catalogue()
-    return Api(studio)
+                   stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=fake_stripe.base_url, **TEST_TUNING)
+    return Api(make_studio(app))
 
 
 def assert_answered_in_shape(path: str, response: Any, what: str) -> None:
