@@ -44,19 +44,26 @@ def test_a_dispatched_step_whose_job_is_lost_is_dispatched_again_after_the_redis
 
 def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: Studio,
                                                                  redis_client: redis.Redis) -> None:
-    """Six workers' loops ticking at the same moment over 60 due videos: 60 jobs, one per video."""
+    """Six workers' loops ticking at the same moment over 60 due videos: as many are admitted as the cap has
+    slots (HEYGEN_MAX_CONCURRENT, 10), each with one job; with room for all of them, 60 jobs, one per video."""
     _, headers = local_studio.user(credits=100)
     for n in range(60):
         assert local_studio.create(headers, script=f"Video {n}").status_code == 202
     now = local_studio.clock()
-    barrier = threading.Barrier(6)
 
-    def dispatch(_: int) -> int:
-        barrier.wait(timeout=120)
-        return dispatcher.dispatch_due(now=now, redispatch_seconds=60, batch=7)
+    def six_at_once(max_in_flight: int | None) -> int:
+        barrier = threading.Barrier(6)
 
-    with ThreadPoolExecutor(6) as pool:
-        assert sum(pool.map(dispatch, range(6))) == 60
+        def dispatch(_: int) -> int:
+            barrier.wait(timeout=120)
+            return dispatcher.dispatch_due(now=now, redispatch_seconds=60, batch=7, max_in_flight=max_in_flight)
+
+        with ThreadPoolExecutor(6) as pool:
+            return sum(pool.map(dispatch, range(6)))
+
+    assert six_at_once(None) == 10
+    assert local_studio.conn.execute("SELECT count(*) FROM videos WHERE status = 'submitting'").fetchone() == (10,)
+    assert six_at_once(1000) == 50
     queued = queue.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
     assert len(queued) == 60 and len({job.args[0] for job in queued}) == 60
 

@@ -23,7 +23,6 @@ from genvid.api import (
     parse_query,
     validate,
 )
-from genvid.auth import context
 from genvid.auth.current import current_user
 from genvid.batches import plan, results, rows, service
 from genvid.batches.schemas import (
@@ -127,11 +126,10 @@ def create_batch() -> ResponseReturnValue:
     balance does not cover it). The rows render as videos, admitted fairly beside other users' videos.
     An optional Idempotency-Key header makes a retried request answer with the first batch.
     """
+    user = current_user()
+    key = idempotency_key()
+    name, planned = _planned()          # every row checked before a database connection is taken
     with database.connection() as conn:
-        context.active_session(conn)
-        user = current_user()
-        key = idempotency_key()
-        name, planned = _planned()
         created = service.create_batch(conn, user_id=user.id, provider=_config().video_provider, name=name,
                                        plan=planned, idempotency_key=key, now=clock.now())
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=created.batch.id)

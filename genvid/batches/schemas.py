@@ -99,7 +99,8 @@ class BatchOut(BaseModel):
     variables: list[str]
     row_count: int
     credits: int = Field(description="What the batch was charged.")
-    refunded_credits: int = Field(description="Given back so far, for failed and cancelled rows.")
+    refunded_credits: int = Field(description="Given back so far, for its failed and cancelled rows (those whose "
+                                              "video was not deleted since).")
     counts: BatchCounts
     created_at: datetime
     updated_at: datetime
