@@ -66,6 +66,7 @@ bench: install node
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/videos.py
 	$(BIN)/python bench/batches.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) $(INTEROP)/node_modules

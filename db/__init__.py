@@ -3,6 +3,7 @@
 """sqlc output: `models` (row types) and a module of query functions per queries/*.sql."""
 from . import (
     auth_accounts,
+    auth_apikeys,
     auth_jwks,
     auth_sessions,
     auth_users,
@@ -14,6 +15,7 @@ from . import (
     billing_ledger,
     billing_subscriptions,
     models,
+    outbound_webhooks,
     periodic,
     videos_catalogue,
     videos_videos,
@@ -22,6 +24,7 @@ from . import (
 
 __all__ = [
     "auth_accounts",
+    "auth_apikeys",
     "auth_jwks",
     "auth_sessions",
     "auth_users",
@@ -33,6 +36,7 @@ __all__ = [
     "billing_ledger",
     "billing_subscriptions",
     "models",
+    "outbound_webhooks",
     "periodic",
     "videos_catalogue",
     "videos_videos",

@@ -48,7 +48,23 @@ WITH funds AS (
     UPDATE credit_balances
     SET balance = balance - %s::bigint, updated_at = now()
     WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
+    RETURNING user_id, balance
+), low AS (
+    -- The outbound webhook credits.low when this debit took the balance below @low_credits from at or above it,
+    -- as CreatePaidVideo records it (genvid/outbound/events.py; the workers' loops make its deliveries).
+    INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', %s,
+           json_build_object('type', 'credits.low',
+                             'timestamp', to_char(timezone('UTC', %s::timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                             'data', json_build_object(
+                                 'credits', json_build_object('balance', d.balance, 'pending',
+                                     (SELECT COALESCE(SUM(c.credits), 0) FROM checkout_sessions c
+                                      WHERE c.user_id = d.user_id AND c.status = 'pending')),
+                                 'threshold', %s::bigint))::text,
+           %s
+    FROM debit d
+    WHERE d.balance < %s::bigint AND d.balance + %s::bigint >= %s::bigint
+    ON CONFLICT (type, reference) DO NOTHING
 )
 SELECT batches.id, batches.user_id, batches.name, batches.provider, batches.avatar_id, batches.voice_id, batches.script, batches.title, batches.aspect_ratio, batches.resolution, batches.background, batches.captions, batches.variables, batches.row_count, batches.credits, batches.idempotency_key, batches.cancelled_at, batches.created_at, batches.updated_at FROM created AS batches"""
 
@@ -151,9 +167,10 @@ def create_paid_batch(
     titles: list[str],
     row_credits: list[int],
     reason: str,
+    low_credits: int,
 ) -> CreatePaidBatchRow | None:
-    """Batches: a template rendered once per row; each row is a video (videos.batch_id, videos.batch_row). The whole create in one statement, as CreatePaidVideo does for one video: the user's balance row is locked if it covers the whole batch (@credits, the sum of @row_credits) and the avatar and voice are live; only then is the batch inserted (unless this user already sent this Idempotency-Key), one queued video per row (due at @now: the dispatcher admits them), one ledger debit for the batch (reason @reason, reference the batch id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered. NULL when any of these refused: then nothing at all was written, and the caller finds out why."""
-    row = conn.execute(CREATE_PAID_BATCH, (user_id, credits, provider, avatar_id, provider, voice_id, id, name, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, variables, row_count, credits, idempotency_key, now, now, video_ids, scripts, titles, row_credits, now, now, now, reason, credits)).fetchone()
+    """Batches: a template rendered once per row; each row is a video (videos.batch_id, videos.batch_row). The whole create in one statement, as CreatePaidVideo does for one video: the user's balance row is locked if it covers the whole batch (@credits, the sum of @row_credits) and the avatar and voice are live; only then is the batch inserted (unless this user already sent this Idempotency-Key), one queued video per row (due at @now: the dispatcher admits them), one ledger debit for the batch (reason @reason, reference the batch id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered (and credits.low recorded when that crossed @low_credits). NULL when any of these refused: then nothing at all was written, and the caller finds out why."""
+    row = conn.execute(CREATE_PAID_BATCH, (user_id, credits, provider, avatar_id, provider, voice_id, id, name, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, variables, row_count, credits, idempotency_key, now, now, video_ids, scripts, titles, row_credits, now, now, now, reason, credits, id, now, low_credits, now, low_credits, credits, low_credits)).fetchone()
     return None if row is None else CreatePaidBatchRow(models.Batch(*row))
 
 

@@ -18,6 +18,13 @@ class VideoStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
+class WebhookDeliveryStatus(str, enum.Enum):
+    """PostgreSQL enum webhook_delivery_status."""
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 @dataclass(slots=True)
 class User:
     """A row of user."""
@@ -244,6 +251,94 @@ class PeriodicRun:
     next_run_at: datetime.datetime
     last_started_at: datetime.datetime | None
     last_finished_at: datetime.datetime | None
+
+
+@dataclass(slots=True)
+class Apikey:
+    """A row of apikey."""
+    id: str
+    config_id: str
+    name: str | None
+    start: str | None
+    reference_id: str
+    prefix: str | None
+    key: str
+    refill_interval: int | None
+    refill_amount: int | None
+    last_refill_at: datetime.datetime | None
+    enabled: bool | None
+    rate_limit_enabled: bool | None
+    rate_limit_time_window: int | None
+    rate_limit_max: int | None
+    request_count: int | None
+    remaining: int | None
+    last_request: datetime.datetime | None
+    expires_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    permissions: str | None
+    metadata: str | None
+
+
+@dataclass(slots=True)
+class WebhookEndpoint:
+    """A row of webhook_endpoints."""
+    id: str
+    user_id: str
+    url: str
+    description: str
+    event_types: list[str]
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime.datetime | None
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class WebhookEvent:
+    """A row of webhook_events."""
+    id: str
+    user_id: str
+    type: str
+    reference: str
+    payload: str
+    created_at: datetime.datetime
+    dispatched_at: datetime.datetime | None
+
+
+@dataclass(slots=True)
+class WebhookDelivery:
+    """A row of webhook_deliveries."""
+    id: str
+    event_id: str
+    endpoint_id: str
+    status: WebhookDeliveryStatus
+    attempts: int
+    next_attempt_at: datetime.datetime
+    queued_at: datetime.datetime | None
+    locked_until: datetime.datetime | None
+    last_attempt_at: datetime.datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class WebhookAttempt:
+    """A row of webhook_attempts."""
+    id: int
+    delivery_id: str
+    attempt: int
+    started_at: datetime.datetime
+    status_code: int | None
+    error: str | None
+    latency_ms: int
+    response_excerpt: str
 
 
 @dataclass(slots=True)

@@ -39,7 +39,23 @@ WITH funds AS (
     UPDATE credit_balances
     SET balance = balance - %s::bigint, updated_at = now()
     WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
+    RETURNING user_id, balance
+), low AS (
+    -- The outbound webhook credits.low when this debit took the balance below @low_credits from at or above it
+    -- (genvid/outbound/events.py; the workers' loops make its deliveries).
+    INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', %s,
+           json_build_object('type', 'credits.low',
+                             'timestamp', to_char(timezone('UTC', %s::timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                             'data', json_build_object(
+                                 'credits', json_build_object('balance', d.balance, 'pending',
+                                     (SELECT COALESCE(SUM(c.credits), 0) FROM checkout_sessions c
+                                      WHERE c.user_id = d.user_id AND c.status = 'pending')),
+                                 'threshold', %s::bigint))::text,
+           %s
+    FROM debit d
+    WHERE d.balance < %s::bigint AND d.balance + %s::bigint >= %s::bigint
+    ON CONFLICT (type, reference) DO NOTHING
 )
 SELECT videos.id, videos.user_id, videos.status, videos.provider, videos.avatar_id, videos.voice_id, videos.script, videos.title, videos.aspect_ratio, videos.resolution, videos.background, videos.captions, videos.credits, videos.idempotency_key, videos.provider_video_id, videos.step, videos.attempts, videos.polls, videos.next_check_at, videos.failure_code, videos.failure_message, videos.duration, videos.video_key, videos.thumbnail_key, videos.created_at, videos.updated_at, videos.submitted_at, videos.finished_at, videos.warnings, videos.batch_id, videos.batch_row FROM created AS videos"""
 
@@ -194,9 +210,10 @@ def create_paid_video(
     idempotency_key: str | None,
     now: datetime.datetime | None,
     reason: str,
+    low_credits: int,
 ) -> CreatePaidVideoRow | None:
-    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered. NULL when any of these refused; the caller then finds out which."""
-    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, credits)).fetchone()
+    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered (and credits.low recorded when that crossed @low_credits). NULL when any of these refused; the caller then finds out which."""
+    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, credits, id, now, low_credits, now, low_credits, credits, low_credits)).fetchone()
     return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30]))
 
 

@@ -16,6 +16,7 @@ def create_app(config: Config | None = None) -> Flask:
     from genvid.auth.routes import bp as auth_bp
     from genvid.batches.routes import bp as batches_bp
     from genvid.billing.routes import bp as billing_bp
+    from genvid.outbound.routes import bp as outbound_bp
     from genvid.videos import media
     from genvid.videos.routes import bp as videos_bp
     from genvid.web import docs, pages
@@ -37,7 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     middleware.init_app(app)
     errors.init_app(app)
     cors.init_app(app, config)
-    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp, batches_bp):
+    for blueprint in (health.bp, openapi.bp, auth_bp, billing_bp, videos_bp, batches_bp, outbound_bp):
         app.register_blueprint(blueprint)
     pages.init_app(app)
     docs.init_app(app)

@@ -11,7 +11,8 @@ from pathlib import Path
 from genvid.config import Config, load_or_exit
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_COMMANDS = ("genvid.auth.commands", "genvid.billing.commands", "genvid.videos.commands")
+DOMAIN_COMMANDS = ("genvid.auth.commands", "genvid.auth.apikey_commands", "genvid.billing.commands",
+                   "genvid.videos.commands")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,9 +1,10 @@
-"""The render pipeline's clock: one seam through which tests drive time for jobs, the dispatcher and the
-worker's loop, instead of sleeping.
+"""The workers' clock: one seam through which tests drive time for jobs, the dispatchers and the worker's loop,
+instead of sleeping.
 
-Everything that decides when a video step is due (the create, the jobs, the dispatcher, periodic tasks)
-reads now() here. A process runs on the system clock unless a test installed another (install(), e.g.
-genvid.auth.clock.FrozenClock, then advance it); the auth handlers have their own, per-app seam.
+Everything that decides when a video step or a webhook delivery is due (the create, the jobs, both dispatchers,
+webhook retries and their day-long window, periodic tasks) reads now() here. A process runs on the system
+clock unless a test installed another (install(), e.g. genvid.auth.clock.FrozenClock, then advance it); the
+auth handlers have their own, per-app seam.
 """
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ appears as soon as its view carries @documented. The answers every endpoint of a
 rather than declared per view, so the document cannot forget them: the envelope around `data`, 400 for
 malformed JSON, 401 and the Origin check's 403 where a caller must be signed in, 404 where a path names a
 resource, 413 for a body over 1 MiB, 414 from gunicorn for a request line over its limit, 415 and 422 for
-bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down.
+bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down. Which operations take an API
+key (x-api-key), and with which permission, is read from genvid.auth.apikey_permissions, the table the check
+itself uses.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from genvid.api import IdConverter, Operation
+from genvid.auth.apikey_permissions import ENDPOINTS as API_KEY_PERMISSIONS
 
 bp = Blueprint("openapi", __name__)
 
@@ -48,15 +51,22 @@ _PAGE_META = {"type": "object", "required": ["next_cursor"],
                                              "description": "Pass as `cursor` for the next page; null on the last."}}}
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "Redirect",
                 400: "Malformed request", 401: "Not signed in", 402: "Not enough credits",
-                403: "Forbidden (an untrusted Origin on a cookie request included)", 404: "Not found",
+                403: "Forbidden: an untrusted Origin on a cookie request, or an API key this operation does not "
+                     "take or that lacks its permission", 404: "Not found",
                 405: "Method not allowed", 409: "Conflict", 413: "Body larger than 1 MiB",
                 414: "Request line too long (refused by gunicorn before genvid sees it)",
-                415: "Wrong content type", 422: "Validation failed", 429: "Rate limited",
+                415: "Wrong content type", 422: "Validation failed",
+                429: "Rate limited (on /api/auth by address; elsewhere an API key's rate limit or uses)",
                 502: "Upstream failure", 503: "Unavailable: a dependency is down or a limit is reached; see Retry-After"}
 _UNSAFE = {"post", "put", "patch", "delete"}
 _PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _NOT_TOUCHING_STORAGE = {"openapi.openapi_document", "auth.ok", "auth.error_page"}
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+_BETTER_AUTH_RETRY_AFTER = {"X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's "
+                                                             "header).", "schema": {"type": "string"}}}
+_API_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying (absent when an API key's uses "
+                                                   "ran out: they come back only with a refill).",
+                                    "schema": {"type": "string"}}}
 
 # Stateful testing (schemathesis) and readers: what a created video's (or batch's) id leads to.
 _LINKS = {
@@ -70,6 +80,19 @@ _LINKS = {
         for name, operation in (("ShowBatch", "show_batch"), ("CancelBatch", "cancel_batch"),
                                 ("BatchResults", "batch_results"), ("BatchResultsCsv", "batch_results_csv"),
                                 ("BatchEvents", "batch_events"))
+    },
+    "outbound.create_endpoint": {
+        name: {"operationId": operation, "parameters": {"endpoint_id": "$response.body#/data/id"}}
+        for name, operation in (("ShowEndpoint", "outbound_show_endpoint"),
+                                ("UpdateEndpoint", "outbound_update_endpoint"),
+                                ("RotateSecret", "outbound_rotate_secret"),
+                                ("ListDeliveries", "outbound_list_deliveries"),
+                                ("DeleteEndpoint", "outbound_delete_endpoint"))
+    },
+    "auth.create_api_key": {
+        "GetApiKey": {"operationId": "auth_get_api_key", "parameters": {"query.id": "$response.body#/id"}},
+        "UpdateApiKey": {"operationId": "auth_update_api_key", "requestBody": {"keyId": "$response.body#/id"}},
+        "DeleteApiKey": {"operationId": "auth_delete_api_key", "requestBody": {"keyId": "$response.body#/id"}},
     },
 }
 
@@ -110,6 +133,11 @@ def build_document() -> dict[str, Any]:
                 "session": {"type": "apiKey", "in": "cookie", "name": "better-auth.session_token"},
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "A session token (set-auth-token) or a JWT from /api/auth/token."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key",
+                           "description": "An API key from /api/auth/api-key/create (better-auth's api-key "
+                                          "plugin), accepted only by the operations that list it, each needing "
+                                          "the permission its description names. A request carrying one is "
+                                          "judged by the key alone."},
             },
         },
     }
@@ -129,6 +157,10 @@ class _Builder:
             "tags": op.tags or [rule.endpoint.split(".")[0]],
         }
         description = (view.__doc__ or "").strip()
+        permission = API_KEY_PERMISSIONS.get(rule.endpoint)
+        if permission is not None:
+            description = (description + "\n\n" if description else "") + \
+                f"API keys: needs the permission `{permission[0]}:{permission[1]}`."
         if description:
             doc["description"] = description
         parameters = self._parameters(rule, op)
@@ -147,7 +179,8 @@ class _Builder:
         if links:
             doc["responses"][str(op.status)]["links"] = links
         if op.auth:
-            doc["security"] = [{"session": []}, {"bearer": []}] + ([{}] if op.optional_auth else [])
+            doc["security"] = ([{"session": []}, {"bearer": []}] + ([{"apiKey": []}] if permission else [])
+                               + ([{}] if op.optional_auth else []))
         return doc
 
     def _parameters(self, rule: Any, op: Operation) -> list[dict[str, Any]]:
@@ -173,8 +206,10 @@ class _Builder:
         statuses = set(op.errors) | {413, 414}
         if op.auth and not op.optional_auth:
             statuses.add(401)
-        if op.auth and method in _UNSAFE:
-            statuses.add(403)
+        if op.auth and (method in _UNSAFE or not op.better_auth):
+            statuses.add(403)        # the Origin check; outside /api/auth also an API key refused
+        if rule.endpoint in API_KEY_PERMISSIONS:
+            statuses.add(429)        # the key's rate limit or uses
         if rule.arguments:
             statuses.add(404)
         if has_body and not op.raw_body:
@@ -193,10 +228,10 @@ class _Builder:
             elif not (status == 404 and op.better_auth):
                 # (better-auth answers a path it does not route, e.g. a token holding U+0000, with an empty 404)
                 answer["content"] = {"application/json": {"schema": error}}
-            if status in (429, 503):
-                answer["headers"] = _RETRY_AFTER if status == 503 else {
-                    "X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's header).",
-                                      "schema": {"type": "string"}}}
+            if status == 503:
+                answer["headers"] = _RETRY_AFTER
+            elif status == 429:
+                answer["headers"] = _BETTER_AUTH_RETRY_AFTER if op.better_auth else _API_RETRY_AFTER
             responses[str(status)] = answer
         return responses
 

@@ -7,7 +7,7 @@ import threading
 import redis
 from rq import Queue
 
-DEFAULT_QUEUES = ("default", "renders")
+DEFAULT_QUEUES = ("default", "renders", "webhooks")   # a worker takes from the first non-empty queue
 
 _lock = threading.Lock()
 _url: str | None = None

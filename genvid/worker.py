@@ -7,8 +7,9 @@ SIGTERM lets the current job finish.
 
 Beside rq's loop, the process runs one more, in a thread (WorkerLoop): every half second it renews the claim of
 the job running here when needed (genvid.videos.leases), dispatches every video step that is due
-(genvid.videos.dispatcher), and about once a minute enqueues the daily maintenance when it is due
-(genvid.videos.periodic). What is due
+(genvid.videos.dispatcher) and every webhook delivery that is due (genvid.outbound.dispatcher), and about once
+a minute enqueues the daily maintenance and the webhook log's pruning when they are due (genvid.videos.periodic,
+genvid.outbound.dispatcher). What is due
 is read from PostgreSQL, so the loop needs nothing from Redis to keep going: a FLUSHALL or a Redis restart
 delays work by at most render_redispatch_seconds and loses none, and it lives and dies with this process.
 rq's scheduler (a forked process holding a lock in Redis) is not started: nothing is scheduled in Redis.
@@ -24,6 +25,7 @@ from rq.worker import SimpleWorker
 
 from genvid import clock, logs, queue, runtime
 from genvid.config import Config
+from genvid.outbound import dispatcher as webhook_dispatcher
 from genvid.videos import dispatcher, leases, media, periodic
 from genvid.videos.jobs import Tuning
 
@@ -59,18 +61,23 @@ class WorkerLoop:
 
     def __init__(self, config: Config) -> None:
         self.tuning = Tuning.of(config)
+        self.webhook_redispatch_seconds = config.webhook_redispatch_seconds
         self._periodic_checked_at: datetime | None = None
         self._failing: set[str] = set()
 
     def tick(self, now: datetime) -> None:
-        """Renew running claims, dispatch due steps, and (once a minute) enqueue due periodic work."""
+        """Renew running claims, dispatch due video steps and webhook deliveries, and (once a minute) enqueue due
+        periodic work."""
         self._duty("renew claims", lambda: leases.renew(now=now, seconds=self.tuning.lease_seconds))
         self._duty("dispatch", lambda: dispatcher.dispatch_due(now=now,
                                                                redispatch_seconds=self.tuning.redispatch_seconds))
+        self._duty("dispatch webhooks", lambda: webhook_dispatcher.dispatch_due(
+            now=now, redispatch_seconds=self.webhook_redispatch_seconds))
         checked = self._periodic_checked_at
         if checked is None or (now - checked).total_seconds() >= PERIODIC_CHECK_SECONDS:
             self._periodic_checked_at = now
             self._duty("periodic", lambda: periodic.enqueue_if_due(now=now))
+            self._duty("prune webhook log", lambda: webhook_dispatcher.prune_if_due(now=now))
 
     def run(self, stop: threading.Event) -> None:
         """Tick every TICK_SECONDS on the pipeline clock until stop is set."""

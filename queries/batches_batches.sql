@@ -5,8 +5,9 @@
 -- it covers the whole batch (@credits, the sum of @row_credits) and the avatar and voice are live; only then is
 -- the batch inserted (unless this user already sent this Idempotency-Key), one queued video per row (due at
 -- @now: the dispatcher admits them), one ledger debit for the batch (reason @reason, reference the batch id;
--- the ledger's rules in genvid/billing/ledger.py) and the balance lowered. NULL when any of these refused: then
--- nothing at all was written, and the caller finds out why.
+-- the ledger's rules in genvid/billing/ledger.py) and the balance lowered (and credits.low recorded when that
+-- crossed @low_credits). NULL when any of these refused: then nothing at all was written, and the caller finds
+-- out why.
 WITH funds AS (
     SELECT b.user_id AS payer FROM credit_balances b
     WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0
@@ -43,7 +44,23 @@ WITH funds AS (
     UPDATE credit_balances
     SET balance = balance - @credits::bigint, updated_at = now()
     WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
+    RETURNING user_id, balance
+), low AS (
+    -- The outbound webhook credits.low when this debit took the balance below @low_credits from at or above it,
+    -- as CreatePaidVideo records it (genvid/outbound/events.py; the workers' loops make its deliveries).
+    INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', @id,
+           json_build_object('type', 'credits.low',
+                             'timestamp', to_char(timezone('UTC', @now::timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                             'data', json_build_object(
+                                 'credits', json_build_object('balance', d.balance, 'pending',
+                                     (SELECT COALESCE(SUM(c.credits), 0) FROM checkout_sessions c
+                                      WHERE c.user_id = d.user_id AND c.status = 'pending')),
+                                 'threshold', @low_credits::bigint))::text,
+           @now
+    FROM debit d
+    WHERE d.balance < @low_credits::bigint AND d.balance + @credits::bigint >= @low_credits::bigint
+    ON CONFLICT (type, reference) DO NOTHING
 )
 SELECT sqlc.embed(batches) FROM created AS batches;
 

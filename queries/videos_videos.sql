@@ -6,7 +6,8 @@
 -- user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video
 -- inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger
 -- (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance
--- lowered. NULL when any of these refused; the caller then finds out which.
+-- lowered (and credits.low recorded when that crossed @low_credits). NULL when any of these refused; the caller
+-- then finds out which.
 WITH funds AS (
     SELECT b.user_id AS payer FROM credit_balances b
     WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0
@@ -33,7 +34,23 @@ WITH funds AS (
     UPDATE credit_balances
     SET balance = balance - @credits::bigint, updated_at = now()
     WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING balance
+    RETURNING user_id, balance
+), low AS (
+    -- The outbound webhook credits.low when this debit took the balance below @low_credits from at or above it
+    -- (genvid/outbound/events.py; the workers' loops make its deliveries).
+    INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', @id,
+           json_build_object('type', 'credits.low',
+                             'timestamp', to_char(timezone('UTC', @now::timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                             'data', json_build_object(
+                                 'credits', json_build_object('balance', d.balance, 'pending',
+                                     (SELECT COALESCE(SUM(c.credits), 0) FROM checkout_sessions c
+                                      WHERE c.user_id = d.user_id AND c.status = 'pending')),
+                                 'threshold', @low_credits::bigint))::text,
+           @now
+    FROM debit d
+    WHERE d.balance < @low_credits::bigint AND d.balance + @credits::bigint >= @low_credits::bigint
+    ON CONFLICT (type, reference) DO NOTHING
 )
 SELECT sqlc.embed(videos) FROM created AS videos;
 

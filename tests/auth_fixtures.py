@@ -21,6 +21,8 @@ from conftest import TEST_SECRET, Services
 from flask import Flask
 from werkzeug.serving import make_server
 
+from genvid.auth.apikeys import options_from
+
 INTEROP_DIR = Path(__file__).resolve().parent / "interop"
 TRUSTED_ORIGIN = "http://localhost:5173"
 NODE_TIMEOUT = 240                  # generous: node and better-auth start slowly on a loaded machine
@@ -75,7 +77,8 @@ class NodeServer:
 @pytest.fixture
 def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[..., NodeServer]]:
     """better_auth(mail_hook_port=None, production=False, env=None) starts the real better-auth server on the test
-    database (env: extra variables, such as the social providers of tests/interop/server.mjs)."""
+    database, its api-key plugin configured as genvid's (same prefix, rate limit, metadata, default permissions)
+    (env: extra variables, such as the social providers of tests/interop/server.mjs)."""
     started: list[NodeServer] = []
 
     def start(mail_hook_port: int | None = None, production: bool = False,
@@ -83,7 +86,9 @@ def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         variables = node_env(DATABASE_URL=services.database_url, BETTER_AUTH_SECRET=TEST_SECRET,
-                             BETTER_AUTH_URL=url, TRUSTED_ORIGINS=TRUSTED_ORIGIN, PORT=str(port), **(env or {}))
+                             BETTER_AUTH_URL=url, TRUSTED_ORIGINS=TRUSTED_ORIGIN, PORT=str(port),
+                             API_KEY_OPTIONS=json.dumps(options_from(app.config["GENVID"]).better_auth_options()),
+                             **(env or {}))
         if production:
             variables["NODE_ENV"] = "production"          # better-auth's rate limiter is on only in production
         if mail_hook_port:

@@ -54,7 +54,7 @@ def pay_for_render(conn: psycopg.Connection) -> Callable[..., bool]:
         row = db.videos_videos.create_paid_video(
             on or conn, id=video_id, user_id=user_id, provider="test", avatar_id="avatar", voice_id="voice",
             script="Hello.", title=None, aspect_ratio="16:9", resolution="720p", background=None, captions=False,
-            credits=credits, idempotency_key=None, now=now, reason=ledger.RENDER)
+            credits=credits, idempotency_key=None, now=now, reason=ledger.RENDER, low_credits=0)
         return row is not None
     return pay
 

@@ -25,12 +25,14 @@ from genvid import clock, create_app, queue, runtime
 from genvid.auth.clock import FrozenClock, system_now
 from genvid.config import Config
 from genvid.migrate import apply_migrations
+from genvid.outbound import delivery
+from genvid.outbound import dispatcher as webhook_dispatcher
 from genvid.videos import dispatcher
 from genvid.videos.jobs import Tuning
 from genvid.worker import GenvidWorker
 
 pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "social_fixtures",
-                  "s3_fixtures", "web_fixtures"]
+                   "s3_fixtures", "web_fixtures", "webhooks_fixtures"]
 
 TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
 TEST_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
@@ -222,21 +224,36 @@ def pipeline_clock() -> Iterator[FrozenClock]:
 
 @pytest.fixture
 def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
-    """run_worker() does here what a worker does at the pipeline clock's now: dispatch every video step that is
-    due (the worker loop's job), then run a real rq worker (genvid's, in-process) in burst mode until the
-    queues are empty. Returns how many jobs ran."""
+    """run_worker() does here what a worker does at the pipeline clock's now: dispatch every video step and
+    webhook delivery that is due (the worker loop's job), then run a real rq worker (genvid's, in-process) in
+    burst mode until the queues are empty; deliveries those jobs made due (a finished render's webhook) are
+    dispatched and run too, as the loop's next tick would. Returns how many jobs ran."""
     def run(queues: tuple[str, ...] = queue.DEFAULT_QUEUES) -> int:
         dispatcher.dispatch_due(now=pipeline_clock(),
                                 redispatch_seconds=Tuning.of(runtime.config()).redispatch_seconds)
-        worker = _CountingWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
-        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            worker.work(burst=True, logging_level="WARNING")
-        finally:   # rq installs its warm-shutdown handlers; Ctrl-C must stop pytest again afterwards
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-        return worker.performed
+        webhooks = delivery.QUEUE in queues
+
+        def dispatch_webhooks() -> int:
+            return webhook_dispatcher.dispatch_due(
+                now=pipeline_clock(), redispatch_seconds=runtime.config().webhook_redispatch_seconds)
+        if webhooks:
+            dispatch_webhooks()
+        performed = _burst(queues)
+        while webhooks and dispatch_webhooks():
+            performed += _burst(queues)
+        return performed
     return run
+
+
+def _burst(queues: tuple[str, ...]) -> int:
+    worker = _CountingWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker.work(burst=True, logging_level="WARNING")
+    finally:   # rq installs its warm-shutdown handlers; Ctrl-C must stop pytest again afterwards
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return worker.performed
 
 
 class _CountingWorker(GenvidWorker):

@@ -184,14 +184,15 @@ def test_jwts_from_either_server_verify_on_both(better_auth, serve_genvid, app):
 
 
 def test_better_auth_finds_nothing_to_migrate_on_a_genvid_database(node, services, app):
-    """better-auth's own migration planner (getMigrations, with the bearer and jwt plugins) has nothing to do."""
+    """better-auth's own migration planner (getMigrations, with the bearer, jwt and api-key plugins) has nothing
+    to do."""
     plan = better_auth_migrate(node, services.database_url)
     assert (plan["toBeCreated"], plan["toBeAdded"], plan["toBeAddedIndexes"]) == ([], [], [])
 
 
 def _schema(url: str) -> list[tuple[Any, ...]]:
     """Columns, constraints and indexes of better-auth's tables, comparable across databases."""
-    tables = ("user", "session", "account", "verification", "jwks")
+    tables = ("user", "session", "account", "verification", "jwks", "apikey")
     with psycopg.connect(url, autocommit=True) as conn:
         columns = conn.execute(
             "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns"
@@ -214,7 +215,7 @@ def test_genvid_migrations_adopt_a_database_better_auth_created(node, services, 
     database_url = urlunsplit(urlsplit(services.database_url)._replace(path=f"/{name}"))
     try:
         created = better_auth_migrate(node, database_url, apply=True)
-        assert created["toBeCreated"] == ["user", "session", "account", "verification", "jwks"]
+        assert created["toBeCreated"] == ["user", "session", "account", "verification", "jwks", "apikey"]
         assert "0002_auth" in apply_migrations(database_url)
         assert _schema(database_url) == _schema(services.database_url)
         again = better_auth_migrate(node, database_url)

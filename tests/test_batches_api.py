@@ -20,6 +20,8 @@ from batch_helpers import (
 from fakes.heygen import FakeHeyGen
 from videos_fixtures import Studio
 
+from genvid.auth.apikeys import NewKey, create_api_key, options_from
+
 
 def _video_ids(studio: Studio, batch_id: str) -> list[str]:
     return [row[0] for row in studio.conn.execute(
@@ -229,3 +231,32 @@ def test_the_event_stream_follows_the_batch_until_every_row_is_done(heygen_studi
     with heygen_studio.client.get(f"/api/batches/{batch_id}/events", headers=headers) as late:
         body = late.get_data(as_text=True)
     assert body.count("event: status") == 1 and '"done": true' in body
+
+
+def test_api_keys_need_the_batch_permissions(heygen_studio: Studio) -> None:
+    """x-api-key: batches:create makes a batch (and a price), batches:read reads it, batches:cancel cancels it; a
+    key holding only the video permissions is refused (403 API_KEY_FORBIDDEN) and nothing is charged."""
+    user_id, _ = heygen_studio.user(credits=10)
+    config = heygen_studio.app.config["GENVID"]
+
+    def key(permissions: dict[str, list[str]]) -> dict[str, str]:
+        _, made = create_api_key(heygen_studio.conn, user_id=user_id, request=NewKey(permissions=permissions),
+                                 options=options_from(config), now=heygen_studio.clock())
+        return {"x-api-key": made}
+
+    videos_only = key({"videos": ["read", "create", "delete"]})
+    refused = create_json(heygen_studio, videos_only, people(2))
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "API_KEY_FORBIDDEN"
+    assert "batches:create" in refused.get_json()["error"]["message"]
+    assert stored(heygen_studio, user_id) == (0, 0) and heygen_studio.balance(user_id) == 10
+    batches = key({"batches": ["read", "create", "cancel"]})
+    assert create_csv(heygen_studio, batches, csv_of(2), path="/api/batch-previews").status_code == 200
+    created = create_csv(heygen_studio, batches, csv_of(2))
+    assert created.status_code == 202, created.get_json()
+    batch_id = created.get_json()["data"]["id"]
+    for path in ("", "/results", "/results.csv"):
+        assert heygen_studio.client.get(f"/api/batches/{batch_id}{path}", headers=batches).status_code == 200
+        assert heygen_studio.client.get(f"/api/batches/{batch_id}{path}", headers=videos_only).status_code == 403
+    cancelled = heygen_studio.client.post(f"/api/batches/{batch_id}/cancel", headers=batches)
+    assert cancelled.status_code == 200 and cancelled.get_json()["data"]["refunded_credits"] == 2
+    assert heygen_studio.balance(user_id) == 10

@@ -45,7 +45,7 @@ def _wait_for(url: str, timeout: float = 180) -> requests.Response:
     while True:
         try:
             return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):   # not up yet, or a worker still booting under load
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

@@ -113,7 +113,7 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
     from datetime import timedelta
 
     import db.videos_webhooks
-    from genvid import runtime
+    from genvid import queue, runtime
     from genvid.videos import periodic
     from genvid.worker import WorkerLoop
     now = heygen_studio.clock()
@@ -124,7 +124,9 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
     loops = [WorkerLoop(runtime.config()) for _ in range(3)]      # three workers looking at once
     for loop in loops:
         loop.tick(now)
-    assert heygen_studio.run_worker() == 1
+    queued = sorted(job.func_name for name in ("default", "webhooks") for job in queue.get_queue(name).get_jobs())
+    assert queued == ["genvid.outbound.dispatcher.prune_log", "genvid.videos.periodic.daily_maintenance"]  # once each
+    assert heygen_studio.run_worker() == 2
     ids = [row[0] for row in heygen_studio.conn.execute("SELECT event_id FROM video_webhook_events")]
     assert ids == ["evt_recent"]
     assert heygen_studio.conn.execute("SELECT count(*) FROM avatars WHERE provider_id = 'look_new'"

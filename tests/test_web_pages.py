@@ -16,7 +16,7 @@ from genvid.web.pages import social_providers
 
 PAGES = ["/", "/signup", "/signin", "/forgot-password", "/reset-password", "/verify-email", "/dashboard",
          "/billing/success", "/billing/cancel", "/videos", "/videos/new", "/videos/some-id", "/account", "/batches",
-         "/batches/new", "/batches/some-id"]
+         "/batches/new", "/batches/some-id", "/api-keys", "/webhooks", "/webhooks/some-id"]
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>")
 
 
@@ -80,7 +80,8 @@ def test_checkout_returns_to_genvid_itself_by_default(app: Flask) -> None:
     assert config.app_url is None and config.app_base_url == "http://localhost:8080"
 
 
-def _one_finished_video(site: Site, email: str) -> str:
+def _one_finished_video_and_endpoint(site: Site, email: str) -> tuple[str, str]:
+    """A rendered video, and a webhook endpoint with a long URL (its page must wrap it on a phone)."""
     from factories import bearer, create_session
     user_id = site.user(email, credits=5)
     client = site.app.test_client()
@@ -88,13 +89,17 @@ def _one_finished_video(site: Site, email: str) -> str:
     created = client.post("/api/videos", headers=headers, json={
         "avatar_id": "local_ada", "voice_id": "local_en_f", "script": "Small screens welcome.", "title": "Phone"})
     assert created.status_code == 202
+    endpoint = client.post("/api/webhooks/endpoints", headers=headers, json={
+        "url": "http://127.0.0.1:9/" + "a-rather-long-path-segment/" * 6, "event_types": ["video.completed"]})
+    assert endpoint.status_code == 201
+    assert client.post("/api/auth/api-key/create", headers=headers, json={"name": "Phone key"}).status_code == 200
     site.work()
-    return str(created.get_json()["data"]["id"])
+    return str(created.get_json()["data"]["id"]), str(endpoint.get_json()["data"]["id"])
 
 
 def test_every_page_fits_a_phone_and_labels_every_control(site: Site, browser: Any) -> None:
     """At 390x844 no page scrolls sideways, and every visible form control has a label (or an aria-label)."""
-    video_id = _one_finished_video(site, "phone@example.com")
+    video_id, endpoint_id = _one_finished_video_and_endpoint(site, "phone@example.com")
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
@@ -108,7 +113,8 @@ def test_every_page_fits_a_phone_and_labels_every_control(site: Site, browser: A
             screenshot(page, f"50-phone-{name}")
         site.sign_in(page, "phone@example.com")
         for path, name in [("/dashboard", "dashboard"), ("/videos/new", "new-video"), (f"/videos/{video_id}", "video"),
-                           ("/videos", "videos"), ("/account", "account"), ("/verify-email", "verify-email")]:
+                           ("/videos", "videos"), ("/account", "account"), ("/verify-email", "verify-email"),
+                           ("/api-keys", "api-keys"), ("/webhooks", "webhooks"), (f"/webhooks/{endpoint_id}", "webhook")]:
             page.goto(site.url + path)
             page.wait_for_load_state("networkidle")
             _assert_fits_and_labelled(page, path)

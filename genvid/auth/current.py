@@ -1,13 +1,16 @@
-"""current_user(): who is making this /api/ request, from the session cookie, a bearer session token or a JWT.
+"""current_user(): who is making this /api/ request, from an API key (x-api-key), the session cookie, a bearer
+session token or a JWT.
 
 A JWT is accepted only here (not by /api/auth/get-session, as better-auth's bearer plugin does): EdDSA
-only, a key from our `jwks` table, exp/iss/aud checked against our clock and BETTER_AUTH_URL.
+only, a key from our `jwks` table, exp/iss/aud checked against our clock and BETTER_AUTH_URL. An API key is
+judged alone (genvid.auth.apikey_auth: its permission for this endpoint, its quota and rate limit).
 
 CSRF: a browser adds cookies to requests another site's page makes, so a state-changing request that
 relies on cookies must come from a trusted origin, the check better-auth makes on its own routes (403
 INVALID_ORIGIN / MISSING_OR_NULL_ORIGIN, in the /api/ envelope here). It is made here, where every handler
-learns who calls, before it has done anything. A bearer token or JWT in Authorization cannot be sent by
-another site's page without a CORS preflight, so those calls are exempt; webhooks never ask who calls.
+learns who calls, before it has done anything. A bearer token or JWT in Authorization, like an API key in
+x-api-key, cannot be sent by another site's page without a CORS preflight, so those calls are exempt; webhooks
+never ask who calls.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 from db import models
 from genvid import database
-from genvid.auth import clock, context, jwts, origin
+from genvid.auth import apikey_auth, clock, context, jwts, origin
 from genvid.errors import Forbidden, Unauthorized
 from genvid.logs import user_id_var
 from genvid.proxies import once_per_request, this_request
@@ -31,6 +34,7 @@ class CurrentUser:
     email: str
     name: str
     email_verified: bool
+    api_key_id: str | None = None     # set when the caller authenticated with an API key
 
 
 def _from_user(user: models.User) -> CurrentUser:
@@ -56,6 +60,12 @@ def optional_user() -> CurrentUser | None:
 
 
 def _identify() -> CurrentUser | None:
+    key = apikey_auth.presented_key(this_request().environ)
+    if key is not None:
+        owner, key_id = apikey_auth.owner_of(key)      # raises when the key may not make this call
+        user_id_var.set(owner.id)
+        return CurrentUser(id=owner.id, email=owner.email, name=owner.name, email_verified=owner.email_verified,
+                           api_key_id=key_id)
     bearer = context.bearer_value()
     if bearer is None:
         _refuse_cross_site_cookie_request()
@@ -78,7 +88,7 @@ def _refuse_cross_site_cookie_request() -> None:
 
 
 def current_user() -> CurrentUser:
-    """The signed-in user (session cookie, bearer session token, or JWT), or 401 UNAUTHORIZED."""
+    """The caller (API key, session cookie, bearer session token, or JWT), or 401 UNAUTHORIZED."""
     user = optional_user()
     if user is None:
         raise Unauthorized()

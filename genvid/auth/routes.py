@@ -14,6 +14,7 @@ from genvid import database, queue
 from genvid.api import documented
 from genvid.auth import (
     account_routes,
+    apikey_routes,
     clock,
     context,
     email_routes,
@@ -350,3 +351,4 @@ email_routes.register(bp, prepare=prepare, require_session=require_session, poli
 jwt_routes.register(bp, require_session=require_session)
 social_routes.register(bp, prepare=prepare, require_session=require_session)
 account_routes.register(bp, prepare=prepare, require_session=require_session)
+apikey_routes.register(bp, require_session=require_session)

@@ -67,3 +67,36 @@ def query(name: str, *, required: bool = False, description: str = "") -> dict[s
     if description:
         parameter["description"] = description
     return parameter
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_INTEGER_OR_NULL = {"type": ["integer", "null"]}
+_DATE_OR_NULL = _nullable(_DATE)
+# The api-key plugin's key object (genvid.auth.apikey_json), in its field order; "key" only in create's answer.
+_API_KEY_FIELDS: dict[str, Any] = {
+    "configId": {"type": "string"}, "name": _STRING_OR_NULL, "start": _STRING_OR_NULL,
+    "referenceId": {"type": "string", "description": "The owner's user id."}, "prefix": _STRING_OR_NULL,
+    "refillInterval": _INTEGER_OR_NULL, "refillAmount": _INTEGER_OR_NULL, "lastRefillAt": _DATE_OR_NULL,
+    "enabled": {"type": ["boolean", "null"]}, "rateLimitEnabled": {"type": ["boolean", "null"]},
+    "rateLimitTimeWindow": _INTEGER_OR_NULL, "rateLimitMax": _INTEGER_OR_NULL, "requestCount": _INTEGER_OR_NULL,
+    "remaining": _INTEGER_OR_NULL, "lastRequest": _DATE_OR_NULL, "expiresAt": _DATE_OR_NULL,
+    "createdAt": _DATE, "updatedAt": _DATE,
+    "permissions": _nullable({"type": "object", "additionalProperties": {"type": "array",
+                                                                        "items": {"type": "string"}}}),
+    "metadata": {"description": "The owner's JSON, as given (strings that look like ISO dates come back as "
+                                "dates, as the plugin's parser revives them)."},
+    "id": {"type": "string"},
+}
+API_KEY = _object(**_API_KEY_FIELDS)
+NEW_API_KEY = _object(**{**_API_KEY_FIELDS,
+                         "key": {"type": "string", "description": "The key itself: shown in this answer only."}})
+API_KEYS: dict[str, Any] = {
+    "type": "object", "required": ["apiKeys", "total"],
+    "properties": {"apiKeys": {"type": "array", "items": API_KEY}, "total": {"type": "integer", "minimum": 0},
+                   "limit": {"type": "integer"}, "offset": {"type": "integer"}},
+}
+KEY_NOT_FOUND = {"description": "No such key of yours (KEY_NOT_FOUND)",
+                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AuthError"}}}}

@@ -131,7 +131,8 @@ def create_batch() -> ResponseReturnValue:
     name, planned = _planned()          # every row checked before a database connection is taken
     with database.connection() as conn:
         created = service.create_batch(conn, user_id=user.id, provider=_config().video_provider, name=name,
-                                       plan=planned, idempotency_key=key, now=clock.now())
+                                       plan=planned, idempotency_key=key, now=clock.now(),
+                                       credits_low_threshold=_config().credits_low_threshold)
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=created.batch.id)
     return ok(batch_json(batch, counts), 202, headers={"Location": f"/api/batches/{batch.id}"})
 

@@ -60,12 +60,13 @@ def quote(conn: psycopg.Connection, *, user_id: str, provider: str, plan: Plan) 
 
 
 def create_batch(conn: psycopg.Connection, *, user_id: str, provider: str, name: str | None, plan: Plan,
-                 idempotency_key: str | None, now: datetime) -> Created:
+                 idempotency_key: str | None, now: datetime, credits_low_threshold: int = 0) -> Created:
     """Insert the batch and a queued video per row and debit the whole price, atomically, or nothing at all.
 
     One statement does it all (db CreatePaidBatch), like a video's create. Only when it refused are more reads
     made to say why, in the order a client sees them: an unknown avatar or voice (422), a replayed
-    Idempotency-Key (the earlier batch), a short balance (402 INSUFFICIENT_CREDITS; nothing was written).
+    Idempotency-Key (the earlier batch), a short balance (402 INSUFFICIENT_CREDITS; nothing was written). A debit
+    that takes the balance below credits_low_threshold records the outbound webhook event credits.low with it.
     """
     video = plan.template
     video_ids = [generate_id() for _ in plan.videos]
@@ -78,7 +79,8 @@ def create_batch(conn: psycopg.Connection, *, user_id: str, provider: str, name:
             idempotency_key=idempotency_key, now=now, video_ids=video_ids,
             scripts=[planned.script for planned in plan.videos],
             titles=[planned.title or "" for planned in plan.videos],
-            row_credits=[planned.credits for planned in plan.videos], reason=ledger.BATCH)
+            row_credits=[planned.credits for planned in plan.videos], reason=ledger.BATCH,
+            low_credits=credits_low_threshold)
         if row is not None:
             return Created(row.batches, new=True)
         check_catalogue(conn, provider=provider, plan=plan)

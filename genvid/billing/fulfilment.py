@@ -18,6 +18,7 @@ from genvid.billing import ledger
 from genvid.billing.errors import EventOutOfOrder
 from genvid.billing.stripe_objects import event_time, object_id, string_or_none
 from genvid.config import Config
+from genvid.outbound import payloads as outbound_payloads
 
 log = logging.getLogger("genvid.billing.fulfilment")
 
@@ -95,8 +96,9 @@ def _fulfil(conn: psycopg.Connection, row: models.CheckoutSession) -> None:
     moved = db.billing_checkout.mark_checkout_paid(conn, id=row.id)
     if not moved and row.status != "paid":
         return     # failed is final: a stale "paid" view of this session changes nothing
-    if row.mode == "payment":
-        ledger.grant(conn, user_id=row.user_id, credits=row.credits, reason=CHECKOUT_GRANT, reference=row.id)
+    if row.mode == "payment" and ledger.grant(conn, user_id=row.user_id, credits=row.credits,
+                                              reason=CHECKOUT_GRANT, reference=row.id):
+        outbound_payloads.emit_credits_purchased(conn, row)     # outbound webhook, once with the grant
 
 
 def _record_session(conn: psycopg.Connection, session: dict[str, Any]) -> models.CheckoutSession | None:

@@ -211,6 +211,30 @@ class Config(BaseSettings):
     oauth_timeout_seconds: float = setting(
         10.0, "seconds before a call to an OAuth provider is given up", gt=0)
 
+    # developer platform: API keys (better-auth's api-key plugin) and outbound webhooks (genvid/outbound)
+    api_key_prefix: str = setting(
+        "gv_", "prefix of new API keys (better-auth's `defaultPrefix`; a sharing better-auth server needs the same)",
+        pattern=r"^[A-Za-z0-9_-]{0,32}$")
+    api_key_rate_limit_enabled: bool = setting(True, "`on`/`off`: the per-key rate limit of keys that have one")
+    api_key_rate_limit_max: int = setting(
+        100, "requests a new key may make while they come less than a window apart", ge=1, le=2**31 - 1)
+    api_key_rate_limit_window_ms: int = setting(1000, "a new key's rate-limit window, in milliseconds",
+                                                ge=1, le=2**31 - 1)
+    credits_low_threshold: int = setting(
+        10, "the `credits.low` webhook fires when a render's debit takes the balance below this", ge=0)
+    webhook_timeout_seconds: float = setting(
+        10.0, "one outbound webhook attempt (connect, send, answer, read) is given up after this", gt=0)
+    webhook_max_response_bytes: int = setting(
+        65536, "at most this much of a webhook receiver's answer is read", ge=1024)
+    webhook_retry_base_seconds: float = setting(
+        15.0, "first wait before retrying a failed webhook delivery (doubles per failed attempt)", gt=0)
+    webhook_retry_cap_seconds: float = setting(14400.0, "the longest wait between two webhook attempts", gt=0)
+    webhook_retry_window_seconds: float = setting(
+        86400.0, "webhook retries stop after this, and an endpoint failing all along is disabled", gt=0)
+    webhook_redispatch_seconds: float = setting(
+        60.0, "a dispatched webhook delivery that no job has started is dispatched again after this many seconds",
+        gt=0)
+
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
                                    env_settings: PydanticBaseSettingsSource,

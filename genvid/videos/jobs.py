@@ -25,6 +25,7 @@ import db.videos_videos as queries
 from db import models
 from genvid import clock, database, queue, runtime
 from genvid.config import Config
+from genvid.outbound import payloads as outbound_payloads
 from genvid.videos import events, leases, media, providers, refunds
 from genvid.videos.provider import (
     PermanentProviderError,
@@ -195,6 +196,8 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
                                       duration=status.duration, now=now, id=video.id, step=video.step,
                                       warnings=[{"code": w.code, "message": w.message} for w in status.warnings])
+        if done is not None:
+            outbound_payloads.emit_video_event(conn, done)      # outbound webhook, exactly once with the change
     if done is not None:
         _published(done)
         log.info("render completed", extra={"video_id": video.id})
@@ -260,6 +263,7 @@ def _fail(video: models.Video, code: str, message: str) -> None:
                                      step=video.step)
         if failed is not None:
             refunds.refund_video(conn, failed)
+            outbound_payloads.emit_video_event(conn, failed)
     if failed is not None:
         _published(failed)
         log.info("render failed", extra={"video_id": video.id, "code": code})

@@ -155,7 +155,8 @@ def create_video() -> ResponseReturnValue:
         body = parse_body(CreateVideo)
         key = idempotency_key()
         created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
-                                       idempotency_key=key, now=clock.now())
+                                       idempotency_key=key, now=clock.now(),
+                                       credits_low_threshold=_config().credits_low_threshold)
     # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
     # response (tests/test_videos_render.py follows Location to show_video).
     return ok(_video(created.video), 202, headers={"Location": f"/api/videos/{created.video.id}"})

@@ -43,14 +43,15 @@ class Removed:
 
 
 def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, request: CreateVideo,
-                 idempotency_key: str | None, now: datetime) -> Created:
+                 idempotency_key: str | None, now: datetime, credits_low_threshold: int = 0) -> Created:
     """Check the avatar and voice, price the script, insert the video and debit its credits, atomically.
 
     One statement does it all (db CreatePaidVideo: every create pays for this, so it is one round trip, atomic
     on an autocommit connection as inside the caller's transaction). The caller enqueues the render after it
     committed. Only when that statement refused are more reads made to say why, in the order a client sees
     them: an unknown avatar or voice (422), a replayed Idempotency-Key (the earlier video), a short balance
-    (InsufficientCredits, 402; nothing was written).
+    (InsufficientCredits, 402; nothing was written). A debit that takes the balance below credits_low_threshold
+    records the outbound webhook event credits.low in the same statement.
     """
     credits = pricing.render_credits(request.script)
     for _ in range(3):   # a retry only when what refused the insert changed before the reads below
@@ -59,7 +60,7 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, reque
             voice_id=request.voice_id, script=request.script, title=request.title,
             aspect_ratio=request.aspect_ratio, resolution=request.resolution, background=request.background,
             captions=request.captions, credits=credits, idempotency_key=idempotency_key, now=now,
-            reason=ledger.RENDER)
+            reason=ledger.RENDER, low_credits=credits_low_threshold)
         if row is not None:
             return Created(row.videos, new=True)
         _check_catalogue(conn, provider=provider, request=request)

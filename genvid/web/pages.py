@@ -13,9 +13,11 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from flask.typing import ResponseReturnValue
 
 from genvid import errors
+from genvid.auth.apikeys import ApiKeyOptions
 from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.batches.rows import MAX_ROWS
 from genvid.config import BUILT_IN_PROVIDERS, Config
+from genvid.outbound.addresses import MAX_URL_LENGTH
 from genvid.videos import pricing
 from genvid.videos.schemas import MAX_SCRIPT, MAX_TITLE
 
@@ -28,6 +30,14 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 _PROVIDER_NAMES = {"google": "Google", "github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn"}
+_DAY = 86_400
+# The API keys page's expiry choices: (expiresIn seconds, label, preselected); the plugin allows 1 to 365 days.
+KEY_EXPIRIES = ((30 * _DAY, "In 30 days", False), (90 * _DAY, "In 90 days", True), (365 * _DAY, "In a year", False),
+                ("", "Never", False))
+# The webhooks page's event choices, in words (genvid.outbound.schemas.EventType).
+WEBHOOK_EVENTS = (("video.completed", "a video is ready"), ("video.failed", "a video failed (its credits are back)"),
+                  ("credits.purchased", "credits you bought arrived"),
+                  ("credits.low", "a video took your balance below the low mark"))
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,22 @@ def batch(batch_id: str) -> ResponseReturnValue:
 @bp.get("/account")
 def account() -> ResponseReturnValue:
     return page("account.html")
+
+
+@bp.get("/api-keys")
+def api_keys() -> ResponseReturnValue:
+    return page("api_keys.html", key_expiries=KEY_EXPIRIES, max_key_name=ApiKeyOptions.maximum_name_length)
+
+
+@bp.get("/webhooks")
+def webhooks() -> ResponseReturnValue:
+    return page("webhooks.html", event_types=WEBHOOK_EVENTS, max_url=MAX_URL_LENGTH,
+                production=_config().is_production)
+
+
+@bp.get("/webhooks/<endpoint_id>")
+def webhook(endpoint_id: str) -> ResponseReturnValue:
+    return page("webhook.html", endpoint_id=endpoint_id)
 
 
 def error_page(status: int, message: str) -> Response:

@@ -1,11 +1,13 @@
 // The real better-auth server (pinned in package.json), configured as the spec's reference server plus the
-// bearer and jwt plugins, on the PostgreSQL in DATABASE_URL.
+// bearer, jwt and api-key plugins, on the PostgreSQL in DATABASE_URL.
 //
 //   node server.mjs serve     listen on PORT (prints {"listening": port} once ready)
 //   node server.mjs migrate   print better-auth's migration plan as JSON; with --apply, run it
 //
 // Environment: DATABASE_URL, BETTER_AUTH_SECRET, BETTER_AUTH_URL, TRUSTED_ORIGINS (comma separated), PORT,
-// MAIL_HOOK_URL (optional: where verification and reset links are POSTed).
+// MAIL_HOOK_URL (optional: where verification and reset links are POSTed), API_KEY_OPTIONS (optional: the
+// api-key plugin's options as JSON; genvid's tests pass genvid's own, see ApiKeyOptions.better_auth_options).
+// POST /__server/<method> reaches the server-side API (see server_calls.mjs).
 // Social sign-in (each optional): GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET, GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET,
 // GENERIC_OAUTH (JSON list of generic-oauth provider configs), TRUSTED_PROVIDERS (comma separated),
 // ENCRYPT_OAUTH_TOKENS=1 (account.encryptOAuthTokens), and
@@ -17,6 +19,8 @@ import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
 import { bearer, genericOAuth, jwt } from "better-auth/plugins";
 import pg from "pg";
+import { apiKey } from "@better-auth/api-key";
+import { serverCall } from "./server_calls.mjs";
 
 /** pg options from a libpq URL, including pgserver's `?host=/socket/dir` form that has no host part. */
 function poolOptions(url) {
@@ -93,7 +97,7 @@ export function authOptions() {
     // The documented email flows, enabled so the interop client can compare them (mail goes to mailbox.mjs).
     emailVerification: { sendVerificationEmail: ({ user, url }) => mail(user.email, url) },
     user: { changeEmail: { enabled: true }, deleteUser: { enabled: true } },
-    plugins: [bearer(), jwt(), ...social.plugins],
+    plugins: [bearer(), jwt(), apiKey(JSON.parse(env.API_KEY_OPTIONS || "{}")), ...social.plugins],
     telemetry: { enabled: false },
   };
 }
@@ -115,7 +119,9 @@ async function migrate(apply) {
 function serve() {
   routeProvidersToFakes();
   const auth = betterAuth(authOptions());
-  const server = http.createServer(toNodeHandler(auth));
+  const handler = toNodeHandler(auth);
+  const server = http.createServer((request, response) =>
+    request.url.startsWith("/__server/") ? serverCall(auth, request, response) : handler(request, response));
   server.keepAliveTimeout = 5000;
   server.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {
     process.stdout.write(JSON.stringify({ listening: server.address().port }) + "\n");

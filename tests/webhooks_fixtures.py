@@ -1,0 +1,167 @@
+"""Fixtures for outbound webhooks: real HTTP receivers on 127.0.0.1 that record, fail, stall, answer slowly or
+redirect, verifying every delivery with the Standard Webhooks reference library (PyPI standardwebhooks); the
+workers' clock; an SMTP sink; and what a worker does for webhooks, run here: its loop's dispatch, then a burst
+worker (genvid's) on the webhooks queue.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from genvid import queue, runtime
+from genvid.auth.clock import FrozenClock
+from genvid.outbound import delivery, dispatcher
+from genvid.worker import GenvidWorker
+
+
+@dataclass
+class Behaviour:
+    """How a receiver path answers."""
+
+    status: int = 200
+    delay: float = 0.0             # seconds before answering (longer than the timeout: a stalled receiver)
+    body: bytes = b"ok"
+    location: str | None = None
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    verified: Any = None           # what standardwebhooks' verify() returned, or the error text
+    secrets_that_verify: list[str] = field(default_factory=list)
+
+
+class Receiver:
+    """An HTTP server whose paths behave as told (POST only); every request is kept and checked against the
+    secrets registered for its path with the reference library."""
+
+    def __init__(self) -> None:
+        self.behaviours: dict[str, Behaviour] = {}
+        self.secrets: dict[str, list[str]] = {}
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver._record(self.path, dict(self.headers.items()), body)
+                behaviour = receiver.behaviours.get(self.path, Behaviour())
+                time.sleep(behaviour.delay)
+                try:
+                    self.send_response(behaviour.status)
+                    if behaviour.location:
+                        self.send_header("Location", behaviour.location)
+                    self.send_header("Content-Length", str(len(behaviour.body)))
+                    self.end_headers()
+                    self.wfile.write(behaviour.body)
+                except OSError:
+                    pass                   # the sender gave up first
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def _record(self, path: str, headers: dict[str, str], body: bytes) -> None:
+        item = Received(path, headers, body)
+        for secret in self.secrets.get(path, []):
+            try:
+                item.verified = Webhook(secret).verify(body, headers)
+                item.secrets_that_verify.append(secret)
+            except WebhookVerificationError as exc:
+                item.verified = item.verified or f"refused: {exc}"
+        with self._lock:
+            self.received.append(item)
+
+    def at(self, path: str) -> list[Received]:
+        with self._lock:
+            return [item for item in self.received if item.path == path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def webhook_time(pipeline_clock: FrozenClock) -> FrozenClock:
+    """The workers' clock (genvid.clock), frozen at the present: what is due, retries, the day-long window."""
+    return pipeline_clock
+
+
+def dispatch(now: Any) -> int:
+    """What a worker's loop does for webhooks at now: fan out SQL-written events, enqueue what is due."""
+    return dispatcher.dispatch_due(now=now, redispatch_seconds=runtime.config().webhook_redispatch_seconds)
+
+
+@pytest.fixture
+def deliver_now(app: Any, pipeline_clock: FrozenClock) -> Callable[[], int]:
+    """Dispatch the deliveries due at the clock's now and run the webhooks queue to empty on a burst worker in
+    this process, until nothing more is due (or waiting); how many jobs ran."""
+    def run() -> int:
+        total = 0
+        while True:
+            dispatch(pipeline_clock())
+            jobs = queue.get_queue(delivery.QUEUE)
+            waiting = jobs.count
+            if waiting == 0:
+                return total
+            GenvidWorker([jobs], connection=queue.connection()).work(burst=True, logging_level="WARNING")
+            total += waiting
+    return run
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, str]]:
+    handler = Inbox()
+    with socket.socket() as probe:          # aiosmtpd's start() connects to its port, so it cannot be 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+def body_of(item: Received) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(item.body)
+    return parsed
