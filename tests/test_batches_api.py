@@ -260,3 +260,15 @@ def test_api_keys_need_the_batch_permissions(heygen_studio: Studio) -> None:
     cancelled = heygen_studio.client.post(f"/api/batches/{batch_id}/cancel", headers=batches)
     assert cancelled.status_code == 200 and cancelled.get_json()["data"]["refunded_credits"] == 2
     assert heygen_studio.balance(user_id) == 10
+
+
+def test_a_batch_debit_crossing_the_low_mark_records_credits_low_once(heygen_studio: Studio) -> None:
+    """CREDITS_LOW_THRESHOLD is 10: a batch taking the balance from 12 to 7 records the outbound event credits.low
+    (referencing the batch) in its own statement; the next batch, from 7 to 5, does not."""
+    user_id, headers = heygen_studio.user(credits=12)
+    first = create_json(heygen_studio, headers, people(5)).get_json()["data"]["id"]
+    create_json(heygen_studio, headers, people(2))
+    events = heygen_studio.conn.execute("SELECT type, reference, payload FROM webhook_events WHERE user_id = %s",
+                                        (user_id,)).fetchall()
+    assert [(kind, reference) for kind, reference, _ in events] == [("credits.low", first)]
+    assert '"balance" : 7' in events[0][2] and '"threshold" : 10' in events[0][2]
