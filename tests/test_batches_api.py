@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from batch_helpers import (
@@ -18,7 +17,7 @@ from batch_helpers import (
     template,
 )
 from fakes.heygen import FakeHeyGen
-from videos_fixtures import Studio
+from videos_fixtures import Studio, listen
 
 from genvid.auth.apikeys import NewKey, create_api_key, options_from
 
@@ -211,19 +210,11 @@ def test_the_event_stream_follows_the_batch_until_every_row_is_done(heygen_studi
     state once."""
     _, headers = heygen_studio.user()
     batch_id = create_json(heygen_studio, headers, people(3)).get_json()["data"]["id"]
-    received: list[str] = []
-
-    def listen() -> None:
-        with heygen_studio.app.test_client().get(f"/api/batches/{batch_id}/events", headers=headers) as response:
-            assert response.mimetype == "text/event-stream"
-            received.append(response.get_data(as_text=True))
-
-    listener = threading.Thread(target=listen)
-    listener.start()
+    listener = listen(heygen_studio.app.test_client(), f"/api/batches/{batch_id}/events", headers)
     heygen_studio.drive(*_video_ids(heygen_studio, batch_id))
-    listener.join(timeout=120)                  # generous: a loaded machine can be slow to wake it
-    assert not listener.is_alive()
-    text = received[0]
+    listener.thread.join(timeout=120)           # generous: a loaded machine can be slow to wake it
+    assert not listener.thread.is_alive()
+    text = listener.text()
     assert text.startswith("retry: 3000")
     dones = re.findall(r'"done": (true|false)', text)
     assert dones[0] == "false" and dones[-1] == "true" and dones.count("true") == 1

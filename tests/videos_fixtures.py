@@ -9,6 +9,7 @@ timeout to the fake HeyGen, generous here (TEST_TUNING) so that only a scripted 
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -129,6 +130,40 @@ class Studio:
                 return False
             self.advance(max(0.0, (due - self.clock()).total_seconds()))
         return False
+
+
+@dataclass
+class StreamListener:
+    """An event stream read in a thread: chunks as they arrive; started is set once the first event came."""
+
+    thread: threading.Thread
+    started: threading.Event
+    chunks: list[str]
+
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+def listen(client: FlaskClient, path: str, headers: dict[str, str]) -> StreamListener:
+    """Open the event stream at path in a thread and return once its first event has arrived (so what the test
+    does next is seen as a change, however slowly the machine starts the thread)."""
+    listener = StreamListener(threading.Thread(target=lambda: None), threading.Event(), [])
+
+    def read() -> None:
+        try:
+            with client.get(path, headers=headers) as response:
+                assert response.mimetype == "text/event-stream"
+                for chunk in response.response:
+                    listener.chunks.append(chunk.decode() if isinstance(chunk, bytes) else str(chunk))
+                    if "event: " in listener.text():
+                        listener.started.set()
+        finally:
+            listener.started.set()
+
+    listener.thread = threading.Thread(target=read)
+    listener.thread.start()
+    assert listener.started.wait(timeout=120), "the stream sent nothing"
+    return listener
 
 
 @pytest.fixture
