@@ -52,7 +52,7 @@ ENV PATH=/opt/genvid/bin:$PATH \
     MEDIA_DIR=/var/lib/genvid/media
 USER genvid
 EXPOSE 8080
-# /health touches nothing but the web process (see genvid/health.py); only meaningful for the web type.
+# /health touches nothing but the web process (see genvid/http/health.py); only meaningful for the web type.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8080'), timeout=4)"]
 ENTRYPOINT ["procfile-run"]

@@ -48,9 +48,13 @@ generate: install
 check-generated: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sqlc diff
 
+# ruff, mypy, the import rules (.importlinter: layers, no cycles, Flask only on the request side) and no SQL
+# strings outside queries/ and migrations/ (tools/check_sql.py, its exceptions in tools/sql_allowlist.txt).
 lint: install
 	$(BIN)/ruff check genvid tools tests bench
 	$(BIN)/mypy genvid tools
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/check_sql.py
 
 # The deploy rehearsal: genvid installed from requirements.txt alone, the Procfile's processes as separate
 # dynos against Debian's postgresql and a TLS-only redis-server, media in a local S3 (tests/test_deploy_rehearsal.py).

@@ -17,7 +17,8 @@ max_requests = 50000            # recycle workers now and then so a slow leak ca
 max_requests_jitter = 5000
 # Import the app once in the master and fork workers from it: a recycled worker is back in milliseconds
 # instead of re-importing everything, and workers share the imported code's memory. The database pool and
-# the Redis client open in each worker on first use (genvid.database, genvid.queue), never in the master.
+# the Redis client open in each worker on first use (genvid.infra.database, genvid.infra.redis_client), never
+# in the master.
 preload_app = True
 accesslog = None                # genvid logs every request itself, as JSON with its request id
 errorlog = "-"

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes.heygen import API_KEY, FakeHeyGen  # type: ignore[import-not-found]  # tests/ is on sys.path above
 
 from bench._util import free_port, start, stop
-from genvid import embedded
-from genvid.migrate import apply_migrations
+from genvid.infra import embedded
+from genvid.infra.migrations import apply_migrations
 
 BIN = Path(sys.executable).parent
 ORIGIN = "http://localhost:5173"

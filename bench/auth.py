@@ -41,7 +41,7 @@ from bench._util import (
     start,
     stop,
 )
-from genvid.migrate import apply_migrations
+from genvid.infra.migrations import apply_migrations
 
 BIN = Path(sys.executable).parent
 INTEROP = ROOT / "tests" / "interop"
@@ -161,8 +161,8 @@ def main() -> None:
 
 
 def run(bench: Bench, args: argparse.Namespace) -> None:
-    from genvid.config import Config
-    workers = Config.load(bench.env).web_concurrency
+    from genvid.config import load as load_config
+    workers = load_config(bench.env).web_concurrency
     print(f"cores {os.cpu_count()}, gunicorn workers {workers} x 8 threads, load: {args.concurrency} keep-alive"
           f" connections, {args.rounds} x {args.seconds:.0f} s get-session / {args.signin_seconds:.0f} s sign-in runs")
     genvid_url, genvid = bench.genvid()

@@ -94,7 +94,7 @@ def serve_counted(requests: int) -> None:
     """In the counted process: both apps warmed up, then genvid's requests, then the baseline's."""
     import logging
 
-    from genvid.migrate import apply_migrations
+    from genvid.infra.migrations import apply_migrations
     database_url = os.environ["DATABASE_URL"]
     apply_migrations(database_url)
     env = {"DATABASE_URL": database_url, "REDIS_URL": os.environ["REDIS_URL"], "ENVIRONMENT": "production",
@@ -105,8 +105,9 @@ def serve_counted(requests: int) -> None:
     os.environ.update(env)
     import bench.auth_baseline as baseline
     from genvid import create_app
-    from genvid.config import Config
-    app = create_app(Config.load(env))
+    from genvid.config import load as load_config
+    from genvid.infra import services
+    app = create_app(services.start(load_config(env)))   # as wsgi.py does
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))     # noqa: SIM115  (open for the process's life)

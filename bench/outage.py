@@ -41,7 +41,7 @@ def main() -> None:
 
 
 def run(tmp: Path, count: int) -> None:
-    from genvid.migrate import apply_migrations
+    from genvid.infra.migrations import apply_migrations
     postgres = Postgres(tmp / "pg")
     apply_migrations(postgres.url)
     redis = Redis(tmp / "redis")

@@ -195,7 +195,7 @@ def _wait_for_workers(stack: Stack, count: int) -> None:
     """Until count rq workers have registered in this Redis db (each has started its dispatch loop by then)."""
     from rq import Worker
 
-    from genvid.queue import connect
+    from genvid.infra.redis_client import connect
     client = connect(stack.redis_url)
     deadline = time.monotonic() + 30
     while len(Worker.all(connection=client)) < count and time.monotonic() < deadline:
@@ -209,7 +209,7 @@ def noop_rate(services: Services, workers: int, jobs: int) -> float:
     from rq import Queue
     from rq.registry import FinishedJobRegistry
 
-    from genvid.queue import connect
+    from genvid.infra.redis_client import connect
     _, redis_url = services.fresh(f"bench_noop_{workers}")
     client = connect(redis_url)
     noop = Queue("bench-noop", connection=client)

@@ -63,13 +63,13 @@ def delivery_rate(services: Services, name: str, deliveries: int) -> float:
     """Deliveries/s of one `genvid worker --burst` to a local receiver."""
     from factories import create_user  # type: ignore[import-not-found]  # tests/ is on sys.path (_videos_util)
 
-    from genvid import clock, database, runtime
-    from genvid.config import Config
+    from genvid import clock
+    from genvid.config import load as load_config
+    from genvid.infra import database, services
     from genvid.outbound import CREDITS_PURCHASED, emit, endpoints
 
     stack = Stack(services, name, ENVIRONMENT="development")     # development: the receiver is on 127.0.0.1
-    config = Config.load(stack.env)
-    runtime.init(config)
+    config = services.start(load_config(stack.env))
     receiver = _Receiver()
     with database.transaction() as conn:
         user = create_user(conn)
@@ -103,7 +103,7 @@ def noop_rate(services: Services, name: str, jobs: int, *, worker_class: str | N
     from rq import Queue
     from rq.registry import FinishedJobRegistry
 
-    from genvid.queue import connect
+    from genvid.infra.redis_client import connect
     _, redis_url = services.fresh(name)
     client = connect(redis_url)
     noop = Queue("bench-noop", connection=client)

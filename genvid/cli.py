@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from genvid.auth import apikey_commands
+from genvid.billing import commands as billing_commands
 from genvid.config import Config, load_or_exit
+from genvid.videos import commands as video_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_COMMANDS = ("genvid.auth.commands", "genvid.auth.apikey_commands", "genvid.billing.commands",
-                   "genvid.videos.commands")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,14 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--yes", action="store_true", help="really drop every table")
     reset.set_defaults(func=cmd_db_reset)
     sub.add_parser("dev", help="embedded services + migrations + web + worker").set_defaults(func=cmd_dev)
-    for module_name in DOMAIN_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.register(sub)
+    for domain_commands in (apikey_commands, billing_commands, video_commands):   # each adds its subcommands
+        domain_commands.register(sub)
     return parser
 
 
@@ -57,7 +51,7 @@ def _with_services(config: Config) -> Config:
     """config with database and Redis URLs, starting embedded services for any that is unset."""
     if config.database_url and config.redis_url:
         return config
-    from genvid import embedded
+    from genvid.infra import embedded
     return embedded.ensure_services(config)
 
 
@@ -71,7 +65,7 @@ def _child_env(config: Config) -> dict[str, str]:
 
 
 def cmd_migrate(_args: argparse.Namespace, config: Config) -> int:
-    from genvid.migrate import MigrationsMissing, apply_migrations
+    from genvid.infra.migrations import MigrationsMissing, apply_migrations
     config = _with_services(config)
     try:
         applied = apply_migrations(config.database_url or "")
@@ -84,7 +78,7 @@ def cmd_migrate(_args: argparse.Namespace, config: Config) -> int:
 
 def cmd_db_reset(args: argparse.Namespace, config: Config) -> int:
     from genvid.errors import AppError
-    from genvid.migrate import reset_database
+    from genvid.infra.migrations import reset_database
     if not args.yes:
         print("genvid db reset drops every table; run it again with --yes", file=sys.stderr)
         return 2
@@ -109,7 +103,7 @@ def cmd_serve(_args: argparse.Namespace, config: Config) -> int:
 
 def cmd_dev(_args: argparse.Namespace, config: Config) -> int:
     """What `make run` runs: one command for a whole working backend on a laptop."""
-    from genvid.migrate import apply_migrations
+    from genvid.infra.migrations import apply_migrations
     config = _with_services(config)
     apply_migrations(config.database_url or "")
     return _serve(config, with_worker=True, reload=True)

@@ -6,7 +6,7 @@ reload never closes it (requests wait in the backlog while gunicorn restarts).
 
 Children run in sessions of their own, so a Ctrl-C in the terminal reaches only the supervisor, which stops
 them in order: web and worker first (the worker lets its current job finish and stops its scheduler), then,
-when the supervisor exits, the embedded Redis and PostgreSQL (genvid.embedded also keeps them out of the
+when the supervisor exits, the embedded Redis and PostgreSQL (genvid.infra.embedded also keeps them out of the
 terminal's reach). Nothing is left for the next start to recover. Should the supervisor itself be killed, the
 kernel signals the children (processes.die_with_parent).
 
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from genvid import processes
+from genvid.infra import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCHED = (ROOT / "genvid", ROOT / "db", ROOT / "wsgi.py", ROOT / "gunicorn.conf.py")

@@ -23,8 +23,9 @@ from datetime import datetime
 
 from rq.worker import SimpleWorker
 
-from genvid import clock, logs, queue, runtime
+from genvid import clock
 from genvid.config import Config
+from genvid.infra import redis_client, services
 from genvid.outbound import dispatcher as webhook_dispatcher
 from genvid.videos import dispatcher, leases, media, periodic
 from genvid.videos.jobs import Tuning
@@ -61,6 +62,7 @@ class WorkerLoop:
 
     def __init__(self, config: Config) -> None:
         self.tuning = Tuning.of(config)
+        self.max_in_flight = config.heygen_max_concurrent
         self.webhook_redispatch_seconds = config.webhook_redispatch_seconds
         self._periodic_checked_at: datetime | None = None
         self._failing: set[str] = set()
@@ -69,8 +71,8 @@ class WorkerLoop:
         """Renew running claims, dispatch due video steps and webhook deliveries, and (once a minute) enqueue due
         periodic work."""
         self._duty("renew claims", lambda: leases.renew(now=now, seconds=self.tuning.lease_seconds))
-        self._duty("dispatch", lambda: dispatcher.dispatch_due(now=now,
-                                                               redispatch_seconds=self.tuning.redispatch_seconds))
+        self._duty("dispatch", lambda: dispatcher.dispatch_due(now=now, redispatch_seconds=self.tuning.redispatch_seconds,
+                                                               max_in_flight=self.max_in_flight))
         self._duty("dispatch webhooks", lambda: webhook_dispatcher.dispatch_due(
             now=now, redispatch_seconds=self.webhook_redispatch_seconds))
         checked = self._periodic_checked_at
@@ -97,13 +99,15 @@ class WorkerLoop:
             log.info("worker loop: %s works again", name)
 
 
-def run(config: Config, *, queues: tuple[str, ...] = queue.DEFAULT_QUEUES, burst: bool = False) -> None:
-    """Work the given queues until SIGTERM (with burst: dispatch what is due once, then work until empty)."""
-    config = runtime.init(config)
-    logs.setup(config.log_level)
+def run(config: Config, *, queues: tuple[str, ...] = redis_client.DEFAULT_QUEUES,
+        burst: bool = False) -> None:
+    """The worker process's entry point: work the given queues until SIGTERM (with burst: dispatch what is due
+    once, then work until empty). Its jobs read config through genvid.infra.services.started_config()."""
+    config = services.start(config)
     media.warn_if_media_on_local_disk(config)
     loop = WorkerLoop(config)
-    worker = GenvidWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+    worker = GenvidWorker([redis_client.get_queue(name) for name in queues],
+                          connection=redis_client.connection())
     rq_level = config.log_level if config.is_production else "WARNING"
     log.info("worker starting", extra={"queues": list(queues)})
     if burst:

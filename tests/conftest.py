@@ -21,10 +21,12 @@ import redis
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from genvid import clock, create_app, queue, runtime
+from genvid import clock, create_app
 from genvid.auth.clock import FrozenClock, system_now
 from genvid.config import Config
-from genvid.migrate import apply_migrations
+from genvid.infra import redis_client as genvid_redis
+from genvid.infra import services as genvid_services
+from genvid.infra.migrations import apply_migrations
 from genvid.outbound import delivery
 from genvid.outbound import dispatcher as webhook_dispatcher
 from genvid.videos import dispatcher
@@ -128,7 +130,7 @@ def _clean(admin: psycopg.Connection, redis_url: str) -> None:
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%'")]
     if tables:
         admin.execute("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-    client = queue.connect(redis_url)
+    client = genvid_redis.connect(redis_url)
     try:
         client.flushdb()
     finally:
@@ -155,22 +157,27 @@ def config(services: Services, tmp_path: Path) -> Config:
     )
 
 
+def start_app(config: Config) -> Flask:
+    """What wsgi.py does: connect this process to the services config names (genvid.infra.services.start),
+    then build the app. So the last app a test starts is also the configuration its jobs run with, as in a process
+    whose web and worker share one Config."""
+    application = create_app(genvid_services.start(config))
+    application.config["TESTING"] = True
+    return application
+
+
 @pytest.fixture
 def app(config: Config, services: Services, _admin_conn: psycopg.Connection) -> Flask:
     """The app under test, on clean tables and an empty Redis."""
     _clean(_admin_conn, services.redis_url)
-    application = create_app(config)
-    application.config["TESTING"] = True
-    return application
+    return start_app(config)
 
 
 @pytest.fixture
 def make_app(config: Config, app: Flask) -> Callable[..., Flask]:
     """Build another app with some Config fields overridden (data is not cleaned again)."""
     def build(**overrides: Any) -> Flask:
-        application = create_app(config.with_overrides(**overrides))
-        application.config["TESTING"] = True
-        return application
+        return start_app(config.with_overrides(**overrides))
     return build
 
 
@@ -188,7 +195,7 @@ def conn(app: Flask, services: Services) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture
 def redis_client(app: Flask, services: Services) -> Iterator[redis.Redis]:
-    client = queue.connect(services.redis_url)
+    client = genvid_redis.connect(services.redis_url)
     yield client
     client.close()
 
@@ -228,14 +235,15 @@ def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
     webhook delivery that is due (the worker loop's job), then run a real rq worker (genvid's, in-process) in
     burst mode until the queues are empty; deliveries those jobs made due (a finished render's webhook) are
     dispatched and run too, as the loop's next tick would. Returns how many jobs ran."""
-    def run(queues: tuple[str, ...] = queue.DEFAULT_QUEUES) -> int:
-        dispatcher.dispatch_due(now=pipeline_clock(),
-                                redispatch_seconds=Tuning.of(runtime.config()).redispatch_seconds)
+    def run(queues: tuple[str, ...] = genvid_redis.DEFAULT_QUEUES) -> int:
+        config = genvid_services.started_config()
+        dispatcher.dispatch_due(now=pipeline_clock(), redispatch_seconds=Tuning.of(config).redispatch_seconds,
+                                max_in_flight=config.heygen_max_concurrent)
         webhooks = delivery.QUEUE in queues
 
         def dispatch_webhooks() -> int:
             return webhook_dispatcher.dispatch_due(
-                now=pipeline_clock(), redispatch_seconds=runtime.config().webhook_redispatch_seconds)
+                now=pipeline_clock(), redispatch_seconds=config.webhook_redispatch_seconds)
         if webhooks:
             dispatch_webhooks()
         performed = _burst(queues)
@@ -246,7 +254,8 @@ def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
 
 
 def _burst(queues: tuple[str, ...]) -> int:
-    worker = _CountingWorker([queue.get_queue(name) for name in queues], connection=queue.connection())
+    worker = _CountingWorker([genvid_redis.get_queue(name) for name in queues],
+                             connection=genvid_redis.connection())
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         worker.work(burst=True, logging_level="WARNING")

@@ -9,10 +9,10 @@ import db.auth_accounts
 import db.auth_sessions
 import db.auth_users
 from db import models
-from genvid import runtime
 from genvid.auth import passwords
 from genvid.auth.clock import system_now
 from genvid.auth.ids import generate_id
+from genvid.infra import services as genvid_services
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -20,7 +20,7 @@ DEFAULT_PASSWORD = "correct horse battery"
 def create_user(conn: psycopg.Connection, *, email: str | None = None, password: str = DEFAULT_PASSWORD,
                 name: str = "Test User") -> models.User:
     """A user with a credential account whose password is hashed as the running app's config says."""
-    config = runtime.config()
+    config = genvid_services.started_config()
     now = system_now()
     user_id = generate_id()
     user = db.auth_users.create_user(conn, id=user_id, name=name,

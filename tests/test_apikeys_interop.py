@@ -19,10 +19,10 @@ import requests
 from auth_fixtures import INTEROP_DIR, NODE_TIMEOUT, TRUSTED_ORIGIN, node_env
 from flask import Flask
 
-from genvid import database
 from genvid.auth import clock
 from genvid.auth.apikey_usage import verify_api_key
 from genvid.auth.apikeys import hash_key, options_from
+from genvid.infra import database
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from auth_fixtures import (
 from conftest import TEST_SECRET
 
 from genvid.auth import cookies
-from genvid.migrate import apply_migrations
+from genvid.infra.migrations import apply_migrations
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from genvid.migrate import apply_migrations
+from genvid.infra.migrations import apply_migrations
 
 # better-auth 1.7.25's generated SQL (spec section 1) plus the jwt plugin's table (section 13).
 BETTER_AUTH_SQL = """

@@ -130,7 +130,7 @@ def _race(app: Flask, batch_id: str, headers: dict[str, str], clock: FrozenClock
 
     def admit() -> None:
         start.wait()
-        results["admitted"] = dispatcher.dispatch_due(now=clock(), redispatch_seconds=60)
+        results["admitted"] = dispatcher.dispatch_due(now=clock(), redispatch_seconds=60, max_in_flight=100_000)
 
     def cancel() -> None:
         start.wait()

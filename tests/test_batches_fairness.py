@@ -29,7 +29,7 @@ def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], f
 def _tick(studio: Studio) -> None:
     """What the worker's loop does on its next tick (half a second after the jobs ran, 0 s on the pipeline
     clock): admit queued videos into the slots the jobs just freed. Observations are made after it."""
-    dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60)
+    dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=2)
 
 
 def _in_flight(studio: Studio, user_id: str) -> int:

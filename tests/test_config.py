@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from genvid.config import Config, ConfigError
+from genvid.config import load as load_config
 
 STRONG_SECRET = "s" * 40
 GOOD_KEY = base64.b64encode(b"k" * 32).decode()
 
 
 def load(tmp_path: Path, **env: str) -> Config:
-    return Config.load({"GENVID_DATA_DIR": str(tmp_path / "data"), **env})
+    return load_config({"GENVID_DATA_DIR": str(tmp_path / "data"), **env})
 
 
 def production_env(**overrides: str) -> dict[str, str]:

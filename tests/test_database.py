@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from genvid import database
+from genvid.infra import database
 
 
 @contextmanager

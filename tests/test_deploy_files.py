@@ -15,7 +15,8 @@ import re
 import secrets
 from pathlib import Path
 
-from genvid.config import Config, environment_variables
+from genvid.config import environment_variables
+from genvid.config import load as load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_MANAGER_FILES = ("requirements.txt", "Pipfile.lock", "poetry.lock", "uv.lock")
@@ -94,7 +95,7 @@ def test_app_json_config_vars_and_the_addons_make_a_valid_production_configurati
             env[name] = secrets.token_hex(32)
         elif spec.get("required", True):
             env[name] = typed[name]
-    config = Config.load(env)
+    config = load_config(env)
     assert config.is_production and config.media_storage_url == "s3://genvid-media/prod"
     assert len(base64.b64decode(config.encryption_key)) == 32
     assert config.video_provider == "heygen"

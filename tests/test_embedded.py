@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OWNER = """
 import json, sys
 from pathlib import Path
-from genvid import embedded
+from genvid.infra import embedded
 data = Path(sys.argv[1])
 print(json.dumps({"db": embedded.start_postgres(data / "postgres"), "redis": embedded.start_redis(data / "redis")}),
       flush=True)

@@ -13,7 +13,7 @@ from flask import Flask
 from live_stack import wait_for
 from videos_fixtures import TEST_TUNING, Studio
 
-from genvid import queue
+from genvid.infra import redis_client
 from genvid.videos import events
 
 
@@ -80,7 +80,7 @@ def test_one_user_holds_at_most_the_per_user_cap_across_processes(two_processes:
 
 def test_a_slot_left_by_a_crashed_process_expires(app: Flask) -> None:
     """A process killed mid-stream never releases its slot; the lease lets it go."""
-    client = queue.connection()
+    client = redis_client.connection()
     assert events.claim_user_slot(client, user_id="u1", stream_id="a", limit=1, lease_seconds=0.3)
     assert not events.claim_user_slot(client, user_id="u1", stream_id="b", limit=1, lease_seconds=0.3)
     wait_for(lambda: events.claim_user_slot(client, user_id="u1", stream_id="b", limit=1, lease_seconds=60),

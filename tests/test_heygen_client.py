@@ -25,7 +25,7 @@ from genvid.videos.heygen import (
     verify_webhook,
     webhook_signature,
 )
-from genvid.videos.provider import (
+from genvid.videos.provider_contract import (
     PermanentProviderError,
     RateLimited,
     RenderRequest,

@@ -7,10 +7,12 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
+from conftest import start_app
 from flask import Blueprint, Flask, Response
 from pydantic import Field
 
-from genvid.api import Schema, documented, ok, parse_body
+from genvid.http.api import documented, ok, parse_body
+from genvid.request_models import Schema
 
 ERROR_KEYS = {"success", "data", "error", "meta"}
 
@@ -135,8 +137,7 @@ def test_request_id_is_generated_when_absent_or_unsafe(client) -> None:  # type:
 
 def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ignore[no-untyped-def]
     """The access log line is one JSON object carrying method, path, status, duration and request id."""
-    from genvid import create_app
-    client = create_app(config.with_overrides(log_level="INFO")).test_client()
+    client = start_app(config.with_overrides(log_level="INFO")).test_client()
     capsys.readouterr()
     client.get("/health", headers={"X-Request-ID": "trace-me"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
@@ -150,7 +151,7 @@ def test_log_lines_are_json_with_request_id(capsys, config) -> None:  # type: ig
 
 def test_log_lines_stay_json_whatever_extra_holds(capsys) -> None:  # type: ignore[no-untyped-def]
     """Fields passed in extra= are encoded however odd: non-string keys, dates, objects, huge integers."""
-    from genvid import logs
+    from genvid.infra import logs
     logs.setup("INFO")
     capsys.readouterr()
     probe = logging.getLogger("genvid.probe")
@@ -164,7 +165,7 @@ def test_log_lines_stay_json_whatever_extra_holds(capsys) -> None:  # type: igno
 
 def test_lines_written_while_a_response_streams_carry_its_request_id(probe_client, capsys) -> None:  # type: ignore[no-untyped-def]
     """Ids stay set until the server closes the body (SSE streams log with them), then are cleared."""
-    from genvid import logs
+    from genvid.infra import logs
     logs.setup("INFO")
     capsys.readouterr()
     response = probe_client.get("/api/probe/stream", headers={"X-Request-ID": "streamed-1"})
@@ -178,13 +179,11 @@ def test_lines_written_while_a_response_streams_carry_its_request_id(probe_clien
 
 def test_a_broken_stdout_never_fails_a_request(config) -> None:  # type: ignore[no-untyped-def]
     """The access line is written straight to stdout; a closed log pipe must cost the line, not the request."""
-    from genvid import create_app
-
     class BrokenPipe(io.TextIOBase):
         def write(self, text: str) -> int:
             raise BrokenPipeError(32, "Broken pipe")
 
-    client = create_app(config.with_overrides(log_level="INFO")).test_client()
+    client = start_app(config.with_overrides(log_level="INFO")).test_client()
     (handler,) = [h for h in logging.getLogger().handlers if getattr(h, "_genvid", False)]
     previous = handler.setStream(BrokenPipe())  # type: ignore[attr-defined]
     try:
@@ -216,7 +215,7 @@ def test_cors_allows_credentials_only_for_trusted_origins(client) -> None:  # ty
 
 @pytest.mark.parametrize("created", [0.0, 1.5, 1_795_689_118.0, 1_795_689_118.25, 1_795_689_118.999, 4_102_444_799.123])
 def test_log_timestamps_read_as_isoformat_writes_them(created: float) -> None:
-    from genvid import logs
+    from genvid.infra import logs
     expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
     assert logs.timestamp(created) == expected
     assert logs.timestamp(created + 1) != expected        # the per-second cache moves on

@@ -18,7 +18,7 @@ import pytest
 from genvid.config import Config
 from genvid.videos import speech
 from genvid.videos.local import LocalProvider, local_video_id
-from genvid.videos.provider import PermanentProviderError, RenderRequest
+from genvid.videos.provider_contract import PermanentProviderError, RenderRequest
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 

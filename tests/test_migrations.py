@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from genvid.migrate import MIGRATIONS_DIR, MigrationsMissing, apply_migrations
+from genvid.infra.migrations import MIGRATIONS_DIR, MigrationsMissing, apply_migrations
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from live_stack import Gunicorn, Postgres, genvid_env, wait_for
 
-from genvid.migrate import apply_migrations
+from genvid.infra.migrations import apply_migrations
 
 pytestmark = pytest.mark.slow
 ORIGIN = {"Origin": "http://localhost:5173"}

@@ -21,8 +21,8 @@ from test_videos_outages import throwaway_redis  # noqa: F401 - the fixture, sha
 from webhooks_fixtures import Behaviour, Receiver, body_of, dispatch
 
 import db.outbound_webhooks as queries
-from genvid import database, queue
 from genvid.auth.clock import FrozenClock
+from genvid.infra import database, redis_client
 from genvid.outbound import CREDITS_PURCHASED, delivery, dispatcher, emit
 from genvid.worker import GenvidWorker, WorkerLoop
 
@@ -275,9 +275,9 @@ def test_every_worker_loop_tick_dispatches_webhooks_and_prunes_the_log_daily(app
     loop, other = WorkerLoop(app.config["GENVID"]), WorkerLoop(app.config["GENVID"])
     loop.tick(webhook_time())
     other.tick(webhook_time())                      # a second worker: nothing left to dispatch, pruning claimed
-    jobs = queue.get_queue(delivery.QUEUE)
+    jobs = redis_client.get_queue(delivery.QUEUE)
     assert [job.func_name.rsplit(".", 1)[-1] for job in jobs.get_jobs()] == ["deliver", "prune_log"]
-    GenvidWorker([jobs], connection=queue.connection()).work(burst=True, logging_level="WARNING")
+    GenvidWorker([jobs], connection=redis_client.connection()).work(burst=True, logging_level="WARNING")
     assert conn.execute("SELECT reference FROM webhook_events").fetchall() == [("new",)]
     assert len(receiver.at("/hook")) == 1
     webhook_time.advance(3600)
@@ -398,7 +398,7 @@ def test_loops_dispatching_at_once_dispatch_each_due_delivery_once(app, client, 
 
     with ThreadPoolExecutor(6) as pool:
         assert sum(pool.map(tick, range(6))) == 40
-    queued = queue.get_queue(delivery.QUEUE).get_jobs()
+    queued = redis_client.get_queue(delivery.QUEUE).get_jobs()
     assert len(queued) == 40 and len({job.args[0] for job in queued}) == 40
 
 

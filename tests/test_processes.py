@@ -19,7 +19,7 @@ import requests
 from rq import Queue
 from rq.job import Job
 
-from genvid import queue
+from genvid.infra import redis_client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,12 +82,13 @@ def test_serve_answers_health_on_port_and_stops_cleanly(services, tmp_path: Path
 def test_worker_runs_jobs_and_stops_gracefully_on_sigterm(services, tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
     proc = subprocess.Popen(_genvid("worker"), cwd=ROOT, env=_env(services, tmp_path))
     try:
-        job = Queue("default", connection=queue.connect(services.redis_url)).enqueue("os.getpid")
+        job = Queue("default", connection=redis_client.connect(services.redis_url)).enqueue("os.getpid")
         deadline = time.monotonic() + 180
         while job.get_status(refresh=True) != "finished":
             assert time.monotonic() < deadline, job.get_status()
             time.sleep(0.2)
-        assert isinstance(Job.fetch(job.id, connection=queue.connect(services.redis_url)).return_value(), int)
+        connection = redis_client.connect(services.redis_url)
+        assert isinstance(Job.fetch(job.id, connection=connection).return_value(), int)
     finally:
         code = _stop(proc)
     assert code == 0

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pgserver
 import pytest
+from conftest import start_app
 from pgserver._commands import pg_ctl
-
-from genvid import create_app
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def own_postgres(tmp_path: Path) -> Iterator[pgserver.PostgresServer]:
 
 
 def test_ready_is_503_while_postgres_is_down_and_200_once_it_is_back(own_postgres, config) -> None:  # type: ignore[no-untyped-def]
-    client = create_app(config.with_overrides(database_url=own_postgres.get_uri())).test_client()
+    client = start_app(config.with_overrides(database_url=own_postgres.get_uri())).test_client()
     assert client.get("/ready").status_code == 200
 
     pg_ctl(["-w", "stop", "-m", "fast"], pgdata=own_postgres.pgdata, user=own_postgres.system_user)
@@ -37,7 +36,7 @@ def test_ready_is_503_while_postgres_is_down_and_200_once_it_is_back(own_postgre
 
 
 def test_ready_names_redis_when_redis_is_down(config) -> None:  # type: ignore[no-untyped-def]
-    client = create_app(config.with_overrides(redis_url="unix:///nonexistent/redis.sock")).test_client()
+    client = start_app(config.with_overrides(redis_url="unix:///nonexistent/redis.sock")).test_client()
     response = client.get("/ready")
     assert response.status_code == 503
     assert response.get_json()["down"] == ["redis"]

@@ -11,7 +11,7 @@ import redis
 from rq import Queue
 from servers import tls_redis
 
-from genvid import queue
+from genvid.infra import redis_client
 from genvid.worker import GenvidWorker
 
 
@@ -27,7 +27,7 @@ def rediss_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_rediss_url_connects_despite_the_self_signed_certificate(rediss_url: str) -> None:
-    client = queue.connect(rediss_url)
+    client = redis_client.connect(rediss_url)
     try:
         assert client.ping()
         client.set("genvid:tls-check", "ok", ex=60)
@@ -53,19 +53,19 @@ def test_queues_and_worker_run_over_tls(rediss_url: str) -> None:
     """genvid's production worker (in-process jobs) runs a job queued alone and jobs queued as the dispatcher
     queues them (enqueue_many, one MULTI), all over rediss://."""
     try:
-        previous: str | None = queue.configured_url()
+        previous: str | None = redis_client.configured_url()
     except RuntimeError:
         previous = None
-    queue.configure(rediss_url)
+    redis_client.configure(rediss_url)
     try:
-        renders = queue.get_queue("renders")
+        renders = redis_client.get_queue("renders")
         alone = renders.enqueue(job_over_tls, 21)
         batch = renders.enqueue_many([Queue.prepare_data(job_over_tls, args=(n,)) for n in (1, 2)])
-        worker = GenvidWorker([renders], connection=queue.connection())
+        worker = GenvidWorker([renders], connection=redis_client.connection())
         worker.work(burst=True, logging_level="WARNING")
         assert alone.return_value(refresh=True) == 42
         assert [job.return_value(refresh=True) for job in batch] == [2, 4]
     finally:
-        queue.connection().flushdb()
+        redis_client.connection().flushdb()
         if previous is not None:
-            queue.configure(previous)
+            redis_client.configure(previous)

@@ -113,7 +113,8 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
     from datetime import timedelta
 
     import db.videos_webhooks
-    from genvid import queue, runtime
+    from genvid.infra import redis_client as genvid_redis
+    from genvid.infra import services as genvid_services
     from genvid.videos import periodic
     from genvid.worker import WorkerLoop
     now = heygen_studio.clock()
@@ -121,10 +122,10 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
         db.videos_webhooks.record_webhook_event(heygen_studio.conn, provider="heygen", event_id=event_id,
                                                 event_type="avatar_video.success", now=now - timedelta(days=age))
     fake_heygen.looks.append({**fake_heygen.looks[0], "id": "look_new", "name": "Zed in studio"})
-    loops = [WorkerLoop(runtime.config()) for _ in range(3)]      # three workers looking at once
+    loops = [WorkerLoop(genvid_services.started_config()) for _ in range(3)]   # three workers looking at once
     for loop in loops:
         loop.tick(now)
-    queued = sorted(job.func_name for name in ("default", "webhooks") for job in queue.get_queue(name).get_jobs())
+    queued = sorted(job.func_name for name in ("default", "webhooks") for job in genvid_redis.get_queue(name).get_jobs())
     assert queued == ["genvid.outbound.dispatcher.prune_log", "genvid.videos.periodic.daily_maintenance"]  # once each
     assert heygen_studio.run_worker() == 2
     ids = [row[0] for row in heygen_studio.conn.execute("SELECT event_id FROM video_webhook_events")]

@@ -24,9 +24,9 @@ from flask import Flask
 from videos_fixtures import TEST_TUNING, UNFINISHED, Studio
 from worker_processes import WORKER_TUNING, kill, wait, worker_env, worker_processes
 
-from genvid import runtime
 from genvid.auth.clock import system_now
 from genvid.config import Config
+from genvid.infra import services as genvid_services
 from genvid.videos import dispatcher
 from genvid.worker import WorkerLoop
 
@@ -96,7 +96,7 @@ def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: Fake
 def _tick_until_settled(studio: Studio, ids: list[str], *, within: float) -> float:
     """What a worker does, second by second of the pipeline clock: its loop's tick, then the jobs it queued.
     Returns how many seconds passed until every video was final; fails past `within`."""
-    loop = WorkerLoop(runtime.config())
+    loop = WorkerLoop(genvid_services.started_config())
     started = studio.clock()
     while True:
         loop.tick(studio.clock())
@@ -119,7 +119,7 @@ def test_redis_flushed_mid_flight_every_video_completes_within_two_minutes_with_
     studio.run_worker()                                   # submits them all
     studio.advance(30)                                    # their first status checks are due ...
     ids.append(studio.create(headers, script="Still queued").get_json()["data"]["id"])
-    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 4   # ... and dispatched
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 4   # ... and dispatched
     assert redis_client.llen("rq:queue:renders") == 4
     redis_client.flushall()
     fake_heygen.advance(20_000)
@@ -206,7 +206,7 @@ def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_w
     assert studio.video(video_id).status.value == "submitting"
     # From the moment of the kill on the pipeline clock: the claim the dead worker renewed is still valid ...
     studio.clock.moment = killed_at
-    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 0
     # ... and lapses in time for the step to be dispatched again (and rendered here) within 90 s.
     studio.advance(90)
     assert studio.run_worker() >= 1
@@ -229,5 +229,5 @@ def test_a_live_worker_keeps_its_claim_on_a_long_render(make_app: Callable[..., 
     assert first_claim is not None
     wait(lambda: system_now() > first_claim + timedelta(seconds=1), "the first claim to pass")
     assert _encoder_of(worker) is not None, "ffmpeg still encodes"
-    assert dispatcher.dispatch_due(now=system_now(), redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=system_now(), redispatch_seconds=60, max_in_flight=10) == 0
     assert studio.video(video_id).status.value == "submitting"

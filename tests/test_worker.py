@@ -17,8 +17,9 @@ from flask import Flask
 from test_videos_outages import ThrowawayRedis, throwaway_redis  # noqa: F401 - the fixture, shared
 from videos_fixtures import Studio
 
-from genvid import queue, runtime
 from genvid.config import Config
+from genvid.infra import redis_client as genvid_redis
+from genvid.infra import services as genvid_services
 from genvid.videos import dispatcher, leases
 from genvid.worker import WorkerLoop
 
@@ -32,13 +33,13 @@ def test_a_dispatched_step_whose_job_is_lost_is_dispatched_again_after_the_redis
     _, headers = local_studio.user(credits=5)
     local_studio.create(headers)
     now = local_studio.clock()
-    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60) == 1
-    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60, max_in_flight=10) == 1
+    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60, max_in_flight=10) == 0
     redis_client.flushall()
     local_studio.advance(59)
-    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60, max_in_flight=10) == 0
     local_studio.advance(1)
-    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60) == 1
+    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60, max_in_flight=10) == 1
     assert redis_client.llen("rq:queue:renders") == 1
 
 
@@ -51,7 +52,7 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
         assert local_studio.create(headers, script=f"Video {n}").status_code == 202
     now = local_studio.clock()
 
-    def six_at_once(max_in_flight: int | None) -> int:
+    def six_at_once(max_in_flight: int) -> int:
         barrier = threading.Barrier(6)
 
         def dispatch(_: int) -> int:
@@ -61,10 +62,10 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
         with ThreadPoolExecutor(6) as pool:
             return sum(pool.map(dispatch, range(6)))
 
-    assert six_at_once(None) == 10
+    assert six_at_once(10) == 10
     assert local_studio.conn.execute("SELECT count(*) FROM videos WHERE status = 'submitting'").fetchone() == (10,)
     assert six_at_once(1000) == 50
-    queued = queue.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
+    queued = genvid_redis.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
     assert len(queued) == 60 and len({job.args[0] for job in queued}) == 60
 
 
@@ -78,10 +79,10 @@ def test_steps_that_could_not_be_queued_go_out_as_soon_as_redis_answers_again(
     studio.create(headers)
     throwaway_redis.kill()
     with pytest.raises(redis.ConnectionError):
-        dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60)
+        dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10)
     throwaway_redis.start()
     studio.advance(1)
-    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 1
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 1
 
 
 def test_the_loop_keeps_renewing_claims_while_redis_is_down(make_app: Callable[..., Flask],
@@ -92,14 +93,15 @@ def test_the_loop_keeps_renewing_claims_while_redis_is_down(make_app: Callable[.
     studio = make_studio(make_app(video_provider="local", redis_url=throwaway_redis.url))
     _, headers = studio.user(credits=5)
     video = studio.video(studio.create(headers).get_json()["data"]["id"])
-    loop = WorkerLoop(runtime.config())
+    loop = WorkerLoop(genvid_services.started_config())
     throwaway_redis.kill()
     with leases.holding(video.id, video.step):
         for _ in range(3):
             studio.advance(10)
             loop.tick(studio.clock())
     renewed = studio.video(video.id).next_check_at
-    assert renewed is not None and (renewed - studio.clock()).total_seconds() == runtime.config().render_lease_seconds
+    lease_seconds = genvid_services.started_config().render_lease_seconds
+    assert renewed is not None and (renewed - studio.clock()).total_seconds() == lease_seconds
 
 
 def test_a_worker_starts_whatever_rq_scheduler_data_redis_holds(services: Services, config: Config, app: Flask,

@@ -9,12 +9,13 @@ import time
 import redis
 from rq import Queue
 
-from genvid import queue
+from genvid.infra import redis_client as genvid_redis
 from genvid.worker import GenvidWorker
 
 
 def test_teardown_does_not_wait_out_the_command_listener(redis_client: redis.Redis) -> None:
-    worker = GenvidWorker([Queue("default", connection=queue.connection())], connection=queue.connection())
+    connection = genvid_redis.connection()
+    worker = GenvidWorker([Queue("default", connection=connection)], connection=connection)
     worker.subscribe()
     # The race, made certain: the listener reads the UNSUBSCRIBE reply before it is told to stop.
     worker.pubsub.unsubscribe()

@@ -25,9 +25,10 @@ from flask.testing import FlaskClient
 
 import db.videos_videos
 from db import models
-from genvid import clock, runtime
+from genvid import clock
 from genvid.auth.clock import FrozenClock
 from genvid.billing import ledger
+from genvid.infra import services as genvid_services
 from genvid.videos import catalogue, providers
 
 TEST_TUNING = {"heygen_timeout_seconds": 5.0}
@@ -48,7 +49,7 @@ class Studio:
 
     def sync_catalogue(self) -> catalogue.SyncResult:
         """What the daily job does, now."""
-        return catalogue.sync(providers.get_provider(runtime.config()), now=clock.now())
+        return catalogue.sync(providers.get_provider(genvid_services.started_config()), now=clock.now())
 
     def user(self, credits: int = 100) -> tuple[str, dict[str, str]]:
         """A new user holding credits; returns (user id, auth headers)."""
@@ -100,7 +101,7 @@ class Studio:
             {"now": self.clock(), "unfinished": list(UNFINISHED)}).fetchone()
         assert row is not None
         next_step, waiting, in_flight = row
-        if waiting and (in_flight < runtime.config().heygen_max_concurrent or next_step is None):
+        if waiting and (in_flight < genvid_services.started_config().heygen_max_concurrent or next_step is None):
             return self.clock()
         return next_step  # type: ignore[no-any-return]
 

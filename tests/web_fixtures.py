@@ -141,10 +141,11 @@ class Site:
 def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, services: Services, tmp_path: Path,
                run_worker: Callable[..., int], fake_stripe: FakeStripe) -> Iterator[Callable[..., Site]]:
     """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and selling
-    credits through the fake Stripe (one per test: each app becomes the process's runtime configuration)."""
+    credits through the fake Stripe (one per test: each app becomes the process's configuration)."""
     from videos_fixtures import TEST_TUNING
 
-    from genvid import clock, runtime
+    from genvid import clock
+    from genvid.infra import services as genvid_services
     from genvid.videos import catalogue, providers
     running: list[tuple[Any, threading.Thread, Mailbox]] = []
 
@@ -160,7 +161,7 @@ def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, service
             "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_base": fake_stripe.base_url,
             "video_provider": "local", "local_render_height": 144, **TEST_TUNING, **overrides}
         app = make_app(**settings)
-        catalogue.sync(providers.get_provider(runtime.config()), now=clock.now())
+        catalogue.sync(providers.get_provider(genvid_services.started_config()), now=clock.now())
         server = make_server("127.0.0.1", port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -19,8 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from genvid import queue, runtime
 from genvid.auth.clock import FrozenClock
+from genvid.infra import redis_client
+from genvid.infra import services as genvid_services
 from genvid.outbound import delivery, dispatcher
 from genvid.worker import GenvidWorker
 
@@ -117,7 +118,7 @@ def webhook_time(pipeline_clock: FrozenClock) -> FrozenClock:
 
 def dispatch(now: Any) -> int:
     """What a worker's loop does for webhooks at now: fan out SQL-written events, enqueue what is due."""
-    return dispatcher.dispatch_due(now=now, redispatch_seconds=runtime.config().webhook_redispatch_seconds)
+    return dispatcher.dispatch_due(now=now, redispatch_seconds=genvid_services.started_config().webhook_redispatch_seconds)
 
 
 @pytest.fixture
@@ -128,11 +129,11 @@ def deliver_now(app: Any, pipeline_clock: FrozenClock) -> Callable[[], int]:
         total = 0
         while True:
             dispatch(pipeline_clock())
-            jobs = queue.get_queue(delivery.QUEUE)
+            jobs = redis_client.get_queue(delivery.QUEUE)
             waiting = jobs.count
             if waiting == 0:
                 return total
-            GenvidWorker([jobs], connection=queue.connection()).work(burst=True, logging_level="WARNING")
+            GenvidWorker([jobs], connection=redis_client.connection()).work(burst=True, logging_level="WARNING")
             total += waiting
     return run
 

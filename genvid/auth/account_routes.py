@@ -1,19 +1,19 @@
 """better-auth's linked-account endpoints: GET /list-accounts, POST /unlink-account, POST /get-access-token
-(refreshing a token within 5 s of expiry), POST /refresh-token, GET /account-info. `register(bp, ...)` adds them.
+(refreshing a token within 5 s of expiry), POST /refresh-token, GET /account-info. They register on
+genvid.auth.blueprint.bp.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import database
-from genvid.api import documented
 from genvid.auth import clock, context, responses, sessions, shapes
+from genvid.auth.blueprint import bp, prepare, require_session
 from genvid.auth.oauth import accounts, client
 from genvid.auth.oauth.client import Profile, Tokens
 from genvid.auth.oauth.http import ProviderError
@@ -22,6 +22,8 @@ from genvid.auth.oauth_web import oauth_settings
 from genvid.auth.serialize import js_date
 from genvid.auth.validation import Field, Schema, json_schema, validation_error
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.infra import database
 
 UNLINK = Schema((Field("accountId"),))
 ANY_OBJECT = Schema()
@@ -119,109 +121,108 @@ def _user_json(provider: Provider, profile: Profile) -> dict[str, Any]:
     return {key: value for key, value in pairs if value is not None}
 
 
-def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
-             require_session: Callable[..., sessions.ActiveSession]) -> None:
-    """Add the account views to bp."""
-
-    def session_or_bare_401() -> sessions.ActiveSession:
-        active = context.active_session()
-        if active is None:
-            raise _unauthorized_without_body()
-        return active
-
-    @bp.get("/list-accounts")
-    @documented("The user's accounts with their scopes", response=shapes.ACCOUNTS, better_auth=True, tags=AUTH)
-    def list_accounts() -> ResponseReturnValue:
-        """The user's accounts (credential included) with their scopes."""
-        active = require_session()
-        with database.connection() as conn:
-            rows = accounts.list_accounts(conn, user_id=active.user.id)
-        return responses.json_response([_account_json(row) for row in rows])
-
-    @bp.post("/unlink-account")
-    @documented("Remove a linked account (never the last one; needs a session under a day old)",
-                body=json_schema(UNLINK), response=shapes.STATUS, better_auth=True, tags=AUTH, errors=(403,))
-    def unlink_account() -> ResponseReturnValue:
-        """Remove a linked account, never the last way to sign in (a fresh session is required)."""
-        body = prepare(UNLINK)
-        active = require_session(fresh=True)
-        with database.transaction() as conn:
-            refused = accounts.unlink(conn, user_id=active.user.id, account_row_id=body["accountId"])
-        if refused == "FAILED_TO_UNLINK_LAST_ACCOUNT":
-            raise BetterAuthError(400, "You can't unlink your last account", refused)
-        if refused is not None:
-            raise account_not_found()
-        return responses.json_response({"status": True})
-
-    @bp.post("/get-access-token")
-    @documented("A valid access token of a linked account (refreshed when about to expire)",
-                body=json_schema(ANY_OBJECT), body_optional=True, response=shapes.ANY_OBJECT, better_auth=True,
-                tags=AUTH, responses={401: shapes.EMPTY_401})
-    def get_access_token() -> ResponseReturnValue:
-        """A valid access token for one of the user's accounts, refreshed first when it is about to expire."""
-        body = prepare(ANY_OBJECT)
-        account_id = _selection(body, "body")
-        active = session_or_bare_401()
-        account = _resolve(active.user.id, account_id)
-        _, answer = valid_access_token(account, _supported_provider(account))
-        return responses.json_response(answer)
-
-    @bp.post("/refresh-token")
-    @documented("Refresh a linked account's access token now", body=json_schema(ANY_OBJECT), body_optional=True,
-                response=shapes.ANY_OBJECT, better_auth=True, tags=AUTH, responses={401: shapes.EMPTY_401})
-    def refresh_token() -> ResponseReturnValue:
-        """Refresh an account's access token now."""
-        body = prepare(ANY_OBJECT)
-        account_id = _selection(body, "body")
-        active = session_or_bare_401()
-        account = _resolve(active.user.id, account_id)
-        provider = _supported_provider(account)
-        if not account.refresh_token:
-            raise BetterAuthError(400, "Refresh token not found", "REFRESH_TOKEN_NOT_FOUND")
-        oauth = oauth_settings()
-        try:
-            stored_refresh = oauth.sealing.open(account.refresh_token) or ""
-            tokens = client.refresh(provider, refresh_token=stored_refresh, now=clock.now(),
-                                    timeout=oauth.providers.timeout)
-        except (ProviderError, ValueError):
-            raise BetterAuthError(400, "Failed to refresh access token", "FAILED_TO_REFRESH_ACCESS_TOKEN") from None
-        with database.transaction() as conn:
-            accounts.store_refreshed(conn, account=account, tokens=tokens, sealing=oauth.sealing, now=clock.now())
-        refresh_expires = tokens.refresh_token_expires_at or account.refresh_token_expires_at
-        answer: dict[str, Any] = {"accessToken": tokens.access_token,
-                                  "refreshToken": tokens.refresh_token or stored_refresh}
-        if tokens.access_token_expires_at is not None:
-            answer["accessTokenExpiresAt"] = js_date(tokens.access_token_expires_at)
-        answer["refreshTokenExpiresAt"] = js_date(refresh_expires) if refresh_expires else None
-        answer.update({"scope": account.scope, "idToken": tokens.id_token or account.id_token,
-                       "providerId": account.provider_id, "accountId": account.id})
-        return responses.json_response(answer)
-
-    @bp.get("/account-info")
-    @documented("What the provider says about a linked account", response=shapes.ANY_OBJECT, better_auth=True,
-                tags=AUTH, responses={401: shapes.EMPTY_401},
-                parameters=(shapes.query("accountId"), shapes.query("userId"), shapes.query("useAccountCookie")))
-    def account_info() -> ResponseReturnValue:
-        """What the provider says about a linked account, from its (valid) access token."""
-        if not request.args:
-            raise validation_error(["[query] Invalid input"])
-        account_id = _selection(request.args, "query")
-        active = session_or_bare_401()
-        account = _resolve(active.user.id, account_id)
-        provider = oauth_settings().providers.get(account.provider_id)
-        if provider is None:
-            raise BetterAuthError(400, "Account is not associated with a configured social provider.",
-                                  "PROVIDER_NOT_CONFIGURED")
-        _, tokens = valid_access_token(account, provider)
-        if not tokens["accessToken"]:
-            raise BetterAuthError(400, "Access token not found", "ACCESS_TOKEN_NOT_FOUND")
-        oauth = oauth_settings()
-        profile = client.account_info(provider, access_token=tokens["accessToken"], id_token=tokens.get("idToken"),
-                                      now=clock.now(), timeout=oauth.providers.timeout)
-        if profile is None:
-            raise BetterAuthError(401, "Failed to get user info", "FAILED_TO_GET_USER_INFO")
-        return responses.json_response({"user": _user_json(provider, profile), "data": profile.data,
-                                        "account": {"id": account.id, "providerId": account.provider_id,
-                                                    "accountId": account.account_id}})
+def session_or_bare_401() -> sessions.ActiveSession:
+    active = context.active_session()
+    if active is None:
+        raise _unauthorized_without_body()
+    return active
 
 
+@bp.get("/list-accounts")
+@documented("The user's accounts with their scopes", response=shapes.ACCOUNTS, better_auth=True, tags=AUTH)
+def list_accounts() -> ResponseReturnValue:
+    """The user's accounts (credential included) with their scopes."""
+    active = require_session()
+    with database.connection() as conn:
+        rows = accounts.list_accounts(conn, user_id=active.user.id)
+    return responses.json_response([_account_json(row) for row in rows])
+
+
+@bp.post("/unlink-account")
+@documented("Remove a linked account (never the last one; needs a session under a day old)",
+            body=json_schema(UNLINK), response=shapes.STATUS, better_auth=True, tags=AUTH, errors=(403,))
+def unlink_account() -> ResponseReturnValue:
+    """Remove a linked account, never the last way to sign in (a fresh session is required)."""
+    body = prepare(UNLINK)
+    active = require_session(fresh=True)
+    with database.transaction() as conn:
+        refused = accounts.unlink(conn, user_id=active.user.id, account_row_id=body["accountId"])
+    if refused == "FAILED_TO_UNLINK_LAST_ACCOUNT":
+        raise BetterAuthError(400, "You can't unlink your last account", refused)
+    if refused is not None:
+        raise account_not_found()
+    return responses.json_response({"status": True})
+
+
+@bp.post("/get-access-token")
+@documented("A valid access token of a linked account (refreshed when about to expire)",
+            body=json_schema(ANY_OBJECT), body_optional=True, response=shapes.ANY_OBJECT, better_auth=True,
+            tags=AUTH, responses={401: shapes.EMPTY_401})
+def get_access_token() -> ResponseReturnValue:
+    """A valid access token for one of the user's accounts, refreshed first when it is about to expire."""
+    body = prepare(ANY_OBJECT)
+    account_id = _selection(body, "body")
+    active = session_or_bare_401()
+    account = _resolve(active.user.id, account_id)
+    _, answer = valid_access_token(account, _supported_provider(account))
+    return responses.json_response(answer)
+
+
+@bp.post("/refresh-token")
+@documented("Refresh a linked account's access token now", body=json_schema(ANY_OBJECT), body_optional=True,
+            response=shapes.ANY_OBJECT, better_auth=True, tags=AUTH, responses={401: shapes.EMPTY_401})
+def refresh_token() -> ResponseReturnValue:
+    """Refresh an account's access token now."""
+    body = prepare(ANY_OBJECT)
+    account_id = _selection(body, "body")
+    active = session_or_bare_401()
+    account = _resolve(active.user.id, account_id)
+    provider = _supported_provider(account)
+    if not account.refresh_token:
+        raise BetterAuthError(400, "Refresh token not found", "REFRESH_TOKEN_NOT_FOUND")
+    oauth = oauth_settings()
+    try:
+        stored_refresh = oauth.sealing.open(account.refresh_token) or ""
+        tokens = client.refresh(provider, refresh_token=stored_refresh, now=clock.now(),
+                                timeout=oauth.providers.timeout)
+    except (ProviderError, ValueError):
+        raise BetterAuthError(400, "Failed to refresh access token", "FAILED_TO_REFRESH_ACCESS_TOKEN") from None
+    with database.transaction() as conn:
+        accounts.store_refreshed(conn, account=account, tokens=tokens, sealing=oauth.sealing, now=clock.now())
+    refresh_expires = tokens.refresh_token_expires_at or account.refresh_token_expires_at
+    answer: dict[str, Any] = {"accessToken": tokens.access_token,
+                              "refreshToken": tokens.refresh_token or stored_refresh}
+    if tokens.access_token_expires_at is not None:
+        answer["accessTokenExpiresAt"] = js_date(tokens.access_token_expires_at)
+    answer["refreshTokenExpiresAt"] = js_date(refresh_expires) if refresh_expires else None
+    answer.update({"scope": account.scope, "idToken": tokens.id_token or account.id_token,
+                   "providerId": account.provider_id, "accountId": account.id})
+    return responses.json_response(answer)
+
+
+@bp.get("/account-info")
+@documented("What the provider says about a linked account", response=shapes.ANY_OBJECT, better_auth=True,
+            tags=AUTH, responses={401: shapes.EMPTY_401},
+            parameters=(shapes.query("accountId"), shapes.query("userId"), shapes.query("useAccountCookie")))
+def account_info() -> ResponseReturnValue:
+    """What the provider says about a linked account, from its (valid) access token."""
+    if not request.args:
+        raise validation_error(["[query] Invalid input"])
+    account_id = _selection(request.args, "query")
+    active = session_or_bare_401()
+    account = _resolve(active.user.id, account_id)
+    provider = oauth_settings().providers.get(account.provider_id)
+    if provider is None:
+        raise BetterAuthError(400, "Account is not associated with a configured social provider.",
+                              "PROVIDER_NOT_CONFIGURED")
+    _, tokens = valid_access_token(account, provider)
+    if not tokens["accessToken"]:
+        raise BetterAuthError(400, "Access token not found", "ACCESS_TOKEN_NOT_FOUND")
+    oauth = oauth_settings()
+    profile = client.account_info(provider, access_token=tokens["accessToken"], id_token=tokens.get("idToken"),
+                                  now=clock.now(), timeout=oauth.providers.timeout)
+    if profile is None:
+        raise BetterAuthError(401, "Failed to get user info", "FAILED_TO_GET_USER_INFO")
+    return responses.json_response({"user": _user_json(provider, profile), "data": profile.data,
+                                    "account": {"id": account.id, "providerId": account.provider_id,
+                                                "accountId": account.account_id}})

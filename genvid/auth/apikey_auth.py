@@ -21,13 +21,14 @@ from typing import Any
 
 import db.auth_users
 from db import models
-from genvid import database
-from genvid.auth import clock, context
+from genvid.auth import clock
 from genvid.auth.apikey_permissions import required_for
 from genvid.auth.apikey_usage import use_api_key
 from genvid.auth.apikeys import ApiKeyRefused, options_from
 from genvid.errors import AppError, Forbidden, TooManyRequests, Unauthorized
-from genvid.proxies import this_request
+from genvid.http.app_config import app_config
+from genvid.http.request_context import this_request
+from genvid.infra import database
 
 HEADER_ENVIRON_KEY = "HTTP_X_API_KEY"
 
@@ -44,7 +45,7 @@ def owner_of(key: str) -> tuple[models.User, str]:
     needed = required_for(current.endpoint)
     if needed is None:
         raise Forbidden("API_KEY_NOT_ALLOWED", "This endpoint does not accept API keys; sign in instead.")
-    options = options_from(context.settings().config)
+    options = options_from(app_config())
     with database.connection() as conn:
         try:
             row = use_api_key(conn, key=key, permissions=needed, options=options, now=clock.now())

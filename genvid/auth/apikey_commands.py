@@ -21,8 +21,6 @@ import psycopg
 
 import db.auth_apikeys
 import db.auth_users
-from genvid import database, runtime
-from genvid.auth import clock
 from genvid.auth.apikey_json import permissions_out
 from genvid.auth.apikey_permissions import parse_permission_list
 from genvid.auth.apikeys import (
@@ -33,7 +31,9 @@ from genvid.auth.apikeys import (
     options_from,
     update_own_key,
 )
+from genvid.auth.system_time import system_now
 from genvid.config import Config
+from genvid.infra import database, services
 
 INT_MAX = 2**31 - 1          # the plugin's integer columns
 
@@ -75,7 +75,7 @@ def _limits(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_create(args: argparse.Namespace, config: Config) -> int:
-    runtime.init(config)
+    services.start(config)
     with database.connection() as conn:
         user = db.auth_users.get_user_by_email(conn, email=args.email.strip().lower())
         if user is None:
@@ -84,7 +84,7 @@ def cmd_create(args: argparse.Namespace, config: Config) -> int:
         request = NewKey(name=args.name, prefix=args.prefix, permissions=args.permissions, **_server_fields(args))
         try:
             row, key = create_api_key(conn, user_id=user.id, request=request, options=options_from(config),
-                                      now=clock.system_now())
+                                      now=system_now())
         except ApiKeyRefused as refused:
             print(f"genvid: {refused.message}", file=sys.stderr)
             return 2
@@ -93,7 +93,7 @@ def cmd_create(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_update(args: argparse.Namespace, config: Config) -> int:
-    runtime.init(config)
+    services.start(config)
     fields = {name: value for name, value in _server_fields(args).items() if value is not None}
     if args.no_rate_limit:
         fields["rate_limit_enabled"] = False
@@ -111,7 +111,7 @@ def cmd_update(args: argparse.Namespace, config: Config) -> int:
             return 1
         try:
             row = update_own_key(conn, user_id=found.reference_id, key_id=found.id,
-                                 changes=KeyChanges(**fields), options=options_from(config), now=clock.system_now())
+                                 changes=KeyChanges(**fields), options=options_from(config), now=system_now())
         except ApiKeyRefused as refused:
             print(f"genvid: {refused.message}", file=sys.stderr)
             return 2
@@ -120,7 +120,7 @@ def cmd_update(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_list(args: argparse.Namespace, config: Config) -> int:
-    runtime.init(config)
+    services.start(config)
     with database.connection() as conn:
         user = db.auth_users.get_user_by_email(conn, email=args.email.strip().lower())
         if user is None:
@@ -136,7 +136,7 @@ def cmd_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, config: Config) -> int:
-    runtime.init(config)
+    services.start(config)
     with database.connection() as conn:
         if _key(conn, args.key_id) is None:
             return 1

@@ -3,23 +3,21 @@
 Handlers read `now()`, which asks the Flask app for `app.config["AUTH_CLOCK"]` (a zero-argument callable
 returning an aware datetime) and otherwise uses the system clock. Domain functions never call it: they are
 handed `now` as an argument, which keeps them pure and testable without an app.
+
+system_now() and FrozenClock are in genvid.auth.system_time, free of Flask (the CLI uses them too); they are
+imported here for the handlers and tests that use this module.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from genvid.proxies import this_app
+from genvid.auth.system_time import FrozenClock, system_now
+from genvid.http.request_context import this_app
+
+__all__ = ["CLOCK_KEY", "FrozenClock", "now", "system_now"]
 
 CLOCK_KEY = "AUTH_CLOCK"
-
-
-def system_now() -> datetime:
-    """The current UTC time at millisecond precision (what a JS Date can hold)."""
-    # Whole milliseconds as a float are exact to the microsecond fromtimestamp rounds to, for any date a
-    # datetime holds; one call instead of now() and replace() (every authenticated request asks).
-    return datetime.fromtimestamp(time.time_ns() // 1_000_000 / 1000, UTC)
 
 
 def now() -> datetime:
@@ -29,19 +27,3 @@ def now() -> datetime:
     except RuntimeError:        # outside an app context: no app, so no installed clock
         return system_now()
     return clock() if clock is not None else system_now()
-
-
-class FrozenClock:
-    """A settable clock for tests: `app.config["AUTH_CLOCK"] = clock = FrozenClock(...)`, then `clock.advance(...)`."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.moment = start or system_now()
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, seconds: float) -> datetime:
-        """Move the clock forward and return the new time."""
-        from datetime import timedelta
-        self.moment = self.moment + timedelta(seconds=seconds)
-        return self.moment

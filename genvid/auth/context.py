@@ -15,30 +15,32 @@ from flask import request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_cookie
 
-from genvid import database
 from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
-from genvid.config import Config, origin_of
-from genvid.proxies import once_per_request, this_app, this_request
+from genvid.config import origin_of
+from genvid.http.app_config import app_config
+from genvid.http.request_context import once_per_request, this_app, this_request
+from genvid.infra import database
 
 _EXTENSION = "genvid.auth"
-# Per-request values, kept in the request's WSGI environ by genvid.proxies.once_per_request.
+# Per-request values, kept in the request's WSGI environ by genvid.http.request_context.once_per_request.
 _PRESENTED_KEY = "genvid.auth.presented"
 _SESSION_KEY = "genvid.auth.session"
 
 
 @dataclass(frozen=True)
 class AuthSettings:
-    """What auth needs from Config, computed once per app."""
+    """What every auth request works with, derived once per app from its Config (genvid.http.app_config): the
+    cookie jar, the trusted origins, the JWT key sealing, and the few settings read on every request (so the
+    hot path reads them here rather than from the Config again). Other settings: app_config()."""
 
-    config: Config
     jar: cookies.CookieJar
     trusted: frozenset[str]
     key_sealing: keyseal.KeySealing
-
-    @property
-    def secret(self) -> str:
-        return self.config.better_auth_secret
+    secret: str                  # BETTER_AUTH_SECRET: signs cookies
+    issuer: str                  # BETTER_AUTH_URL: the JWTs' iss and aud
+    rate_limit: bool
+    trusted_proxy_count: int
 
 
 def settings() -> AuthSettings:
@@ -46,16 +48,17 @@ def settings() -> AuthSettings:
     app = this_app()
     cached: AuthSettings | None = app.extensions.get(_EXTENSION)
     if cached is None:
-        config: Config = app.config["GENVID"]
+        config = app_config(app)
         origins = {origin_of(o) for o in config.trusted_origins} | {config.base_origin}
         cached = AuthSettings(
-            config=config,
             jar=cookies.CookieJar(secret=config.better_auth_secret,
                                   secure=config.better_auth_url.lower().startswith("https://")),
             trusted=frozenset(o for o in origins if o),
             key_sealing=keyseal.KeySealing(writes=config.jwt_key_encryption,
                                            better_auth_secret=config.better_auth_secret,
                                            encryption_key=config.encryption_key),
+            secret=config.better_auth_secret, issuer=config.better_auth_url, rate_limit=config.rate_limit,
+            trusted_proxy_count=config.trusted_proxy_count,
         )
         app.extensions[_EXTENSION] = cached
     return cached
@@ -64,7 +67,7 @@ def settings() -> AuthSettings:
 def client_ip() -> str:
     """The caller's address from X-Forwarded-For and TRUSTED_PROXY_COUNT ('' when unknown)."""
     return ratelimit.client_ip(request.headers.get("X-Forwarded-For"),
-                               trusted_proxy_count=settings().config.trusted_proxy_count)
+                               trusted_proxy_count=settings().trusted_proxy_count)
 
 
 def user_agent() -> str:

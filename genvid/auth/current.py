@@ -14,27 +14,15 @@ never ask who calls.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from db import models
-from genvid import database
 from genvid.auth import apikey_auth, clock, context, jwts, origin
+from genvid.auth.identity import CurrentUser
 from genvid.errors import Forbidden, Unauthorized
-from genvid.logs import user_id_var
-from genvid.proxies import once_per_request, this_request
+from genvid.http.request_context import once_per_request, this_request
+from genvid.infra import database
+from genvid.infra.logs import user_id_var
 
 _CURRENT_USER_KEY = "genvid.auth.current_user"
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    """The caller, as far as the rest of the API needs to know."""
-
-    id: str
-    email: str
-    name: str
-    email_verified: bool
-    api_key_id: str | None = None     # set when the caller authenticated with an API key
 
 
 def _from_user(user: models.User) -> CurrentUser:
@@ -45,7 +33,7 @@ def _from_jwt(token: str) -> CurrentUser | None:
     auth = context.settings()
     try:
         with database.connection() as conn:
-            claims = jwts.verify(conn, token=token, issuer=auth.config.better_auth_url, now=clock.now())
+            claims = jwts.verify(conn, token=token, issuer=auth.issuer, now=clock.now())
     except jwts.InvalidToken:
         return None
     sub, email, name = claims.get("sub"), claims.get("email"), claims.get("name")

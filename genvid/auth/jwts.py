@@ -28,7 +28,7 @@ from db import models
 from genvid.auth import keyseal
 from genvid.auth.ids import generate_id
 from genvid.auth.serialize import user_fields, user_json
-from genvid.memo import Memo
+from genvid.auth.session_memo import Memo
 
 log = logging.getLogger("genvid.auth.jwts")
 ALGORITHM = "EdDSA"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Response
 
-from genvid import database
 from genvid.auth import clock, context, cookies, responses
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.http import ProviderError
 from genvid.auth.oauth_web import api_base, append_query, oauth_settings, redirect_uri
+from genvid.infra import database
 
 
 class _Redirect(Exception):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from genvid.auth import context
 from genvid.auth.oauth import accounts
 from genvid.auth.oauth.providers import Provider, Providers
-from genvid.proxies import this_app
+from genvid.http.app_config import app_config
+from genvid.http.request_context import this_app
 
 _OAUTH_EXTENSION = "genvid.auth.oauth"
 
@@ -26,7 +26,7 @@ def oauth_settings() -> OAuthSettings:
     app = this_app()
     cached: OAuthSettings | None = app.extensions.get(_OAUTH_EXTENSION)
     if cached is None:
-        config = context.settings().config
+        config = app_config(app)
         cached = OAuthSettings(providers=Providers(config),
                                sealing=accounts.TokenSealing(config.oauth_token_encryption, config.better_auth_secret),
                                trusted=frozenset(config.trusted_providers))
@@ -36,7 +36,7 @@ def oauth_settings() -> OAuthSettings:
 
 def api_base() -> str:
     """better-auth's context.baseURL: BETTER_AUTH_URL plus the /api/auth base path."""
-    return context.settings().config.better_auth_url.rstrip("/") + "/api/auth"
+    return app_config().better_auth_url.rstrip("/") + "/api/auth"
 
 
 def redirect_uri(provider: Provider) -> str:

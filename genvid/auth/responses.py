@@ -9,7 +9,7 @@ from flask import Response
 from genvid.auth import cookies
 from genvid.auth.context import settings
 from genvid.auth.serialize import EncodedJSON
-from genvid.cors import EXPOSE
+from genvid.http.cors import EXPOSE
 
 
 def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,
@@ -19,7 +19,7 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
 
     session_token becomes set-auth-token (signed), auth_jwt becomes set-auth-jwt, and both are named in
     Access-Control-Expose-Headers, as better-auth's plugins do on every response carrying them, Origin or
-    not (genvid.cors joins that with flask-cors's list into one header for a trusted origin). The body is
+    not (genvid.http.cors joins that with flask-cors's list into one header for a trusted origin). The body is
     serialised here rather than by flask.jsonify: auth bodies are plain JSON already, and get-session, the
     most frequent request of all, is measurably cheaper without the provider's dispatch.
     """
@@ -48,7 +48,7 @@ class _AuthJSONResponse(Response):
     set-auth-jwt) that was ~10% of the request's instructions (callgrind). A name of letters, digits and
     dashes and an ASCII, printable value (no CR, LF or other control character) cannot split or end a
     header. After-request hooks do not see these; Set-Cookie, and Access-Control-Expose-Headers (which
-    genvid.cors merges with flask-cors's), go through werkzeug as usual.
+    genvid.http.cors merges with flask-cors's), go through werkzeug as usual.
     """
 
     _fixed: tuple[tuple[str, str], ...] = ()

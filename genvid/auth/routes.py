@@ -1,18 +1,19 @@
 """better-auth compatible endpoints under /api/auth: sign-up/in/out, sessions, profile, password, bearer, JWT.
 
-Every view runs better-call's order of checks: content type (415), body schema (400), Origin/CSRF (403),
-then the session middleware (401/403), then the handler. Email flows live in `email_routes`.
+Every view runs better-call's order of checks (genvid.auth.blueprint): content type (415), body schema (400),
+Origin/CSRF (403), then the session middleware (401/403), then the handler. The other /api/auth views live in
+`email_routes`, `jwt_routes`, `social_routes` and `account_routes`, imported below so that registering this
+module's `bp` registers them all.
 """
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database, queue
-from genvid.api import documented
-from genvid.auth import (
+from genvid.auth import (  # noqa: F401  (the *_routes modules: their views register on bp)
     account_routes,
     apikey_routes,
     clock,
@@ -20,28 +21,21 @@ from genvid.auth import (
     email_routes,
     jwt_routes,
     jwts,
-    origin,
-    ratelimit,
     responses,
     sessions,
     shapes,
     social_routes,
     users,
 )
+from genvid.auth.blueprint import bp, policy, prepare, require_session
+from genvid.auth.passwords import needs_rehash
 from genvid.auth.serialize import get_session_body, session_json, user_json
-from genvid.auth.validation import (
-    Field,
-    Schema,
-    is_valid_email,
-    json_schema,
-    read_body,
-    validate,
-)
+from genvid.auth.validation import Field, Schema, is_valid_email, json_schema
 from genvid.errors import BetterAuthError
-from genvid.proxies import this_request
+from genvid.http.api import documented
+from genvid.infra import database
 
-PREFIX = "/api/auth"
-bp = Blueprint("auth", __name__, url_prefix=PREFIX)
+__all__ = ["bp"]
 
 SIGN_UP = Schema((Field("name", max_length=users.MAX_NAME_LENGTH),
                   Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH), Field("password", min_length=1),
@@ -61,52 +55,6 @@ UPDATE_USER_BODY = {"type": "object", "description": "Any object (better-auth's 
 EMPTY = Schema(optional=True)
 AUTH = ["auth"]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}     # on every get-session answer
-
-
-def relative_path() -> str:
-    """The request path below /api/auth."""
-    return this_request().path[len(PREFIX):]
-
-
-@bp.before_request
-def guard() -> None:
-    """Trailing slashes and plain OPTIONS are unknown routes to better-auth; then the rate limit."""
-    current = this_request()
-    path, method = current.path, current.method
-    if path.endswith("/"):
-        abort(404)
-    if method == "OPTIONS":
-        if not current.headers.get("Access-Control-Request-Method"):
-            abort(404)
-    elif context.settings().config.rate_limit:
-        ratelimit.hit(queue.connection(), ip=context.client_ip(), path=relative_path())
-
-
-def prepare(schema: Schema) -> dict[str, Any]:
-    """Content type, body schema, Origin/CSRF and callback URLs, in better-call's order."""
-    body = validate(read_body(request, schema), schema)
-    auth = context.settings()
-    origin.check_request_origin(method=request.method, path=relative_path(), headers=request.headers,
-                                trusted=auth.trusted)
-    origin.check_callbacks(body, auth.trusted)
-    origin.check_callbacks(request.args, auth.trusted)
-    return body
-
-
-def require_session(*, fresh: bool = False) -> sessions.ActiveSession:
-    """The session middleware: 401 without a live session, 403 when freshness is demanded and missing."""
-    active = context.active_session()
-    if active is None:
-        raise BetterAuthError(401, "Unauthorized", "UNAUTHORIZED")
-    if fresh and not sessions.is_fresh(active.session, now=clock.now()):
-        raise BetterAuthError(403, "Session is not fresh", "SESSION_NOT_FRESH")
-    return active
-
-
-def policy() -> users.PasswordPolicy:
-    """The configured password hashing."""
-    config = context.settings().config
-    return users.PasswordPolicy(algorithm=config.password_hash, bcrypt_rounds=config.bcrypt_rounds)
 
 
 @bp.post("/sign-up/email")
@@ -164,7 +112,6 @@ def sign_in() -> ResponseReturnValue:
 
 
 def _needs_rehash(stored: str, pol: users.PasswordPolicy) -> bool:
-    from genvid.auth.passwords import needs_rehash
     return needs_rehash(stored, algorithm=pol.algorithm, bcrypt_rounds=pol.bcrypt_rounds)
 
 
@@ -190,7 +137,7 @@ def get_session() -> ResponseReturnValue:
                     and context.remembers()):
                 session = sessions.refresh_session(conn, session=session, now=now)
                 set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
-            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.config.better_auth_url,
+            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.issuer,
                                    sealing=auth.key_sealing, now=now, known_key=active.signing_key)
     if active is None or token_jwt is None:
         clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
@@ -340,15 +287,7 @@ def ok() -> ResponseReturnValue:
             parameters=(shapes.query("error"),))
 def error_page() -> ResponseReturnValue:
     """The HTML page better-auth shows for an error code."""
-    from html import escape
     code = escape(request.args.get("error", "UNKNOWN"))
     html = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Error</title></head>"
             f"<body><h1>Something went wrong</h1><p>Error code: <code>{code}</code></p></body></html>")
     return Response(html, status=200, content_type="text/html")
-
-
-email_routes.register(bp, prepare=prepare, require_session=require_session, policy=policy)
-jwt_routes.register(bp, require_session=require_session)
-social_routes.register(bp, prepare=prepare, require_session=require_session)
-account_routes.register(bp, prepare=prepare, require_session=require_session)
-apikey_routes.register(bp, require_session=require_session)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from db import models
-from genvid.memo import Memo
+from genvid.auth.session_memo import Memo
 
 
 def js_date(moment: datetime) -> str:

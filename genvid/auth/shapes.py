@@ -1,5 +1,5 @@
-"""JSON Schemas of better-auth's bodies, for the OpenAPI document (genvid.openapi): what /api/auth answers, as
-genvid.auth.serialize writes it and tests/test_auth_interop.py holds it to the real better-auth server.
+"""JSON Schemas of better-auth's bodies, for the OpenAPI document (genvid.http.openapi): what /api/auth
+answers, as genvid.auth.serialize writes it and tests/test_auth_interop.py holds it to the real better-auth server.
 
 Request bodies come from the same validation.Schema objects the routes check with (validation.json_schema).
 """

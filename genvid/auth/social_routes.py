@@ -1,21 +1,19 @@
 """better-auth's social sign-in endpoints: POST /sign-in/social (an authorization URL, or the idToken form),
-GET|POST /callback/:id, POST /link-social. `register(bp, ...)` adds them to the auth blueprint.
+GET|POST /callback/:id, POST /link-social. They register on genvid.auth.blueprint.bp.
 
 Provider calls (token exchange, profile, JWKS) run with no database connection held; every provider failure
 ends as better-auth's error redirect (`?error=<code>`) or error body, never a 500.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database
-from genvid.api import documented
 from genvid.auth import clock, context, oauth_callback, responses, sessions, shapes
+from genvid.auth.blueprint import bp, prepare, require_session
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.client import Profile
 from genvid.auth.oauth.providers import Provider
@@ -23,6 +21,9 @@ from genvid.auth.oauth_web import api_base, oauth_settings, redirect_uri
 from genvid.auth.serialize import user_json
 from genvid.auth.validation import Field, Schema, json_schema
 from genvid.errors import BetterAuthError
+from genvid.http.api import documented
+from genvid.http.app_config import app_config
+from genvid.infra import database
 
 RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method",
                    "nonce", "scope")
@@ -59,7 +60,7 @@ def provider_not_found() -> BetterAuthError:
 
 def start_flow(provider: Provider, body: dict[str, Any], *, link: state.Link | None) -> Response:
     """State, cookie and the provider's authorization URL: `{url, redirect}` (+ Location unless disableRedirect)."""
-    config = context.settings().config
+    config = app_config()
     nonce = state.random_string(32) if provider.requires_nonce else None
     with database.transaction() as conn:
         flow_state, verifier = state.create(
@@ -98,74 +99,72 @@ def id_token_profile(provider: Provider, id_token: dict[str, Any]) -> Profile:
     return profile
 
 
-def register(bp: Blueprint, *, prepare: Callable[[Schema], dict[str, Any]],
-             require_session: Callable[..., sessions.ActiveSession]) -> None:
-    """Add the social sign-in views to bp."""
+@bp.post("/sign-in/social")
+@documented("Sign in with a social provider: its authorization URL, or at once with its ID token",
+            body=json_schema(SOCIAL_SIGN_IN), response=shapes.SOCIAL_SIGNED_IN, auth=False, better_auth=True,
+            tags=["auth"], errors=(401, 403, 404))
+def sign_in_social() -> ResponseReturnValue:
+    """Begin a provider's redirect flow, or sign in at once with a provider's ID token."""
+    body = prepare(SOCIAL_SIGN_IN)
+    oauth = oauth_settings()
+    provider = oauth.providers.get(body["provider"])
+    if provider is None:
+        raise provider_not_found()
+    if "idToken" not in body:
+        return start_flow(provider, body, link=None)
+    id_token = body["idToken"]
+    profile = id_token_profile(provider, id_token)
+    account = accounts.AccountData(provider_id=provider.id, account_id=profile.account_id,
+                                   access_token=id_token.get("accessToken"), id_token=id_token["token"])
+    try:
+        with database.transaction() as conn:
+            signed = accounts.sign_in(conn, profile=profile, account=account, trusted=provider.id in oauth.trusted,
+                                      disable_sign_up=False, sealing=oauth.sealing, ip_address=context.client_ip(),
+                                      user_agent=context.user_agent(), now=clock.now())
+    except accounts.LinkRefused as refused:
+        raise BetterAuthError(401, str(refused), "OAUTH_LINK_ERROR") from None
+    return responses.session_cookie_response(
+        {"redirect": False, "token": signed.session.token, "user": user_json(signed.user)},
+        token=signed.session.token, remember=True)
 
-    @bp.post("/sign-in/social")
-    @documented("Sign in with a social provider: its authorization URL, or at once with its ID token",
-                body=json_schema(SOCIAL_SIGN_IN), response=shapes.SOCIAL_SIGNED_IN, auth=False, better_auth=True,
-                tags=["auth"], errors=(401, 403, 404))
-    def sign_in_social() -> ResponseReturnValue:
-        """Begin a provider's redirect flow, or sign in at once with a provider's ID token."""
-        body = prepare(SOCIAL_SIGN_IN)
-        oauth = oauth_settings()
-        provider = oauth.providers.get(body["provider"])
-        if provider is None:
-            raise provider_not_found()
-        if "idToken" not in body:
-            return start_flow(provider, body, link=None)
-        id_token = body["idToken"]
-        profile = id_token_profile(provider, id_token)
-        account = accounts.AccountData(provider_id=provider.id, account_id=profile.account_id,
-                                       access_token=id_token.get("accessToken"), id_token=id_token["token"])
-        try:
-            with database.transaction() as conn:
-                signed = accounts.sign_in(conn, profile=profile, account=account, trusted=provider.id in oauth.trusted,
-                                          disable_sign_up=False, sealing=oauth.sealing, ip_address=context.client_ip(),
-                                          user_agent=context.user_agent(), now=clock.now())
-        except accounts.LinkRefused as refused:
-            raise BetterAuthError(401, str(refused), "OAUTH_LINK_ERROR") from None
-        return responses.session_cookie_response(
-            {"redirect": False, "token": signed.session.token, "user": user_json(signed.user)},
-            token=signed.session.token, remember=True)
 
-    @bp.route("/callback/<provider_id>", methods=["GET", "POST"])
-    @documented("Where the provider sends the browser back; redirects to the app (with ?error= on failure)",
-                status=302, response=None, auth=False, better_auth=True, tags=["auth"],
-                body=json_schema(CALLBACK), body_optional=True, responses={302: shapes.REDIRECT},
-                body_media_type="application/x-www-form-urlencoded",      # a provider's response_mode=form_post
-                parameters=tuple(shapes.query(key) for key in CALLBACK_KEYS))
-    def callback(provider_id: str) -> ResponseReturnValue:
-        """Where the provider sends the browser back: finish sign-in or linking, then redirect."""
-        if request.method == "POST":      # form_post: back to GET with the fields in the query, as better-auth
-            body = prepare(CALLBACK)
-            merged = {**{k: v for k, v in body.items() if isinstance(v, str)},
-                      **{k: v for k, v in request.args.items()}}
-            params = [(key, merged[key]) for key in CALLBACK_KEYS if key in merged]
-            # quoted: the id comes from the path and may hold anything, a newline included (a header value)
-            return responses.redirect_response(f"{api_base()}/callback/{quote(provider_id, safe='')}?"
-                                               f"{urlencode(params)}")
-        return oauth_callback.finish(provider_id, {key: request.args[key] for key in CALLBACK_KEYS
-                                                   if key in request.args})
+@bp.route("/callback/<provider_id>", methods=["GET", "POST"])
+@documented("Where the provider sends the browser back; redirects to the app (with ?error= on failure)",
+            status=302, response=None, auth=False, better_auth=True, tags=["auth"],
+            body=json_schema(CALLBACK), body_optional=True, responses={302: shapes.REDIRECT},
+            body_media_type="application/x-www-form-urlencoded",      # a provider's response_mode=form_post
+            parameters=tuple(shapes.query(key) for key in CALLBACK_KEYS))
+def callback(provider_id: str) -> ResponseReturnValue:
+    """Where the provider sends the browser back: finish sign-in or linking, then redirect."""
+    if request.method == "POST":      # form_post: back to GET with the fields in the query, as better-auth
+        body = prepare(CALLBACK)
+        merged = {**{k: v for k, v in body.items() if isinstance(v, str)},
+                  **{k: v for k, v in request.args.items()}}
+        params = [(key, merged[key]) for key in CALLBACK_KEYS if key in merged]
+        # quoted: the id comes from the path and may hold anything, a newline included (a header value)
+        return responses.redirect_response(f"{api_base()}/callback/{quote(provider_id, safe='')}?"
+                                           f"{urlencode(params)}")
+    return oauth_callback.finish(provider_id, {key: request.args[key] for key in CALLBACK_KEYS
+                                               if key in request.args})
 
-    @bp.post("/link-social")
-    @documented("Link another provider's account to the signed-in user", body=json_schema(LINK_SOCIAL),
-                response=shapes.LINKED, better_auth=True, tags=["auth"], errors=(404,))
-    def link_social() -> ResponseReturnValue:
-        """Link another provider's account to the signed-in user (redirect flow, or an ID token at once)."""
-        body = prepare(LINK_SOCIAL)
-        active = require_session()
-        oauth = oauth_settings()
-        provider = oauth.providers.get(body["provider"])
-        if provider is None:
-            raise provider_not_found()
-        if "idToken" in body:
-            return link_with_id_token(provider, body["idToken"], active)
-        secret = context.settings().secret
-        link = state.Link(user_id=active.user.id, email=active.user.email,
-                          encrypted_session_token=accounts.seal_link_session(secret, active.session.token))
-        return start_flow(provider, body, link=link)
+
+@bp.post("/link-social")
+@documented("Link another provider's account to the signed-in user", body=json_schema(LINK_SOCIAL),
+            response=shapes.LINKED, better_auth=True, tags=["auth"], errors=(404,))
+def link_social() -> ResponseReturnValue:
+    """Link another provider's account to the signed-in user (redirect flow, or an ID token at once)."""
+    body = prepare(LINK_SOCIAL)
+    active = require_session()
+    oauth = oauth_settings()
+    provider = oauth.providers.get(body["provider"])
+    if provider is None:
+        raise provider_not_found()
+    if "idToken" in body:
+        return link_with_id_token(provider, body["idToken"], active)
+    secret = context.settings().secret
+    link = state.Link(user_id=active.user.id, email=active.user.email,
+                      encrypted_session_token=accounts.seal_link_session(secret, active.session.token))
+    return start_flow(provider, body, link=link)
 
 
 def link_with_id_token(provider: Provider, id_token: dict[str, Any], active: sessions.ActiveSession) -> Response:

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Request
 
-from genvid import jsonbody
 from genvid.auth.passwords import utf16_length
 from genvid.errors import BetterAuthError
+from genvid.http import jsonbody
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -95,7 +95,8 @@ def read_body(request: Request, schema: Schema) -> Any:
 
 
 def _parse_json(raw: bytes) -> Any:
-    """JSON.parse's reading (deep nesting kept as far as its type, lone surrogates as U+FFFD: genvid.jsonbody)."""
+    """JSON.parse's reading (deep nesting kept as far as its type, lone surrogates as U+FFFD:
+    genvid.http.jsonbody)."""
     try:
         return jsonbody.loads(raw, cap_depth=True)
     except jsonbody.MalformedJSON:

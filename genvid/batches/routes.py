@@ -11,18 +11,10 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database, jsonbody, queue, sse
-from genvid.api import (
-    documented,
-    idempotency_key,
-    ok,
-    parse_body,
-    parse_query,
-    validate,
-)
+from genvid import clock
 from genvid.auth.current import current_user
 from genvid.batches import plan, results, rows, service
 from genvid.batches.schemas import (
@@ -36,9 +28,19 @@ from genvid.batches.schemas import (
     ResultOut,
     batch_json,
 )
-from genvid.config import Config
 from genvid.errors import BadRequest, ValidationFailed
-from genvid.videos import events, media
+from genvid.http import jsonbody
+from genvid.http.api import (
+    documented,
+    idempotency_key,
+    ok,
+    parse_body,
+    parse_query,
+    validate,
+)
+from genvid.http.app_config import app_config
+from genvid.infra import database, redis_client
+from genvid.videos import events, media, streams
 
 bp = Blueprint("batches", __name__)
 
@@ -55,13 +57,8 @@ _CSV_RESPONSE = {"type": "string", "description": "row,video_id,status,video_url
 STREAM_MIN_INTERVAL = 0.5       # a batch's stream sends at most two snapshots a second
 
 
-def _config() -> Config:
-    config: Config = current_app.config["GENVID"]
-    return config
-
-
 def _media_url(key: str) -> str:
-    expires, signature = media.sign(key, now=time.time(), secret=_config().better_auth_secret)
+    expires, signature = media.sign(key, now=time.time(), secret=app_config().better_auth_secret)
     return f"{request.host_url}api/media/{quote(key)}?expires={expires}&signature={signature}"
 
 
@@ -109,7 +106,7 @@ def preview_batch() -> ResponseReturnValue:
     user = current_user()
     _, planned = _planned()
     with database.connection() as conn:
-        price = service.quote(conn, user_id=user.id, provider=_config().video_provider, plan=planned)
+        price = service.quote(conn, user_id=user.id, provider=app_config().video_provider, plan=planned)
     first = planned.videos[0]
     return ok({"row_count": len(planned.videos), "credits": price.credits, "balance": price.balance,
                "enough_credits": price.balance >= price.credits, "variables": planned.variables,
@@ -130,9 +127,9 @@ def create_batch() -> ResponseReturnValue:
     key = idempotency_key()
     name, planned = _planned()          # every row checked before a database connection is taken
     with database.connection() as conn:
-        created = service.create_batch(conn, user_id=user.id, provider=_config().video_provider, name=name,
+        created = service.create_batch(conn, user_id=user.id, provider=app_config().video_provider, name=name,
                                        plan=planned, idempotency_key=key, now=clock.now(),
-                                       credits_low_threshold=_config().credits_low_threshold)
+                                       credits_low_threshold=app_config().credits_low_threshold)
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=created.batch.id)
     return ok(batch_json(batch, counts), 202, headers={"Location": f"/api/batches/{batch.id}"})
 
@@ -171,7 +168,7 @@ def cancel_batch(batch_id: str) -> ResponseReturnValue:
         cancelled = service.cancel_batch(conn, user_id=user.id, batch_id=batch_id, now=clock.now())
     with database.connection() as conn:
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=batch_id)
-    events.publish_many(queue.connection(), [(video_id, "cancelled", batch_id) for video_id in cancelled.video_ids])
+    events.publish_many(redis_client.connection(), [(video_id, "cancelled", batch_id) for video_id in cancelled.video_ids])
     return ok({"batch": batch_json(batch, counts), "cancelled_rows": cancelled.rows,
                "refunded_credits": cancelled.refunded_credits})
 
@@ -220,9 +217,9 @@ def batch_events(batch_id: str) -> ResponseReturnValue:
         shown = batch_json(batch, counts)
         return ("done" if shown["done"] else "running"), json.dumps(shown, ensure_ascii=False)
 
-    return sse.open_event_stream(_config(), user_id=user.id, channel_name=events.batch_channel(batch_id),
-                                 body=lambda pubsub: events.stream(
-                                     pubsub, subject_id=batch_id, snapshot=snapshot,
-                                     is_final=lambda status: status == "done",
-                                     max_seconds=_config().event_stream_seconds,
-                                     min_interval=STREAM_MIN_INTERVAL))
+    return streams.open_event_stream(user_id=user.id, channel_name=events.batch_channel(batch_id),
+                                     body=lambda pubsub: events.stream(
+                                         pubsub, subject_id=batch_id, snapshot=snapshot,
+                                         is_final=lambda status: status == "done",
+                                         max_seconds=app_config().event_stream_seconds,
+                                         min_interval=STREAM_MIN_INTERVAL))

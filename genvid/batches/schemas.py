@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from db import models
 from db.batches_batches import CountBatchVideosRow
-from genvid.api import Schema
 from genvid.batches.rows import MAX_ROWS
+from genvid.request_models import Schema
 from genvid.videos.schemas import CreateVideo, Page, VideoWarning, iso
 
 MAX_NAME = 200

@@ -16,14 +16,14 @@ import stripe
 
 import db.billing_checkout
 from db import models
-from genvid import database
-from genvid.auth.current import CurrentUser
+from genvid.auth.identity import CurrentUser
 from genvid.billing import catalogue
 from genvid.billing.customers import ensure_customer
 from genvid.billing.errors import CheckoutNotFound
 from genvid.billing.stripe_client import client as stripe_client
 from genvid.billing.stripe_client import translate_errors
 from genvid.config import Config
+from genvid.infra import database
 
 KEY_WINDOW_SECONDS = 300
 

@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 import db.auth_users
-from genvid import database, runtime
 from genvid.billing import ledger
 from genvid.config import Config
+from genvid.infra import database, services
 
 OPERATOR_REASON_PREFIX = "operator: "
 
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_grant(args: argparse.Namespace, config: Config) -> int:
     """Grant under a fresh unique reference, so running the command twice grants twice, as asked."""
-    runtime.init(config)
+    services.start(config)
     reason = OPERATOR_REASON_PREFIX + args.reason.strip()
     reference = f"cli-{uuid.uuid4().hex}"
     with database.transaction() as conn:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import stripe
 
 import db.billing_customers
-from genvid import database
-from genvid.auth.current import CurrentUser
+from genvid.auth.identity import CurrentUser
 from genvid.billing.stripe_client import translate_errors
+from genvid.infra import database
 
 
 def ensure_customer(client: stripe.StripeClient, *, user: CurrentUser) -> str:

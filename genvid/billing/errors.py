@@ -1,4 +1,4 @@
-"""Billing's error types; genvid.errors turns each into the /api/ envelope with its status and code."""
+"""Billing's error types; genvid.http.errors turns each into the /api/ envelope with its status and code."""
 from __future__ import annotations
 
 from genvid.billing.ledger import InsufficientCredits

@@ -14,11 +14,10 @@ import db.auth_users
 import db.billing_checkout
 import db.billing_subscriptions
 from db import models
-from genvid.billing import ledger
+from genvid.billing import ledger, outbound_events
 from genvid.billing.errors import EventOutOfOrder
 from genvid.billing.stripe_objects import event_time, object_id, string_or_none
 from genvid.config import Config
-from genvid.outbound import payloads as outbound_payloads
 
 log = logging.getLogger("genvid.billing.fulfilment")
 
@@ -98,7 +97,7 @@ def _fulfil(conn: psycopg.Connection, row: models.CheckoutSession) -> None:
         return     # failed is final: a stale "paid" view of this session changes nothing
     if row.mode == "payment" and ledger.grant(conn, user_id=row.user_id, credits=row.credits,
                                               reason=CHECKOUT_GRANT, reference=row.id):
-        outbound_payloads.emit_credits_purchased(conn, row)     # outbound webhook, once with the grant
+        outbound_events.emit_credits_purchased(conn, row)     # outbound webhook, once with the grant
 
 
 def _record_session(conn: psycopg.Connection, session: dict[str, Any]) -> models.CheckoutSession | None:

@@ -8,11 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from genvid import database
-from genvid.api import documented, ok, parse_body, parse_query
 from genvid.auth.current import current_user
 from genvid.billing import catalogue, checkout, credits, webhooks
 from genvid.billing.schemas import (
@@ -27,18 +25,15 @@ from genvid.billing.schemas import (
     StripeWebhookOut,
     SubscribeRequest,
 )
-from genvid.config import Config
 from genvid.errors import ValidationFailed
+from genvid.http.api import documented, ok, parse_body, parse_query
+from genvid.http.app_config import app_config
+from genvid.infra import database
 
 bp = Blueprint("billing", __name__)
 
 _CLIENT_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 _STRIPE_ERRORS = (409, 422, 502, 503)
-
-
-def _config() -> Config:
-    config: Config = current_app.config["GENVID"]
-    return config
 
 
 def _client_key() -> str | None:
@@ -54,14 +49,14 @@ def _client_key() -> str | None:
 @documented("Credit packs on sale", response=PackOut, many=True, auth=False, tags=["billing"])
 def packs() -> ResponseReturnValue:
     """One-time credit packs, from configuration."""
-    return ok([catalogue.pack_json(pack) for pack in _config().credit_packs])
+    return ok([catalogue.pack_json(pack) for pack in app_config().credit_packs])
 
 
 @bp.get("/api/billing/plans")
 @documented("Subscription plans on sale", response=PlanOut, many=True, auth=False, tags=["billing"])
 def plans() -> ResponseReturnValue:
     """Monthly plans granting credits each paid period, from configuration."""
-    return ok([catalogue.plan_json(plan) for plan in _config().plans])
+    return ok([catalogue.plan_json(plan) for plan in app_config().plans])
 
 
 @bp.get("/api/credits")
@@ -92,7 +87,8 @@ def start_checkout() -> ResponseReturnValue:
     """A Stripe Checkout Session for the pack; send the browser to `url`. Credits arrive by webhook."""
     user = current_user()
     body = parse_body(CheckoutRequest)
-    started = checkout.start_pack_checkout(_config(), user=user, pack_id=body.pack_id, client_key=_client_key())
+    started = checkout.start_pack_checkout(app_config(), user=user, pack_id=body.pack_id,
+                                           client_key=_client_key())
     return ok({"id": started.id, "url": started.url})
 
 
@@ -103,7 +99,7 @@ def subscribe() -> ResponseReturnValue:
     """A subscription-mode Checkout Session; each paid invoice grants the plan's credits."""
     user = current_user()
     body = parse_body(SubscribeRequest)
-    started = checkout.start_subscription_checkout(_config(), user=user, plan_id=body.plan_id,
+    started = checkout.start_subscription_checkout(app_config(), user=user, plan_id=body.plan_id,
                                                    client_key=_client_key())
     return ok({"id": started.id, "url": started.url})
 
@@ -113,7 +109,7 @@ def subscribe() -> ResponseReturnValue:
 def portal() -> ResponseReturnValue:
     """A Stripe Customer Portal URL for managing the subscription and payment methods."""
     user = current_user()
-    return ok({"url": checkout.start_portal(_config(), user=user)})
+    return ok({"url": checkout.start_portal(app_config(), user=user)})
 
 
 @bp.get("/api/billing/checkout/<id:session_id>")
@@ -131,7 +127,7 @@ def checkout_status(session_id: str) -> ResponseReturnValue:
             tags=["billing"])
 def stripe_webhook() -> ResponseReturnValue:
     """Signed Stripe events; each applied once. 400 for a bad or stale signature, with nothing recorded."""
-    config = _config()
+    config = app_config()
     event = webhooks.verify(config, payload=request.get_data(cache=False),
                             signature=request.headers.get("Stripe-Signature"))
     with database.transaction() as conn:

@@ -1,10 +1,10 @@
 """Request and response models of the billing API (validation and the OpenAPI document share them; responses
-are the `data` of the envelope, which genvid.openapi adds)."""
+are the `data` of the envelope, which genvid.http.openapi adds)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from genvid.api import QuerySchema, Schema
+from genvid.request_models import QuerySchema, Schema
 
 
 class CheckoutRequest(Schema):

@@ -2,9 +2,12 @@
 
 `settings.py` declares every setting once; `loading.py` reads them (defaults, CONFIG_FILE, the environment)
 and reports every problem at once; `models.py` holds the structured values (credit packs, plans, OAuth
-providers). Processes build their Config at their entry point and hand it on; nothing reads it from a global.
+providers). Each process loads its Config once, at its entry point (wsgi.py, `genvid worker`, a `genvid`
+command), and hands it on: create_app(config) keeps it on the app, where request code reads it
+(genvid.http.app_config); code outside a request is passed it, and RQ jobs, which take only ids, read the one
+their process started with (genvid.infra.services.started_config()).
 """
-from genvid.config.loading import ConfigError, load_or_exit
+from genvid.config.loading import ConfigError, load, load_or_exit
 from genvid.config.models import (
     BUILT_IN_PROVIDERS,
     DEFAULT_PACKS,
@@ -24,4 +27,4 @@ from genvid.config.settings import (
 
 __all__ = ["BUILT_IN_PROVIDERS", "DEFAULT_PACKS", "DEFAULT_PLANS", "MIN_SECRET_LENGTH", "SPEECH_CHOICES", "Config",
            "ConfigError", "CreditPack", "OAuthProviderConfig", "Plan", "environment_variables",
-           "is_valid_encryption_key", "load_or_exit", "origin_of"]
+           "is_valid_encryption_key", "load", "load_or_exit", "origin_of"]

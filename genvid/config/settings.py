@@ -70,8 +70,8 @@ def environment_variables() -> dict[str, str]:
 
 
 class Config(BaseSettings):
-    """Everything genvid can be told, typed and validated. Build one with Config.load() (defaults, CONFIG_FILE,
-    the environment); Config(**values) uses only the values given and the defaults (tests do)."""
+    """Everything genvid can be told, typed and validated. Build one with genvid.config.load() (defaults,
+    CONFIG_FILE, the environment); Config(**values) uses only the values given and the defaults (tests do)."""
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
                                       case_sensitive=False, env_ignore_empty=True)
@@ -241,7 +241,7 @@ class Config(BaseSettings):
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Config(**values) reads nothing but its arguments; Config.load() chooses the sources itself."""
+        """Config(**values) reads nothing but its arguments; genvid.config.load() chooses the sources."""
         return (init_settings,)
 
     @model_validator(mode="before")
@@ -329,13 +329,6 @@ class Config(BaseSettings):
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with some settings replaced, validated again (tests and the CLI use it)."""
         return type(self).model_validate({**self.model_dump(), **changes})
-
-    @classmethod
-    def load(cls, env: Any = None) -> Config:
-        """Defaults, then CONFIG_FILE (JSON), then the environment (os.environ unless a mapping is given);
-        raises ConfigError listing every problem."""
-        from genvid.config.loading import load
-        return load(env)
 
     def problems(self) -> list[str]:
         """What is wrong with this combination of settings (each setting on its own was checked already)."""

@@ -1,7 +1,7 @@
 """Outbound webhooks, signed as Standard Webhooks specifies (https://www.standardwebhooks.com).
 
 Users register endpoints (routes.py, endpoints.py) for event types (events.py). Domain code calls
-`emit(conn, ...)` inside the transaction that makes the change an event reports: the event row (the outbox)
+`emit(conn, ...)` (videos/outbound_events.py, billing/outbound_events.py) inside the transaction that makes the change an event reports: the event row (the outbox)
 and one delivery per subscribed endpoint commit or vanish with that change, so an event is emitted exactly
 once. Every worker's loop dispatches the deliveries that are due from their rows (dispatcher.py); each runs as
 an RQ job (delivery.py: signed POSTs through sender.py with SSRF rules from addresses.py, retried with

@@ -24,16 +24,16 @@ from rq import Queue
 import db.auth_users
 import db.outbound_webhooks as queries
 from db import models
-from genvid import clock, database, queue, runtime, sealing
+from genvid import clock, sealing
 from genvid.auth import mail
 from genvid.config import Config
+from genvid.infra import database, redis_client, services
 from genvid.outbound import sender, signing
 
 log = logging.getLogger("genvid.outbound.delivery")
 
 QUEUE = "webhooks"
 FAILED_JOBS_KEPT = 86400
-SECRET_PURPOSE = "outbound-webhook:"
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ def enqueue(delivery_ids: Sequence[str]) -> None:
     """One job per delivery, in one Redis round trip (the dispatcher calls it inside its claim's transaction)."""
     if not delivery_ids:
         return
-    timeout = int(runtime.config().webhook_timeout_seconds) + 60
-    queue.get_queue(QUEUE).enqueue_many([
+    timeout = int(services.started_config().webhook_timeout_seconds) + 60
+    redis_client.get_queue(QUEUE).enqueue_many([
         Queue.prepare_data(deliver, args=(delivery_id,), timeout=timeout, result_ttl=0, failure_ttl=FAILED_JOBS_KEPT,
                            description=f"webhook delivery {delivery_id}")
         for delivery_id in delivery_ids])
@@ -71,7 +71,7 @@ def enqueue(delivery_ids: Sequence[str]) -> None:
 
 def deliver(delivery_id: str) -> None:
     """RQ job: one attempt of a delivery. Its signature is a wire format: add keywords only."""
-    config = runtime.config()
+    config = services.started_config()
     now = clock.now()
     lease = timedelta(seconds=config.webhook_timeout_seconds + 60)
     with database.connection() as conn:
@@ -93,7 +93,7 @@ def deliver(delivery_id: str) -> None:
 
 def _secrets(claimed: queries.ClaimDeliveryRow, now: datetime, config: Config) -> list[str]:
     """The current secret, and the previous one while its rotation overlap lasts."""
-    purpose = SECRET_PURPOSE + claimed.endpoint_id
+    purpose = signing.SECRET_PURPOSE + claimed.endpoint_id
     found = [sealing.unseal(claimed.secret, encryption_key=config.encryption_key, purpose=purpose)]
     if claimed.previous_secret and claimed.previous_secret_expires_at and claimed.previous_secret_expires_at > now:
         found.append(sealing.unseal(claimed.previous_secret, encryption_key=config.encryption_key, purpose=purpose))

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 
 import db.outbound_webhooks as queries
 import db.periodic
-from genvid import clock, database, queue
+from genvid import clock
+from genvid.infra import database, redis_client
 from genvid.outbound import delivery
 
 log = logging.getLogger("genvid.outbound.dispatcher")
@@ -53,7 +54,7 @@ def prune_if_due(*, now: datetime) -> bool:
         claimed = db.periodic.claim_periodic_run(conn, name=PRUNE_LOG, retry_at=now + PRUNE_RETRY_AFTER, now=now)
     if claimed is None:
         return False
-    queue.get_queue(delivery.QUEUE).enqueue(prune_log, result_ttl=0, description="webhooks: prune the log")
+    redis_client.get_queue(delivery.QUEUE).enqueue(prune_log, result_ttl=0, description="webhooks: prune the log")
     return True
 
 

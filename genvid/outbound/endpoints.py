@@ -21,7 +21,6 @@ from genvid.auth.ids import generate_id
 from genvid.cursors import decode_cursor, encode_cursor, invalid_cursor
 from genvid.errors import Conflict, NotFound, ValidationFailed
 from genvid.outbound import addresses, signing
-from genvid.outbound.delivery import SECRET_PURPOSE
 
 MAX_ENDPOINTS = 20
 SECRET_OVERLAP = timedelta(hours=24)
@@ -180,4 +179,5 @@ def redeliver(conn: psycopg.Connection, *, user_id: str, endpoint_id: str, deliv
 
 
 def _seal(secret: str, endpoint_id: str, encryption_key: str) -> str:
-    return sealing.seal(secret, encryption_key=encryption_key, purpose=SECRET_PURPOSE + endpoint_id)
+    return sealing.seal(secret, encryption_key=encryption_key,
+                        purpose=signing.SECRET_PURPOSE + endpoint_id)

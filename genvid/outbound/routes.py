@@ -4,13 +4,14 @@ webhooks, in the billing and videos blueprints.)
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from genvid import clock, database
-from genvid.api import documented, ok, parse_body, parse_query
+from genvid import clock
 from genvid.auth.current import current_user
-from genvid.config import Config
+from genvid.http.api import documented, ok, parse_body, parse_query
+from genvid.http.app_config import app_config
+from genvid.infra import database
 from genvid.outbound import endpoints
 from genvid.outbound.schemas import (
     CreateEndpoint,
@@ -29,11 +30,6 @@ bp = Blueprint("outbound", __name__, url_prefix="/api/webhooks/endpoints")
 TAGS = ["webhooks"]
 
 
-def _config() -> Config:
-    config: Config = current_app.config["GENVID"]
-    return config
-
-
 @bp.post("")
 @documented("Register a webhook endpoint; its whsec_ signing secret is in this answer only", body=CreateEndpoint,
             response=EndpointWithSecretOut, status=201, tags=TAGS, errors=(401, 403, 409, 415, 422))
@@ -41,7 +37,7 @@ def create_endpoint() -> ResponseReturnValue:
     """The URL is checked (https and public addresses in production); events go to it from now on."""
     user = current_user()
     body = parse_body(CreateEndpoint)
-    config = _config()
+    config = app_config()
     with database.transaction() as conn:
         created = endpoints.create_endpoint(conn, user_id=user.id, url=body.url, event_types=list(body.event_types),
                                             description=body.description, enabled=body.enabled,
@@ -78,7 +74,7 @@ def update_endpoint(endpoint_id: str) -> ResponseReturnValue:
     """Disabling ends its pending deliveries; enabling clears the failure streak."""
     user = current_user()
     body = parse_body(UpdateEndpoint)
-    config = _config()
+    config = app_config()
     with database.transaction() as conn:
         row = endpoints.update_endpoint(conn, user_id=user.id, endpoint_id=endpoint_id, url=body.url,
                                         description=body.description, enabled=body.enabled,
@@ -104,7 +100,7 @@ def rotate_secret(endpoint_id: str) -> ResponseReturnValue:
     user = current_user()
     with database.transaction() as conn:
         rotated = endpoints.rotate_secret(conn, user_id=user.id, endpoint_id=endpoint_id,
-                                          encryption_key=_config().encryption_key, now=clock.now())
+                                          encryption_key=app_config().encryption_key, now=clock.now())
     return ok(endpoint_json(rotated.endpoint, secret=rotated.secret))
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 import db.outbound_webhooks as queries
 from db import models
-from genvid.api import QuerySchema, Schema
+from genvid.request_models import QuerySchema, Schema
 
 EventType = Literal["video.completed", "video.failed", "credits.purchased", "credits.low"]
 # What the document says every webhook URL starts with (genvid.outbound.addresses checks the rest, and answers

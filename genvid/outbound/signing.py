@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32
+SECRET_PURPOSE = "outbound-webhook:"   # + the endpoint id: what its secret is sealed for at rest (genvid.sealing)
 
 
 def new_secret() -> str:

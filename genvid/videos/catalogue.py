@@ -13,9 +13,9 @@ import psycopg
 
 import db.videos_catalogue as queries
 from db import models
-from genvid import database
 from genvid.cursors import decode_cursor, encode_cursor
-from genvid.videos.provider import VideoProvider
+from genvid.infra import database
+from genvid.videos.provider_contract import VideoProvider
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ import argparse
 import sys
 from typing import Any
 
-from genvid import clock, database, runtime
+from genvid import clock
 from genvid.config import Config
+from genvid.infra import database, services
 from genvid.videos import catalogue, providers, webhooks
-from genvid.videos.provider import ProviderError
+from genvid.videos.heygen import HeyGenProvider
+from genvid.videos.provider_contract import ProviderError
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +29,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_catalog_sync(_args: argparse.Namespace, config: Config) -> int:
     """Sync the configured provider's catalogue into the database."""
-    config = runtime.init(config)
+    config = services.start(config)
     provider = providers.get_provider(config)
     try:
         result = catalogue.sync(provider, now=clock.now())
@@ -47,8 +49,7 @@ def cmd_register_webhook(args: argparse.Namespace, config: Config) -> int:
     if not args.url.startswith("https://"):
         print("genvid: HeyGen only delivers to public https:// URLs", file=sys.stderr)
         return 2
-    config = runtime.init(config)
-    from genvid.videos.heygen import HeyGenProvider
+    config = services.start(config)
     client = HeyGenProvider(config.heygen_api_key or "", config.heygen_api_base)
     try:
         endpoint_id, secret = client.register_webhook(args.url)

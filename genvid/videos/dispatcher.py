@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from rq import Queue
 
 import db.videos_videos as queries
-from genvid import database, queue, runtime
+from genvid.infra import database, redis_client
 from genvid.videos import events, jobs
 
 log = logging.getLogger("genvid.videos.dispatcher")
@@ -37,13 +37,11 @@ FAILED_JOBS_KEPT = 7 * 86400
 BATCH = 500
 
 
-def dispatch_due(*, now: datetime, redispatch_seconds: float, batch: int = BATCH,
-                 max_in_flight: int | None = None) -> int:
-    """Admit the queued videos that free render slots allow (max_in_flight, default HEYGEN_MAX_CONCURRENT) and
-    enqueue a job for every step due at now; returns how many jobs were enqueued."""
+def dispatch_due(*, now: datetime, redispatch_seconds: float, max_in_flight: int, batch: int = BATCH) -> int:
+    """Admit the queued videos that free render slots allow (max_in_flight: HEYGEN_MAX_CONCURRENT) and enqueue a
+    job for every step due at now; returns how many jobs were enqueued."""
     redispatch_at = now + timedelta(seconds=redispatch_seconds)
-    cap = runtime.config().heygen_max_concurrent if max_in_flight is None else max_in_flight
-    dispatched = admit_queued(now=now, redispatch_at=redispatch_at, max_in_flight=cap)
+    dispatched = admit_queued(now=now, redispatch_at=redispatch_at, max_in_flight=max_in_flight)
     while True:
         with database.transaction() as conn:
             due = queries.dispatch_due_videos(conn, redispatch_at=redispatch_at, now=now, page_size=batch)
@@ -64,7 +62,7 @@ def admit_queued(*, now: datetime, redispatch_at: datetime, max_in_flight: int) 
         admitted = queries.admit_queued_videos(conn, now=now, slots=free, redispatch_at=redispatch_at)
         enqueue((row.id, row.step) for row in admitted)
     if admitted:
-        events.publish_many(queue.connection(), ((row.id, "submitting", row.batch_id) for row in admitted))
+        events.publish_many(redis_client.connection(), ((row.id, "submitting", row.batch_id) for row in admitted))
     return len(admitted)
 
 
@@ -75,4 +73,4 @@ def enqueue(steps: Iterable[tuple[str, int | None]]) -> None:
                                    description=f"advance video {video_id}")
                 for video_id, step in steps]
     if job_data:
-        queue.get_queue(RENDER_QUEUE).enqueue_many(job_data)
+        redis_client.get_queue(RENDER_QUEUE).enqueue_many(job_data)

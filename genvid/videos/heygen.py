@@ -24,7 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from genvid.errors import AppError
-from genvid.videos.provider import (
+from genvid.videos.provider_contract import (
     AvatarInfo,
     PermanentProviderError,
     ProviderError,

@@ -23,11 +23,11 @@ from datetime import timedelta
 
 import db.videos_videos as queries
 from db import models
-from genvid import clock, database, queue, runtime
+from genvid import clock
 from genvid.config import Config
-from genvid.outbound import payloads as outbound_payloads
-from genvid.videos import events, leases, media, providers, refunds
-from genvid.videos.provider import (
+from genvid.infra import database, redis_client, services
+from genvid.videos import events, leases, media, outbound_events, providers, refunds
+from genvid.videos.provider_contract import (
     PermanentProviderError,
     ProviderError,
     RateLimited,
@@ -36,12 +36,12 @@ from genvid.videos.provider import (
     TransientProviderError,
     VideoProvider,
 )
+from genvid.videos.service import UNFINISHED
 
 log = logging.getLogger("genvid.videos.jobs")
 
 MAX_TRANSIENT_ATTEMPTS = 8
 MAX_BACKOFF = 300.0
-UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.VideoStatus.RENDERING)
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def advance(video_id: str, step: int | None = None) -> None:
     video since, so this one is stale and does nothing. None (jobs queued by older versions for webhook hints)
     means "whatever it is now".
     """
-    config = runtime.config()
+    config = services.started_config()
     with database.connection() as conn:
         video = queries.get_video(conn, id=video_id)
     if video is None or video.status not in UNFINISHED or (step is not None and video.step != step):
@@ -83,7 +83,7 @@ def _advance(video: models.Video, lease: leases.Lease, config: Config) -> None:
     provider = providers.get_provider(config)
     if video.provider != provider.name:
         _fail(video, "provider_changed", "The video service was changed while this video waited. "
-                                         "Your credits were refunded.")
+                                         "Your credits were refunded.", config=config)
         return
     if video.status == models.VideoStatus.QUEUED:
         claimed = _claim(video, config)
@@ -150,7 +150,7 @@ def _check(video: models.Video, provider: VideoProvider, config: Config) -> None
     if clock.now() - video.submitted_at > timedelta(seconds=config.render_timeout):
         minutes = max(1, round(config.render_timeout / 60))
         _fail(video, "render_timeout", f"The render took longer than {minutes} minutes and was abandoned. "
-                                       "Your credits were refunded.")
+                                       "Your credits were refunded.", config=config)
         return
     try:
         status = provider.get_status(video.provider_video_id)
@@ -161,7 +161,8 @@ def _check(video: models.Video, provider: VideoProvider, config: Config) -> None
         _complete(video, status, provider, config)
     elif status.state == "failed":
         reason = status.failure_message or "The video service could not render this video."
-        _fail(video, status.failure_code or "render_failed", f"{reason} Your credits were refunded.")
+        _fail(video, status.failure_code or "render_failed", f"{reason} Your credits were refunded.",
+              config=config)
     else:
         delay = _poll_delay(video.polls, Tuning.of(config))
         _reschedule(video, delay=delay, attempts_delta=0, polls_delta=1)
@@ -197,7 +198,7 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
                                       duration=status.duration, now=now, id=video.id, step=video.step,
                                       warnings=[{"code": w.code, "message": w.message} for w in status.warnings])
         if done is not None:
-            outbound_payloads.emit_video_event(conn, done)      # outbound webhook, exactly once with the change
+            outbound_events.emit_video_event(conn, done, config=config)   # outbound webhook, once with it
     if done is not None:
         _published(done)
         log.info("render completed", extra={"video_id": video.id})
@@ -223,7 +224,7 @@ def _provider_failed(video: models.Video, exc: ProviderError, config: Config) ->
     if isinstance(exc, PermanentProviderError) or not isinstance(exc, TransientProviderError):
         log.warning("provider refused the render", extra={"video_id": video.id, "code": exc.code})
         _fail(video, exc.code or "provider_error", f"The video service refused this video ({exc.code}). "
-                                                   "Your credits were refunded.")
+                                                   "Your credits were refunded.", config=config)
         return
     tuning = Tuning.of(config)
     backoff = min(MAX_BACKOFF, tuning.retry_base_seconds * 2 ** video.attempts) * random.uniform(1.0, 1.25)
@@ -233,7 +234,7 @@ def _provider_failed(video: models.Video, exc: ProviderError, config: Config) ->
         return
     if video.attempts + 1 >= MAX_TRANSIENT_ATTEMPTS:
         _fail(video, "provider_unavailable", "The video service kept failing, so this video was abandoned. "
-                                             "Your credits were refunded.")
+                                             "Your credits were refunded.", config=config)
         return
     log.info("transient provider error; retrying", extra={"video_id": video.id, "code": exc.code,
                                                           "delay": round(backoff, 2)})
@@ -255,7 +256,7 @@ def _reschedule(video: models.Video, *, delay: float, attempts_delta: int, polls
                            status=video.status, step=video.step)
 
 
-def _fail(video: models.Video, code: str, message: str) -> None:
+def _fail(video: models.Video, code: str, message: str, *, config: Config) -> None:
     """Fail the render and refund it in one transaction; the guard makes a second failure a no-op."""
     now = clock.now()
     with database.transaction() as conn:
@@ -263,11 +264,11 @@ def _fail(video: models.Video, code: str, message: str) -> None:
                                      step=video.step)
         if failed is not None:
             refunds.refund_video(conn, failed)
-            outbound_payloads.emit_video_event(conn, failed)
+            outbound_events.emit_video_event(conn, failed, config=config)
     if failed is not None:
         _published(failed)
         log.info("render failed", extra={"video_id": video.id, "code": code})
 
 
 def _published(video: models.Video) -> None:
-    events.publish(queue.connection(), video_id=video.id, status=video.status.value, batch_id=video.batch_id)
+    events.publish(redis_client.connection(), video_id=video.id, status=video.status.value, batch_id=video.batch_id)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import db.videos_videos as queries
-from genvid import database
+from genvid.infra import database
 
 
 @dataclass

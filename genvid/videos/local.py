@@ -25,12 +25,12 @@ from urllib.parse import unquote, urlsplit
 
 import imageio_ffmpeg  # type: ignore[import-untyped]
 
-from genvid import processes
 from genvid.config import Config
+from genvid.infra import processes
 from genvid.videos import local_media
 from genvid.videos import speech as speech_module
 from genvid.videos.local_media import Color
-from genvid.videos.provider import (
+from genvid.videos.provider_contract import (
     AvatarInfo,
     PermanentProviderError,
     RenderRequest,

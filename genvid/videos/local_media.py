@@ -12,7 +12,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
-from genvid import processes
+from genvid.infra import processes
 
 Color = tuple[int, int, int]
 Segment = tuple[float, float, str]          # (start seconds, end seconds, text)

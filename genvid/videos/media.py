@@ -1,4 +1,4 @@
-"""Durable media: a small storage interface, its disk implementation under MEDIA_DIR, and signed URLs.
+"""Durable media: the store this process uses (its disk implementation under MEDIA_DIR), and signed URLs.
 
 Provider URLs are presigned and expire, so finished media is copied into our store at completion: files under
 MEDIA_DIR (development, one machine), or S3-compatible object storage when MEDIA_STORAGE_URL is set
@@ -14,67 +14,24 @@ import hashlib
 import hmac
 import logging
 import os
-import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from genvid.config import Config
+from genvid.videos.media_store import (  # the interface every store implements; re-exported here
+    LocalFile,
+    MediaStorage,
+    Presigned,
+    StorageUnavailable,
+    valid_key,
+)
+
+__all__ = ["LocalFile", "MediaStorage", "Presigned", "StorageUnavailable", "valid_key"]
 
 log = logging.getLogger("genvid.videos.media")
 
 LINK_TTL_SECONDS = 900
-_KEY = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*(\.[A-Za-z0-9]+)?$")
-
-
-class StorageUnavailable(Exception):
-    """The media store could not be reached or refused the request (the operation may be retried)."""
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    """Media that genvid serves itself, from this file."""
-
-    path: Path
-
-
-@dataclass(frozen=True)
-class Presigned:
-    """Media that the store serves: a presigned GET URL, valid for a few minutes."""
-
-    url: str
-
-
-class MediaStorage(Protocol):
-    """Where finished videos and thumbnails live. Network failures raise StorageUnavailable."""
-
-    def staging_file(self, suffix: str) -> Path:
-        """A fresh temporary file to download into (for disk, on the store's device so saving is a rename)."""
-        ...
-
-    def save(self, key: str, source: Path) -> None:
-        """Move source into the store under key, atomically replacing what was there."""
-        ...
-
-    def locate(self, key: str, *, expires_in: int) -> LocalFile | Presigned | None:
-        """Where a reader gets key: a local file, a presigned URL valid expires_in seconds, or None when the
-        key is invalid or (where the store can tell without a round trip) does not exist."""
-        ...
-
-    def delete_prefix(self, prefix: str) -> None:
-        """Delete every object under prefix (a video's folder)."""
-        ...
-
-    def children(self, prefix: str) -> list[str]:
-        """Names of the folders directly under prefix (video ids under "videos")."""
-        ...
-
-
-def valid_key(key: str) -> bool:
-    """True for keys genvid writes: slash-separated safe segments, no '..', no absolute paths."""
-    return bool(_KEY.match(key)) and len(key) <= 300
 
 
 class DiskStorage:
@@ -126,7 +83,8 @@ class DiskStorage:
 def storage_for(config: Config) -> MediaStorage:
     """The configured store: S3-compatible object storage when MEDIA_STORAGE_URL is set, else MEDIA_DIR."""
     if config.media_storage_url:
-        # Imported here: boto3 and its client take a quarter of a second to load; only object storage needs them.
+        # Imported here (no cycle: s3_media needs only media_store): boto3 and its client take a quarter of a
+        # second to load, and only object storage needs them.
         from genvid.videos import s3_media
         return s3_media.storage(config.media_storage_url)
     return DiskStorage(config.media_dir)

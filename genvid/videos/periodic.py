@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 import db.periodic
 import db.videos_videos
 import db.videos_webhooks
-from genvid import clock, database, queue, runtime
+from genvid import clock
+from genvid.infra import database, redis_client, services
 from genvid.videos import catalogue, media, providers
 
 log = logging.getLogger("genvid.videos.periodic")
@@ -34,7 +35,7 @@ def enqueue_if_due(*, now: datetime) -> bool:
         claimed = db.periodic.claim_periodic_run(conn, name=DAILY_MAINTENANCE, retry_at=now + RETRY_AFTER, now=now)
     if claimed is None:
         return False
-    queue.get_queue(QUEUE).enqueue(daily_maintenance, result_ttl=0, job_timeout=JOB_TIMEOUT,
+    redis_client.get_queue(QUEUE).enqueue(daily_maintenance, result_ttl=0, job_timeout=JOB_TIMEOUT,
                                    description="videos: daily maintenance")
     return True
 
@@ -43,7 +44,7 @@ def daily_maintenance() -> None:
     """RQ job: forget week-old webhook event ids, delete orphaned media, refresh the catalogue; then the next
     run is due a day after this one started."""
     started = clock.now()
-    config = runtime.config()
+    config = services.started_config()
     with database.transaction() as conn:
         forgotten = db.videos_webhooks.delete_webhook_events_before(
             conn, before=started - timedelta(days=WEBHOOK_EVENTS_KEPT_DAYS))

@@ -10,7 +10,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from genvid.config import Config
-from genvid.videos.provider import VideoProvider
+from genvid.videos.provider_contract import VideoProvider
 
 if TYPE_CHECKING:
     from genvid.videos.local import LocalProvider

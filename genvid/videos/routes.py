@@ -14,7 +14,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     redirect,
     request,
     send_file,
@@ -23,23 +22,23 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid import clock, database, queue, sse
-from genvid.api import documented, idempotency_key, ok, parse_body, parse_query
-from genvid.auth import context
+from genvid import clock
 from genvid.auth.current import current_user
-from genvid.config import Config
 from genvid.errors import (
     Forbidden,
     NotFound,
     ServiceUnavailable,
 )
+from genvid.http.api import documented, idempotency_key, ok, parse_body, parse_query
+from genvid.http.app_config import app_config
+from genvid.infra import database, redis_client
 from genvid.videos import (
     catalogue,
     events,
-    jobs,
     media,
     providers,
     service,
+    streams,
     webhooks,
 )
 from genvid.videos.schemas import (
@@ -65,13 +64,8 @@ _EVENT = {"type": "object", "properties": {
     "retry": {"type": "string"}}}
 
 
-def _config() -> Config:
-    config: Config = current_app.config["GENVID"]
-    return config
-
-
 def _media_url(key: str) -> str:
-    expires, signature = media.sign(key, now=time.time(), secret=_config().better_auth_secret)
+    expires, signature = media.sign(key, now=time.time(), secret=app_config().better_auth_secret)
     return url_for("videos.media_file", key=key, expires=expires, signature=signature, _external=True)
 
 
@@ -87,8 +81,9 @@ def list_avatars() -> ResponseReturnValue:
     current_user()
     query = parse_query(AvatarQuery)
     with database.connection() as conn:
-        rows, next_cursor = catalogue.list_avatars(conn, provider=_config().video_provider, gender=query.gender,
-                                                   premium=query.premium, cursor=query.cursor, limit=query.limit)
+        rows, next_cursor = catalogue.list_avatars(conn, provider=app_config().video_provider,
+                                                   gender=query.gender, premium=query.premium, cursor=query.cursor,
+                                                   limit=query.limit)
     return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
 
@@ -101,8 +96,8 @@ def list_voices() -> ResponseReturnValue:
     current_user()
     query = parse_query(VoiceQuery)
     with database.connection() as conn:
-        rows, next_cursor = catalogue.list_voices(conn, provider=_config().video_provider, gender=query.gender,
-                                                  language=query.language, premium=query.premium,
+        rows, next_cursor = catalogue.list_voices(conn, provider=app_config().video_provider,
+                                                  gender=query.gender, language=query.language, premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
     return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
@@ -113,7 +108,7 @@ def list_voices() -> ResponseReturnValue:
             media_type="image/png")
 def avatar_preview(avatar_id: str) -> ResponseReturnValue:
     """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
-    local = providers.local_provider(_config())
+    local = providers.local_provider(app_config())
     path = local.preview_picture(avatar_id) if local else None
     if path is None:
         raise NotFound("AVATAR_NOT_FOUND", "No built-in avatar has this id.")
@@ -125,7 +120,7 @@ def avatar_preview(avatar_id: str) -> ResponseReturnValue:
             media_type="audio/wav")
 def voice_sample(voice_id: str) -> ResponseReturnValue:
     """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
-    local = providers.local_provider(_config())
+    local = providers.local_provider(app_config())
     path = local.voice_sample(voice_id) if local else None
     if path is None:
         raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
@@ -147,16 +142,16 @@ def create_video() -> ResponseReturnValue:
 
     An optional Idempotency-Key header makes a retried request answer with the first video.
     """
-    # One pool checkout for the session lookup and the create, in autocommit mode: the create is a single
-    # statement (its own transaction, so no BEGIN or COMMIT round trips), see service.create_video.
+    user = current_user()
+    body = parse_body(CreateVideo)
+    key = idempotency_key()
+    # In autocommit mode: the create is a single statement (its own transaction, so no BEGIN or COMMIT round
+    # trips), see service.create_video.
+    config = app_config()
     with database.connection() as conn:
-        context.active_session(conn)
-        user = current_user()
-        body = parse_body(CreateVideo)
-        key = idempotency_key()
-        created = service.create_video(conn, user_id=user.id, provider=_config().video_provider, request=body,
-                                       idempotency_key=key, now=clock.now(),
-                                       credits_low_threshold=_config().credits_low_threshold)
+        created = service.create_video(conn, user_id=user.id, provider=config.video_provider,
+                                       video=service.NewVideo(**body.model_dump()), idempotency_key=key,
+                                       now=clock.now(), credits_low_threshold=config.credits_low_threshold)
     # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
     # response (tests/test_videos_render.py follows Location to show_video).
     return ok(_video(created.video), 202, headers={"Location": f"/api/videos/{created.video.id}"})
@@ -195,16 +190,17 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     with database.transaction() as conn:
         removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=clock.now())
     if removed.cancelled:
-        events.publish(queue.connection(), video_id=video_id, status=removed.video.status.value,
+        events.publish(redis_client.connection(), video_id=video_id, status=removed.video.status.value,
                        batch_id=removed.video.batch_id)
     else:
         try:
-            media.storage_for(_config()).delete_prefix(media.video_prefix(video_id))
+            media.storage_for(app_config()).delete_prefix(media.video_prefix(video_id))
         except media.StorageUnavailable as exc:
             # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
             log.warning("media not deleted; left to the daily pruning",
                         extra={"video_id": video_id, "reason": str(exc)})
-        events.publish(queue.connection(), video_id=video_id, status="deleted", batch_id=removed.video.batch_id)
+        events.publish(redis_client.connection(), video_id=video_id, status="deleted",
+                       batch_id=removed.video.batch_id)
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
 
@@ -226,12 +222,12 @@ def video_events(video_id: str) -> ResponseReturnValue:
             video = service.get_video_or_none(conn, user_id=user.id, video_id=video_id)
         return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
 
-    final = {s.value for s in models.VideoStatus if s not in jobs.UNFINISHED}
-    return sse.open_event_stream(_config(), user_id=user.id, channel_name=events.channel(video_id),
-                                 body=lambda pubsub: events.stream(
-                                     pubsub, subject_id=video_id, snapshot=snapshot,
-                                     is_final=lambda status: status in final,
-                                     max_seconds=_config().event_stream_seconds))
+    final = {s.value for s in models.VideoStatus if s not in service.UNFINISHED}
+    return streams.open_event_stream(user_id=user.id, channel_name=events.channel(video_id),
+                                     body=lambda pubsub: events.stream(
+                                         pubsub, subject_id=video_id, snapshot=snapshot,
+                                         is_final=lambda status: status in final,
+                                         max_seconds=app_config().event_stream_seconds))
 
 
 @bp.get("/api/media/<path:key>")
@@ -253,13 +249,13 @@ def media_file(key: str) -> ResponseReturnValue:
     except ValueError:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.") from None
     problem = media.check_signature(key, expires, request.args.get("signature", ""), now=time.time(),
-                                    secret=_config().better_auth_secret)
+                                    secret=app_config().better_auth_secret)
     if problem == "expired":
         raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
     try:
-        location = media.storage_for(_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
+        location = media.storage_for(app_config()).locate(key, expires_in=media.LINK_TTL_SECONDS)
     except media.StorageUnavailable as exc:
         log.warning("media store unavailable", extra={"reason": str(exc)})
         raise ServiceUnavailable("MEDIA_STORAGE_UNAVAILABLE", "Stored media cannot be reached right now.",
@@ -280,6 +276,6 @@ def media_file(key: str) -> ResponseReturnValue:
             response=HeyGenWebhookOut, tags=["webhooks"], errors=(400,))
 def heygen_webhook() -> ResponseReturnValue:
     """Verified on the raw body; a success or failure event triggers an immediate status check."""
-    delivery = webhooks.receive_heygen(config=_config(), headers=dict(request.headers),
+    delivery = webhooks.receive_heygen(config=app_config(), headers=dict(request.headers),
                                        raw_body=request.get_data(cache=False), now=clock.now())
     return ok({"received": True, "duplicate": delivery.duplicate})

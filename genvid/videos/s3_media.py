@@ -30,7 +30,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from genvid.videos.media import Presigned, StorageUnavailable, valid_key
+from genvid.videos.media_store import Presigned, StorageUnavailable, valid_key
 
 MIB = 1024 * 1024
 MULTIPART_THRESHOLD = 8 * MIB      # boto3's own default, spelled out: above it, parts of MULTIPART_CHUNK

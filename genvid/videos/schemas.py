@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from db import models
-from genvid.api import QuerySchema, Schema
+from genvid.request_models import QuerySchema, Schema
 
 MAX_SCRIPT = 5000
 MAX_TITLE = 200

@@ -18,11 +18,27 @@ from genvid.billing import ledger
 from genvid.cursors import decode_cursor, encode_cursor, invalid_cursor
 from genvid.errors import Conflict, NotFound, ValidationFailed
 from genvid.videos import pricing, refunds
-from genvid.videos.schemas import CreateVideo
+
+# A video in one of these states is still on its way; any other state is final (events end there).
+UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.VideoStatus.RENDERING)
 
 
 class VideoNotFound(NotFound):
     code, message = "VIDEO_NOT_FOUND", "No such video."
+
+
+@dataclass(frozen=True)
+class NewVideo:
+    """What a caller asks to render (validated at the edge: genvid.videos.schemas.CreateVideo)."""
+
+    avatar_id: str
+    voice_id: str
+    script: str
+    title: str | None = None
+    aspect_ratio: str = "16:9"
+    resolution: str = "720p"
+    background: str | None = None
+    captions: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,7 +58,7 @@ class Removed:
     refunded_credits: int
 
 
-def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, request: CreateVideo,
+def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, video: NewVideo,
                  idempotency_key: str | None, now: datetime, credits_low_threshold: int = 0) -> Created:
     """Check the avatar and voice, price the script, insert the video and debit its credits, atomically.
 
@@ -53,17 +69,17 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, reque
     (InsufficientCredits, 402; nothing was written). A debit that takes the balance below credits_low_threshold
     records the outbound webhook event credits.low in the same statement.
     """
-    credits = pricing.render_credits(request.script)
+    credits = pricing.render_credits(video.script)
     for _ in range(3):   # a retry only when what refused the insert changed before the reads below
         row = queries.create_paid_video(
-            conn, id=generate_id(), user_id=user_id, provider=provider, avatar_id=request.avatar_id,
-            voice_id=request.voice_id, script=request.script, title=request.title,
-            aspect_ratio=request.aspect_ratio, resolution=request.resolution, background=request.background,
-            captions=request.captions, credits=credits, idempotency_key=idempotency_key, now=now,
+            conn, id=generate_id(), user_id=user_id, provider=provider, avatar_id=video.avatar_id,
+            voice_id=video.voice_id, script=video.script, title=video.title,
+            aspect_ratio=video.aspect_ratio, resolution=video.resolution, background=video.background,
+            captions=video.captions, credits=credits, idempotency_key=idempotency_key, now=now,
             reason=ledger.RENDER, low_credits=credits_low_threshold)
         if row is not None:
             return Created(row.videos, new=True)
-        _check_catalogue(conn, provider=provider, request=request)
+        _check_catalogue(conn, provider=provider, video=video)
         if idempotency_key is not None:
             earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id, idempotency_key=idempotency_key)
             if earlier is not None:
@@ -74,12 +90,12 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, reque
                                    "please try again.")
 
 
-def _check_catalogue(conn: psycopg.Connection, *, provider: str, request: CreateVideo) -> None:
+def _check_catalogue(conn: psycopg.Connection, *, provider: str, video: NewVideo) -> None:
     """422 naming the avatar or voice that is not live (checked before any Idempotency-Key replay)."""
     problems = []
-    if catalogue_queries.get_live_avatar(conn, provider=provider, provider_id=request.avatar_id) is None:
+    if catalogue_queries.get_live_avatar(conn, provider=provider, provider_id=video.avatar_id) is None:
         problems.append({"field": "avatar_id", "message": "No such avatar (see GET /api/avatars)."})
-    if catalogue_queries.get_live_voice(conn, provider=provider, provider_id=request.voice_id) is None:
+    if catalogue_queries.get_live_voice(conn, provider=provider, provider_id=video.voice_id) is None:
         problems.append({"field": "voice_id", "message": "No such voice (see GET /api/voices)."})
     if problems:
         raise ValidationFailed(details=problems)

@@ -14,8 +14,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from genvid import processes
 from genvid.config import SPEECH_CHOICES
+from genvid.infra import processes
 from genvid.videos import espeak_library
 
 LIBRARY = "espeak-ng library"        # the names a render reports in its status

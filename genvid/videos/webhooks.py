@@ -20,8 +20,9 @@ import psycopg
 import db.videos_videos as video_queries
 import db.videos_webhooks as queries
 from db import models
-from genvid import database, sealing
+from genvid import sealing
 from genvid.config import Config
+from genvid.infra import database
 from genvid.videos.heygen import DEFAULT_WEBHOOK_EVENTS, InvalidWebhook, verify_webhook
 
 PROVIDER = "heygen"

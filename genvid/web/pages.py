@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template
+from flask import Blueprint, Flask, Response, redirect, render_template
 from flask.typing import ResponseReturnValue
 
-from genvid import errors
 from genvid.auth.apikeys import ApiKeyOptions
 from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.batches.rows import MAX_ROWS
 from genvid.config import BUILT_IN_PROVIDERS, Config
+from genvid.http import errors as http_errors
+from genvid.http.app_config import app_config
 from genvid.outbound.addresses import MAX_URL_LENGTH
 from genvid.videos import pricing
 from genvid.videos.schemas import MAX_SCRIPT, MAX_TITLE
@@ -58,18 +59,13 @@ def social_providers(config: Config) -> list[SocialProvider]:
                            .replace("-", " ").title()) for provider_id in built_in + generic]
 
 
-def _config() -> Config:
-    config: Config = current_app.config["GENVID"]
-    return config
-
-
 def page(template: str, **context: Any) -> str:
     """A page rendered with what every page may show: the limits, the price rule, and genvid's public origin
     (sign-in works only there: the auth endpoints check the Origin of every form they get)."""
     return render_template(
         template, min_password=MIN_PASSWORD_LENGTH, max_password=MAX_PASSWORD_LENGTH, max_script=MAX_SCRIPT,
         max_title=MAX_TITLE, chars_per_second=pricing.CHARACTERS_PER_SECOND,
-        seconds_per_credit=pricing.SECONDS_PER_CREDIT, public_origin=_config().base_origin, **context)
+        seconds_per_credit=pricing.SECONDS_PER_CREDIT, public_origin=app_config().base_origin, **context)
 
 
 @bp.get("/")
@@ -84,7 +80,7 @@ def sign_up() -> ResponseReturnValue:
 
 @bp.get("/signin")
 def sign_in() -> ResponseReturnValue:
-    return page("signin.html", social_providers=social_providers(_config()))
+    return page("signin.html", social_providers=social_providers(app_config()))
 
 
 @bp.get("/forgot-password")
@@ -170,7 +166,7 @@ def api_keys() -> ResponseReturnValue:
 @bp.get("/webhooks")
 def webhooks() -> ResponseReturnValue:
     return page("webhooks.html", event_types=WEBHOOK_EVENTS, max_url=MAX_URL_LENGTH,
-                production=_config().is_production)
+                production=app_config().is_production)
 
 
 @bp.get("/webhooks/<endpoint_id>")
@@ -200,4 +196,4 @@ def security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Register the pages, their headers, and the HTML error page for paths outside /api."""
     app.register_blueprint(bp)
-    errors.set_page_renderer(app, error_page)
+    http_errors.set_page_renderer(app, error_page)

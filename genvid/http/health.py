@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from genvid import database, queue
+from genvid.infra import database, redis_client
 
 bp = Blueprint("health", __name__)
 
@@ -18,7 +18,7 @@ def health() -> ResponseReturnValue:
 @bp.get("/ready")
 def ready() -> ResponseReturnValue:
     """Both dependencies answer; 503 naming each one that does not."""
-    checks = {"postgres": database.ping, "redis": queue.ping}
+    checks = {"postgres": database.ping, "redis": redis_client.ping}
     down = []
     for name, check in checks.items():
         try:

@@ -22,7 +22,7 @@ def find_migrations_dir() -> Path:
     """The repository's migrations/ (a checkout or an editable install), else the copy a wheel install puts
     under sys.prefix/share/genvid/migrations (setup.cfg data_files): in a production install the package
     lives in site-packages, away from the repository."""
-    candidates = (Path(__file__).resolve().parent.parent / "migrations",
+    candidates = (Path(__file__).resolve().parents[2] / "migrations",
                   Path(sys.prefix) / "share" / "genvid" / "migrations")
     return next((path for path in candidates if any(path.glob("*.sql"))), candidates[0])
 

@@ -1,7 +1,8 @@
 """Helpers every `/api/` blueprint uses: the response envelope, schema-validated input, OpenAPI metadata.
 
 A handler declares its input and output models with @documented; parse_body/parse_query validate against
-them, and genvid.openapi builds the OpenAPI document from the same declarations.
+them, and genvid.http.openapi builds the OpenAPI document from the same declarations. The models derive from
+genvid.request_models' Schema and QuerySchema, which are free of Flask.
 """
 from __future__ import annotations
 
@@ -10,27 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
-from genvid import jsonbody
 from genvid.errors import BadRequest, ValidationFailed
+from genvid.http import jsonbody
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Schema(BaseModel):
-    """Base for request schemas: unknown keys are refused, strings are not coerced into numbers."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
-
-
-class QuerySchema(BaseModel):
-    """Base for query-string schemas: values arrive as strings, so lax coercion is wanted here."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class IdConverter(BaseConverter):

@@ -8,8 +8,8 @@ rather than declared per view, so the document cannot forget them: the envelope 
 malformed JSON, 401 and the Origin check's 403 where a caller must be signed in, 404 where a path names a
 resource, 413 for a body over 1 MiB, 414 from gunicorn for a request line over its limit, 415 and 422 for
 bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down. Which operations take an API
-key (x-api-key), and with which permission, is read from genvid.auth.apikey_permissions, the table the check
-itself uses.
+key (x-api-key), and with which permission, is the table the check itself uses (genvid.auth.apikey_permissions),
+which the app factory hands to init_app().
 """
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
-from genvid.api import IdConverter, Operation
-from genvid.auth.apikey_permissions import ENDPOINTS as API_KEY_PERMISSIONS
+from genvid.http.api import IdConverter, Operation
 
 bp = Blueprint("openapi", __name__)
+_API_KEY_PERMISSIONS = "genvid.openapi.api_key_permissions"
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -103,8 +103,15 @@ def openapi_document() -> ResponseReturnValue:
     return jsonify(build_document())
 
 
+def init_app(app: Flask, *, api_key_permissions: Mapping[str, tuple[str, str]]) -> None:
+    """Serve the document, saying which operations take an API key: endpoint -> (resource, action)."""
+    app.extensions[_API_KEY_PERMISSIONS] = api_key_permissions
+    app.register_blueprint(bp)
+
+
 def build_document() -> dict[str, Any]:
     """Walk the URL map of the current app and describe every view that carries @documented."""
+    api_keys: Mapping[str, tuple[str, str]] = current_app.extensions.get(_API_KEY_PERMISSIONS, {})
     components: dict[str, Any] = {"Error": _ERROR_SCHEMA, "AuthError": _AUTH_ERROR_SCHEMA}
     models: dict[str, type[BaseModel]] = {}
     paths: dict[str, dict[str, Any]] = {}
@@ -116,7 +123,7 @@ def build_document() -> dict[str, Any]:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         for method in methods:
-            described = _Builder(components, models).operation(rule, view, operation, method.lower())
+            described = _Builder(components, models, api_keys).operation(rule, view, operation, method.lower())
             if len(methods) > 1:                 # one view serving several methods: one operation id each
                 described["operationId"] += f"_{method.lower()}"
             paths.setdefault(path, {})[method.lower()] = described
@@ -146,9 +153,11 @@ def build_document() -> dict[str, Any]:
 class _Builder:
     """Describes operations, adding each pydantic model to the components once under its own name."""
 
-    def __init__(self, components: dict[str, Any], models: dict[str, type[BaseModel]]) -> None:
+    def __init__(self, components: dict[str, Any], models: dict[str, type[BaseModel]],
+                 api_keys: Mapping[str, tuple[str, str]]) -> None:
         self.components = components
         self.models = models
+        self.api_keys = api_keys
 
     def operation(self, rule: Any, view: Any, op: Operation, method: str) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -157,7 +166,7 @@ class _Builder:
             "tags": op.tags or [rule.endpoint.split(".")[0]],
         }
         description = (view.__doc__ or "").strip()
-        permission = API_KEY_PERMISSIONS.get(rule.endpoint)
+        permission = self.api_keys.get(rule.endpoint)
         if permission is not None:
             description = (description + "\n\n" if description else "") + \
                 f"API keys: needs the permission `{permission[0]}:{permission[1]}`."
@@ -208,7 +217,7 @@ class _Builder:
             statuses.add(401)
         if op.auth and (method in _UNSAFE or not op.better_auth):
             statuses.add(403)        # the Origin check; outside /api/auth also an API key refused
-        if rule.endpoint in API_KEY_PERMISSIONS:
+        if rule.endpoint in self.api_keys:
             statuses.add(429)        # the key's rate limit or uses
         if rule.arguments:
             statuses.add(404)
@@ -284,7 +293,7 @@ class _Builder:
 
 def _query_value(prop: dict[str, Any]) -> dict[str, Any]:
     """A query parameter's schema: never null (a query string has no null; absent is the default), strings
-    never empty (genvid.api.parse_query refuses an empty value)."""
+    never empty (genvid.http.api.parse_query refuses an empty value)."""
     prop = dict(prop)
     options = prop.pop("anyOf", None)
     if options:

@@ -8,7 +8,7 @@ from flask import Flask, Response
 from flask_cors import CORS
 
 from genvid.config import Config, origin_of
-from genvid.proxies import this_request
+from genvid.http.request_context import this_request
 
 EXPOSE = "Access-Control-Expose-Headers"
 EXPOSED_HEADERS = ["X-Request-ID", "Location", "X-Retry-After"]    # set-auth-* are exposed by genvid.auth
@@ -30,7 +30,7 @@ def init_app(app: Flask, config: Config) -> None:
     # (always_send=False, as the CORS spec has it), so such requests skip that work (~10% of a get-session's CPU).
     hooks = app.after_request_funcs.setdefault(None, [])
     if not hooks or hooks[-1].__name__ != "cors_after_request":
-        raise RuntimeError("flask-cors no longer registers cors_after_request; revisit genvid.cors")
+        raise RuntimeError("flask-cors no longer registers cors_after_request; revisit genvid.http.cors")
     hooks[-1] = _only_with_origin(cast(Callable[[Response], Response], hooks[-1]))
 
 

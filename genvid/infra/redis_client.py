@@ -1,4 +1,7 @@
-"""Redis connections and RQ queues, one client per process, configured at factory time."""
+"""The Redis client for everything (RQ queues, pub/sub, rate-limit counters), one per process, and the queues.
+
+The process's entry point points it at REDIS_URL (genvid.infra.services.start).
+"""
 from __future__ import annotations
 
 import os

@@ -20,8 +20,8 @@ from typing import Any
 
 import redis
 
-from genvid import processes
 from genvid.config import Config
+from genvid.infra import processes
 
 log = logging.getLogger("genvid.embedded")
 

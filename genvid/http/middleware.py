@@ -19,8 +19,9 @@ from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-from genvid import logs
-from genvid.proxies import this_request
+from genvid.http.app_config import app_config
+from genvid.http.request_context import this_request
+from genvid.infra import logs
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -167,9 +168,8 @@ class NoFlaskSession(SessionInterface):
 
 def init_app(app: Flask) -> None:
     """Wrap the app in RequestLifecycle, drop Flask's session, refuse oversized bodies before any handler."""
-    config = app.config.get("GENVID")
     app.wsgi_app = RequestLifecycle(app.wsgi_app,  # type: ignore[method-assign]
-                                    production=bool(config is not None and config.is_production))
+                                    production=app_config(app).is_production)
     app.session_interface = NoFlaskSession()
     limit = app.config.get("MAX_CONTENT_LENGTH")
 
