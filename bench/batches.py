@@ -196,7 +196,7 @@ def phase_fairness(services: Services, args: argparse.Namespace) -> None:
         fifo = (args.rows - SLOTS) / SLOTS * args.render_seconds
         print(f"\n[2] fairness: one `genvid worker`, HEYGEN_MAX_CONCURRENT={SLOTS}, fake render {args.render_seconds:.0f} s "
               f"with webhooks; A's {args.rows:,}-row batch, then B's single video")
-        print(f"  A's rows still waiting when B started: {waiting[0] if waiting else '?'}; "
+        print(f"  A's rows still waiting just after B started: {waiting[0] if waiting else '?'}; "
               f"first-come-first-served would make B wait about {fifo:,.0f} s (every row queued before it)")
         record("B's video: POST to its render starting upstream", f"{waited:.2f} s", "", None)
         record("one render slot's wait (POST to A's first render done)", f"{slot_wait:.2f} s", "", None)
