@@ -34,7 +34,7 @@ def get_session() -> ResponseReturnValue:
     """The row for the bearer token in Authorization, or null."""
     token = request.headers.get("Authorization", "").removeprefix("Bearer ")
     with pool().connection() as conn:
-        row = db.auth_sessions.get_session_and_user(conn, token=token, now=datetime.now(UTC))
+        row = db.auth_sessions.get_session_user_and_signing_key(conn, token=token, now=datetime.now(UTC))
     if row is None:
         return jsonify(None)
     return jsonify({"session": {"id": row.id, "token": row.token, "expiresAt": row.expires_at.isoformat()},

@@ -35,15 +35,22 @@ DELETE_OTHER_USER_SESSIONS = """DELETE FROM "session" WHERE "userId" = %s AND "t
 
 GET_SESSION_AND_USER = """SELECT s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
        u."name" AS user_name, u."email" AS user_email, u."emailVerified" AS user_email_verified,
+       u."image" AS user_image, u."createdAt" AS user_created_at, u."updatedAt" AS user_updated_at
+FROM "session" s
+JOIN "user" u ON u."id" = s."userId"
+WHERE s."token" = %s"""
+
+GET_SESSION_USER_AND_SIGNING_KEY = """SELECT s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
+       u."name" AS user_name, u."email" AS user_email, u."emailVerified" AS user_email_verified,
        u."image" AS user_image, u."createdAt" AS user_created_at, u."updatedAt" AS user_updated_at,
        k."id" AS jwk_id, k."privateKey" AS jwk_private_key
 FROM "session" s
 JOIN "user" u ON u."id" = s."userId"
-LEFT JOIN LATERAL (
-    SELECT j."id", j."privateKey" FROM "jwks" j
+LEFT JOIN "jwks" k ON k."id" = (
+    SELECT j."id" FROM "jwks" j
     WHERE (j."alg" = 'EdDSA' OR j."alg" IS NULL) AND (j."expiresAt" IS NULL OR j."expiresAt" > %s)
     ORDER BY j."createdAt" DESC, j."id" LIMIT 1
-) k ON true
+)
 WHERE s."token" = %s"""
 
 
@@ -64,8 +71,27 @@ class GetSessionAndUserRow:
     user_image: str | None
     user_created_at: datetime.datetime
     user_updated_at: datetime.datetime
-    jwk_id: str
-    jwk_private_key: str
+
+
+@dataclass(slots=True)
+class GetSessionUserAndSigningKeyRow:
+    """A result row of GetSessionUserAndSigningKey."""
+    id: str
+    expires_at: datetime.datetime
+    token: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    ip_address: str | None
+    user_agent: str | None
+    user_id: str
+    user_name: str
+    user_email: str
+    user_email_verified: bool
+    user_image: str | None
+    user_created_at: datetime.datetime
+    user_updated_at: datetime.datetime
+    jwk_id: str | None
+    jwk_private_key: str | None
 
 
 def create_session(
@@ -132,12 +158,18 @@ def delete_other_user_sessions(conn: psycopg.Connection, *, user_id: str, token:
     return conn.execute(DELETE_OTHER_USER_SESSIONS, (user_id, token)).rowcount
 
 
-def get_session_and_user(
+def get_session_and_user(conn: psycopg.Connection, *, token: str) -> GetSessionAndUserRow | None:
+    """One round trip for every authenticated request: the session and its user."""
+    row = conn.execute(GET_SESSION_AND_USER, (token,)).fetchone()
+    return None if row is None else GetSessionAndUserRow(*row)
+
+
+def get_session_user_and_signing_key(
     conn: psycopg.Connection,
     *,
     now: datetime.datetime | None,
     token: str,
-) -> GetSessionAndUserRow | None:
-    """One round trip for get-session: the session, its user, and the JWT signing key (as GetSigningJwk picks it)."""
-    row = conn.execute(GET_SESSION_AND_USER, (now, token)).fetchone()
-    return None if row is None else GetSessionAndUserRow(*row)
+) -> GetSessionUserAndSigningKeyRow | None:
+    """get-session's one round trip: the session, its user and the JWT signing key (NULL while no key exists), chosen as GetSigningJwk chooses it. Only get-session, which issues a JWT, reads the private key."""
+    row = conn.execute(GET_SESSION_USER_AND_SIGNING_KEY, (now, token)).fetchone()
+    return None if row is None else GetSessionUserAndSigningKeyRow(*row)

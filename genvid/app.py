@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from genvid.auth import mail
+from genvid.auth import get_session, mail
 from genvid.auth.apikey_permissions import ENDPOINTS as API_KEY_PERMISSIONS
 from genvid.auth.routes import bp as auth_bp
 from genvid.batches.routes import bp as batches_bp
@@ -30,13 +30,14 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or load()
     media.warn_if_media_on_local_disk(config)   # gunicorn preloads the app: once per web process tree
     mail.warn_if_not_configured(smtp_url=config.smtp_url, environment=config.environment)
-    app = middleware.App("genvid")   # its name and root folder (genvid/), as when the factory lived in __init__
+    app = Flask("genvid")   # its name and root folder (genvid/), as when the factory lived in __init__
     app_config.keep(app, config)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # better-auth's key order is part of the wire format
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
     app.url_map.converters["id"] = api.IdConverter
+    get_session.init_app(app)        # before middleware: its RequestLifecycle must wrap the fast path too
     middleware.init_app(app)
     http_errors.init_app(app)
     cors.init_app(app, config)

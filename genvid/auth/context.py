@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from typing import Any
 
-import psycopg
 from flask import request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_cookie
@@ -66,8 +64,13 @@ def settings() -> AuthSettings:
 
 def client_ip() -> str:
     """The caller's address from X-Forwarded-For and TRUSTED_PROXY_COUNT ('' when unknown)."""
-    return ratelimit.client_ip(request.headers.get("X-Forwarded-For"),
-                               trusted_proxy_count=settings().trusted_proxy_count)
+    return client_ip_in(this_request().environ, settings())
+
+
+def client_ip_in(environ: dict[str, Any], auth: AuthSettings) -> str:
+    """client_ip() of the request with this WSGI environ."""
+    return ratelimit.client_ip(environ.get("HTTP_X_FORWARDED_FOR"),
+                               trusted_proxy_count=auth.trusted_proxy_count)
 
 
 def user_agent() -> str:
@@ -98,12 +101,12 @@ def _bearer(environ: dict[str, Any]) -> str | None:
 
 def presented_token() -> tuple[Presented, str | None]:
     """The session token the request presents (read once per request)."""
-    return once_per_request(_PRESENTED_KEY, lambda: _read_presented_token(this_request().environ, settings()))
+    return once_per_request(_PRESENTED_KEY, lambda: read_presented_token(this_request().environ, settings()))
 
 
-def _read_presented_token(environ: dict[str, Any], auth: AuthSettings) -> tuple[Presented, str | None]:
-    """A bearer session token wins over the cookie. (Read from the WSGI environ: werkzeug's request.cookies
-    walks every request header to find the Cookie one, a cost get-session would pay on every call.)"""
+def read_presented_token(environ: dict[str, Any], auth: AuthSettings) -> tuple[Presented, str | None]:
+    """The session token the request with this WSGI environ presents: a bearer session token wins over the
+    cookie."""
     value = _bearer(environ)
     if value is not None:
         if looks_like_jwt(value):
@@ -127,7 +130,7 @@ def _cookies(environ: dict[str, Any]) -> MultiDict[str, str]:
 @functools.lru_cache(maxsize=4096)
 def _parsed_cookie_header(header: str) -> MultiDict[str, str]:
     # A pure function of the header, and a client sends the same Cookie header on every request (get-session
-    # polling): parsed once per process instead of once per request (5% of a get-session's instructions).
+    # polling): parsed once per process instead of once per request.
     # Immutable, as every caller shares it; bounded, so junk headers only evict.
     return parse_cookie(header, cls=ImmutableMultiDict)
 
@@ -139,23 +142,22 @@ def request_cookie(name: str) -> str | None:
 
 def remembers() -> bool:
     """False when a validly signed dont_remember cookie came with the request."""
-    auth = settings()
-    raw = _cookies(this_request().environ).get(auth.jar.dont_remember)
-    return cookies.verify_signed(auth.secret, raw) != "true"
+    return remembers_in(this_request().environ, settings())
 
 
-def active_session(conn: psycopg.Connection | None = None, *,
-                   now: datetime | None = None) -> sessions.ActiveSession | None:
-    """The live session of this request (looked up once per request, on conn and at now when given)."""
-    return once_per_request(_SESSION_KEY, lambda: _look_up_session(conn, now))
+def remembers_in(environ: dict[str, Any], auth: AuthSettings) -> bool:
+    """remembers() of the request with this WSGI environ."""
+    return cookies.verify_signed(auth.secret, _cookies(environ).get(auth.jar.dont_remember)) != "true"
 
 
-def _look_up_session(conn: psycopg.Connection | None, now: datetime | None) -> sessions.ActiveSession | None:
+def active_session() -> sessions.ActiveSession | None:
+    """The live session of this request (looked up once per request)."""
+    return once_per_request(_SESSION_KEY, _look_up_session)
+
+
+def _look_up_session() -> sessions.ActiveSession | None:
     state, token = presented_token()
     if state is not Presented.TOKEN or not token:
         return None
-    at = now or clock.now()
-    if conn is not None:
-        return sessions.find_session(conn, token=token, now=at)
-    with database.connection() as own:
-        return sessions.find_session(own, token=token, now=at)
+    with database.connection() as conn:
+        return sessions.find_session(conn, token=token, now=clock.now())

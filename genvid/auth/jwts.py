@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 import psycopg
@@ -27,8 +27,7 @@ import db.auth_jwks
 from db import models
 from genvid.auth import keyseal
 from genvid.auth.ids import generate_id
-from genvid.auth.serialize import user_fields, user_json
-from genvid.auth.session_memo import Memo
+from genvid.auth.serialize import user_json
 
 log = logging.getLogger("genvid.auth.jwts")
 ALGORITHM = "EdDSA"
@@ -36,8 +35,16 @@ EXPIRES_IN = timedelta(minutes=15)
 
 _cache_lock = threading.Lock()
 _public_keys: dict[str, Ed25519PublicKey] = {}
-_signing_keys: dict[tuple[str, str, keyseal.KeySealing], Ed25519PrivateKey] = {}   # (kid, stored, sealing)
-_issued: Memo[str] = Memo()                                      # (kid, iat, issuer, user fields) -> JWT
+
+
+class StoredKey(NamedTuple):
+    """A signing key as its jwks row holds it: the id and the sealed private JWK."""
+
+    kid: str
+    sealed: str
+
+
+_signing_keys: dict[tuple[StoredKey, keyseal.KeySealing], Ed25519PrivateKey] = {}     # opened once per process
 
 
 class InvalidToken(Exception):
@@ -86,11 +93,11 @@ def jwks(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: datetime
 
 
 def signing_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: datetime,
-                known: tuple[str, str] | None = None) -> tuple[str, Ed25519PrivateKey]:
+                known: StoredKey | None = None) -> tuple[str, Ed25519PrivateKey]:
     """(kid, private key) of the key better-auth would sign with, created if none exists (decryptions cached).
 
-    `known` is (kid, stored private key) when the caller already read that key (get-session does). A newest key
-    that does not open (another secret or ENCRYPTION_KEY) or is sealed in the form this process does not write
+    `known` is that key's row when the caller already read it (get-session does). A newest key that does not
+    open (another secret or ENCRYPTION_KEY) or is sealed in the form this process does not write
     (JWT_KEY_ENCRYPTION changed) is rotated: a new key becomes the newest for every server, and the old one
     stays in /jwks, so tokens it signed still verify.
     """
@@ -98,24 +105,24 @@ def signing_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: d
         row = db.auth_jwks.get_signing_jwk(conn, now=now)
         if row is None:
             return _create_key(conn, sealing=sealing, now=now)
-        known = (row.id, row.private_key)
-    kid, stored = known
-    cache_key = (kid, stored, sealing)
+        known = StoredKey(row.id, row.private_key)
+    cache_key = (known, sealing)
     with _cache_lock:
         cached = _signing_keys.get(cache_key)
     if cached is None:
-        if not sealing.is_written_form(stored):
-            log.info("newest JWT key is sealed in the other JWT_KEY_ENCRYPTION form; rotating", extra={"kid": kid})
+        if not sealing.is_written_form(known.sealed):
+            log.info("newest JWT key is sealed in the other JWT_KEY_ENCRYPTION form; rotating",
+                     extra={"kid": known.kid})
             return _create_key(conn, sealing=sealing, now=now)
         try:
-            cached = unseal_private_key(stored, sealing=sealing)
+            cached = unseal_private_key(known.sealed, sealing=sealing)
         except ValueError:
             log.warning("newest JWT key does not open with this BETTER_AUTH_SECRET or ENCRYPTION_KEY; rotating",
-                        extra={"kid": kid})
+                        extra={"kid": known.kid})
             return _create_key(conn, sealing=sealing, now=now)
         with _cache_lock:
             _signing_keys[cache_key] = cached
-    return kid, cached
+    return known.kid, cached
 
 
 def _create_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing,
@@ -130,17 +137,18 @@ def _create_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing,
 
 
 def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, sealing: keyseal.KeySealing,
-          now: datetime, known_key: tuple[str, str] | None = None) -> str:
-    """A 15-minute EdDSA JWT for user: the user object plus sub, exp, iss, aud (better-auth's claim order)."""
-    kid, key = signing_key(conn, sealing=sealing, now=now, known=known_key)
-    iat = int(now.timestamp())
-    # Ed25519 signatures are deterministic: the same key and claims (iat has one-second resolution) give the
-    # same bytes, so a client polling get-session within one second reuses the token instead of re-signing.
-    def sign() -> str:
-        payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
-                   "iss": issuer, "aud": issuer}
-        return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
-    return _issued.value_for((kid, iat, issuer, *user_fields(user)), sign)
+          now: datetime) -> str:
+    """A 15-minute EdDSA JWT for user, signed with the key better-auth would sign with."""
+    kid, key = signing_key(conn, sealing=sealing, now=now)
+    return encode(user, kid=kid, key=key, issuer=issuer, iat=int(now.timestamp()))
+
+
+def encode(user: models.User, *, kid: str, key: Ed25519PrivateKey, issuer: str, iat: int) -> str:
+    """The JWT of user issued at iat (whole seconds): the user object plus sub, exp, iss, aud, in better-auth's
+    claim order. Ed25519 signatures are deterministic: the same arguments give the same bytes."""
+    payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
+               "iss": issuer, "aud": issuer}
+    return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
 
 
 def looks_like_jwt(value: str) -> bool:

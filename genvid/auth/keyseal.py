@@ -7,71 +7,41 @@ Both forms are always read, so keys written under either setting keep working af
 
 better-auth's form (`symmetricEncrypt` in better-auth/crypto): a JSON string of lowercase hex,
 `24-byte nonce ‖ XChaCha20-Poly1305(ciphertext ‖ 16-byte tag)`, under the key SHA-256(UTF-8(BETTER_AUTH_SECRET)),
-no associated data.
-
-`cryptography` offers ChaCha20-Poly1305 (12-byte nonce) but not the extended-nonce variant, so the
-XChaCha20 subkey is derived here with HChaCha20 (draft-irtf-cfrg-xchacha, section 2.2).
+no associated data. XChaCha20-Poly1305 is libsodium's (through PyNaCl), the IETF construction better-auth's
+@noble/ciphers implements too: for the same nonce the bytes are better-auth's, which
+tests/test_keyseal_interop.py checks against better-auth's own symmetricEncrypt. (`cryptography` has only
+ChaCha20-Poly1305, with its 12-byte nonce.)
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import struct
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from nacl import bindings as sodium
+from nacl.exceptions import CryptoError
 
 from genvid import sealing
 
 ENCRYPTION_KEY = "encryption_key"
 BETTER_AUTH = "better_auth"
 _PURPOSE = "jwks.privateKey"      # sealing.seal's associated data: this value is a JWT private key
-
-_CONSTANTS = (0x61707865, 0x3320646E, 0x79622D32, 0x6B206574)   # "expand 32-byte k"
-_MASK = 0xFFFFFFFF
-
-
-def _rotl(value: int, shift: int) -> int:
-    return ((value << shift) & _MASK) | (value >> (32 - shift))
+_NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES     # 24
+_TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES          # 16
 
 
-def _quarter_round(s: list[int], a: int, b: int, c: int, d: int) -> None:
-    s[a] = (s[a] + s[b]) & _MASK
-    s[d] = _rotl(s[d] ^ s[a], 16)
-    s[c] = (s[c] + s[d]) & _MASK
-    s[b] = _rotl(s[b] ^ s[c], 12)
-    s[a] = (s[a] + s[b]) & _MASK
-    s[d] = _rotl(s[d] ^ s[a], 8)
-    s[c] = (s[c] + s[d]) & _MASK
-    s[b] = _rotl(s[b] ^ s[c], 7)
+def _key(secret: str) -> bytes:
+    """better-auth's cipher key: SHA-256 of the secret's UTF-8 bytes."""
+    return hashlib.sha256(secret.encode("utf-8")).digest()
 
 
-def hchacha20(key: bytes, nonce16: bytes) -> bytes:
-    """The 32-byte XChaCha20 subkey for key and the first 16 bytes of the 24-byte nonce."""
-    state = [*_CONSTANTS, *struct.unpack("<8I", key), *struct.unpack("<4I", nonce16)]
-    for _ in range(10):
-        _quarter_round(state, 0, 4, 8, 12)
-        _quarter_round(state, 1, 5, 9, 13)
-        _quarter_round(state, 2, 6, 10, 14)
-        _quarter_round(state, 3, 7, 11, 15)
-        _quarter_round(state, 0, 5, 10, 15)
-        _quarter_round(state, 1, 6, 11, 12)
-        _quarter_round(state, 2, 7, 8, 13)
-        _quarter_round(state, 3, 4, 9, 14)
-    return struct.pack("<8I", *state[0:4], *state[12:16])
-
-
-def _aead(secret: str, nonce: bytes) -> tuple[ChaCha20Poly1305, bytes]:
-    key = hashlib.sha256(secret.encode("utf-8")).digest()
-    return ChaCha20Poly1305(hchacha20(key, nonce[:16])), b"\0\0\0\0" + nonce[16:]
-
-
-def encrypt_hex(secret: str, plaintext: str) -> str:
-    """better-auth's `symmetricEncrypt({key: secret, data})`: lowercase hex of nonce ‖ ciphertext ‖ tag."""
-    nonce = os.urandom(24)
-    aead, inner_nonce = _aead(secret, nonce)
-    return (nonce + aead.encrypt(inner_nonce, plaintext.encode("utf-8"), None)).hex()
+def encrypt_hex(secret: str, plaintext: str, *, nonce: bytes | None = None) -> str:
+    """better-auth's `symmetricEncrypt({key: secret, data})`: lowercase hex of nonce ‖ ciphertext ‖ tag. The nonce
+    is 24 random bytes unless given (tests compare the bytes with better-auth's)."""
+    nonce = os.urandom(_NONCE_BYTES) if nonce is None else nonce
+    sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext.encode("utf-8"), None, nonce, _key(secret))
+    return (nonce + sealed).hex()
 
 
 def decrypt_hex(secret: str, hex_value: str) -> str:
@@ -107,13 +77,14 @@ def unseal(secret: str, stored: str) -> str:
 
 
 def _open(secret: str, blob: bytes) -> str:
-    if len(blob) < 24 + 16:
+    if len(blob) < _NONCE_BYTES + _TAG_BYTES:
         raise ValueError("sealed value too short")
-    aead, inner_nonce = _aead(secret, blob[:24])
     try:
-        return aead.decrypt(inner_nonce, blob[24:], None).decode("utf-8")
-    except Exception as exc:   # InvalidTag: another secret, or tampering
+        plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(blob[_NONCE_BYTES:], None, blob[:_NONCE_BYTES],
+                                                                      _key(secret))
+    except CryptoError as exc:          # another secret, or tampering
         raise ValueError("cannot decrypt sealed value") from exc
+    return plaintext.decode("utf-8")
 
 
 @dataclass(frozen=True)

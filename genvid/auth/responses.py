@@ -8,60 +8,28 @@ from flask import Response
 
 from genvid.auth import cookies
 from genvid.auth.context import settings
-from genvid.auth.serialize import EncodedJSON
 from genvid.http.cors import EXPOSE
 
 
 def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None = None,
-                  session_token: str | None = None, auth_jwt: str | None = None,
-                  headers: dict[str, str] | None = None) -> Response:
-    """A JSON response with Set-Cookie headers and the bearer and jwt plugins' headers.
+                  session_token: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with Set-Cookie headers and the bearer plugin's header.
 
-    session_token becomes set-auth-token (signed), auth_jwt becomes set-auth-jwt, and both are named in
-    Access-Control-Expose-Headers, as better-auth's plugins do on every response carrying them, Origin or
-    not (genvid.http.cors joins that with flask-cors's list into one header for a trusted origin). The body is
-    serialised here rather than by flask.jsonify: auth bodies are plain JSON already, and get-session, the
-    most frequent request of all, is measurably cheaper without the provider's dispatch.
+    session_token becomes set-auth-token (signed), named in Access-Control-Expose-Headers, as better-auth's
+    bearer plugin does on every response carrying it, Origin or not (genvid.http.cors joins that with
+    flask-cors's list into one header for a trusted origin). (get-session, which also sends the jwt plugin's
+    set-auth-jwt, is answered by genvid.auth.get_session.) The body is encoded here, compact and with non-ASCII
+    kept, whatever the app's JSON provider settings (debug included).
     """
-    fixed = list((headers or {}).items())
-    exposed = []
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    response = Response(text + "\n", status, mimetype="application/json")
+    for header in set_cookies or ():
+        response.headers.add("Set-Cookie", header)
     if session_token is not None:
-        fixed.append(("set-auth-token", cookies.signed_value(settings().secret, session_token)))
-        exposed.append("set-auth-token")
-    if auth_jwt is not None:
-        fixed.append(("set-auth-jwt", auth_jwt))
-        exposed.append("set-auth-jwt")
-    managed = [("Set-Cookie", header) for header in set_cookies or ()]
-    if exposed:
-        managed.append((EXPOSE, ", ".join(exposed)))
-    text = body if isinstance(body, EncodedJSON) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    response = _AuthJSONResponse(text + "\n", status, managed, mimetype="application/json")
-    response.add_fixed_headers(fixed)
+        response.headers["set-auth-token"] = cookies.signed_value(settings().secret, session_token)
+        response.headers[EXPOSE] = "set-auth-token"
+    response.headers.update(headers or {})
     return response
-
-
-class _AuthJSONResponse(Response):
-    """A Response whose fixed headers are checked once, by str methods, and appended to the WSGI header list.
-
-    werkzeug scans each header value with a regular expression when it is set, then copies the headers and
-    scans them again when the response is sent: on get-session (two no-store headers and a 700-character
-    set-auth-jwt) that was ~10% of the request's instructions (callgrind). A name of letters, digits and
-    dashes and an ASCII, printable value (no CR, LF or other control character) cannot split or end a
-    header. After-request hooks do not see these; Set-Cookie, and Access-Control-Expose-Headers (which
-    genvid.http.cors merges with flask-cors's), go through werkzeug as usual.
-    """
-
-    _fixed: tuple[tuple[str, str], ...] = ()
-
-    def add_fixed_headers(self, headers: list[tuple[str, str]]) -> None:
-        for name, value in headers:
-            if not (name.replace("-", "").isalnum() and name.isascii() and value.isascii() and value.isprintable()):
-                raise ValueError(f"header {name!r} needs a token name and an ASCII, printable value")
-        self._fixed += tuple(headers)
-
-    def get_wsgi_response(self, environ: dict[str, Any]) -> tuple[Any, str, list[tuple[str, str]]]:
-        app_iter, status, headers = super().get_wsgi_response(environ)
-        return app_iter, status, headers + list(self._fixed)
 
 
 def session_cookie_response(body: Any, *, token: str, remember: bool, status: int = 200) -> Response:

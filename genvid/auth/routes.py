@@ -20,7 +20,6 @@ from genvid.auth import (  # noqa: F401  (the *_routes modules: their views regi
     context,
     email_routes,
     jwt_routes,
-    jwts,
     responses,
     sessions,
     shapes,
@@ -28,8 +27,10 @@ from genvid.auth import (  # noqa: F401  (the *_routes modules: their views regi
     users,
 )
 from genvid.auth.blueprint import bp, policy, prepare, require_session
+from genvid.auth.get_session import NO_STORE
+from genvid.auth.get_session import answer as get_session_answer
 from genvid.auth.passwords import needs_rehash
-from genvid.auth.serialize import get_session_body, session_json, user_json
+from genvid.auth.serialize import session_json, user_json
 from genvid.auth.validation import Field, Schema, is_valid_email, json_schema
 from genvid.errors import BetterAuthError
 from genvid.http.api import documented
@@ -54,7 +55,6 @@ UPDATE_USER_BODY = {"type": "object", "description": "Any object (better-auth's 
                                                             "characters, or null (other types are ignored)."}}}
 EMPTY = Schema(optional=True)
 AUTH = ["auth"]
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}     # on every get-session answer
 
 
 @bp.post("/sign-up/email")
@@ -121,30 +121,10 @@ def _needs_rehash(stored: str, pol: users.PasswordPolicy) -> bool:
                                                      shapes.query("disableRefresh", description="`true`: do not "
                                                                   "extend a session older than a day")))
 def get_session() -> ResponseReturnValue:
-    """The current session and user, or null; refreshes a session older than a day."""
-    auth = context.settings()
-    state, _ = context.presented_token()
-    now = clock.now()
-    set_cookies: list[str] = []
-    cookie_token = token_jwt = None
-    # One pool checkout in autocommit: the lookup (which also reads the signing key) is one round trip;
-    # a refresh or an expired-row deletion is a single statement that needs no transaction.
-    with database.connection() as conn:
-        active = context.active_session(conn, now=now)
-        if active is not None:
-            session = active.session
-            if (sessions.is_due_for_refresh(session, now=now) and request.args.get("disableRefresh") != "true"
-                    and context.remembers()):
-                session = sessions.refresh_session(conn, session=session, now=now)
-                set_cookies, cookie_token = auth.jar.session_headers(session.token, remember=True), session.token
-            token_jwt = jwts.issue(conn, user=active.user, issuer=auth.issuer,
-                                   sealing=auth.key_sealing, now=now, known_key=active.signing_key)
-    if active is None or token_jwt is None:
-        clearing = auth.jar.clearing_headers() if state is context.Presented.TOKEN else []
-        return responses.json_response(None, set_cookies=clearing, headers=NO_STORE)
-    return responses.json_response(get_session_body(session, active.user),
-                                 set_cookies=set_cookies, session_token=cookie_token,
-                                 auth_jwt=token_jwt, headers=NO_STORE)
+    """The current session and user, or null; refreshes a session older than a day. (Here only with an Origin
+    or a body: genvid.auth.get_session answers the others before Flask, with the same answer().)"""
+    reply = get_session_answer(request.environ, context.settings(), now=clock.now())
+    return Response(reply.body, 200, reply.headers)
 
 
 @bp.post("/get-session")
@@ -155,7 +135,7 @@ def get_session() -> ResponseReturnValue:
 def get_session_post() -> ResponseReturnValue:
     """better-auth refuses POST here unless deferSessionRefresh is on."""
     raise BetterAuthError(405, "POST method requires deferSessionRefresh to be enabled in session config",
-                          "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", headers=NO_STORE)
+                          "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", headers=dict(NO_STORE))
 
 
 @bp.post("/sign-out")

@@ -9,6 +9,7 @@ import psycopg
 import db.auth_sessions
 from db import models
 from genvid.auth.ids import generate_id
+from genvid.auth.jwts import StoredKey
 
 EXPIRES_IN = timedelta(seconds=604800)        # better-auth session.expiresIn
 SHORT_EXPIRES_IN = timedelta(seconds=86400)   # rememberMe: false
@@ -22,7 +23,6 @@ class ActiveSession:
 
     session: models.Session
     user: models.User
-    signing_key: tuple[str, str] | None = None    # (jwks id, stored private key) read in the same query
 
 
 def start_session(conn: psycopg.Connection, *, user_id: str, remember: bool, ip_address: str,
@@ -41,7 +41,27 @@ def find_session(conn: psycopg.Connection, *, token: str, now: datetime) -> Acti
     """The live session with this token (one indexed lookup); an expired one is deleted and None returned."""
     if "\x00" in token:
         return None            # no token holds NUL, and PostgreSQL cannot even compare one that does
-    row = db.auth_sessions.get_session_and_user(conn, token=token, now=now)
+    return _live(conn, db.auth_sessions.get_session_and_user(conn, token=token), token=token, now=now)
+
+
+def find_session_and_signing_key(conn: psycopg.Connection, *, token: str,
+                                 now: datetime) -> tuple[ActiveSession, StoredKey | None] | None:
+    """find_session, plus the key a JWT for it is signed with (None while no key exists), in the same round
+    trip: for get-session, which issues a JWT on every answer."""
+    if "\x00" in token:
+        return None
+    row = db.auth_sessions.get_session_user_and_signing_key(conn, token=token, now=now)
+    active = _live(conn, row, token=token, now=now)
+    if active is None or row is None:
+        return None
+    key = None if row.jwk_id is None or row.jwk_private_key is None else StoredKey(row.jwk_id, row.jwk_private_key)
+    return active, key
+
+
+def _live(conn: psycopg.Connection,
+          row: db.auth_sessions.GetSessionAndUserRow | db.auth_sessions.GetSessionUserAndSigningKeyRow | None, *,
+          token: str, now: datetime) -> ActiveSession | None:
+    """The session and user of a looked-up row; an expired row is deleted (better-auth does) and gives None."""
     if row is None:
         return None
     if row.expires_at < now:
@@ -53,9 +73,7 @@ def find_session(conn: psycopg.Connection, *, token: str, now: datetime) -> Acti
     user = models.User(id=row.user_id, name=row.user_name, email=row.user_email,
                        email_verified=row.user_email_verified, image=row.user_image,
                        created_at=row.user_created_at, updated_at=row.user_updated_at)
-    # The generator cannot see that a LEFT JOIN LATERAL column may be NULL; it is when no key exists yet.
-    key = (row.jwk_id, row.jwk_private_key) if row.jwk_id is not None else None
-    return ActiveSession(session=session, user=user, signing_key=key)
+    return ActiveSession(session=session, user=user)
 
 
 def is_due_for_refresh(session: models.Session, *, now: datetime) -> bool:

@@ -1,26 +1,21 @@
 """Per-request plumbing: request ids, security headers, the one access-log line per request, the body size limit.
 
-Request ids and the access log live in a WSGI middleware around the Flask app rather than in Flask's
-before/after/teardown hooks: they run on every request, and one plain call costs a fraction of Flask's
-hook dispatch (get-session, the most frequent request, measured in bench/auth.py).
+Request ids, security headers and the access log live in a WSGI middleware around the Flask app rather than
+in Flask's hooks, so that they hold for every answer, those genvid.auth.get_session gives before Flask included.
 """
 from __future__ import annotations
 
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
-from functools import cached_property
-from types import FunctionType
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request
-from flask.sessions import NullSession, SessionInterface
+from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wsgi import get_content_length
+from werkzeug.wsgi import ClosingIterator
 
 from genvid.http.app_config import app_config
-from genvid.http.request_context import this_request
 from genvid.infra import logs
 
 if TYPE_CHECKING:
@@ -85,7 +80,7 @@ class RequestLifecycle:
                         duration_ms=logs.monotonic_ms(started))
         # The ids stay set while the server sends the body (a streamed response logs with them too) and are
         # cleared when it closes the body, so lines this thread writes between requests carry none.
-        return _BodyThenForgetIds(body)
+        return ClosingIterator(body, _forget_ids)
 
 
 def _needs_no_store(path: str) -> bool:
@@ -95,39 +90,12 @@ def _needs_no_store(path: str) -> bool:
 
 
 def _has_cache_control(headers: list[tuple[str, str]]) -> bool:
-    for name, _ in headers:
-        if len(name) == 13 and name.lower() == "cache-control":
-            return True
-    return False
+    return any(name.lower() == "cache-control" for name, _ in headers)
 
 
 def _forget_ids() -> None:
     logs.request_id_var.set(None)
     logs.user_id_var.set(None)
-
-
-class _BodyThenForgetIds:
-    """The app's response body as it is, plus a close() that closes it and then clears the log ids.
-
-    (werkzeug's ClosingIterator does the same, but the server then pulls every chunk through its Python
-    __next__; this hands the server the body's own iterator. 1.5% of a get-session's instructions.)
-    """
-
-    __slots__ = ("_body",)
-
-    def __init__(self, body: Iterable[bytes]) -> None:
-        self._body = body
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            _forget_ids()
 
 
 def _path(environ: WSGIEnvironment) -> str:
@@ -136,47 +104,15 @@ def _path(environ: WSGIEnvironment) -> str:
     return raw if raw.isascii() else raw.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
-class App(Flask):
-    """Flask, remembering which views and hooks are synchronous: Flask asks inspect.iscoroutinefunction
-    about each one on every request (four times for get-session), though the answer never changes."""
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        if not isinstance(func, FunctionType):     # e.g. a class-based view's bound method, new per request
-            return super().ensure_sync(func)
-        known = self._ensured.get(func)
-        if known is None:
-            known = self._ensured[func] = super().ensure_sync(func)
-        return known
-
-    @cached_property
-    def _ensured(self) -> dict[Callable[..., Any], Callable[..., Any]]:
-        return {}
-
-
-class NoFlaskSession(SessionInterface):
-    """genvid keeps no Flask session (auth is better-auth's own cookies), so there is nothing to open or save
-    and no object to build per request: every request shares one empty, read-only NullSession."""
-
-    _none = NullSession()
-
-    def open_session(self, app: Flask, request: Request) -> NullSession:
-        return self._none
-
-    def save_session(self, app: Flask, session: Any, response: Any) -> None:
-        return None
-
-
 def init_app(app: Flask) -> None:
-    """Wrap the app in RequestLifecycle, drop Flask's session, refuse oversized bodies before any handler."""
+    """Wrap the app in RequestLifecycle and refuse oversized bodies before any handler."""
     app.wsgi_app = RequestLifecycle(app.wsgi_app,  # type: ignore[method-assign]
                                     production=app_config(app).is_production)
-    app.session_interface = NoFlaskSession()
     limit = app.config.get("MAX_CONTENT_LENGTH")
 
     @app.before_request
     def refuse_oversized_body() -> None:
-        # Whether or not the handler reads the body: a large upload is refused before any work is done. (From
-        # the environ: request.content_length, through the proxy and EnvironHeaders, cost 3% of a get-session's
-        # instructions. A chunked body has no declared length; werkzeug holds it to the limit as it is read.)
-        if limit and (get_content_length(this_request().environ) or 0) > limit:
+        # Whether or not the handler reads the body: a large upload is refused before any work is done. (A
+        # chunked body has no declared length; werkzeug holds it to the limit as it is read.)
+        if limit and (request.content_length or 0) > limit:
             raise RequestEntityTooLarge()

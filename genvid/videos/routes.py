@@ -152,9 +152,8 @@ def create_video() -> ResponseReturnValue:
         created = service.create_video(conn, user_id=user.id, provider=config.video_provider,
                                        video=service.NewVideo(**body.model_dump()), idempotency_key=key,
                                        now=clock.now(), credits_low_threshold=config.credits_low_threshold)
-    # Spelled out rather than url_for(): building a URL adapter per request cost more than the rest of the
-    # response (tests/test_videos_render.py follows Location to show_video).
-    return ok(_video(created.video), 202, headers={"Location": f"/api/videos/{created.video.id}"})
+    location = url_for("videos.show_video", video_id=created.video.id)
+    return ok(_video(created.video), 202, headers={"Location": location})
 
 
 @bp.get("/api/videos")
