@@ -15,8 +15,8 @@ from genvid.config import OAuthProviderConfig
 from genvid.web.pages import social_providers
 
 PAGES = ["/", "/signup", "/signin", "/forgot-password", "/reset-password", "/verify-email", "/dashboard",
-         "/billing/success", "/billing/cancel", "/videos", "/videos/new", "/videos/some-id", "/account", "/api-keys",
-         "/webhooks", "/webhooks/some-id"]
+         "/billing/success", "/billing/cancel", "/videos", "/videos/new", "/videos/some-id", "/account", "/batches",
+         "/batches/new", "/batches/some-id", "/api-keys", "/webhooks", "/webhooks/some-id"]
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>")
 
 

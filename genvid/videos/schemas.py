@@ -112,6 +112,8 @@ class VideoOut(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     finished_at: datetime | None
+    batch_id: str | None = Field(description="The batch this video is a row of (POST /api/batches), if any.")
+    batch_row: int | None = Field(description="Its row number in that batch (1-based).")
 
 
 class AvatarOut(BaseModel):
@@ -146,7 +148,7 @@ class HeyGenWebhookOut(BaseModel):
     duplicate: bool
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
@@ -171,8 +173,10 @@ def video_json(video: models.Video, *, media_url: Callable[[str], str]) -> dict[
         "warnings": list(video.warnings or []),
         "video_url": media_url(video.video_key) if video.video_key else None,
         "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
-        "created_at": _iso(video.created_at),
-        "updated_at": _iso(video.updated_at),
-        "submitted_at": _iso(video.submitted_at),
-        "finished_at": _iso(video.finished_at),
+        "created_at": iso(video.created_at),
+        "updated_at": iso(video.updated_at),
+        "submitted_at": iso(video.submitted_at),
+        "finished_at": iso(video.finished_at),
+        "batch_id": video.batch_id,
+        "batch_row": video.batch_row,
     }
