@@ -69,6 +69,7 @@ image: install
 bench: install node
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/videos.py
+	$(BIN)/python bench/batches.py
 	$(BIN)/python bench/webhooks.py
 
 clean:

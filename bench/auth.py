@@ -212,7 +212,7 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
             print(
                 f"  genvid/{other:12s} median of rounds {median(per_round):5.2f}x (target >= {target:.2f}); "
                 f"rounds " + ", ".join(f"{ratio:.2f}" for ratio in per_round)
-                  + f"; all requests {get['genvid'].rate / get[other].rate:.2f}x")
+                + f"; all requests {get['genvid'].rate / get[other].rate:.2f}x")
         print("\nmemory (master + workers; PSS shares pages the forked workers share with the master)")
         print(f"  genvid       {memory(genvid)}\n  baseline     {memory(baseline)}"
               f"\n  better-auth  {memory(better_auth)}")

@@ -82,7 +82,7 @@ def main() -> None:
         work = Path(tmp)
         s3 = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.s3", "--port", "0", "--bucket", "bench-media"],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert s3.stdout is not None
         endpoint = s3.stdout.readline().strip()
         base = {**os.environ, "ENVIRONMENT": "development", "BETTER_AUTH_SECRET": SECRET,

@@ -221,6 +221,8 @@ class Video:
     submitted_at: datetime.datetime | None
     finished_at: datetime.datetime | None
     warnings: Any
+    batch_id: str | None
+    batch_row: int | None
 
 
 @dataclass(slots=True)
@@ -337,3 +339,27 @@ class WebhookAttempt:
     error: str | None
     latency_ms: int
     response_excerpt: str
+
+
+@dataclass(slots=True)
+class Batch:
+    """A row of batches."""
+    id: str
+    user_id: str
+    name: str | None
+    provider: str
+    avatar_id: str
+    voice_id: str
+    script: str
+    title: str | None
+    aspect_ratio: str
+    resolution: str
+    background: str | None
+    captions: bool
+    variables: list[str]
+    row_count: int
+    credits: int
+    idempotency_key: str | None
+    cancelled_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime

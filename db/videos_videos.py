@@ -29,7 +29,7 @@ WITH funds AS (
            %s, %s, %s, %s, %s, %s, %s, %s
     FROM funds
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
-    RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings
+    RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row
 ), entry AS (
     -- No ON CONFLICT: the video id is new, and were it not, the error would undo the whole statement.
     INSERT INTO credit_ledger (user_id, delta, reason, reference)
@@ -52,17 +52,17 @@ WITH funds AS (
     WHERE d.balance < %s::bigint AND d.balance + %s::bigint >= %s::bigint
     ON CONFLICT (type, reference) DO NOTHING
 )
-SELECT videos.id, videos.user_id, videos.status, videos.provider, videos.avatar_id, videos.voice_id, videos.script, videos.title, videos.aspect_ratio, videos.resolution, videos.background, videos.captions, videos.credits, videos.idempotency_key, videos.provider_video_id, videos.step, videos.attempts, videos.polls, videos.next_check_at, videos.failure_code, videos.failure_message, videos.duration, videos.video_key, videos.thumbnail_key, videos.created_at, videos.updated_at, videos.submitted_at, videos.finished_at, videos.warnings FROM created AS videos"""
+SELECT videos.id, videos.user_id, videos.status, videos.provider, videos.avatar_id, videos.voice_id, videos.script, videos.title, videos.aspect_ratio, videos.resolution, videos.background, videos.captions, videos.credits, videos.idempotency_key, videos.provider_video_id, videos.step, videos.attempts, videos.polls, videos.next_check_at, videos.failure_code, videos.failure_message, videos.duration, videos.video_key, videos.thumbnail_key, videos.created_at, videos.updated_at, videos.submitted_at, videos.finished_at, videos.warnings, videos.batch_id, videos.batch_row FROM created AS videos"""
 
-GET_VIDEO_BY_IDEMPOTENCY_KEY = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings FROM videos WHERE user_id = %s AND idempotency_key = %s"""
+GET_VIDEO_BY_IDEMPOTENCY_KEY = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE user_id = %s AND idempotency_key = %s"""
 
-GET_VIDEO = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings FROM videos WHERE id = %s"""
+GET_VIDEO = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE id = %s"""
 
-GET_VIDEO_FOR_USER = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings FROM videos WHERE id = %s AND user_id = %s"""
+GET_VIDEO_FOR_USER = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE id = %s AND user_id = %s"""
 
-GET_VIDEO_BY_PROVIDER_VIDEO_ID = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings FROM videos WHERE provider = %s AND provider_video_id = %s"""
+GET_VIDEO_BY_PROVIDER_VIDEO_ID = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE provider = %s AND provider_video_id = %s"""
 
-LIST_USER_VIDEOS = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings FROM videos
+LIST_USER_VIDEOS = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos
 WHERE user_id = %s
   AND (%s::video_status IS NULL OR status = %s::video_status)
   AND (%s::timestamptz IS NULL
@@ -77,44 +77,44 @@ COUNT_IN_FLIGHT = """SELECT count(*)::integer FROM videos WHERE provider = %s AN
 CLAIM_FOR_SUBMIT = """UPDATE videos
 SET status = 'submitting', step = step + 1, attempts = 0, next_check_at = %s, updated_at = %s
 WHERE id = %s AND status = 'queued' AND step = %s
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
+RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row"""
 
 MARK_SUBMITTED = """UPDATE videos
 SET status = 'rendering', step = step + 1, provider_video_id = %s, submitted_at = %s,
     attempts = 0, polls = 0, next_check_at = %s, updated_at = %s
 WHERE id = %s AND status = 'submitting' AND step = %s
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
+RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row"""
 
 RESCHEDULE = """UPDATE videos
 SET step = step + 1, attempts = attempts + %s::integer, polls = polls + %s::integer,
     next_check_at = %s, updated_at = %s
 WHERE id = %s AND status = %s AND step = %s
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
+RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row"""
 
 MARK_COMPLETED = """UPDATE videos
 SET status = 'completed', step = step + 1, video_key = %s, thumbnail_key = %s,
     duration = %s, warnings = %s, finished_at = %s, next_check_at = NULL,
     updated_at = %s
 WHERE id = %s AND status = 'rendering' AND step = %s
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
+RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row"""
 
 MARK_FAILED = """UPDATE videos
 SET status = 'failed', step = step + 1, failure_code = %s, failure_message = %s,
     finished_at = %s, next_check_at = NULL, updated_at = %s
 WHERE id = %s AND status IN ('queued', 'submitting', 'rendering') AND step = %s
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
+RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row"""
 
 CANCEL_QUEUED = """UPDATE videos
 SET status = 'cancelled', step = step + 1, failure_code = 'cancelled', failure_message = 'Cancelled by you.',
     finished_at = %s, next_check_at = NULL, updated_at = %s
 WHERE id = %s AND user_id = %s AND status = 'queued'
-RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
+RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row"""
 
-DELETE_VIDEO_FOR_USER = """DELETE FROM videos WHERE id = %s AND user_id = %s RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings"""
+DELETE_VIDEO_FOR_USER = """DELETE FROM videos WHERE id = %s AND user_id = %s RETURNING id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row"""
 
 DISPATCH_DUE_VIDEOS = """WITH due AS (
     SELECT d.id, d.next_check_at AS due_at FROM videos d
-    WHERE d.status IN ('queued', 'submitting', 'rendering') AND d.next_check_at <= %s
+    WHERE d.status IN ('submitting', 'rendering') AND d.next_check_at <= %s
     ORDER BY d.next_check_at
     LIMIT %s
     FOR UPDATE SKIP LOCKED
@@ -124,6 +124,37 @@ DISPATCH_DUE_VIDEOS = """WITH due AS (
     RETURNING v.id, v.step, due.due_at
 )
 SELECT id, step FROM dispatched ORDER BY due_at, id"""
+
+COUNT_ALL_IN_FLIGHT = """SELECT count(*)::integer FROM videos WHERE status IN ('submitting', 'rendering')"""
+
+ADMIT_QUEUED_VIDEOS = """WITH in_flight AS (
+    SELECT f.user_id, count(*)::integer AS renders FROM videos f
+    WHERE f.status IN ('submitting', 'rendering')
+    GROUP BY f.user_id
+), waiting AS (
+    SELECT q.id, q.user_id, q.next_check_at,
+           row_number() OVER (PARTITION BY q.user_id ORDER BY q.next_check_at, q.batch_row, q.id) AS turn
+    FROM videos q
+    WHERE q.status = 'queued' AND q.next_check_at <= %s
+), ranked AS (
+    SELECT w.id, row_number() OVER (ORDER BY coalesce(f.renders, 0) + w.turn, w.next_check_at, w.id) AS place
+    FROM waiting w LEFT JOIN in_flight f ON f.user_id = w.user_id
+), chosen AS (
+    SELECT r.id, r.place FROM ranked r
+    WHERE r.place <= %s::bigint
+), locked AS (
+    SELECT v.id FROM videos v
+    WHERE v.id IN (SELECT c.id FROM chosen c) AND v.status = 'queued'
+    ORDER BY v.id
+    FOR UPDATE SKIP LOCKED
+), admitted AS (
+    UPDATE videos v
+    SET status = 'submitting', step = v.step + 1, attempts = 0, next_check_at = %s, updated_at = %s
+    FROM locked
+    WHERE v.id = locked.id
+    RETURNING v.id, v.step, v.batch_id
+)
+SELECT a.id, a.step, a.batch_id FROM admitted a JOIN chosen c ON c.id = a.id ORDER BY c.place"""
 
 RENEW_LEASE = """UPDATE videos SET next_check_at = %s
 WHERE id = %s AND step = %s AND status IN ('queued', 'submitting', 'rendering')
@@ -148,6 +179,14 @@ class DispatchDueVideosRow:
     step: int
 
 
+@dataclass(slots=True)
+class AdmitQueuedVideosRow:
+    """A result row of AdmitQueuedVideos."""
+    id: str
+    step: int
+    batch_id: str | None
+
+
 def create_paid_video(
     conn: psycopg.Connection,
     *,
@@ -170,7 +209,7 @@ def create_paid_video(
 ) -> CreatePaidVideoRow | None:
     """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key) and its render debit recorded in the ledger (reason @reason, reference the video id), which lowers the balance (the ledger's rule, kept by migrations/0010_ledger_balance_trigger.sql), and credits.low recorded when that crossed @low_credits. NULL when any of these refused; the caller then finds out which."""
     row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, id, now, low_credits, now, low_credits, credits, low_credits)).fetchone()
-    return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28]))
+    return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30]))
 
 
 def get_video_by_idempotency_key(
@@ -181,19 +220,19 @@ def get_video_by_idempotency_key(
 ) -> models.Video | None:
     """GetVideoByIdempotencyKey (:one)."""
     row = conn.execute(GET_VIDEO_BY_IDEMPOTENCY_KEY, (user_id, idempotency_key)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def get_video(conn: psycopg.Connection, *, id: str) -> models.Video | None:
     """GetVideo (:one)."""
     row = conn.execute(GET_VIDEO, (id,)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def get_video_for_user(conn: psycopg.Connection, *, id: str, user_id: str) -> models.Video | None:
     """GetVideoForUser (:one)."""
     row = conn.execute(GET_VIDEO_FOR_USER, (id, user_id)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def get_video_by_provider_video_id(
@@ -204,7 +243,7 @@ def get_video_by_provider_video_id(
 ) -> models.Video | None:
     """GetVideoByProviderVideoId (:one)."""
     row = conn.execute(GET_VIDEO_BY_PROVIDER_VIDEO_ID, (provider, provider_video_id)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def list_user_videos(
@@ -217,7 +256,7 @@ def list_user_videos(
     page_size: int,
 ) -> list[models.Video]:
     """Newest first, keyset pagination by (created_at, id); a NULL status means any."""
-    return [models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28]) for row in conn.execute(LIST_USER_VIDEOS, (user_id, status, status, before_created_at, before_created_at, before_id, page_size)).fetchall()]
+    return [models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30]) for row in conn.execute(LIST_USER_VIDEOS, (user_id, status, status, before_created_at, before_created_at, before_id, page_size)).fetchall()]
 
 
 def lock_submit_slots(conn: psycopg.Connection) -> None:
@@ -241,7 +280,7 @@ def claim_for_submit(
 ) -> models.Video | None:
     """queued -> submitting. next_check_at is the claim of the worker that submits (see RenewLease)."""
     row = conn.execute(CLAIM_FOR_SUBMIT, (next_check_at, now, id, step)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def mark_submitted(
@@ -255,7 +294,7 @@ def mark_submitted(
 ) -> models.Video | None:
     """submitting -> rendering, with the provider's id for the render."""
     row = conn.execute(MARK_SUBMITTED, (provider_video_id, now, next_check_at, now, id, step)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def reschedule(
@@ -271,7 +310,7 @@ def reschedule(
 ) -> models.Video | None:
     """The same status, a later check: a retry after a transient error (attempts_delta 1), a capped submit or a status poll that found the render still running (polls_delta 1)."""
     row = conn.execute(RESCHEDULE, (attempts_delta, polls_delta, next_check_at, now, id, status, step)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def mark_completed(
@@ -287,7 +326,7 @@ def mark_completed(
 ) -> models.Video | None:
     """MarkCompleted (:one)."""
     row = conn.execute(MARK_COMPLETED, (video_key, thumbnail_key, duration, Jsonb(warnings), now, now, id, step)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def mark_failed(
@@ -301,7 +340,7 @@ def mark_failed(
 ) -> models.Video | None:
     """Any unfinished state -> failed; the caller refunds in the same transaction when a row comes back."""
     row = conn.execute(MARK_FAILED, (failure_code, failure_message, now, now, id, step)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def cancel_queued(
@@ -313,13 +352,13 @@ def cancel_queued(
 ) -> models.Video | None:
     """Only a render not yet submitted can be cancelled (and refunded); a worker's claim races this safely."""
     row = conn.execute(CANCEL_QUEUED, (now, now, id, user_id)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def delete_video_for_user(conn: psycopg.Connection, *, id: str, user_id: str) -> models.Video | None:
     """DeleteVideoForUser (:one)."""
     row = conn.execute(DELETE_VIDEO_FOR_USER, (id, user_id)).fetchone()
-    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28])
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 
 def dispatch_due_videos(
@@ -329,8 +368,25 @@ def dispatch_due_videos(
     page_size: int,
     redispatch_at: datetime.datetime | None,
 ) -> list[DispatchDueVideosRow]:
-    """The unfinished videos whose next step is due at @now, oldest first, each claimed for dispatch: its next_check_at moves to @redispatch_at, so another worker's dispatcher does not take it as well, and if no job ever acts on it (Redis lost the job, no worker was free) it is dispatched again then. SKIP LOCKED: dispatchers running at once split the due rows instead of waiting for each other."""
+    """The renders in flight (submitting, rendering) whose next step is due at @now, oldest first, each claimed for dispatch: its next_check_at moves to @redispatch_at, so another worker's dispatcher does not take it as well, and if no job ever acts on it (Redis lost the job, no worker was free) it is dispatched again then. SKIP LOCKED: dispatchers running at once split the due rows instead of waiting for each other. Queued videos are not dispatched here but admitted (AdmitQueuedVideos), as render slots free up."""
     return [DispatchDueVideosRow(*row) for row in conn.execute(DISPATCH_DUE_VIDEOS, (now, page_size, redispatch_at)).fetchall()]
+
+
+def count_all_in_flight(conn: psycopg.Connection) -> int | None:
+    """Renders holding a slot of the concurrency cap, whoever's (the caller holds LockSubmitSlots)."""
+    row = conn.execute(COUNT_ALL_IN_FLIGHT).fetchone()
+    return None if row is None else row[0]
+
+
+def admit_queued_videos(
+    conn: psycopg.Connection,
+    *,
+    now: datetime.datetime | None,
+    slots: int,
+    redispatch_at: datetime.datetime | None,
+) -> list[AdmitQueuedVideosRow]:
+    """Up to @slots queued videos due at @now move to submitting (each claimed for dispatch until @redispatch_at, like DispatchDueVideos), chosen fairly between users: a user's waiting videos are taken in turn (oldest first, a batch's in row order), and a video's rank is its turn plus the renders its user already has in flight, so one user's thousand-row batch fills free slots only while nobody else waits, and another user's single video takes the next slot that frees. Ties go to the video waiting longest. The caller holds LockSubmitSlots, so admissions never exceed the cap; rows another transaction has locked (a batch cancel) are skipped for this round."""
+    return [AdmitQueuedVideosRow(*row) for row in conn.execute(ADMIT_QUEUED_VIDEOS, (now, slots, redispatch_at, now)).fetchall()]
 
 
 def renew_lease(

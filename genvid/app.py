@@ -7,6 +7,7 @@ from flask import Flask
 from genvid.auth import get_session, mail
 from genvid.auth.apikey_permissions import ENDPOINTS as API_KEY_PERMISSIONS
 from genvid.auth.routes import bp as auth_bp
+from genvid.batches.routes import bp as batches_bp
 from genvid.billing.routes import bp as billing_bp
 from genvid.config import Config, load
 from genvid.http import api, app_config, cors, health, middleware, openapi
@@ -42,7 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     cors.init_app(app, config)
     app.register_blueprint(health.bp)
     openapi.init_app(app, api_key_permissions=API_KEY_PERMISSIONS)   # which operations take an API key
-    for blueprint in (auth_bp, billing_bp, videos_bp, outbound_bp):
+    for blueprint in (auth_bp, billing_bp, videos_bp, batches_bp, outbound_bp):
         app.register_blueprint(blueprint)
     pages.init_app(app)
     docs.init_app(app)

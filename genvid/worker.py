@@ -63,6 +63,7 @@ class WorkerLoop:
 
     def __init__(self, config: Config) -> None:
         self.tuning = Tuning.of(config)
+        self.max_in_flight = config.heygen_max_concurrent
         self.webhook_redispatch_seconds = config.webhook_redispatch_seconds
         self._periodic_checked_at: datetime | None = None
         self._failing: set[str] = set()
@@ -71,8 +72,9 @@ class WorkerLoop:
         """Renew running claims, dispatch due video steps and webhook deliveries, and (once a minute) enqueue
         due periodic work."""
         self._duty("renew claims", lambda: leases.renew(now=now, seconds=self.tuning.lease_seconds))
-        self._duty("dispatch", lambda: dispatcher.dispatch_due(now=now,
-                                                               redispatch_seconds=self.tuning.redispatch_seconds))
+        self._duty("dispatch",
+                   lambda: dispatcher.dispatch_due(now=now, redispatch_seconds=self.tuning.redispatch_seconds,
+                                                   max_in_flight=self.max_in_flight))
         self._duty("dispatch webhooks", lambda: webhook_dispatcher.dispatch_due(
             now=now, redispatch_seconds=self.webhook_redispatch_seconds))
         checked = self._periodic_checked_at

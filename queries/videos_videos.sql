@@ -130,13 +130,14 @@ RETURNING *;
 DELETE FROM videos WHERE id = @id AND user_id = @user_id RETURNING *;
 
 -- name: DispatchDueVideos :many
--- The unfinished videos whose next step is due at @now, oldest first, each claimed for dispatch: its
--- next_check_at moves to @redispatch_at, so another worker's dispatcher does not take it as well, and if no
--- job ever acts on it (Redis lost the job, no worker was free) it is dispatched again then. SKIP LOCKED:
--- dispatchers running at once split the due rows instead of waiting for each other.
+-- The renders in flight (submitting, rendering) whose next step is due at @now, oldest first, each claimed for
+-- dispatch: its next_check_at moves to @redispatch_at, so another worker's dispatcher does not take it as well,
+-- and if no job ever acts on it (Redis lost the job, no worker was free) it is dispatched again then. SKIP
+-- LOCKED: dispatchers running at once split the due rows instead of waiting for each other. Queued videos are
+-- not dispatched here but admitted (AdmitQueuedVideos), as render slots free up.
 WITH due AS (
     SELECT d.id, d.next_check_at AS due_at FROM videos d
-    WHERE d.status IN ('queued', 'submitting', 'rendering') AND d.next_check_at <= @now
+    WHERE d.status IN ('submitting', 'rendering') AND d.next_check_at <= @now
     ORDER BY d.next_check_at
     LIMIT @page_size
     FOR UPDATE SKIP LOCKED
@@ -146,6 +147,46 @@ WITH due AS (
     RETURNING v.id, v.step, due.due_at
 )
 SELECT id, step FROM dispatched ORDER BY due_at, id;
+
+-- name: CountAllInFlight :one
+-- Renders holding a slot of the concurrency cap, whoever's (the caller holds LockSubmitSlots).
+SELECT count(*)::integer FROM videos WHERE status IN ('submitting', 'rendering');
+
+-- name: AdmitQueuedVideos :many
+-- Up to @slots queued videos due at @now move to submitting (each claimed for dispatch until @redispatch_at,
+-- like DispatchDueVideos), chosen fairly between users: a user's waiting videos are taken in turn (oldest
+-- first, a batch's in row order), and a video's rank is its turn plus the renders its user already has in
+-- flight, so one user's thousand-row batch fills free slots only while nobody else waits, and another user's
+-- single video takes the next slot that frees. Ties go to the video waiting longest. The caller holds LockSubmitSlots, so admissions
+-- never exceed the cap; rows another transaction has locked (a batch cancel) are skipped for this round.
+WITH in_flight AS (
+    SELECT f.user_id, count(*)::integer AS renders FROM videos f
+    WHERE f.status IN ('submitting', 'rendering')
+    GROUP BY f.user_id
+), waiting AS (
+    SELECT q.id, q.user_id, q.next_check_at,
+           row_number() OVER (PARTITION BY q.user_id ORDER BY q.next_check_at, q.batch_row, q.id) AS turn
+    FROM videos q
+    WHERE q.status = 'queued' AND q.next_check_at <= @now
+), ranked AS (
+    SELECT w.id, row_number() OVER (ORDER BY coalesce(f.renders, 0) + w.turn, w.next_check_at, w.id) AS place
+    FROM waiting w LEFT JOIN in_flight f ON f.user_id = w.user_id
+), chosen AS (
+    SELECT r.id, r.place FROM ranked r
+    WHERE r.place <= @slots::bigint
+), locked AS (
+    SELECT v.id FROM videos v
+    WHERE v.id IN (SELECT c.id FROM chosen c) AND v.status = 'queued'
+    ORDER BY v.id
+    FOR UPDATE SKIP LOCKED
+), admitted AS (
+    UPDATE videos v
+    SET status = 'submitting', step = v.step + 1, attempts = 0, next_check_at = @redispatch_at, updated_at = @now
+    FROM locked
+    WHERE v.id = locked.id
+    RETURNING v.id, v.step, v.batch_id
+)
+SELECT a.id, a.step, a.batch_id FROM admitted a JOIN chosen c ON c.id = a.id ORDER BY c.place;
 
 -- name: RenewLease :execrows
 -- The worker running a job on this video, at this step, is alive: once less than half of its claim is left

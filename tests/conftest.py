@@ -240,7 +240,8 @@ def run_worker(app: Flask, frozen_clock: FrozenClock) -> Callable[..., int]:
     dispatched and run too, as the loop's next tick would. Returns how many jobs ran."""
     def run(queues: tuple[str, ...] = genvid_redis.DEFAULT_QUEUES) -> int:
         config = genvid_services.started_config()
-        dispatcher.dispatch_due(now=frozen_clock(), redispatch_seconds=Tuning.of(config).redispatch_seconds)
+        dispatcher.dispatch_due(now=frozen_clock(), redispatch_seconds=Tuning.of(config).redispatch_seconds,
+                                max_in_flight=config.heygen_max_concurrent)
         webhooks = delivery.QUEUE in queues
 
         def dispatch_webhooks() -> int:

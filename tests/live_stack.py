@@ -222,8 +222,8 @@ class Gunicorn:
         env = {**env, "PORT": str(self.port), "BETTER_AUTH_URL": self.url}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True)
         wait_for(self._healthy, "gunicorn to serve /health", timeout=120, every=0.2)
 
     def _healthy(self) -> bool:

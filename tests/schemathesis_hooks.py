@@ -3,8 +3,9 @@
 - Every case is signed in with a bearer session token of a funded user. A case may end that session or delete
   the user (sign-out, revoke-sessions, delete-user are fuzzed like the rest), so the token is checked once a
   second and a new user signed up when it no longer works.
-- Half of the positive cases that create a video use an avatar and voice of the live catalogue, so renders
-  are created and the stateful phase can follow the document's links (show, delete, events) from them.
+- Half of the positive cases that create a video (or a batch: its template, with rows filling it in) use an
+  avatar and voice of the live catalogue, so renders are created and the stateful phase can follow the
+  document's links (show, delete, events; a batch's show, cancel, results, events) from them.
 
 Environment: GENVID_FUZZ_BASE_URL (the server under test), GENVID_FUZZ_DATABASE_URL (to fund users).
 """
@@ -84,4 +85,20 @@ def real_avatar_and_voice(context: Any, case: Any) -> Any:
     token = (case.headers or {}).get("Authorization", "").removeprefix("Bearer ")
     if token and random.random() < 0.5:
         case.body["avatar_id"], case.body["voice_id"] = random.choice(_live_pairs(token))
+    return case
+
+
+@schemathesis.hook("map_case").apply_to(path_regex="^/api/(batches|batch-previews)$", method="POST")
+def real_template_avatar_and_voice(context: Any, case: Any) -> Any:
+    """Positive JSON batches get a live avatar and voice in their template half of the time, and rows that
+    fill in its variables, so batches are created and the stateful phase follows their links."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return case
+    template = case.body.get("template")
+    token = (case.headers or {}).get("Authorization", "").removeprefix("Bearer ")
+    if token and isinstance(template, dict) and random.random() < 0.5:
+        template["avatar_id"], template["voice_id"] = random.choice(_live_pairs(token))
+        template["script"], template["title"] = "Hello {{name}}.", None
+        case.body["rows"] = [{"name": f"Fuzz {n}"} for n in range(random.randint(1, 5))]
     return case

@@ -33,7 +33,7 @@ def require(program: str, package: str) -> str:
     """The path of program, or skip (fail under CI, which must have installed the package)."""
     found = shutil.which(program) or next(
         (str(d / program) for d in POSTGRES_BIN_DIRS if (d / program).exists()),
-                                          None)
+        None)
     if found:
         return found
     message = f"{program} not found: apt-get install -y {package}"

@@ -66,8 +66,9 @@ def test_the_plugin_client_sees_no_difference(node, better_auth, serve_genvid, a
     created = actual["create"]["body"]
     assert created["key"] == f"<{prefix}+64 letters>" and created["prefix"] == prefix
     assert created["metadata"]["at"] == "2026-01-02T03:04:05Z"            # create echoes what it was sent ...
-    assert created["permissions"] == {"videos": ["read", "create", "delete"], "credits": ["read"],
-                                      "webhooks": ["read", "write"]}
+    assert created["permissions"] == {"videos": ["read", "create", "delete"],
+                                      "batches": ["read", "create", "cancel"],
+                                      "credits": ["read"], "webhooks": ["read", "write"]}
     stored = actual["get"]["body"]["metadata"]   # ... the rest revive dates, as the plugin
     assert (stored["at"], stored["local"], stored["n"]) == ("2026-01-02T03:04:05.000Z",
                                                             "2026-01-02T01:04:05.000Z", 1)
@@ -115,7 +116,7 @@ def test_a_key_made_on_either_server_verifies_on_the_other(better_auth, serve_ge
     browser = sign_up(genvid_url)   # the session cookie is valid on both servers (one secret, one table)
     made = {
         server: browser.post(f"{server}/api/auth/api-key/create", json={"name": "cross"}, timeout=10).json()
-            for server in (genvid_url, reference.url)}
+        for server in (genvid_url, reference.url)}
     for created in made.values():
         key = created["key"]
         assert key.startswith("gv_") and len(key) == 67 and created["start"] == key[:6]
@@ -123,7 +124,8 @@ def test_a_key_made_on_either_server_verifies_on_the_other(better_auth, serve_ge
                            (created["id"],)).fetchone()
         assert row is not None
         assert row[0] == hash_key(key) != key and row[1] == key[:6] and row[2] == "gv_"
-        assert json.loads(row[3]) == {"videos": ["read", "create", "delete"], "credits": ["read"],
+        assert json.loads(row[3]) == {"videos": ["read", "create", "delete"],
+                                      "batches": ["read", "create", "cancel"], "credits": ["read"],
                                       "webhooks": ["read", "write"]}
         on_better_auth = server_call(reference.url, "verifyApiKey", {"key": key, "permissions": CREDITS_READ})
         assert on_better_auth["valid"] is True and on_better_auth["key"]["id"] == created["id"]

@@ -111,7 +111,7 @@ def get_session(base: str, cookie: str) -> Any:
 def stored_hash(conn: psycopg.Connection, email: str) -> str:
     row = conn.execute(
         'SELECT a."password" FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email = %s',
-                       (email,)).fetchone()
+        (email,)).fetchone()
     assert row is not None
     return str(row[0])
 

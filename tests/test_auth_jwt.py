@@ -92,7 +92,7 @@ def test_current_user_accepts_jwt_and_refuses_forgeries(app, client, conn):
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     none_header = base64.urlsafe_b64encode(
         json.dumps({"alg": "none", "kid": jwt.get_unverified_header(token)["kid"]})
-                                           .encode()).rstrip(b"=").decode()
+        .encode()).rstrip(b"=").decode()
     assert resolve(f"{none_header}.{payload}.") is None
     public_x = client.get("/api/auth/jwks").get_json()["keys"][0]["x"]
     kid = jwt.get_unverified_header(token)["kid"]

@@ -19,7 +19,7 @@ SCRYPT = re.compile(r"^[0-9a-f]{32}:[0-9a-f]{128}$")
 def stored_hash(conn, email):
     return conn.execute(
         'SELECT a.password FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email = %s',
-                        (email,)).fetchone()[0]
+        (email,)).fetchone()[0]
 
 
 def better_auth_scrypt(password: str, salt_hex: str) -> str:

@@ -77,7 +77,7 @@ def test_refresh_after_a_day_not_before(client, conn, frozen_clock):
     response = client.get("/api/auth/get-session")
     assert response.get_json()["session"]["expiresAt"] == js_date(
         clock.moment - timedelta(seconds=24 * HOUR - 60)
-                                                                 + timedelta(days=7))
+        + timedelta(days=7))
     assert not response.headers.getlist("Set-Cookie")
     now = clock.advance(HOUR + 60)
     response = client.get("/api/auth/get-session")

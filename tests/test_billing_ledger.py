@@ -175,7 +175,7 @@ def test_only_the_ledger_moves_a_balance(conn: psycopg.Connection, billing_user:
     assert ledger.balance(conn, user_id=billing_user.id) == 10
     conn.execute(
         "INSERT INTO credit_ledger (user_id, delta, reason, reference) VALUES (%s, 5, 'old_grant', 'g1')",
-                 (billing_user.id,))
+        (billing_user.id,))
     conn.execute("INSERT INTO credit_balances (user_id, balance, updated_at) VALUES (%s, 5, now()) "
                  "ON CONFLICT (user_id) DO UPDATE SET balance = credit_balances.balance + EXCLUDED.balance",
                  (billing_user.id,))

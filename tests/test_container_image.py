@@ -57,7 +57,7 @@ def image() -> str:
     build = subprocess.run(
         [buildah, "bud", "--isolation", "chroot", "--format", "docker", "--layers", "--quiet",
          *build_arguments(), "-t", IMAGE, str(ROOT)], capture_output=True, text=True,
-                           timeout=1800, check=False)
+        timeout=1800, check=False)
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     size = int(
         subprocess.run(["podman", "image", "inspect", "--format", "{{.Size}}", IMAGE], capture_output=True,

@@ -87,7 +87,7 @@ def _local_s3(log: Path) -> Iterator[str]:
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.s3", "--port", "0", "--bucket", BUCKET],
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=output, text=True)
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=output, text=True)
         try:
             assert process.stdout is not None
             endpoint = process.stdout.readline().strip()

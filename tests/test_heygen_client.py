@@ -373,7 +373,7 @@ def test_fake_runs_standalone_for_benchmarks() -> None:
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.heygen", "--port", "0", "--render-seconds", "0"],
-                            cwd=root, stdout=subprocess.PIPE, text=True)
+        cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         base_url = proc.stdout.readline().strip()

@@ -167,7 +167,7 @@ def test_json_nested_2000_deep_is_never_a_500(api: Api) -> None:
         for name in list(schema.get("properties", {}))[:2]:
             bodies.append(
                 json.dumps({**api.plausible_body(schema), name: "__deep__"}).replace('"__deep__"', deep)
-                          .encode())
+                .encode())
         for raw in bodies:
             response = api.call(method, path, raw=raw)
             assert_answered_in_shape(path, response, f"{method} {path} deep")

@@ -114,7 +114,7 @@ def test_speech_comes_from_the_bundled_espeak_ng_library_on_a_fresh_machine(tmp_
 def test_without_any_speech_engine_the_track_is_silent_and_the_render_says_so(silent: LocalProvider) -> None:
     video_id = silent.create_video(
         RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"),
-                                   idempotency_key="quiet")
+        idempotency_key="quiet")
     status = silent.get_status(video_id)
     assert status.raw["speech"] == "silent"
     assert [w.code for w in status.warnings] == ["silent_audio"] and "silent" in status.warnings[0].message
@@ -244,7 +244,7 @@ def test_an_encoder_failure_is_a_failed_render_with_a_reason(silent: LocalProvid
     blocked.mkdir(parents=True)
     video_id = silent.create_video(
         RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"),
-                                   idempotency_key="doomed")
+        idempotency_key="doomed")
     status = silent.get_status(video_id)
     assert status.state == "failed" and status.failure_code == "render_failed"
     assert status.failure_message and status.failure_message.startswith("The offline renderer failed:")

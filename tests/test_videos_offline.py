@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import imageio_ffmpeg  # type: ignore[import-untyped]
 import pytest
 from flask import Flask
-from videos_fixtures import Studio
+from videos_fixtures import Studio, listen
 
 
 @pytest.fixture
@@ -76,21 +75,13 @@ def test_events_stream_status_changes_until_final(offline: Studio) -> None:
     """GET /api/videos/{id}/events: SSE snapshots from queued to completed, then the stream ends."""
     _, headers = offline.user()
     video_id = offline.create(headers).get_json()["data"]["id"]
-    received: list[str] = []
-
-    def listen() -> None:
-        with offline.client.get(f"/api/videos/{video_id}/events", headers=headers) as response:
-            assert response.mimetype == "text/event-stream"
-            received.append(response.get_data(as_text=True))
-
-    listener = threading.Thread(target=listen)
-    listener.start()
+    listener = listen(offline.client, f"/api/videos/{video_id}/events", headers)
     offline.drive(video_id)
-    listener.join(timeout=120)                     # generous: a loaded machine can be slow to wake it
-    assert not listener.is_alive()
-    statuses = re.findall(r'"status": "(\w+)"', received[0])
+    listener.thread.join(timeout=120)              # generous: a loaded machine can be slow to wake it
+    assert not listener.thread.is_alive()
+    statuses = re.findall(r'"status": "(\w+)"', listener.text())
     assert statuses[0] == "queued" and statuses[-1] == "completed"
-    assert received[0].count("event: status") == len(statuses)
+    assert listener.text().count("event: status") == len(statuses)
     # A stream opened after the end sends the final state once and closes.
     with offline.client.get(f"/api/videos/{video_id}/events", headers=headers) as response:
         late = response.get_data(as_text=True)

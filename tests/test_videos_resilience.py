@@ -10,12 +10,7 @@ generous for a machine many times slower than this one, and give the worker proc
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +22,7 @@ from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import TEST_TUNING, UNFINISHED, Studio
+from worker_processes import WORKER_TUNING, kill, wait, worker_env, worker_processes
 
 from genvid.clock import system_now
 from genvid.config import Config
@@ -34,17 +30,7 @@ from genvid.infra import services as genvid_services
 from genvid.videos import dispatcher
 from genvid.worker import WorkerLoop
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKER_TUNING = {"render_poll_seconds": 1, "render_retry_base_seconds": 0.5, "render_lease_seconds": 5,
-                 "render_redispatch_seconds": 5, "heygen_timeout_seconds": 10}
 Workers = Callable[[], "subprocess.Popen[bytes]"]
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def _debits(studio: Studio, video_id: str) -> int:
@@ -54,43 +40,12 @@ def _debits(studio: Studio, video_id: str) -> int:
     return int(row[0])
 
 
-def _worker_env(services: Services, config: Config, tmp_path: Path, tuning: dict[str, object],
-                **extra: str) -> dict[str, str]:
-    config_file = tmp_path / f"worker-config-{len(list(tmp_path.glob('worker-config-*')))}.json"
-    config_file.write_text(json.dumps(tuning))
-    return {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
-            "GENVID_DATA_DIR": config.data_dir, "MEDIA_DIR": config.media_dir, "LOG_LEVEL": "WARNING",
-            "BETTER_AUTH_SECRET": config.better_auth_secret, "ENCRYPTION_KEY": config.encryption_key,
-            "CONFIG_FILE": str(config_file), **extra}
-
-
-@contextlib.contextmanager
-def _worker_processes(env: dict[str, str]) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """start() launches a `genvid worker`; at the end each one's process group is killed, whatever a test
-    left running in it."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([sys.executable, "-m", "genvid.cli", "worker"], cwd=ROOT, env=env,
-                                start_new_session=True)
-        started.append(proc)
-        return proc
-
-    try:
-        yield start
-    finally:
-        for proc in started:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=60)
-
-
 @pytest.fixture
 def workers(services: Services, config: Config, fake_heygen: FakeHeyGen, tmp_path: Path) -> Iterator[Workers]:
     """start() launches a `genvid worker` process rendering through the fake HeyGen."""
-    env = _worker_env(services, config, tmp_path, WORKER_TUNING, VIDEO_PROVIDER="heygen",
+    env = worker_env(services, config, tmp_path, WORKER_TUNING, VIDEO_PROVIDER="heygen",
                       HEYGEN_API_KEY=fake_heygen.api_key, HEYGEN_API_BASE=fake_heygen.base_url)
-    with _worker_processes(env) as start:
+    with worker_processes(env) as start:
         yield start
 
 
@@ -102,12 +57,6 @@ def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
     return make_studio(app, fake_heygen)
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the worker alone (not its process group): what the kernel's OOM killer or a crash does."""
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-
-
 def test_worker_killed_mid_submit_then_restarted(studio: Studio, fake_heygen: FakeHeyGen,
                                                  workers: Workers) -> None:
     """SIGKILL while the create request is in flight: after a restart the video completes, one render, one
@@ -116,13 +65,13 @@ def test_worker_killed_mid_submit_then_restarted(studio: Studio, fake_heygen: Fa
     release = fake_heygen.hold_next("create")
     first = workers()
     video_id = studio.create(headers).get_json()["data"]["id"]
-    _wait(lambda: fake_heygen.route_calls["create"] >= 1, "the create request")
+    wait(lambda: fake_heygen.route_calls["create"] >= 1, "the create request")
     assert studio.video(video_id).status.value == "submitting"
-    _kill(first)
+    kill(first)
     release()
-    _wait(lambda: fake_heygen.renders_created == 1, "HeyGen to finish the orphaned create")
+    wait(lambda: fake_heygen.renders_created == 1, "HeyGen to finish the orphaned create")
     workers()
-    _wait(lambda: studio.video(video_id).status.value == "completed", "the video to complete")
+    wait(lambda: studio.video(video_id).status.value == "completed", "the video to complete")
     assert fake_heygen.renders_created == 1
     assert _debits(studio, video_id) == 1
     assert studio.balance(user_id) == 4
@@ -136,11 +85,11 @@ def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: Fake
     fake_heygen.render_seconds = 10_000
     first = workers()
     video_id = studio.create(headers).get_json()["data"]["id"]
-    _wait(lambda: studio.video(video_id).polls >= 1, "a status check")
-    _kill(first)
+    wait(lambda: studio.video(video_id).polls >= 1, "a status check")
+    kill(first)
     fake_heygen.advance(20_000)
     workers()
-    _wait(lambda: studio.video(video_id).status.value == "completed", "the video to complete")
+    wait(lambda: studio.video(video_id).status.value == "completed", "the video to complete")
     assert fake_heygen.renders_created == 1
     assert _debits(studio, video_id) == 1
     assert studio.balance(user_id) == 4
@@ -172,7 +121,8 @@ def test_redis_flushed_mid_flight_every_video_completes_within_two_minutes_with_
     studio.run_worker()                                   # submits them all
     studio.advance(30)                                    # their first status checks are due ...
     ids.append(studio.create(headers, script="Still queued").get_json()["data"]["id"])
-    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 4   # ... and dispatched
+    # ... and dispatched
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 4
     assert redis_client.llen("rq:queue:renders") == 4
     redis_client.flushall()
     fake_heygen.advance(20_000)
@@ -193,10 +143,10 @@ def test_after_flushall_a_running_worker_completes_every_video_with_no_request(
     fake_heygen.render_seconds = 10_000
     workers()
     ids = [studio.create(headers, script=f"Video {n}").get_json()["data"]["id"] for n in range(3)]
-    _wait(lambda: all(studio.video(i).status.value == "rendering" for i in ids), "the renders to start")
+    wait(lambda: all(studio.video(i).status.value == "rendering" for i in ids), "the renders to start")
     redis_client.flushall()
     fake_heygen.advance(20_000)
-    _wait(lambda: all(studio.video(i).status.value == "completed" for i in ids), "every video to complete")
+    wait(lambda: all(studio.video(i).status.value == "completed" for i in ids), "every video to complete")
     assert fake_heygen.renders_created == 3
 
 
@@ -223,9 +173,9 @@ def local_worker(services: Services, config: Config, tmp_path: Path) -> Iterator
     shim.chmod(0o755)
     with contextlib.ExitStack() as stack:
         def start(**tuning: object) -> subprocess.Popen[bytes]:
-            env = _worker_env(services, config, tmp_path, {"local_render_height": 120, **tuning},
+            env = worker_env(services, config, tmp_path, {"local_render_height": 120, **tuning},
                               VIDEO_PROVIDER="local", IMAGEIO_FFMPEG_EXE=str(shim))
-            return stack.enter_context(_worker_processes(env))()
+            return stack.enter_context(worker_processes(env))()
         yield start
 
 
@@ -251,17 +201,17 @@ def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_w
     user_id, headers = studio.user(credits=10)
     worker = local_worker()
     video_id = studio.create(headers, script=LONG_SCRIPT).get_json()["data"]["id"]
-    _wait(lambda: _encoder_of(worker) is not None, "the worker to start ffmpeg")
+    wait(lambda: _encoder_of(worker) is not None, "the worker to start ffmpeg")
     encoder = _encoder_of(worker)
     assert encoder is not None
     killed_at = system_now()
-    _kill(worker)
+    kill(worker)
     _gone, alive = psutil.wait_procs([encoder], timeout=60)
     assert not alive, "ffmpeg outlived its worker"
     assert studio.video(video_id).status.value == "submitting"
     # From the moment of the kill on genvid's clock: the claim the dead worker renewed is still valid ...
     studio.clock.moment = killed_at
-    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 0
     # ... and lapses in time for the step to be dispatched again (and rendered here) within 90 s.
     studio.advance(90)
     assert studio.run_worker() >= 1
@@ -279,10 +229,10 @@ def test_a_live_worker_keeps_its_claim_on_a_long_render(make_app: Callable[..., 
     _, headers = studio.user(credits=10)
     worker = local_worker(render_lease_seconds=12)
     video_id = studio.create(headers, script=LONG_SCRIPT).get_json()["data"]["id"]
-    _wait(lambda: _encoder_of(worker) is not None, "the worker to start ffmpeg")
+    wait(lambda: _encoder_of(worker) is not None, "the worker to start ffmpeg")
     first_claim = studio.video(video_id).next_check_at
     assert first_claim is not None
-    _wait(lambda: system_now() > first_claim + timedelta(seconds=1), "the first claim to pass")
+    wait(lambda: system_now() > first_claim + timedelta(seconds=1), "the first claim to pass")
     assert _encoder_of(worker) is not None, "ffmpeg still encodes"
-    assert dispatcher.dispatch_due(now=system_now(), redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=system_now(), redispatch_seconds=60, max_in_flight=10) == 0
     assert studio.video(video_id).status.value == "submitting"

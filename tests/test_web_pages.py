@@ -16,7 +16,7 @@ from genvid.web.pages import social_providers
 
 PAGES = ["/", "/signup", "/signin", "/forgot-password", "/reset-password", "/verify-email", "/dashboard",
          "/billing/success", "/billing/cancel", "/videos", "/videos/new", "/videos/some-id", "/account",
-         "/api-keys", "/webhooks", "/webhooks/some-id"]
+         "/batches", "/batches/new", "/batches/some-id", "/api-keys", "/webhooks", "/webhooks/some-id"]
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>")
 
 

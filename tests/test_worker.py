@@ -33,31 +33,41 @@ def test_a_dispatched_step_whose_job_is_lost_is_dispatched_again_after_the_redis
     _, headers = local_studio.user(credits=5)
     local_studio.create(headers)
     now = local_studio.clock()
-    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60) == 1
-    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60, max_in_flight=10) == 1
+    assert dispatcher.dispatch_due(now=now, redispatch_seconds=60, max_in_flight=10) == 0
     redis_client.flushall()
     local_studio.advance(59)
-    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60) == 0
+    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60, max_in_flight=10) == 0
     local_studio.advance(1)
-    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60) == 1
+    assert dispatcher.dispatch_due(now=local_studio.clock(), redispatch_seconds=60, max_in_flight=10) == 1
     assert redis_client.llen("rq:queue:renders") == 1
 
 
 def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: Studio,
                                                                  redis_client: redis.Redis) -> None:
-    """Six workers' loops ticking at the same moment over 60 due videos: 60 jobs, one per video."""
+    """Six workers' loops ticking at the same moment over 60 due videos: as many are admitted as the cap has
+    slots (HEYGEN_MAX_CONCURRENT, 10), each with one job; with room for all of them, 60 jobs, one per
+    video."""
     _, headers = local_studio.user(credits=100)
     for n in range(60):
         assert local_studio.create(headers, script=f"Video {n}").status_code == 202
     now = local_studio.clock()
-    barrier = threading.Barrier(6)
 
-    def dispatch(_: int) -> int:
-        barrier.wait(timeout=120)
-        return dispatcher.dispatch_due(now=now, redispatch_seconds=60, batch=7)
+    def six_at_once(max_in_flight: int) -> int:
+        barrier = threading.Barrier(6)
 
-    with ThreadPoolExecutor(6) as pool:
-        assert sum(pool.map(dispatch, range(6))) == 60
+        def dispatch(_: int) -> int:
+            barrier.wait(timeout=120)
+            return dispatcher.dispatch_due(now=now, redispatch_seconds=60, batch=7,
+                                           max_in_flight=max_in_flight)
+
+        with ThreadPoolExecutor(6) as pool:
+            return sum(pool.map(dispatch, range(6)))
+
+    assert six_at_once(10) == 10
+    assert local_studio.conn.execute(
+        "SELECT count(*) FROM videos WHERE status = 'submitting'").fetchone() == (10,)
+    assert six_at_once(1000) == 50
     queued = genvid_redis.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
     assert len(queued) == 60 and len({job.args[0] for job in queued}) == 60
 
@@ -72,10 +82,10 @@ def test_steps_that_could_not_be_queued_go_out_as_soon_as_redis_answers_again(
     studio.create(headers)
     throwaway_redis.kill()
     with pytest.raises(redis.ConnectionError):
-        dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60)
+        dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10)
     throwaway_redis.start()
     studio.advance(1)
-    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60) == 1
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 1
 
 
 def test_the_loop_keeps_renewing_claims_while_redis_is_down(make_app: Callable[..., Flask],

@@ -9,6 +9,7 @@ timeout to the fake HeyGen, generous here (TEST_TUNING) so that only a scripted 
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -89,11 +90,21 @@ class Studio:
             self.heygen.advance(seconds)
 
     def next_due(self) -> datetime | None:
-        """When the next step of any unfinished video is due."""
+        """When the next step of any unfinished video is due. A queued video that is due waits for a render
+        slot: it is due now if one is free (the dispatcher admits it on the next run), else what it waits on
+        is the next step of a render in flight."""
         row = self.conn.execute(
-            "SELECT min(next_check_at) FROM videos WHERE status = ANY(%s::video_status[])",
-                                (list(UNFINISHED),)).fetchone()
-        return None if row is None else row[0]
+            "SELECT min(next_check_at) FILTER (WHERE status <> 'queued' OR next_check_at > %(now)s), "
+            "       count(*) FILTER (WHERE status = 'queued' AND next_check_at <= %(now)s), "
+            "       count(*) FILTER (WHERE status <> 'queued') "
+            "FROM videos WHERE status = ANY(%(unfinished)s::video_status[])",
+            {"now": self.clock(), "unfinished": list(UNFINISHED)}).fetchone()
+        assert row is not None
+        next_step, waiting, in_flight = row
+        if waiting and (in_flight < genvid_services.started_config().heygen_max_concurrent
+                        or next_step is None):
+            return self.clock()
+        return next_step  # type: ignore[no-any-return]
 
     def drive(self, *video_ids: str, until: tuple[str, ...] = FINAL, max_steps: int = 100,
               between: Callable[[], None] | None = None) -> list[models.Video]:
@@ -123,6 +134,40 @@ class Studio:
                 return False
             self.advance(max(0.0, (due - self.clock()).total_seconds()))
         return False
+
+
+@dataclass
+class StreamListener:
+    """An event stream read in a thread: chunks as they arrive; started is set once the first event came."""
+
+    thread: threading.Thread
+    started: threading.Event
+    chunks: list[str]
+
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+def listen(client: FlaskClient, path: str, headers: dict[str, str]) -> StreamListener:
+    """Open the event stream at path in a thread and return once its first event has arrived (so what the test
+    does next is seen as a change, however slowly the machine starts the thread)."""
+    listener = StreamListener(threading.Thread(target=lambda: None), threading.Event(), [])
+
+    def read() -> None:
+        try:
+            with client.get(path, headers=headers) as response:
+                assert response.mimetype == "text/event-stream"
+                for chunk in response.response:
+                    listener.chunks.append(chunk.decode() if isinstance(chunk, bytes) else str(chunk))
+                    if "event: " in listener.text():
+                        listener.started.set()
+        finally:
+            listener.started.set()
+
+    listener.thread = threading.Thread(target=read)
+    listener.thread.start()
+    assert listener.started.wait(timeout=120), "the stream sent nothing"
+    return listener
 
 
 @pytest.fixture

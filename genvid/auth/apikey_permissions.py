@@ -7,6 +7,9 @@ A key's "permissions" map resources to actions, as better-auth's access control 
 | `videos:read` | GET /api/videos, /api/videos/{id}, /api/videos/{id}/events, /api/avatars, /api/voices |
 | `videos:create` | POST /api/videos |
 | `videos:delete` | DELETE /api/videos/{id} |
+| `batches:read` | GET /api/batches, /api/batches/{id}, .../results, .../results.csv, .../events |
+| `batches:create` | POST /api/batches, POST /api/batch-previews |
+| `batches:cancel` | POST /api/batches/{id}/cancel |
 | `credits:read` | GET /api/credits, /api/credits/ledger |
 | `webhooks:read` | GET /api/webhooks/endpoints[/{id}[/deliveries]] |
 | `webhooks:write` | POST/PATCH/DELETE /api/webhooks/endpoints..., rotate-secret, redeliver |
@@ -23,6 +26,7 @@ from typing import Any
 
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "videos": ("read", "create", "delete"),
+    "batches": ("read", "create", "cancel"),
     "credits": ("read",),
     "webhooks": ("read", "write"),
 }
@@ -37,6 +41,14 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "videos.video_events": ("videos", "read"),
     "videos.create_video": ("videos", "create"),
     "videos.delete_video": ("videos", "delete"),
+    "batches.list_batches": ("batches", "read"),
+    "batches.show_batch": ("batches", "read"),
+    "batches.batch_results": ("batches", "read"),
+    "batches.batch_results_csv": ("batches", "read"),
+    "batches.batch_events": ("batches", "read"),
+    "batches.create_batch": ("batches", "create"),
+    "batches.preview_batch": ("batches", "create"),
+    "batches.cancel_batch": ("batches", "cancel"),
     "billing.credit_summary": ("credits", "read"),
     "billing.credit_ledger": ("credits", "read"),
     "outbound.list_endpoints": ("webhooks", "read"),

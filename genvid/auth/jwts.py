@@ -120,7 +120,7 @@ def signing_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: d
         except ValueError:
             log.warning(
                 "newest JWT key does not open with this BETTER_AUTH_SECRET or ENCRYPTION_KEY; rotating",
-                        extra={"kid": known.kid})
+                extra={"kid": known.kid})
             return _create_key(conn, sealing=sealing, now=now)
         with _cache_lock:
             _signing_keys[cache_key] = cached

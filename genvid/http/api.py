@@ -63,6 +63,8 @@ class Operation:
     parameters: tuple[Mapping[str, Any], ...] = ()    # written-out parameters (better-auth's query strings)
     media_type: str = "application/json"               # of the success body
     body_media_type: str = "application/json"          # of the request body
+    more_bodies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)   # other media types the body
+    # may be sent as: media type -> OpenAPI media type object ({"schema": ..., "encoding": ...})
     responses: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)   # written-out extra answers
 
 
@@ -74,7 +76,8 @@ def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None
                optional_auth: bool = False, body_optional: bool = False,
                parameters: tuple[Mapping[str, Any], ...] = (), media_type: str = "application/json",
                responses: Mapping[int, Mapping[str, Any]] | None = None,
-               body_media_type: str = "application/json") -> Callable[[F], F]:
+               body_media_type: str = "application/json",
+               more_bodies: Mapping[str, Mapping[str, Any]] | None = None) -> Callable[[F], F]:
     """Attach OpenAPI metadata to a view function (place it under the route decorator)."""
     def attach(view: F) -> F:
         view.__openapi__ = Operation(  # type: ignore[attr-defined]
@@ -82,7 +85,9 @@ def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None
             tags=list(tags or []),
             errors=errors, raw_body=raw_body, many=many, paged=paged, better_auth=better_auth,
             optional_auth=optional_auth, body_optional=body_optional, parameters=parameters,
-            media_type=media_type, body_media_type=body_media_type, responses=dict(responses or {}))
+            media_type=media_type,
+            body_media_type=body_media_type, responses=dict(responses or {}),
+            more_bodies=dict(more_bodies or {}))
         return view
     return attach
 
@@ -113,6 +118,20 @@ def parse_body(model: type[M]) -> M:
     if not isinstance(raw, dict):
         raise ValidationFailed(details=[{"field": "", "message": "The body must be a JSON object."}])
     return validate(model, raw)
+
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def idempotency_key() -> str | None:
+    """The request's optional Idempotency-Key header (a create sent again with the same key answers with what
+    the first one made); 400 INVALID_IDEMPOTENCY_KEY unless it is at most IDEMPOTENCY_KEY_MAX printable
+    characters."""
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable()):
+        raise BadRequest("INVALID_IDEMPOTENCY_KEY",
+                         f"Idempotency-Key is at most {IDEMPOTENCY_KEY_MAX} printable characters.")
+    return key
 
 
 def parse_query(model: type[M]) -> M:

@@ -57,7 +57,7 @@ _API_RETRY_AFTER = {
                                    "ran out: they come back only with a refill).",
                     "schema": {"type": "string"}}}
 
-# Stateful testing (schemathesis) and readers: what a created video's id leads to.
+# Stateful testing (schemathesis) and readers: what a created video's (or batch's) id leads to.
 _LINKS = {
     "videos.create_video": {
         "ShowVideo": {"operationId": "videos_show_video",
@@ -66,6 +66,12 @@ _LINKS = {
                         "parameters": {"video_id": "$response.body#/data/id"}},
         "VideoEvents": {"operationId": "videos_video_events",
                         "parameters": {"video_id": "$response.body#/data/id"}},
+    },
+    "batches.create_batch": {
+        name: {"operationId": f"batches_{operation}", "parameters": {"batch_id": "$response.body#/data/id"}}
+        for name, operation in (("ShowBatch", "show_batch"), ("CancelBatch", "cancel_batch"),
+                                ("BatchResults", "batch_results"), ("BatchResultsCsv", "batch_results_csv"),
+                                ("BatchEvents", "batch_events"))
     },
     "outbound.create_endpoint": {
         name: {"operationId": operation, "parameters": {"endpoint_id": "$response.body#/data/id"}}
@@ -169,8 +175,10 @@ class _Builder:
         has_body = (op.body is not None or op.raw_body) and method != "get"    # a GET's body is never read
         if has_body:
             schema = self._schema(op.body) if op.body is not None else {}
-            doc["requestBody"] = {"required": op.raw_body or not op.body_optional,
-                                  "content": {op.body_media_type: {"schema": schema}}}
+            content: dict[str, Any] = {op.body_media_type: {"schema": schema}}
+            for media_type, described in op.more_bodies.items():
+                content[media_type] = self._nested(described)
+            doc["requestBody"] = {"required": op.raw_body or not op.body_optional, "content": content}
         doc["responses"] = self._responses(rule, op, method, has_body=has_body,
                                            has_query=op.query is not None or bool(op.parameters))
         links = _LINKS.get(rule.endpoint)

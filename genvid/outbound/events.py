@@ -6,13 +6,14 @@
 | video.failed | a render failed (its credits were refunded) | the video, as GET /api/videos/{id} |
 | credits.purchased | a credit pack's payment cleared and its credits were granted | {"checkout": GET
   /api/billing/checkout/{id}, "credits": GET /api/credits} |
-| credits.low | a render's debit took the balance below CREDITS_LOW_THRESHOLD (from at or above it) |
-  {"credits": GET /api/credits, "threshold": N} |
+| credits.low | a render's (or a batch's) debit took the balance below CREDITS_LOW_THRESHOLD (from at or above
+  it) | {"credits": GET /api/credits, "threshold": N} |
 
 Every delivery's body is `{"type", "timestamp", "data"}`. An event happens once per (type, reference): the
 row is unique on it, and emit() runs in the transaction of the change, so a rollback takes the event with it.
-credits.low is written by SQL itself (CreatePaidVideo in queries/videos_videos.sql) and fanned out by the
-workers' loops (genvid.outbound.dispatcher), which also dispatch every delivery once it is due.
+credits.low is written by SQL itself (CreatePaidVideo in queries/videos_videos.sql, CreatePaidBatch in
+queries/batches_batches.sql) and fanned out by the workers' loops (genvid.outbound.dispatcher), which also
+dispatch every delivery once it is due.
 """
 from __future__ import annotations
 

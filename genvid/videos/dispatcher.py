@@ -9,6 +9,13 @@ steps go out as soon as Redis answers again. Nothing else schedules: a request o
 writes its row's next time. So a job lost with Redis data, or with a killed worker, needs no reviving: its
 step simply comes due again and is dispatched again, and the row's step guard turns any duplicate into a
 no-op (a worker dying between the enqueue and the commit makes one such duplicate).
+
+Queued videos are admitted rather than dispatched: under the lock that guards the concurrency cap
+(HEYGEN_MAX_CONCURRENT), as many as there are free slots move from queued to submitting in one statement
+(AdmitQueuedVideos), fairly between users: each user's waiting videos take turns, ranked after the renders
+that user already has in flight, so one user's 1,000-row batch never makes another user's single video wait
+for more than the next slot to free. A video that is not admitted stays due and is looked at again on the next
+tick; only admitted videos reach the queue, so a waiting batch costs Redis and the workers nothing.
 """
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from rq import Queue
 
 import db.videos_videos as queries
 from genvid.infra import database, redis_client
-from genvid.videos import jobs
+from genvid.videos import events, jobs
 
 log = logging.getLogger("genvid.videos.dispatcher")
 
@@ -30,10 +37,11 @@ FAILED_JOBS_KEPT = 7 * 86400
 BATCH = 500
 
 
-def dispatch_due(*, now: datetime, redispatch_seconds: float, batch: int = BATCH) -> int:
-    """Enqueue a job for every video step due at now; returns how many were dispatched."""
+def dispatch_due(*, now: datetime, redispatch_seconds: float, max_in_flight: int, batch: int = BATCH) -> int:
+    """Admit the queued videos that free render slots allow (max_in_flight: HEYGEN_MAX_CONCURRENT) and enqueue
+    a job for every step due at now; returns how many jobs were enqueued."""
     redispatch_at = now + timedelta(seconds=redispatch_seconds)
-    dispatched = 0
+    dispatched = admit_queued(now=now, redispatch_at=redispatch_at, max_in_flight=max_in_flight)
     while True:
         with database.transaction() as conn:
             due = queries.dispatch_due_videos(conn, redispatch_at=redispatch_at, now=now, page_size=batch)
@@ -41,6 +49,22 @@ def dispatch_due(*, now: datetime, redispatch_seconds: float, batch: int = BATCH
         dispatched += len(due)
         if len(due) < batch:
             return dispatched
+
+
+def admit_queued(*, now: datetime, redispatch_at: datetime, max_in_flight: int) -> int:
+    """queued -> submitting for as many due videos as there are free slots, fairly between users (see
+    AdmitQueuedVideos), each with its job enqueued; returns how many were admitted."""
+    with database.transaction() as conn:
+        queries.lock_submit_slots(conn)       # the jobs' own claims (genvid.videos.jobs) take it too
+        free = max_in_flight - (queries.count_all_in_flight(conn) or 0)
+        if free <= 0:
+            return 0
+        admitted = queries.admit_queued_videos(conn, now=now, slots=free, redispatch_at=redispatch_at)
+        enqueue((row.id, row.step) for row in admitted)
+    if admitted:
+        events.publish_many(redis_client.connection(),
+                            ((row.id, "submitting", row.batch_id) for row in admitted))
+    return len(admitted)
 
 
 def enqueue(steps: Iterable[tuple[str, int | None]]) -> None:

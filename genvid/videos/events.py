@@ -1,7 +1,9 @@
-"""Status change notifications through Redis pub/sub, so any web process can stream any video's events.
+"""Status change notifications through Redis pub/sub, so any web process can stream any video's (or batch's)
+events.
 
-A message is only a nudge ("this video changed"); the stream re-reads the row, which is the truth, so a
-lost message costs at most one keep-alive interval of latency.
+A message is only a nudge ("this video changed"; a video of a batch nudges its batch's channel too); the
+stream re-reads the row, which is the truth, so a lost message costs at most one keep-alive interval of
+latency.
 
 Limits. A stream holds one of gunicorn's threads for its whole life, so:
 - per process, at most MAX_STREAMS_PER_PROCESS streams (half the threads), else 503;
@@ -18,7 +20,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import psycopg
 import redis
@@ -82,20 +84,39 @@ def channel(video_id: str) -> str:
     return f"genvid:videos:{video_id}:events"
 
 
-def publish(client: redis.Redis, *, video_id: str, status: str) -> None:
-    """Tell every listener that video_id changed; a Redis hiccup never fails the state change itself."""
+def batch_channel(batch_id: str) -> str:
+    """The pub/sub channel of one batch: a nudge whenever one of its videos changes."""
+    return f"genvid:batches:{batch_id}:events"
+
+
+def publish(client: redis.Redis, *, video_id: str, status: str, batch_id: str | None = None) -> None:
+    """Tell every listener that video_id (of batch_id, if any) changed; a Redis hiccup never fails the state
+    change itself."""
+    publish_many(client, [(video_id, status, batch_id)])
+
+
+def publish_many(client: redis.Redis, changes: Iterable[tuple[str, str, str | None]]) -> None:
+    """publish() for each (video id, status, batch id or None), in one round trip."""
     try:
-        client.publish(channel(video_id), json.dumps({"id": video_id, "status": status}))
+        pipe = client.pipeline(transaction=False)
+        batches: set[str] = set()
+        for video_id, status, batch_id in changes:
+            pipe.publish(channel(video_id), json.dumps({"id": video_id, "status": status}))
+            if batch_id is not None:
+                batches.add(batch_id)
+        for batch_id in batches:       # one nudge per batch is enough: its stream re-reads the counts
+            pipe.publish(batch_channel(batch_id), json.dumps({"id": batch_id}))
+        pipe.execute()
     except redis.RedisError:
-        log.warning("could not publish a video event", extra={"video_id": video_id})
+        log.warning("could not publish video events")
 
 
-def subscribe(client: redis.Redis, *, video_id: str) -> redis.client.PubSub:
-    """A subscription to the video's changes, made now (before any read, so no change can slip between;
-    and before the response starts, so a Redis outage is still a proper error answer)."""
+def subscribe(client: redis.Redis, *, channel_name: str) -> redis.client.PubSub:
+    """A subscription to a channel's changes, made now (before any read, so no change can slip between; and
+    before the response starts, so a Redis outage is still a proper error answer)."""
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     try:
-        pubsub.subscribe(channel(video_id))
+        pubsub.subscribe(channel_name)
     except BaseException:
         pubsub.close()
         raise
@@ -107,14 +128,16 @@ def format_event(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-def stream(pubsub: redis.client.PubSub, *, video_id: str, snapshot: Callable[[], tuple[str, str] | None],
+def stream(pubsub: redis.client.PubSub, *, subject_id: str, snapshot: Callable[[], tuple[str, str] | None],
            is_final: Callable[[str], bool], max_seconds: float,
-           keepalive: float = KEEPALIVE_SECONDS) -> Iterator[str]:
+           keepalive: float = KEEPALIVE_SECONDS, min_interval: float = 0.0) -> Iterator[str]:
     """SSE text: a reconnection hint, the current state, then every change, until a final state, deletion,
     max_seconds, or a failure of Redis or PostgreSQL (logged; the client reconnects as after max_seconds).
 
-    snapshot() returns (status, JSON of the video) read from the database, or None when it is gone. It is
-    sent when a nudge arrives and on every keep-alive tick (cheap insurance against a lost message).
+    snapshot() returns (status, JSON of the subject: a video or a batch) read from the database, or None when
+    it is gone. It is sent when a nudge arrives and on every keep-alive tick (cheap insurance against a lost
+    message), at most once per min_interval seconds (a batch's rows nudge it many times a second: their
+    nudges in between are folded into the next snapshot).
     """
     try:
         yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
@@ -123,7 +146,7 @@ def stream(pubsub: redis.client.PubSub, *, video_id: str, snapshot: Callable[[],
         while True:
             current = snapshot()
             if current is None:
-                yield format_event("deleted", json.dumps({"id": video_id}))
+                yield format_event("deleted", json.dumps({"id": subject_id}))
                 return
             status, body = current
             if body != last:
@@ -135,15 +158,19 @@ def stream(pubsub: redis.client.PubSub, *, video_id: str, snapshot: Callable[[],
             if now - started >= max_seconds:
                 return
             next_tick = min(now + keepalive, started + max_seconds)
+            nudged = False
             while time.monotonic() < next_tick:
-                message = pubsub.get_message(timeout=min(1.0, max(0.01, next_tick - time.monotonic())))
-                if message is not None:
+                wake = min(next_tick, now + min_interval) if nudged else next_tick
+                message = pubsub.get_message(timeout=min(1.0, max(0.01, wake - time.monotonic())))
+                nudged = nudged or message is not None
+                if nudged and time.monotonic() >= now + min_interval:
                     break
             else:
-                yield ": keep-alive\n\n"
+                if not nudged:
+                    yield ": keep-alive\n\n"
     except (redis.RedisError, psycopg.Error) as exc:
         # Headers are sent: no error status can be given any more. End the stream as at its time limit.
         log.warning("event stream ended early: a backing service failed",
-                    extra={"video_id": video_id, "error_type": type(exc).__name__})
+                    extra={"subject_id": subject_id, "error_type": type(exc).__name__})
     finally:
         pubsub.close()

@@ -25,10 +25,9 @@ from datetime import timedelta
 import db.videos_videos as queries
 from db import models
 from genvid import clock
-from genvid.billing import ledger
 from genvid.config import Config
 from genvid.infra import database, redis_client, services
-from genvid.videos import events, leases, media, outbound_events, providers
+from genvid.videos import events, leases, media, outbound_events, providers, refunds
 from genvid.videos.provider_contract import (
     PermanentProviderError,
     ProviderError,
@@ -270,7 +269,7 @@ def _fail(video: models.Video, code: str, message: str, *, config: Config) -> No
         failed = queries.mark_failed(conn, failure_code=code, failure_message=message, now=now, id=video.id,
                                      step=video.step)
         if failed is not None:
-            ledger.refund_render(conn, user_id=failed.user_id, video_id=failed.id)
+            refunds.refund_video(conn, failed)
             outbound_events.emit_video_event(conn, failed, config=config)
     if failed is not None:
         _published(failed)
@@ -278,4 +277,5 @@ def _fail(video: models.Video, code: str, message: str, *, config: Config) -> No
 
 
 def _published(video: models.Video) -> None:
-    events.publish(redis_client.connection(), video_id=video.id, status=video.status.value)
+    events.publish(redis_client.connection(), video_id=video.id, status=video.status.value,
+                   batch_id=video.batch_id)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
@@ -17,7 +16,6 @@ from flask import (
     redirect,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -26,15 +24,12 @@ from db import models
 from genvid import clock
 from genvid.auth.current import current_user
 from genvid.errors import (
-    BadRequest,
     Forbidden,
     NotFound,
     ServiceUnavailable,
-    TooManyRequests,
 )
-from genvid.http.api import documented, ok, parse_body, parse_query
+from genvid.http.api import documented, idempotency_key, ok, parse_body, parse_query
 from genvid.http.app_config import app_config
-from genvid.http.middleware import new_request_id
 from genvid.infra import database, redis_client
 from genvid.videos import (
     catalogue,
@@ -42,6 +37,7 @@ from genvid.videos import (
     media,
     providers,
     service,
+    streams,
     webhooks,
 )
 from genvid.videos.schemas import (
@@ -64,7 +60,6 @@ _EVENT = {"type": "object", "properties": {
     "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [
         VideoOut, {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}]}},
     "retry": {"type": "string"}}}
-_IDEMPOTENCY_KEY_MAX = 255
 
 
 def _media_url(key: str) -> str:
@@ -151,9 +146,7 @@ def create_video() -> ResponseReturnValue:
     """
     user = current_user()
     body = parse_body(CreateVideo)
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and (len(key) > _IDEMPOTENCY_KEY_MAX or not key.isprintable()):
-        raise BadRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key is at most 255 printable characters.")
+    key = idempotency_key()
     # In autocommit mode: the create is a single statement (its own transaction, so no BEGIN or COMMIT round
     # trips), see service.create_video.
     config = app_config()
@@ -198,7 +191,8 @@ def delete_video(video_id: str) -> ResponseReturnValue:
     with database.transaction() as conn:
         removed = service.remove_video(conn, user_id=user.id, video_id=video_id, now=clock.now())
     if removed.cancelled:
-        events.publish(redis_client.connection(), video_id=video_id, status=removed.video.status.value)
+        events.publish(redis_client.connection(), video_id=video_id, status=removed.video.status.value,
+                       batch_id=removed.video.batch_id)
     else:
         try:
             media.storage_for(app_config()).delete_prefix(media.video_prefix(video_id))
@@ -206,7 +200,8 @@ def delete_video(video_id: str) -> ResponseReturnValue:
             # The row is gone, so nobody can reach the media; the daily orphan pruning deletes it later.
             log.warning("media not deleted; left to the daily pruning",
                         extra={"video_id": video_id, "reason": str(exc)})
-        events.publish(redis_client.connection(), video_id=video_id, status="deleted")
+        events.publish(redis_client.connection(), video_id=video_id, status="deleted",
+                       batch_id=removed.video.batch_id)
     return ok({"id": video_id, "cancelled": removed.cancelled, "deleted": not removed.cancelled,
                "refunded_credits": removed.refunded_credits})
 
@@ -230,49 +225,11 @@ def video_events(video_id: str) -> ResponseReturnValue:
             video.status.value, json.dumps(_video(video).model_dump(mode="json"), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in service.UNFINISHED}
-    return _open_event_stream(user.id, video_id, lambda pubsub: events.stream(
-        pubsub, video_id=video_id, snapshot=snapshot, is_final=lambda status: status in final,
-        max_seconds=app_config().event_stream_seconds))
-
-
-def _open_event_stream(user_id: str, video_id: str,
-                       body: Callable[[Any], Iterator[str]]) -> Response:
-    """Take a process slot, a user slot and the subscription, all before the first byte (a refusal is JSON
-    with its status), and hand them back when the server closes the response."""
-    if not events.try_open_stream():
-        raise ServiceUnavailable("TOO_MANY_STREAMS",
-                                 "Too many event streams are open; poll the video instead.",
-                                 headers={"Retry-After": "5"})
-    client = redis_client.connection()
-    stream_id = new_request_id()
-    claimed = False
-    pubsub = None
-    try:
-        config = app_config()
-        claimed = events.claim_user_slot(client, user_id=user_id, stream_id=stream_id,
-                                         limit=config.event_streams_per_user,
-                                         lease_seconds=config.event_stream_seconds
-                                         + events.LEASE_MARGIN_SECONDS)
-        if not claimed:
-            raise TooManyRequests("TOO_MANY_STREAMS",
-                                  "You have too many event streams open; close one or poll "
-                                  "the video instead.", headers={"Retry-After": "5"})
-        pubsub = events.subscribe(client, video_id=video_id)
-    except BaseException:
-        if claimed:
-            events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
-        events.close_stream()
-        raise
-
-    def release() -> None:
-        pubsub.close()
-        events.release_user_slot(client, user_id=user_id, stream_id=stream_id)
-        events.close_stream()
-
-    response = Response(stream_with_context(body(pubsub)), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(release)   # WSGI servers close every response, streamed or not
-    return response
+    return streams.open_event_stream(user_id=user.id, channel_name=events.channel(video_id),
+                                     body=lambda pubsub: events.stream(
+                                         pubsub, subject_id=video_id, snapshot=snapshot,
+                                         is_final=lambda status: status in final,
+                                         max_seconds=app_config().event_stream_seconds))
 
 
 @bp.get("/api/media/<path:key>")

@@ -114,6 +114,8 @@ class VideoOut(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     finished_at: datetime | None
+    batch_id: str | None = Field(description="The batch this video is a row of (POST /api/batches), if any.")
+    batch_row: int | None = Field(description="Its row number in that batch (1-based).")
 
     @classmethod
     def of(cls, video: models.Video, *, media_url: Callable[[str], str]) -> VideoOut:
@@ -121,9 +123,8 @@ class VideoOut(BaseModel):
         warnings and the media links (media_url(key) turns a storage key into a signed link)."""
         shared = {name: getattr(video, name) for name in cls.model_fields if hasattr(video, name)}
         failed = video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED)
-        failure = (
-            {"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
-                   if failed else None)
+        failure = ({"code": video.failure_code or "failed",
+                    "message": video.failure_message or "The render failed."} if failed else None)
         return cls.model_validate({
             **shared,
             "failure": failure,
@@ -164,3 +165,7 @@ class HeyGenWebhookOut(BaseModel):
     received: bool
     duplicate: bool
 
+
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp as the API writes it (UTC as Z), for JSON built outside a response model (batches)."""
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")

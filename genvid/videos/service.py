@@ -17,7 +17,7 @@ from genvid.auth.ids import generate_id
 from genvid.billing import ledger
 from genvid.cursors import decode_cursor, encode_cursor, invalid_cursor
 from genvid.errors import Conflict, NotFound, ValidationFailed
-from genvid.videos import pricing
+from genvid.videos import pricing, refunds
 
 # A video in one of these states is still on its way; any other state is final (events end there).
 UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.VideoStatus.RENDERING)
@@ -141,7 +141,7 @@ def remove_video(conn: psycopg.Connection, *, user_id: str, video_id: str, now: 
     """
     cancelled = queries.cancel_queued(conn, now=now, id=video_id, user_id=user_id)
     if cancelled is not None:
-        refunded = ledger.refund_render(conn, user_id=user_id, video_id=video_id)
+        refunded = refunds.refund_video(conn, cancelled)
         return Removed(cancelled, cancelled=True, refunded_credits=cancelled.credits if refunded else 0)
     deleted = queries.delete_video_for_user(conn, id=video_id, user_id=user_id)
     if deleted is None:

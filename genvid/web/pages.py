@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from genvid.auth.apikeys import ApiKeyOptions
 from genvid.auth.limits import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from genvid.batches.rows import MAX_ROWS
 from genvid.config import BUILT_IN_PROVIDERS, Config
 from genvid.http import errors as http_errors
 from genvid.http.app_config import app_config
@@ -139,6 +140,21 @@ def new_video() -> ResponseReturnValue:
 @bp.get("/videos/<video_id>")
 def video(video_id: str) -> ResponseReturnValue:
     return page("video.html", video_id=video_id)
+
+
+@bp.get("/batches")
+def batches() -> ResponseReturnValue:
+    return page("batches.html")
+
+
+@bp.get("/batches/new")
+def new_batch() -> ResponseReturnValue:
+    return page("batch_new.html", max_rows=MAX_ROWS)
+
+
+@bp.get("/batches/<batch_id>")
+def batch(batch_id: str) -> ResponseReturnValue:
+    return page("batch.html", batch_id=batch_id)
 
 
 @bp.get("/account")

@@ -1,12 +1,15 @@
 // What every page shares: calling genvid's public API, showing its errors next to what caused them, the
 // session (pages that need one send guests to sign in), and a few formatters. No framework, no build step.
 
-// api(path, {method, body, headers}) -> {ok, status, data, meta, error}. The session cookie is HttpOnly, so
-// it goes along by itself (same origin). Both error shapes genvid speaks are turned into one:
-// error = {code, message, fields: {fieldName: message}}.
+// api(path, {method, body, headers}) -> {ok, status, data, meta, error}. body is sent as JSON, or as
+// multipart/form-data when it is a FormData. The session cookie is HttpOnly, so it goes along by itself (same
+// origin). Both error shapes genvid speaks are turned into one: error = {code, message, fields: {fieldName:
+// message}, details: the envelope's details as they came (e.g. a batch's problems by row and column)}.
 export async function api(path, { method = "GET", body, headers = {} } = {}) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body;                     // multipart: the browser writes the Content-Type and its boundary
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -33,7 +36,7 @@ function toError(status, json) {
     for (const detail of Array.isArray(json.error.details) ? json.error.details : []) {
       if (detail && detail.field) fields[detail.field] = tidy(detail.message);
     }
-    return { code: json.error.code, message: json.error.message, fields };
+    return { code: json.error.code, message: json.error.message, fields, details: json.error.details };
   }
   if (json && (json.code || json.message)) {                            // /api/auth, as better-auth answers
     const message = String(json.message || "");

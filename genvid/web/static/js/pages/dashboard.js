@@ -6,7 +6,17 @@ const REASONS = {
   subscription_invoice: "Monthly plan",
   render: "Video",
   render_refund: "Refund for a video that did not render",
+  batch: "Batch of videos",
+  batch_refund: "Refund for the cancelled rows of a batch",
   refund_clawback: "Payment refunded",
+};
+
+// Entries whose reference is a video or a batch link to its page.
+const LINKS = {
+  render: ["/videos/", "(see the video)"],
+  render_refund: ["/videos/", "(see the video)"],
+  batch: ["/batches/", "(see the batch)"],
+  batch_refund: ["/batches/", "(see the batch)"],
 };
 
 start(async (session) => {
@@ -121,8 +131,9 @@ function ledgerRow(entry) {
   const sign = entry.delta > 0 ? "+" : "−";
   let what = REASONS[entry.reason] || entry.reason;
   if (entry.reason.startsWith("operator: ")) what = `Granted: ${entry.reason.slice("operator: ".length)}`;
-  const cell = entry.reason === "render" || entry.reason === "render_refund"
-    ? el("td", {}, `${what} `, el("a", { href: `/videos/${encodeURIComponent(entry.reference)}` }, "(see the video)"))
+  const link = LINKS[entry.reason];
+  const cell = link
+    ? el("td", {}, `${what} `, el("a", { href: `${link[0]}${encodeURIComponent(entry.reference)}` }, link[1]))
     : el("td", {}, what);
   return el("tr", {}, el("td", {}, when(entry.created_at)),
     el("td", { className: `delta ${entry.delta > 0 ? "plus" : "minus"}` }, `${sign}${Math.abs(entry.delta).toLocaleString()}`), cell);
