@@ -128,6 +128,8 @@ def test_a_password_reset_link_works_once(site: Site, browser_page: Any) -> None
     site.user("forgetful@example.com")
     page.goto(site.url + "/signin")
     page.get_by_role("link", name="Forgot your password?").click()
+    expect(page).to_have_url(site.url + "/forgot-password")
+    page.wait_for_selector("body.ready")     # the page's script took the form (a click before posts natively)
     page.get_by_label("Email address").fill("forgetful@example.com")
     page.get_by_role("button", name="Send the link").click()
     expect(page.locator("[data-form-status]")).to_contain_text("is on its way")
