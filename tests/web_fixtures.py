@@ -133,7 +133,8 @@ class Site:
         from factories import DEFAULT_PASSWORD
         from playwright.sync_api import expect
         page.goto(self.url + "/signin")
-        page.wait_for_selector("body.ready")   # the page's script took the form (a click before posts natively)
+        # the page's script took the form (a click before posts natively)
+        page.wait_for_selector("body.ready")
         page.get_by_label("Email address").fill(email)
         page.get_by_label("Password").fill(password or DEFAULT_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
