@@ -38,8 +38,9 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     def summary(self) -> str:
-        return (f"{self.rate:8.1f} req/s  p50 {self.percentile(0.5):7.1f} ms  p99 {self.percentile(0.99):7.1f} ms"
-                f"  ({self.requests} ok, {self.errors} errors)")
+        return (
+            f"{self.rate:8.1f} req/s  p50 {self.percentile(0.5):7.1f} ms  p99 {self.percentile(0.99):7.1f} ms"
+            f"  ({self.requests} ok, {self.errors} errors)")
 
 
 def _request_bytes(method: str, url: str, headers: dict[str, str], body: bytes) -> bytes:
@@ -110,7 +111,8 @@ async def _worker(url: str, payload: bytes, deadline: float, warm_until: float, 
 
 def load(url: str, *, method: str = "GET", headers: dict[str, str] | None = None, body: bytes = b"",
          concurrency: int = 16, seconds: float = 5.0, warmup: float = 1.0, expect: int = 200) -> LoadResult:
-    """Send the same request from `concurrency` keep-alive connections for warmup + seconds; count the latter."""
+    """Send the same request from `concurrency` keep-alive connections for warmup + seconds;
+    count the latter."""
     return load_many(url, [(method, headers or {}, body)] * concurrency, seconds=seconds, warmup=warmup,
                      expect=expect)
 
@@ -153,10 +155,11 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"nothing listened on {port} within {timeout}s")
 
 
-def start(command: list[str], *, env: dict[str, str], port: int, cwd: str | None = None) -> subprocess.Popen[bytes]:
+def start(command: list[str], *, env: dict[str, str], port: int,
+          cwd: str | None = None) -> subprocess.Popen[bytes]:
     """Start a server in its own process group and wait until it listens."""
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
     wait_for_port(port, process)
     return process
 
@@ -216,7 +219,8 @@ def pss_mib(pid: int) -> float:
 
 def process_tree(pid: int) -> list[int]:
     """pid and its children (gunicorn's master and workers)."""
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                              check=False).stdout.split()
     return [pid, *(int(child) for child in children)]
 
 

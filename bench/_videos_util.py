@@ -106,18 +106,21 @@ class Stack:
 
     def web(self) -> None:
         """`gunicorn -c gunicorn.conf.py wsgi:app` (the Procfile's web line)."""
-        self.processes.append(start([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], env=self.env,
-                                    port=self.port, cwd=str(ROOT)))
+        self.processes.append(
+            start([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], env=self.env,
+                  port=self.port, cwd=str(ROOT)))
 
     def worker(self) -> subprocess.Popen[bytes]:
         """`genvid worker` (the Procfile's worker line)."""
         process = subprocess.Popen([str(BIN / "genvid"), "worker"], env=self.env, cwd=str(ROOT),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
         self.processes.append(process)
         return process
 
     def check_alive(self) -> None:
-        """Raise when a server or worker of this phase has exited (rather than wait for videos that never move)."""
+        """Raise when a server or worker of this phase has exited
+        (rather than wait for videos that never move)."""
         for process in self.processes:
             if process.poll() is not None:
                 raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
@@ -132,8 +135,8 @@ class Stack:
         """count signed-up users holding credits: {"id", "email", "cookie"} (the session cookie header)."""
         def sign_up(index: int) -> dict[str, Any]:
             email = f"bench-{index}-{uuid.uuid4().hex[:8]}@example.com"
-            response = requests.post(f"{self.url}/api/auth/sign-up/email", headers={"Origin": ORIGIN}, timeout=60,
-                                     json={"email": email, "password": PASSWORD, "name": "Bench"})
+            response = requests.post(f"{self.url}/api/auth/sign-up/email", headers={"Origin": ORIGIN},
+                                     timeout=60, json={"email": email, "password": PASSWORD, "name": "Bench"})
             response.raise_for_status()
             cookie = "; ".join(f"{name}={value}" for name, value in response.cookies.items()
                                if name in SESSION_COOKIES)
@@ -154,7 +157,8 @@ class Stack:
 
     def first_ids(self, user: dict[str, Any]) -> tuple[str, str]:
         """An avatar id and a voice id from the synced catalogue, through the API."""
-        avatars = requests.get(f"{self.url}/api/avatars", headers=self.headers(user), timeout=30).json()["data"]
+        avatars = requests.get(f"{self.url}/api/avatars", headers=self.headers(user),
+                               timeout=30).json()["data"]
         voices = requests.get(f"{self.url}/api/voices", headers=self.headers(user), timeout=30).json()["data"]
         return avatars[0]["id"], voices[0]["id"]
 
@@ -181,7 +185,8 @@ class TimedFake(FakeHeyGen):
     def in_flight(self) -> int:
         """Renders created and not yet finished upstream."""
         with self._lock:
-            return sum(1 for video_id in list(self.videos) if self.video_state(video_id) in ("pending", "processing"))
+            return sum(1 for video_id in list(self.videos)
+                       if self.video_state(video_id) in ("pending", "processing"))
 
     def created_at(self, video_id: str) -> float:
         """Monotonic time of the create (the fake's clock is never advanced in benchmarks)."""

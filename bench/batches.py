@@ -1,4 +1,5 @@
-"""Batches benchmark (issue 17, Performance): a 1,000-row batch accepted, and fairness, beside same-run baselines.
+"""Batches benchmark (issue 17, Performance): a 1,000-row batch accepted, and fairness, beside same-run
+baselines.
 
     .venv/bin/python bench/batches.py [--rounds 5] [--rows 1000] [--render-seconds 20]
 
@@ -9,9 +10,9 @@ runs them (web: gunicorn -c gunicorn.conf.py wsgi:app; worker: genvid worker).
     interleaved with the baseline, one POST /api/videos (one video validated, priced, stored, paid). Printed:
     the median batch time (target < 2 s), the median single create, and their ratio; the same for a JSON body.
  2. Fairness. One `genvid worker`, the fake HeyGen with a --render-seconds render time and its webhooks (so a
-    finished render frees its slot at once), HEYGEN_MAX_CONCURRENT=10. User A posts a 1,000-row batch; once its
-    first ten rows are in flight, user B posts one video. Measured: how long B's video waited to start (POST to
-    its create request upstream) beside one render slot's wait (B's POST to the first of A's renders
+    finished render frees its slot at once), HEYGEN_MAX_CONCURRENT=10. User A posts a 1,000-row batch; once
+    its first ten rows are in flight, user B posts one video. Measured: how long B's video waited to start
+    (POST to its create request upstream) beside one render slot's wait (B's POST to the first of A's renders
     finishing, which frees a slot), and how many of A's rows started in between (target: B starts within one
     render slot's wait, and no row of A's starts before it). For scale: first-come-first-served would make B
     wait for every row queued before it.
@@ -77,7 +78,8 @@ def phase_accept(services: Services, args: argparse.Namespace) -> None:
         session = requests.Session()
         upload = rows_csv(args.rows)
         json_rows = list(csv.DictReader(io.StringIO(upload.decode("utf-8-sig"))))
-        video = {**batch_template, "script": "Hello Person 1! Everyone at Company 1, Ltd is invited.", "title": None}
+        video = {**batch_template, "script": "Hello Person 1! Everyone at Company 1, Ltd is invited.",
+                 "title": None}
 
         def single() -> float:
             began = time.perf_counter()
@@ -89,7 +91,8 @@ def phase_accept(services: Services, args: argparse.Namespace) -> None:
         def batch(as_json: bool) -> float:
             began = time.perf_counter()
             if as_json:
-                answer = session.post(f"{stack.url}/api/batches", json={"template": batch_template, "rows": json_rows},
+                answer = session.post(f"{stack.url}/api/batches",
+                                      json={"template": batch_template, "rows": json_rows},
                                       headers=headers, timeout=120)
             else:
                 answer = session.post(f"{stack.url}/api/batches", headers=headers, timeout=120,
@@ -112,27 +115,33 @@ def phase_accept(services: Services, args: argparse.Namespace) -> None:
             csv_times.append(batch(False))
             json_times.append(batch(True))
         with psycopg.connect(stack.database_url) as conn:
-            stored = conn.execute("SELECT count(*) FROM videos WHERE batch_id IS NOT NULL AND status = 'queued' "
-                                  "AND next_check_at IS NOT NULL").fetchone()
+            stored = conn.execute(
+                "SELECT count(*) FROM videos WHERE batch_id IS NOT NULL AND status = 'queued' "
+                "AND next_check_at IS NOT NULL").fetchone()
         single_ms = statistics.median(singles) * 1000
         print(f"\n[1] acceptance under gunicorn, {args.rounds} interleaved rounds "
               f"(each: 5 x POST /api/videos, one CSV batch, one JSON batch of {args.rows:,} rows)")
         print(f"  batch CSV upload {len(upload) / 1024:.0f} KiB; CSV times (s) "
-              + ", ".join(f"{t:.2f}" for t in csv_times) + "; JSON times (s) " + ", ".join(f"{t:.2f}" for t in json_times))
+              + ", ".join(f"{t:.2f}" for t in csv_times) + "; JSON times (s) "
+              + ", ".join(f"{t:.2f}" for t in json_times))
         for name, times in (("CSV", csv_times), ("JSON", json_times)):
             median = statistics.median(times)
             record(f"POST /api/batches, {args.rows:,} rows ({name}), median", f"{median:.2f} s", "< 2 s",
                    median < 2.0)
-            record(f"  / one POST /api/videos ({single_ms:.1f} ms)", f"{median * 1000 / single_ms:.0f}x", "", None)
-            record("  per row / one POST /api/videos", f"{median * 1000 / args.rows / single_ms:.3f}x", "", None)
+            record(f"  / one POST /api/videos ({single_ms:.1f} ms)", f"{median * 1000 / single_ms:.0f}x", "",
+                   None)
+            record("  per row / one POST /api/videos", f"{median * 1000 / args.rows / single_ms:.3f}x", "",
+                   None)
         record("rows stored queued and due (all rounds + warm-up)", f"{stored[0] if stored else 0:,}",
-               f"= {(2 * args.rounds + 1) * args.rows:,}", (stored[0] if stored else 0) == (2 * args.rounds + 1) * args.rows)
+               f"= {(2 * args.rounds + 1) * args.rows:,}",
+               (stored[0] if stored else 0) == (2 * args.rounds + 1) * args.rows)
     finally:
         stack.stop()
 
 
 def _deliver_webhooks(fake: TimedFake, url: str, stop: threading.Event) -> None:
-    """What HeyGen does when a render finishes: POST the signed event (the status check is then due at once)."""
+    """What HeyGen does when a render finishes: POST the signed event
+    (the status check is then due at once)."""
     while not stop.wait(0.1):
         fake.deliver_due_webhooks(url_override=url)
 
@@ -167,7 +176,8 @@ def phase_fairness(services: Services, args: argparse.Namespace) -> None:
         time.sleep(min(2.0, args.render_seconds / 4))       # B arrives part-way through A's first renders
         asked = time.monotonic()
         answer = requests.post(f"{stack.url}/api/videos", headers=stack.headers(user_b), timeout=60,
-                               json={"avatar_id": avatar_id, "voice_id": voice_id, "script": "Just one, please."})
+                               json={"avatar_id": avatar_id, "voice_id": voice_id,
+                                     "script": "Just one, please."})
         assert answer.status_code == 202, answer.text[:300]
         b_video = answer.json()["data"]["id"]
         started = slot_freed = None
@@ -178,11 +188,13 @@ def phase_fairness(services: Services, args: argparse.Namespace) -> None:
                 assert time.monotonic() < deadline, "B's video never started"
                 now = time.monotonic()
                 if slot_freed is None:
-                    done = conn.execute("SELECT count(*) FROM videos WHERE batch_id = %s AND status = 'completed'",
-                                        (batch_id,)).fetchone()
+                    done = conn.execute(
+                        "SELECT count(*) FROM videos WHERE batch_id = %s AND status = 'completed'",
+                        (batch_id,)).fetchone()
                     if done and done[0]:
                         slot_freed = now
-                row = conn.execute("SELECT provider_video_id FROM videos WHERE id = %s", (b_video,)).fetchone()
+                row = conn.execute("SELECT provider_video_id FROM videos WHERE id = %s",
+                                   (b_video,)).fetchone()
                 if row and row[0]:
                     started = fake.created_at(row[0])
                     slot_freed = slot_freed or now
@@ -194,8 +206,10 @@ def phase_fairness(services: Services, args: argparse.Namespace) -> None:
         overtaking = sum(1 for (provider_id,) in a_started if asked < fake.created_at(provider_id) < started)
         waited, slot_wait = started - asked, slot_freed - asked
         fifo = (args.rows - SLOTS) / SLOTS * args.render_seconds
-        print(f"\n[2] fairness: one `genvid worker`, HEYGEN_MAX_CONCURRENT={SLOTS}, fake render {args.render_seconds:.0f} s "
-              f"with webhooks; A's {args.rows:,}-row batch, then B's single video")
+        print(
+            f"\n[2] fairness: one `genvid worker`, HEYGEN_MAX_CONCURRENT={SLOTS}, fake render "
+            f"{args.render_seconds:.0f} s "
+            f"with webhooks; A's {args.rows:,}-row batch, then B's single video")
         print(f"  A's rows still waiting just after B started: {waiting[0] if waiting else '?'}; "
               f"first-come-first-served would make B wait about {fifo:,.0f} s (every row queued before it)")
         record("B's video: POST to its render starting upstream", f"{waited:.2f} s", "", None)
@@ -210,15 +224,18 @@ def phase_fairness(services: Services, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds in [1]")
     parser.add_argument("--rows", type=int, default=1000, help="rows per batch")
     parser.add_argument("--render-seconds", type=float, default=20.0, help="fake render time in [2]")
     parser.add_argument("--phases", default="1,2", help="which phases to run, e.g. 2")
     args = parser.parse_args()
     began = time.monotonic()
-    print(f"cores {os.cpu_count()}; embedded PostgreSQL + Redis; load, fake HeyGen and servers share this machine",
-          flush=True)
+    print(
+        f"cores {os.cpu_count()}; embedded PostgreSQL + Redis; load, fake HeyGen and servers share this "
+        f"machine",
+        flush=True)
     with tempfile.TemporaryDirectory(prefix="genvid-bench-batches-") as tmp:
         services = Services(Path(tmp))
         chosen = {int(p) for p in args.phases.split(",")}

@@ -2,11 +2,11 @@
 (genvid sends the file), for one 50 MB video.
 
 Two gunicorn web processes as the Procfile runs them (the same settings, WEB_CONCURRENCY=2), one with
-MEDIA_DIR, one with MEDIA_STORAGE_URL pointing at a local S3 (moto's server, tests/fakes/s3.py, in a process of
-its own). The same random 50 MB file is saved through each store's production code (S3: a multipart upload).
-Then, in interleaved rounds on one keep-alive session per store: a 1 MiB Range at the start, a 1 MiB Range in
-the middle, the whole file; medians and S3/disk ratios, plus the web process tree's CPU seconds for the whole
-downloads (what serving the bytes costs the web dynos).
+MEDIA_DIR, one with MEDIA_STORAGE_URL pointing at a local S3 (moto's server, tests/fakes/s3.py, in a process
+of its own). The same random 50 MB file is saved through each store's production code (S3: a multipart
+upload). Then, in interleaved rounds on one keep-alive session per store: a 1 MiB Range at the start, a 1 MiB
+Range in the middle, the whole file; medians and S3/disk ratios, plus the web process tree's CPU seconds for
+the whole downloads (what serving the bytes costs the web dynos).
 
 moto is a pure-Python server, far slower per byte than real S3 or R2: read the Range latencies (the redirect's
 extra round trip) and the web CPU column, not the whole-file times, as what production would see.
@@ -80,8 +80,9 @@ def main() -> None:
     payload = os.urandom(args.megabytes * 1_000_000)
     with tempfile.TemporaryDirectory(prefix="genvid-bench-media-") as tmp:
         work = Path(tmp)
-        s3 = subprocess.Popen([sys.executable, "-m", "tests.fakes.s3", "--port", "0", "--bucket", "bench-media"],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        s3 = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.s3", "--port", "0", "--bucket", "bench-media"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert s3.stdout is not None
         endpoint = s3.stdout.readline().strip()
         base = {**os.environ, "ENVIRONMENT": "development", "BETTER_AUTH_SECRET": SECRET,
@@ -101,7 +102,8 @@ def main() -> None:
             staged.write_bytes(payload)
             started = time.perf_counter()
             store.save(KEY, staged)
-            print(f"save {args.megabytes} MB into {type(store).__name__}: {time.perf_counter() - started:.3f} s")
+            elapsed = time.perf_counter() - started
+            print(f"save {args.megabytes} MB into {type(store).__name__}: {elapsed:.3f} s")
         ports = {"disk": free_port(), "s3": free_port()}
         webs = {"disk": _web(disk_env, ports["disk"]), "s3": _web(s3_env, ports["s3"])}
         try:
@@ -138,12 +140,14 @@ def main() -> None:
                 print(f"{case:<24}{disk_ms:>10.1f}{s3_ms:>10.1f}{s3_ms / disk_ms:>9.2f}x")
             print(f"{'web CPU per whole file':<24}{statistics.median(cpu['disk']) * 1000:>10.1f}"
                   f"{statistics.median(cpu['s3']) * 1000:>10.1f}   (ms of the web process tree)")
-            # The S3 Range request, taken apart: genvid's answer (the 302) and the store's (the presigned GET).
+            # The S3 Range request, taken apart: genvid's answer (the 302) and the store's (the presigned
+            # GET).
             headers, expected = cases["Range first 1 MiB"]
             redirects, direct = [], []
             for _ in range(args.rounds * 4):
                 started = time.perf_counter()
-                answer = sessions["s3"].get(_link(ports["s3"]), headers=headers, allow_redirects=False, timeout=60)
+                answer = sessions["s3"].get(_link(ports["s3"]), headers=headers, allow_redirects=False,
+                                            timeout=60)
                 redirects.append(time.perf_counter() - started)
                 assert answer.status_code == 302
                 direct.append(_timed(lambda url=answer.headers["Location"]: sessions["s3"].get(

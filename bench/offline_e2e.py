@@ -47,25 +47,27 @@ def run() -> dict[str, float]:
         port = free_port()
         env = {key: value for key, value in os.environ.items()
                if key not in ("DATABASE_URL", "REDIS_URL", "HEYGEN_API_KEY", "VIDEO_PROVIDER", "ENVIRONMENT")}
-        env.update(GENVID_DATA_DIR=str(Path(tmp) / "data"), MEDIA_DIR=str(Path(tmp) / "media"), PORT=str(port),
-                   TRUSTED_ORIGINS=ORIGIN, PATH=f"{BIN}:{os.environ['PATH']}")
+        env.update(GENVID_DATA_DIR=str(Path(tmp) / "data"), MEDIA_DIR=str(Path(tmp) / "media"),
+                   PORT=str(port), TRUSTED_ORIGINS=ORIGIN, PATH=f"{BIN}:{os.environ['PATH']}")
         base = f"http://127.0.0.1:{port}"
         began = time.monotonic()
-        dev = subprocess.Popen([str(BIN / "genvid"), "dev"], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+        dev = subprocess.Popen([str(BIN / "genvid"), "dev"], env=env, cwd=str(ROOT),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             wait_for_port(port, dev, timeout=120)
             _poll("/ready", lambda: _ready(base), 60)
             timings["genvid dev: start to serving (s)"] = time.monotonic() - began
             step = time.monotonic()
             email = "offline@example.com"
-            signed_up = requests.post(f"{base}/api/auth/sign-up/email", headers={"Origin": ORIGIN}, timeout=60,
+            signed_up = requests.post(f"{base}/api/auth/sign-up/email", headers={"Origin": ORIGIN},
+                                      timeout=60,
                                       json={"email": email, "password": "correct horse battery staple",
                                             "name": "Offline"})
             signed_up.raise_for_status()
-            headers = {"Origin": ORIGIN, "Cookie": "; ".join(f"{k}={v}" for k, v in signed_up.cookies.items())}
-            subprocess.run([str(BIN / "genvid"), "credits", "grant", email, "100", "--reason", "bench"], env=env,
-                           cwd=str(ROOT), check=True, capture_output=True, timeout=120)
+            headers = {"Origin": ORIGIN,
+                       "Cookie": "; ".join(f"{k}={v}" for k, v in signed_up.cookies.items())}
+            subprocess.run([str(BIN / "genvid"), "credits", "grant", email, "100", "--reason", "bench"],
+                           env=env, cwd=str(ROOT), check=True, capture_output=True, timeout=120)
             avatars = _poll("the built-in catalogue", lambda: requests.get(
                 f"{base}/api/avatars", headers=headers, timeout=30).json().get("data"), 60)
             voices = requests.get(f"{base}/api/voices", headers=headers, timeout=30).json()["data"]
@@ -116,8 +118,9 @@ def _finished(base: str, video_id: str, headers: dict[str, str]) -> dict[str, ob
 def _decoded_seconds(path: Path) -> float:
     """Decode the whole file with ffmpeg (errors fail the bench) and return its duration in seconds."""
     import imageio_ffmpeg  # type: ignore[import-untyped]
-    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-xerror", "-i", str(path), "-f", "null",
-                           "-"], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-xerror", "-i", str(path), "-f", "null",
+         "-"], capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the downloaded MP4 does not decode: {done.stderr[-500:]}")
     _frames, duration = imageio_ffmpeg.count_frames_and_secs(str(path))

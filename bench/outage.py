@@ -1,4 +1,5 @@
-"""What clients see while PostgreSQL or Redis is stopped or killed under a live stack, and how soon service returns.
+"""What clients see while PostgreSQL or Redis is stopped or killed under a live stack, and how soon service
+returns.
 
     .venv/bin/python bench/outage.py [--requests 20]      (about a minute; PostgreSQL and Redis of its own)
 
@@ -33,7 +34,8 @@ PASSWORD = "correct horse battery"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20, help="requests of each kind during each outage")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="genvid-outage-") as tmp:
@@ -55,7 +57,8 @@ def run(tmp: Path, count: int) -> None:
         auth = {"Authorization": f"Bearer {signed_up.json()['token']}"}
         video_id = _a_video(env, web.url, auth)
         calls = _calls(web.url, auth, video_id)
-        recovered = {"postgres": ("GET /api/credits", calls["credits"]), "redis": ("sign-in", calls["sign-in"])}
+        recovered = {"postgres": ("GET /api/credits", calls["credits"]),
+                     "redis": ("sign-in", calls["sign-in"])}
         print(f"{'outage':<16}{'request':<14}{'statuses':<28}{'slowest':>9}{'median':>9}")
         for name, server in (("postgres", postgres), ("redis", redis)):
             for how in ("stop", "kill"):
@@ -68,8 +71,10 @@ def run(tmp: Path, count: int) -> None:
                     if time.monotonic() - started > 120:
                         raise SystemExit("the API did not recover within 120 s")
                     time.sleep(0.02)
-                print(f"{name + ' ' + how:<16}first 2xx/4xx of {label}: {time.monotonic() - started:.2f} s after "
-                      f"{name} answered again")
+                print(
+                    f"{name + ' ' + how:<16}first 2xx/4xx of {label}: {time.monotonic() - started:.2f} s "
+                    f"after "
+                    f"{name} answered again")
         print(f"worker process still running after all outages: {worker.alive()}")
         statuses = Counter(line["status"] for line in web.access_lines())
         print(f"access log, every request: {dict(sorted(statuses.items()))}")
@@ -104,12 +109,14 @@ def _calls(base: str, auth: dict[str, str], video_id: str) -> dict[str, Callable
     def sign_in() -> requests.Response:
         client = next(_clients)
         return requests.post(f"{base}/api/auth/sign-in/email", timeout=60,
-                             headers={**ORIGIN, "X-Forwarded-For": f"10.{client >> 16 & 255}.{client >> 8 & 255}."
-                                                                   f"{client & 255}"},
+                             headers={**ORIGIN,
+                                      "X-Forwarded-For": f"10.{client >> 16 & 255}.{client >> 8 & 255}."
+                                                         f"{client & 255}"},
                              json={"email": "bench@example.com", "password": PASSWORD})
 
     def events() -> requests.Response:
-        with requests.get(f"{base}/api/videos/{video_id}/events", headers=auth, timeout=60, stream=True) as answer:
+        with requests.get(f"{base}/api/videos/{video_id}/events", headers=auth, timeout=60,
+                          stream=True) as answer:
             return answer          # the status is known once headers arrive; the stream is closed here
 
     return {

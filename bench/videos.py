@@ -46,7 +46,8 @@ def record(measure: str, value: str, target: str = "", met: bool | None = None) 
 
 def combine(results: list[LoadResult]) -> LoadResult:
     return LoadResult(requests=sum(r.requests for r in results), errors=sum(r.errors for r in results),
-                      seconds=sum(r.seconds for r in results), latencies_ms=[x for r in results for x in r.latencies_ms])
+                      seconds=sum(r.seconds for r in results),
+                      latencies_ms=[x for r in results for x in r.latencies_ms])
 
 
 def phase_requests(services: Services, args: argparse.Namespace) -> None:
@@ -71,7 +72,8 @@ def phase_requests(services: Services, args: argparse.Namespace) -> None:
             posts.append(load_many(f"{stack.url}/api/videos", create, seconds=args.seconds, expect=202))
         get, post = combine(gets), combine(posts)
         print(f"\n[1] requests/s, {len(users)} users on {len(users)} keep-alive connections, "
-              f"{args.rounds} x {args.seconds:.0f} s each, WEB_CONCURRENCY={stack.env.get('WEB_CONCURRENCY', '2')}")
+              f"{args.rounds} x {args.seconds:.0f} s each, "
+              f"WEB_CONCURRENCY={stack.env.get('WEB_CONCURRENCY', '2')}")
         print(f"  GET  /api/auth/get-session {get.summary()}")
         print(f"  POST /api/videos           {post.summary()}")
         queued = stack.status_counts().get("queued", 0)
@@ -90,8 +92,8 @@ def _create_many(stack: Stack, users: list[dict[str, Any]], count: int, threads:
 
     def one(index: int) -> str:
         session = sessions[index % threads]
-        response = session.post(f"{stack.url}/api/videos", json=body, headers=stack.headers(users[index % len(users)]),
-                                timeout=60)
+        response = session.post(f"{stack.url}/api/videos", json=body,
+                                headers=stack.headers(users[index % len(users)]), timeout=60)
         if response.status_code != 202:
             raise RuntimeError(f"POST /api/videos answered {response.status_code}: {response.text[:300]}")
         return str(response.json()["data"]["id"])
@@ -135,9 +137,11 @@ def phase_in_flight(services: Services, args: argparse.Namespace) -> None:
         life = sum(times[-1] - fake.created_at(video_id) for video_id, times in fake.status_times.items())
         per_video = [len(times) / max(1e-9, times[-1] - fake.created_at(video_id)) * 30
                      for video_id, times in fake.status_times.items()]
-        print(f"\n[2] one `genvid worker`, {args.videos} videos, fake render time {args.render_seconds:.0f} s")
+        print(
+            f"\n[2] one `genvid worker`, {args.videos} videos, fake render time {args.render_seconds:.0f} s")
         print(f"  {args.videos} POSTs took {created:.1f} s; all {args.videos} submitted upstream after "
-              f"{all_submitted_at if all_submitted_at is None else round(all_submitted_at, 1)} s; final states {counts}")
+              f"{all_submitted_at if all_submitted_at is None else round(all_submitted_at, 1)} s; final "
+              f"states {counts}")
         print(f"  renders created upstream {fake.renders_created}; status calls {calls} "
               f"(max {max((len(t) for t in fake.status_times.values()), default=0)} for one video)")
         record("peak renders in flight (one worker)", str(peak), ">= 200", peak >= 200)
@@ -145,7 +149,8 @@ def phase_in_flight(services: Services, args: argparse.Namespace) -> None:
         record("status calls / video / 30 s (all calls)", f"{calls / max(1e-9, life) * 30:.2f}", "<= 1",
                calls / max(1e-9, life) * 30 <= 1)
         record("  worst single video", f"{max(per_video, default=0):.2f}", "", None)
-        record("completed", f"{counts.get('completed', 0)}/{args.videos}", "", counts.get("completed") == args.videos)
+        record("completed", f"{counts.get('completed', 0)}/{args.videos}", "",
+               counts.get("completed") == args.videos)
     finally:
         stack.stop()
         fake.stop()
@@ -192,7 +197,8 @@ def e2e_rate(services: Services, workers: int, videos: int) -> tuple[float, dict
 
 
 def _wait_for_workers(stack: Stack, count: int) -> None:
-    """Until count rq workers have registered in this Redis db (each has started its dispatch loop by then)."""
+    """Until count rq workers have registered in this Redis db
+    (each has started its dispatch loop by then)."""
     from rq import Worker
 
     from genvid.infra.redis_client import connect
@@ -215,9 +221,10 @@ def noop_rate(services: Services, workers: int, jobs: int) -> float:
     noop = Queue("bench-noop", connection=client)
     for _ in range(jobs):
         noop.enqueue("os.getpid")
-    processes = [subprocess.Popen([str(BIN / "rq"), "worker", "--burst", "--url", redis_url, "-q", "bench-noop"],
-                                  cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True) for _ in range(workers)]
+    processes = [
+        subprocess.Popen([str(BIN / "rq"), "worker", "--burst", "--url", redis_url, "-q", "bench-noop"],
+                         cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True) for _ in range(workers)]
     finished = FinishedJobRegistry("bench-noop", connection=client)
     first_at, first_left = None, jobs
     while True:
@@ -246,8 +253,8 @@ def phase_e2e(services: Services, args: argparse.Namespace) -> None:
         rate, counts = e2e_rate(services, workers, args.e2e_videos)
         noop = noop_rate(services, workers, args.noop_jobs)
         rates[workers] = rate
-        record(f"videos/minute, {workers} worker{'s' if workers > 1 else ''}", f"{rate:.0f}  ({rate / 60:.1f}/s)",
-               "", None)
+        record(f"videos/minute, {workers} worker{'s' if workers > 1 else ''}",
+               f"{rate:.0f}  ({rate / 60:.1f}/s)", "", None)
         record(f"raw RQ no-op jobs/s, {workers} worker{'s' if workers > 1 else ''}", f"{noop:.0f}", "", None)
         record("  one video costs (in no-op jobs)", f"{noop / (rate / 60):.1f}", "", None)
         if counts.get("completed", 0) != args.e2e_videos:
@@ -256,8 +263,10 @@ def phase_e2e(services: Services, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="short phases (about 2.5 minutes; [2] keeps its 60 s renders)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="short phases (about 2.5 minutes; [2] keeps its 60 s renders)")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per request-rate round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per endpoint")
     parser.add_argument("--concurrency", type=int, default=16, help="users = keep-alive connections in [1]")
@@ -272,8 +281,9 @@ def main() -> None:
         args.seconds, args.rounds = 2.0, 2
         args.e2e_videos, args.noop_jobs = 60, 200
     began = time.monotonic()
-    print(f"cores {os.cpu_count()}; embedded PostgreSQL + Redis; load generator, fake HeyGen and servers share "
-          "this machine", flush=True)
+    print(
+        f"cores {os.cpu_count()}; embedded PostgreSQL + Redis; load generator, fake HeyGen and servers share "
+        "this machine", flush=True)
     with tempfile.TemporaryDirectory(prefix="genvid-bench-videos-") as tmp:
         services = Services(Path(tmp))
         chosen = {int(p) for p in args.phases.split(",")}

@@ -7,10 +7,11 @@ local receiver (a threaded HTTP server in this process answering 200 at once), `
 through genvid.outbound.emit (100 per transaction: rows in PostgreSQL, due at once), then one
 `genvid worker --burst` (the Procfile's worker, in burst mode) delivers them all: its loop's tick dispatches
 the due deliveries (claim and enqueue, 500 per transaction), then each job claims its delivery, signs it,
-POSTs it over a new connection, logs the attempt and finishes the delivery. Deliveries/s are counted from the attempts' own start times in PostgreSQL (first to last),
-so process start-up is left out. Beside it, raw RQ: one `rq worker --burst` doing os.getpid() jobs on the same
-Redis, counted as bench/videos.py counts them, with rq's default worker (a fork per job) and with
-rq.worker.SimpleWorker (in-process, as genvid's worker runs jobs). Printed per round: the rates and the ratios.
+POSTs it over a new connection, logs the attempt and finishes the delivery. Deliveries/s are counted from the
+attempts' own start times in PostgreSQL (first to last), so process start-up is left out. Beside it, raw RQ:
+one `rq worker --burst` doing os.getpid() jobs on the same Redis, counted as bench/videos.py counts them, with
+rq's default worker (a fork per job) and with rq.worker.SimpleWorker (in-process, as genvid's worker runs
+jobs). Printed per round: the rates and the ratios.
 """
 from __future__ import annotations
 
@@ -130,24 +131,29 @@ def noop_rate(services: Services, name: str, jobs: int, *, worker_class: str | N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deliveries", type=int, default=1000)
     parser.add_argument("--noop-jobs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     import tempfile
-    print(f"cores {os.cpu_count()}; embedded PostgreSQL + Redis; receiver and workers share this machine", flush=True)
+    print(f"cores {os.cpu_count()}; embedded PostgreSQL + Redis; receiver and workers share this machine",
+          flush=True)
     with tempfile.TemporaryDirectory(prefix="genvid-bench-webhooks-") as tmp:
         services = Services(Path(tmp))
         try:
             for round_number in range(1, args.rounds + 1):
                 rate = delivery_rate(services, f"bench_webhooks_{round_number}", args.deliveries)
-                forking = noop_rate(services, f"bench_noop_fork_{round_number}", args.noop_jobs, worker_class=None)
+                forking = noop_rate(services, f"bench_noop_fork_{round_number}", args.noop_jobs,
+                                    worker_class=None)
                 simple = noop_rate(services, f"bench_noop_simple_{round_number}", args.noop_jobs,
                                    worker_class="rq.worker.SimpleWorker")
-                print(f"round {round_number}: webhook deliveries/s {rate:6.1f} | raw RQ no-op jobs/s: rq worker "
-                      f"{forking:6.1f}, SimpleWorker {simple:6.1f} | deliveries/no-op = {rate / forking:.2f}x "
-                      f"(rq worker), {rate / simple:.2f}x (SimpleWorker)", flush=True)
+                print(
+                    f"round {round_number}: webhook deliveries/s {rate:6.1f} | raw RQ no-op jobs/s: rq "
+                    f"worker "
+                    f"{forking:6.1f}, SimpleWorker {simple:6.1f} | deliveries/no-op = {rate / forking:.2f}x "
+                    f"(rq worker), {rate / simple:.2f}x (SimpleWorker)", flush=True)
                 time.sleep(1)
         finally:
             services.close()

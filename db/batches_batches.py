@@ -13,7 +13,7 @@ from . import models
 
 CREATE_PAID_BATCH = """
 WITH funds AS (
-    SELECT b.user_id AS payer FROM credit_balances b
+    SELECT b.user_id AS payer, b.balance FROM credit_balances b
     WHERE b.user_id = %s AND b.balance >= %s::bigint AND b.balance >= 0
       AND EXISTS (SELECT 1 FROM avatars a
                   WHERE a.provider = %s AND a.provider_id = %s AND a.retired_at IS NULL)
@@ -43,15 +43,11 @@ WITH funds AS (
 ), entry AS (
     INSERT INTO credit_ledger (user_id, delta, reason, reference)
     SELECT c.user_id, -c.credits, %s, c.id FROM created c
-    RETURNING credit_ledger.user_id AS charged
-), debit AS (
-    UPDATE credit_balances
-    SET balance = balance - %s::bigint, updated_at = now()
-    WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING user_id, balance
 ), low AS (
     -- The outbound webhook credits.low when this debit took the balance below @low_credits from at or above it,
-    -- as CreatePaidVideo records it (genvid/outbound/events.py; the workers' loops make its deliveries).
+    -- as CreatePaidVideo records it (genvid/outbound/events.py; the workers' loops make its deliveries). The
+    -- balance after the debit is the locked balance less the price: the ledger's trigger applies the debit as
+    -- the statement ends.
     INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
     SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', %s,
            json_build_object('type', 'credits.low',
@@ -62,7 +58,7 @@ WITH funds AS (
                                       WHERE c.user_id = d.user_id AND c.status = 'pending')),
                                  'threshold', %s::bigint))::text,
            %s
-    FROM debit d
+    FROM (SELECT c.user_id, f.balance - c.credits AS balance FROM created c JOIN funds f ON f.payer = c.user_id) d
     WHERE d.balance < %s::bigint AND d.balance + %s::bigint >= %s::bigint
     ON CONFLICT (type, reference) DO NOTHING
 )
@@ -169,8 +165,8 @@ def create_paid_batch(
     reason: str,
     low_credits: int,
 ) -> CreatePaidBatchRow | None:
-    """Batches: a template rendered once per row; each row is a video (videos.batch_id, videos.batch_row). The whole create in one statement, as CreatePaidVideo does for one video: the user's balance row is locked if it covers the whole batch (@credits, the sum of @row_credits) and the avatar and voice are live; only then is the batch inserted (unless this user already sent this Idempotency-Key), one queued video per row (due at @now: the dispatcher admits them), one ledger debit for the batch (reason @reason, reference the batch id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered (and credits.low recorded when that crossed @low_credits). NULL when any of these refused: then nothing at all was written, and the caller finds out why."""
-    row = conn.execute(CREATE_PAID_BATCH, (user_id, credits, provider, avatar_id, provider, voice_id, id, name, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, variables, row_count, credits, idempotency_key, now, now, video_ids, scripts, titles, row_credits, now, now, now, reason, credits, id, now, low_credits, now, low_credits, credits, low_credits)).fetchone()
+    """Batches: a template rendered once per row; each row is a video (videos.batch_id, videos.batch_row). The whole create in one statement, as CreatePaidVideo does for one video: the user's balance row is locked if it covers the whole batch (@credits, the sum of @row_credits) and the avatar and voice are live; only then is the batch inserted (unless this user already sent this Idempotency-Key), one queued video per row (due at @now: the dispatcher admits them) and one ledger debit for the batch (reason @reason, reference the batch id), which lowers the balance (the ledger's rule, kept by migrations/0010_ledger_balance_trigger.sql), and credits.low recorded when that crossed @low_credits. NULL when any of these refused: then nothing at all was written, and the caller finds out why."""
+    row = conn.execute(CREATE_PAID_BATCH, (user_id, credits, provider, avatar_id, provider, voice_id, id, name, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, variables, row_count, credits, idempotency_key, now, now, video_ids, scripts, titles, row_credits, now, now, now, reason, id, now, low_credits, now, low_credits, credits, low_credits)).fetchone()
     return None if row is None else CreatePaidBatchRow(models.Batch(*row))
 
 

@@ -14,12 +14,6 @@ RETURNING id, user_id, delta, reason, reference, created_at"""
 
 GET_LEDGER_ENTRY = """SELECT id, user_id, delta, reason, reference, created_at FROM credit_ledger WHERE reason = %s AND reference = %s"""
 
-ADD_TO_BALANCE = """INSERT INTO credit_balances (user_id, balance, updated_at)
-VALUES (%s, %s, now())
-ON CONFLICT (user_id) DO UPDATE
-SET balance = credit_balances.balance + EXCLUDED.balance, updated_at = now()
-RETURNING balance"""
-
 GET_BALANCE = """SELECT balance FROM credit_balances WHERE user_id = %s"""
 
 LIST_LEDGER_PAGE = """SELECT id, user_id, delta, reason, reference, created_at FROM credit_ledger
@@ -36,7 +30,7 @@ def insert_ledger_entry(
     reason: str,
     reference: str,
 ) -> models.CreditLedger | None:
-    """Nothing is returned when (reason, reference) was already recorded: the caller then changes nothing."""
+    """Nothing is returned when (reason, reference) was already recorded. An inserted entry moves the user's balance by its delta (migrations/0010_ledger_balance_trigger.sql)."""
     row = conn.execute(INSERT_LEDGER_ENTRY, (user_id, delta, reason, reference)).fetchone()
     return None if row is None else models.CreditLedger(*row)
 
@@ -45,12 +39,6 @@ def get_ledger_entry(conn: psycopg.Connection, *, reason: str, reference: str) -
     """GetLedgerEntry (:one)."""
     row = conn.execute(GET_LEDGER_ENTRY, (reason, reference)).fetchone()
     return None if row is None else models.CreditLedger(*row)
-
-
-def add_to_balance(conn: psycopg.Connection, *, user_id: str, delta: int) -> int | None:
-    """Grants, refunds and clawbacks: unconditional, so a clawback may take the balance below zero."""
-    row = conn.execute(ADD_TO_BALANCE, (user_id, delta)).fetchone()
-    return None if row is None else row[0]
 
 
 def get_balance(conn: psycopg.Connection, *, user_id: str) -> int | None:

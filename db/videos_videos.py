@@ -14,7 +14,7 @@ from . import models
 
 CREATE_PAID_VIDEO = """
 WITH funds AS (
-    SELECT b.user_id AS payer FROM credit_balances b
+    SELECT b.user_id AS payer, b.balance FROM credit_balances b
     WHERE b.user_id = %s AND b.balance >= %s::bigint AND b.balance >= 0
       AND EXISTS (SELECT 1 FROM avatars a
                   WHERE a.provider = %s AND a.provider_id = %s AND a.retired_at IS NULL)
@@ -34,15 +34,10 @@ WITH funds AS (
     -- No ON CONFLICT: the video id is new, and were it not, the error would undo the whole statement.
     INSERT INTO credit_ledger (user_id, delta, reason, reference)
     SELECT c.user_id, -c.credits, %s, c.id FROM created c
-    RETURNING credit_ledger.user_id AS charged
-), debit AS (
-    UPDATE credit_balances
-    SET balance = balance - %s::bigint, updated_at = now()
-    WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING user_id, balance
 ), low AS (
     -- The outbound webhook credits.low when this debit took the balance below @low_credits from at or above it
-    -- (genvid/outbound/events.py; the workers' loops make its deliveries).
+    -- (genvid/outbound/events.py; the workers' loops make its deliveries). The balance after the debit is the
+    -- locked balance less the price: the ledger's trigger applies the debit as the statement ends.
     INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
     SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', %s,
            json_build_object('type', 'credits.low',
@@ -53,7 +48,7 @@ WITH funds AS (
                                       WHERE c.user_id = d.user_id AND c.status = 'pending')),
                                  'threshold', %s::bigint))::text,
            %s
-    FROM debit d
+    FROM (SELECT v.user_id, f.balance - v.credits AS balance FROM created v JOIN funds f ON f.payer = v.user_id) d
     WHERE d.balance < %s::bigint AND d.balance + %s::bigint >= %s::bigint
     ON CONFLICT (type, reference) DO NOTHING
 )
@@ -212,8 +207,8 @@ def create_paid_video(
     reason: str,
     low_credits: int,
 ) -> CreatePaidVideoRow | None:
-    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance lowered (and credits.low recorded when that crossed @low_credits). NULL when any of these refused; the caller then finds out which."""
-    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, credits, id, now, low_credits, now, low_credits, credits, low_credits)).fetchone()
+    """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key) and its render debit recorded in the ledger (reason @reason, reference the video id), which lowers the balance (the ledger's rule, kept by migrations/0010_ledger_balance_trigger.sql), and credits.low recorded when that crossed @low_credits. NULL when any of these refused; the caller then finds out which."""
+    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, id, now, low_credits, now, low_credits, credits, low_credits)).fetchone()
     return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30]))
 
 

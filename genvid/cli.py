@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run an RQ worker (with the scheduler)")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.set_defaults(func=cmd_worker)
-    sub.add_parser("migrate", help="apply pending migrations (the release step)").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help="apply pending migrations (the release step)").set_defaults(
+        func=cmd_migrate)
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     reset = db.add_parser("reset", help="drop and re-create the schema (development only)")
     reset.add_argument("--yes", action="store_true", help="really drop every table")

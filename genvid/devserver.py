@@ -85,7 +85,8 @@ def supervise(children: Sequence[Child], *, env: Mapping[str, str], pass_fds: Se
         try:
             for changed in _ticks(stop, reload):
                 if changed:
-                    print(f"genvid: {changed} changed; restarting web and worker", file=sys.stderr, flush=True)
+                    print(f"genvid: {changed} changed; restarting web and worker", file=sys.stderr,
+                          flush=True)
                     _stop_all(running)
                     running = _start(children, env, pass_fds)
                     continue
@@ -115,7 +116,8 @@ def _describe(changes: Iterable[tuple[object, str]]) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
 
 
-def _start(children: Sequence[Child], env: Mapping[str, str], pass_fds: Sequence[int]) -> list[subprocess.Popen]:
+def _start(children: Sequence[Child], env: Mapping[str, str],
+           pass_fds: Sequence[int]) -> list[subprocess.Popen]:
     return [subprocess.Popen(list(child.command), env=dict(env), pass_fds=tuple(pass_fds),
                              start_new_session=True,  # out of the terminal's process group: no stray Ctrl-C
                              preexec_fn=processes.die_with_parent)  # noqa: PLW1509 - only prctl(), async-signal-safe
@@ -123,7 +125,8 @@ def _start(children: Sequence[Child], env: Mapping[str, str], pass_fds: Sequence
 
 
 def _stop_all(running: list[subprocess.Popen]) -> None:
-    """SIGTERM every child at once, wait for them (each finishes its work), SIGKILL what outlives the timeout."""
+    """SIGTERM every child at once, wait for them (each finishes its work),
+    SIGKILL what outlives the timeout."""
     for proc in running:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

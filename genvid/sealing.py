@@ -31,6 +31,7 @@ def unseal(stored: str, *, encryption_key: str, purpose: str) -> str:
         raise UnsealError("not a genvid sealed secret")
     try:
         blob = base64.b64decode(stored[len(FORMAT_PREFIX):])
-        return AESGCM(base64.b64decode(encryption_key)).decrypt(blob[:12], blob[12:], purpose.encode()).decode()
+        return AESGCM(base64.b64decode(encryption_key)).decrypt(blob[:12], blob[12:],
+                                                                purpose.encode()).decode()
     except (ValueError, InvalidTag) as exc:
         raise UnsealError("the sealed secret does not open with this ENCRYPTION_KEY") from exc

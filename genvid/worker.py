@@ -5,11 +5,11 @@ genvid's jobs are short (a submit, a status check, a download) and idempotent, s
 client and HeyGen's keep-alive HTTP session on every job (measured: 11.5 submits/s forked, 29.7 in-process).
 SIGTERM lets the current job finish.
 
-Beside rq's loop, the process runs one more, in a thread (WorkerLoop): every half second it renews the claim of
-the job running here when needed (genvid.videos.leases), dispatches every video step that is due
+Beside rq's loop, the process runs one more, in a thread (WorkerLoop): every half second it renews the claim
+of the job running here when needed (genvid.videos.leases), dispatches every video step that is due
 (genvid.videos.dispatcher) and every webhook delivery that is due (genvid.outbound.dispatcher), and about once
-a minute enqueues the daily maintenance and the webhook log's pruning when they are due (genvid.videos.periodic,
-genvid.outbound.dispatcher). What is due
+a minute enqueues the daily maintenance and the webhook log's pruning when they are due
+(genvid.videos.periodic, genvid.outbound.dispatcher). What is due
 is read from PostgreSQL, so the loop needs nothing from Redis to keep going: a FLUSHALL or a Redis restart
 delays work by at most render_redispatch_seconds and loses none, and it lives and dies with this process.
 rq's scheduler (a forked process holding a lock in Redis) is not started: nothing is scheduled in Redis.
@@ -39,16 +39,17 @@ PUBSUB_POLL_SECONDS = 1.0
 
 
 class GenvidWorker(SimpleWorker):
-    """An in-process rq worker (SIGTERM: warm shutdown after the current job) tagging log lines with job ids."""
+    """An in-process rq worker (SIGTERM: warm shutdown after the current job) tagging log lines with job
+    ids."""
 
     def subscribe(self) -> None:
         """rq's own subscribe, polling every PUBSUB_POLL_SECONDS instead of rq's 60.
 
-        At teardown rq 3.0 unsubscribes, then stops the listener thread, and redis-py 8.2's stop() joins it. When
-        the thread has already read the UNSUBSCRIBE reply it waits for a new subscription for its whole poll
-        time, so a worker's exit (a burst run, a dyno's SIGTERM) hung for 60 s in about one run in 50: longer than
-        the 30 s Heroku allows before SIGKILL. A short poll bounds that wait; the thread only ever reads this
-        worker's command channel, so waking every second costs nothing measurable.
+        At teardown rq 3.0 unsubscribes, then stops the listener thread, and redis-py 8.2's stop() joins it.
+        When the thread has already read the UNSUBSCRIBE reply it waits for a new subscription for its whole
+        poll time, so a worker's exit (a burst run, a dyno's SIGTERM) hung for 60 s in about one run in 50:
+        longer than the 30 s Heroku allows before SIGKILL. A short poll bounds that wait; the thread only ever
+        reads this worker's command channel, so waking every second costs nothing measurable.
         """
         self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
         self.pubsub = self.connection.pubsub()
@@ -68,11 +69,12 @@ class WorkerLoop:
         self._failing: set[str] = set()
 
     def tick(self, now: datetime) -> None:
-        """Renew running claims, dispatch due video steps and webhook deliveries, and (once a minute) enqueue due
-        periodic work."""
+        """Renew running claims, dispatch due video steps and webhook deliveries, and (once a minute) enqueue
+        due periodic work."""
         self._duty("renew claims", lambda: leases.renew(now=now, seconds=self.tuning.lease_seconds))
-        self._duty("dispatch", lambda: dispatcher.dispatch_due(now=now, redispatch_seconds=self.tuning.redispatch_seconds,
-                                                               max_in_flight=self.max_in_flight))
+        self._duty("dispatch",
+                   lambda: dispatcher.dispatch_due(now=now, redispatch_seconds=self.tuning.redispatch_seconds,
+                                                   max_in_flight=self.max_in_flight))
         self._duty("dispatch webhooks", lambda: webhook_dispatcher.dispatch_due(
             now=now, redispatch_seconds=self.webhook_redispatch_seconds))
         checked = self._periodic_checked_at
@@ -82,7 +84,7 @@ class WorkerLoop:
             self._duty("prune webhook log", lambda: webhook_dispatcher.prune_if_due(now=now))
 
     def run(self, stop: threading.Event) -> None:
-        """Tick every TICK_SECONDS on the pipeline clock until stop is set."""
+        """Tick every TICK_SECONDS on genvid's clock until stop is set."""
         while not stop.wait(TICK_SECONDS):
             self.tick(clock.now())
 

@@ -1,5 +1,6 @@
 -- name: InsertLedgerEntry :one
--- Nothing is returned when (reason, reference) was already recorded: the caller then changes nothing.
+-- Nothing is returned when (reason, reference) was already recorded. An inserted entry moves the user's
+-- balance by its delta (migrations/0010_ledger_balance_trigger.sql).
 INSERT INTO credit_ledger (user_id, delta, reason, reference)
 VALUES (@user_id, @delta, @reason, @reference)
 ON CONFLICT (reason, reference) DO NOTHING
@@ -7,14 +8,6 @@ RETURNING *;
 
 -- name: GetLedgerEntry :one
 SELECT * FROM credit_ledger WHERE reason = @reason AND reference = @reference;
-
--- name: AddToBalance :one
--- Grants, refunds and clawbacks: unconditional, so a clawback may take the balance below zero.
-INSERT INTO credit_balances (user_id, balance, updated_at)
-VALUES (@user_id, @delta, now())
-ON CONFLICT (user_id) DO UPDATE
-SET balance = credit_balances.balance + EXCLUDED.balance, updated_at = now()
-RETURNING balance;
 
 -- name: GetBalance :one
 SELECT balance FROM credit_balances WHERE user_id = @user_id;

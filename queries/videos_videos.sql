@@ -4,12 +4,12 @@
 -- name: CreatePaidVideo :one
 -- The whole create in one statement, so one round trip and atomic even on an autocommit connection: the
 -- user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video
--- inserted (unless this user already sent this Idempotency-Key), its render debit recorded in the ledger
--- (reason @reason, reference the video id; the ledger's rules in genvid/billing/ledger.py) and the balance
--- lowered (and credits.low recorded when that crossed @low_credits). NULL when any of these refused; the caller
--- then finds out which.
+-- inserted (unless this user already sent this Idempotency-Key) and its render debit recorded in the ledger
+-- (reason @reason, reference the video id), which lowers the balance (the ledger's rule, kept by
+-- migrations/0010_ledger_balance_trigger.sql), and credits.low recorded when that crossed @low_credits. NULL
+-- when any of these refused; the caller then finds out which.
 WITH funds AS (
-    SELECT b.user_id AS payer FROM credit_balances b
+    SELECT b.user_id AS payer, b.balance FROM credit_balances b
     WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0
       AND EXISTS (SELECT 1 FROM avatars a
                   WHERE a.provider = @provider AND a.provider_id = @avatar_id AND a.retired_at IS NULL)
@@ -29,15 +29,10 @@ WITH funds AS (
     -- No ON CONFLICT: the video id is new, and were it not, the error would undo the whole statement.
     INSERT INTO credit_ledger (user_id, delta, reason, reference)
     SELECT c.user_id, -c.credits, @reason, c.id FROM created c
-    RETURNING credit_ledger.user_id AS charged
-), debit AS (
-    UPDATE credit_balances
-    SET balance = balance - @credits::bigint, updated_at = now()
-    WHERE user_id IN (SELECT charged FROM entry)
-    RETURNING user_id, balance
 ), low AS (
     -- The outbound webhook credits.low when this debit took the balance below @low_credits from at or above it
-    -- (genvid/outbound/events.py; the workers' loops make its deliveries).
+    -- (genvid/outbound/events.py; the workers' loops make its deliveries). The balance after the debit is the
+    -- locked balance less the price: the ledger's trigger applies the debit as the statement ends.
     INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
     SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', @id,
            json_build_object('type', 'credits.low',
@@ -48,7 +43,7 @@ WITH funds AS (
                                       WHERE c.user_id = d.user_id AND c.status = 'pending')),
                                  'threshold', @low_credits::bigint))::text,
            @now
-    FROM debit d
+    FROM (SELECT v.user_id, f.balance - v.credits AS balance FROM created v JOIN funds f ON f.payer = v.user_id) d
     WHERE d.balance < @low_credits::bigint AND d.balance + @credits::bigint >= @low_credits::bigint
     ON CONFLICT (type, reference) DO NOTHING
 )

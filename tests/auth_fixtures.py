@@ -59,8 +59,8 @@ def node() -> str:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("npm is required to install tests/interop's packages")
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INTEROP_DIR, check=False,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INTEROP_DIR,
+                              check=False, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             pytest.fail(f"npm ci in tests/interop failed:\n{done.stderr}")
     return binary
@@ -76,9 +76,9 @@ class NodeServer:
 
 @pytest.fixture
 def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[..., NodeServer]]:
-    """better_auth(mail_hook_port=None, production=False, env=None) starts the real better-auth server on the test
-    database, its api-key plugin configured as genvid's (same prefix, rate limit, metadata, default permissions)
-    (env: extra variables, such as the social providers of tests/interop/server.mjs)."""
+    """better_auth(mail_hook_port=None, production=False, env=None) starts the real better-auth server on the
+    test database, its api-key plugin configured as genvid's (same prefix, rate limit, metadata, default
+    permissions) (env: extra variables, such as the social providers of tests/interop/server.mjs)."""
     started: list[NodeServer] = []
 
     def start(mail_hook_port: int | None = None, production: bool = False,
@@ -87,10 +87,11 @@ def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[
         url = f"http://127.0.0.1:{port}"
         variables = node_env(DATABASE_URL=services.database_url, BETTER_AUTH_SECRET=TEST_SECRET,
                              BETTER_AUTH_URL=url, TRUSTED_ORIGINS=TRUSTED_ORIGIN, PORT=str(port),
-                             API_KEY_OPTIONS=json.dumps(options_from(app.config["GENVID"]).better_auth_options()),
+                             API_KEY_OPTIONS=json.dumps(
+                                 options_from(app.config["GENVID"]).better_auth_options()),
                              **(env or {}))
         if production:
-            variables["NODE_ENV"] = "production"          # better-auth's rate limiter is on only in production
+            variables["NODE_ENV"] = "production"      # better-auth's rate limiter is on only in production
         if mail_hook_port:
             variables["MAIL_HOOK_URL"] = f"http://127.0.0.1:{mail_hook_port + 1}/"
         process = subprocess.Popen([node, "server.mjs", "serve"], cwd=INTEROP_DIR, env=variables, text=True,
@@ -112,15 +113,15 @@ def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[
 
 @pytest.fixture
 def serve_genvid(make_app: Callable[..., Flask]) -> Iterator[Callable[..., tuple[str, Flask]]]:
-    """serve_genvid(**overrides) serves genvid over HTTP with BETTER_AUTH_URL = its own address, configured for
-    the database it shares with the better-auth server of these tests (JWT_KEY_ENCRYPTION=better_auth)."""
+    """serve_genvid(**overrides) serves genvid over HTTP with BETTER_AUTH_URL = its own address, configured
+    for the database it shares with the better-auth server of these tests (JWT_KEY_ENCRYPTION=better_auth)."""
     running: list[tuple[Any, threading.Thread]] = []
 
     def serve(**overrides: Any) -> tuple[str, Flask]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        settings = {"better_auth_url": url, "trusted_origins": (TRUSTED_ORIGIN,), "jwt_key_encryption": "better_auth",
-                    **overrides}
+        settings = {"better_auth_url": url, "trusted_origins": (TRUSTED_ORIGIN,),
+                    "jwt_key_encryption": "better_auth", **overrides}
         application = make_app(**settings)
         server = make_server("127.0.0.1", port, application, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -136,9 +137,10 @@ def serve_genvid(make_app: Callable[..., Flask]) -> Iterator[Callable[..., tuple
 
 
 def run_client(node: str, base_url: str, *, tag: str, mailbox_port: int, mode: str = "all") -> dict[str, Any]:
-    """Run tests/interop/client.mjs against base_url (mode "all" or "ratelimit") and return what it printed."""
-    done = subprocess.run([node, "client.mjs", base_url, mode], cwd=INTEROP_DIR, capture_output=True, text=True, check=False,
-                          timeout=NODE_TIMEOUT,
+    """Run tests/interop/client.mjs against base_url
+    (mode "all" or "ratelimit") and return what it printed."""
+    done = subprocess.run([node, "client.mjs", base_url, mode], cwd=INTEROP_DIR, capture_output=True,
+                          text=True, check=False, timeout=NODE_TIMEOUT,
                           env=node_env(BETTER_AUTH_SECRET=TEST_SECRET, TRUSTED_ORIGIN=TRUSTED_ORIGIN, TAG=tag,
                                        MAILBOX_PORT=str(mailbox_port)))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -149,8 +151,8 @@ def run_client(node: str, base_url: str, *, tag: str, mailbox_port: int, mode: s
 def better_auth_migrate(node: str, database_url: str, *, apply: bool = False) -> dict[str, Any]:
     """better-auth's own migration plan for database_url (getMigrations), run when apply is set."""
     command = [node, "server.mjs", "migrate"] + (["--apply"] if apply else [])
-    done = subprocess.run(command, cwd=INTEROP_DIR, capture_output=True, text=True, timeout=NODE_TIMEOUT, check=False,
-                          env=node_env(DATABASE_URL=database_url, BETTER_AUTH_SECRET=TEST_SECRET,
+    done = subprocess.run(command, cwd=INTEROP_DIR, capture_output=True, text=True, timeout=NODE_TIMEOUT,
+                          check=False, env=node_env(DATABASE_URL=database_url, BETTER_AUTH_SECRET=TEST_SECRET,
                                        BETTER_AUTH_URL="http://127.0.0.1:3005"))
     assert done.returncode == 0, done.stderr[-3000:]
     plan: dict[str, Any] = json.loads(done.stdout)

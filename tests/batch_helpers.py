@@ -32,13 +32,15 @@ def create_json(studio: Studio, headers: dict[str, str], rows: list[dict[str, st
 def create_csv(studio: Studio, headers: dict[str, str], csv_bytes: bytes, *, key: str | None = None,
                path: str = "/api/batches", batch_template: dict[str, Any] | None = None,
                name: str | None = None) -> Any:
-    """POST /api/batches (or /api/batch-previews) as multipart/form-data with the rows as a CSV file upload."""
+    """POST /api/batches (or /api/batch-previews) as multipart/form-data with the rows as a CSV file
+    upload."""
     form: dict[str, Any] = {"template": json.dumps(batch_template or template(studio)),
                             "rows": (io.BytesIO(csv_bytes), "rows.csv", "text/csv")}
     if name is not None:
         form["name"] = name
     extra = {"Idempotency-Key": key} if key else {}
-    return studio.client.post(path, data=form, content_type="multipart/form-data", headers={**headers, **extra})
+    return studio.client.post(path, data=form, content_type="multipart/form-data",
+                              headers={**headers, **extra})
 
 
 def csv_of(count: int) -> bytes:
@@ -57,6 +59,7 @@ def ledger_rows(studio: Studio, user_id: str) -> list[tuple[int, str, str]]:
 def stored(studio: Studio, user_id: str) -> tuple[int, int]:
     """(batches, videos) the user has rows for."""
     row = studio.conn.execute("SELECT (SELECT count(*) FROM batches WHERE user_id = %(u)s), "
-                              "(SELECT count(*) FROM videos WHERE user_id = %(u)s)", {"u": user_id}).fetchone()
+                              "(SELECT count(*) FROM videos WHERE user_id = %(u)s)",
+                              {"u": user_id}).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])

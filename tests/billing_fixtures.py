@@ -18,8 +18,8 @@ from werkzeug.test import TestResponse
 import db.videos_catalogue
 import db.videos_videos
 from db import models
-from genvid.auth.clock import system_now
 from genvid.billing import ledger
+from genvid.clock import system_now
 
 
 @pytest.fixture
@@ -41,8 +41,9 @@ def fund(conn: psycopg.Connection) -> Callable[..., None]:
 
 @pytest.fixture
 def pay_for_render(conn: psycopg.Connection) -> Callable[..., bool]:
-    """pay_for_render(user_id, video_id, credits, on=conn): a render paid for by the statement POST /api/videos
-    runs (CreatePaidVideo: video row, ledger debit, balance, at once) at any price; False when it refused."""
+    """pay_for_render(user_id, video_id, credits, on=conn): a render paid for by the statement POST
+    /api/videos runs (CreatePaidVideo: video row, ledger debit, balance, at once) at any price; False when it
+    refused."""
     now = system_now()
     db.videos_catalogue.upsert_avatar(conn, provider="test", provider_id="avatar", name="Avatar", gender=None,
                                       preview_image_url=None, preview_video_url=None, default_voice_id=None,
@@ -53,7 +54,8 @@ def pay_for_render(conn: psycopg.Connection) -> Callable[..., bool]:
     def pay(user_id: str, video_id: str, credits: int, *, on: psycopg.Connection | None = None) -> bool:
         row = db.videos_videos.create_paid_video(
             on or conn, id=video_id, user_id=user_id, provider="test", avatar_id="avatar", voice_id="voice",
-            script="Hello.", title=None, aspect_ratio="16:9", resolution="720p", background=None, captions=False,
+            script="Hello.", title=None, aspect_ratio="16:9", resolution="720p", background=None,
+            captions=False,
             credits=credits, idempotency_key=None, now=now, reason=ledger.RENDER, low_credits=0)
         return row is not None
     return pay
@@ -78,8 +80,8 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 @pytest.fixture
 def billing_app(make_app: Callable[..., Flask], fake_stripe: FakeStripe) -> Flask:
-    """The app with billing on, talking to the fake Stripe with one retry. The timeout is generous, so that only a
-    request the fake holds (fake_stripe.hold()) ever reaches it, however busy the machine."""
+    """The app with billing on, talking to the fake Stripe with one retry. The timeout is generous, so that
+    only a request the fake holds (fake_stripe.hold()) ever reaches it, however busy the machine."""
     return make_app(stripe_secret_key=fake_stripe.api_key, stripe_webhook_secret=WEBHOOK_SECRET,
                     stripe_api_base=fake_stripe.base_url, app_url="https://app.example.com",
                     stripe_timeout_seconds=10, stripe_max_network_retries=1)

@@ -22,7 +22,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from genvid import clock, create_app
-from genvid.auth.clock import FrozenClock, system_now
+from genvid.clock import FrozenClock
 from genvid.config import Config
 from genvid.infra import redis_client as genvid_redis
 from genvid.infra import services as genvid_services
@@ -33,7 +33,8 @@ from genvid.videos import dispatcher
 from genvid.videos.jobs import Tuning
 from genvid.worker import GenvidWorker
 
-pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures", "social_fixtures",
+pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures",
+                  "social_fixtures",
                    "s3_fixtures", "web_fixtures", "webhooks_fixtures"]
 
 TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
@@ -44,15 +45,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Temporary directories under this clone (.pytest-tmp), not the machine-wide /tmp/pytest-of-<user>: a test
-    session in another clone on the same machine prunes old numbered directories there, and has removed a
+    """Temporary directories under this clone (.pytest-tmp), not the machine-wide /tmp/pytest-of-<user>: a
+    test session in another clone on the same machine prunes old numbered directories there, and has removed a
     running session's embedded PostgreSQL and Redis from under it."""
     if config.option.basetemp is None:
         config.option.basetemp = str(ROOT / ".pytest-tmp")
 
 
 # Suites that build or install things and take minutes: only on request, each from its own make target.
-ON_REQUEST = {"rehearsal": "the deploy rehearsal (`make rehearse`)", "image": "the container image (`make image`)"}
+ON_REQUEST = {"rehearsal": "the deploy rehearsal (`make rehearse`)",
+              "image": "the container image (`make image`)"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,8 +86,8 @@ def _start_postgres(directory: Path) -> tuple[str, Any]:
             server = pgserver.get_server(directory, cleanup_mode="stop")
             return server.get_uri(), server
         except subprocess.TimeoutExpired:
-            # pgserver gives `pg_ctl start -w` a fixed 10 s, which a busy machine can exceed although the server
-            # comes up; asking again attaches to the running server (or starts it again).
+            # pgserver gives `pg_ctl start -w` a fixed 10 s, which a busy machine can exceed although the
+            # server comes up; asking again attaches to the running server (or starts it again).
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -159,8 +161,8 @@ def config(services: Services, tmp_path: Path) -> Config:
 
 def start_app(config: Config) -> Flask:
     """What wsgi.py does: connect this process to the services config names (genvid.infra.services.start),
-    then build the app. So the last app a test starts is also the configuration its jobs run with, as in a process
-    whose web and worker share one Config."""
+    then build the app. So the last app a test starts is also the configuration its jobs run with, as in a
+    process whose web and worker share one Config."""
     application = create_app(genvid_services.start(config))
     application.config["TESTING"] = True
     return application
@@ -220,30 +222,31 @@ def live_server() -> Iterator[Callable[[Flask], str]]:
 
 
 @pytest.fixture
-def pipeline_clock() -> Iterator[FrozenClock]:
-    """The render pipeline's clock (genvid.clock), frozen at the real time the test starts; advance() it to
-    make steps due (what would otherwise be waited for)."""
-    frozen = FrozenClock(system_now())
+def frozen_clock() -> Iterator[FrozenClock]:
+    """genvid's clock (genvid.clock, for the whole process: handlers, jobs, the dispatcher), frozen at the
+    real time the test starts; advance() it to make sessions age and steps come due (what would otherwise be
+    waited for)."""
+    frozen = FrozenClock()
     clock.install(frozen)
     yield frozen
     clock.install(None)
 
 
 @pytest.fixture
-def run_worker(app: Flask, pipeline_clock: FrozenClock) -> Callable[..., int]:
-    """run_worker() does here what a worker does at the pipeline clock's now: dispatch every video step and
+def run_worker(app: Flask, frozen_clock: FrozenClock) -> Callable[..., int]:
+    """run_worker() does here what a worker does at genvid's clock's now: dispatch every video step and
     webhook delivery that is due (the worker loop's job), then run a real rq worker (genvid's, in-process) in
     burst mode until the queues are empty; deliveries those jobs made due (a finished render's webhook) are
     dispatched and run too, as the loop's next tick would. Returns how many jobs ran."""
     def run(queues: tuple[str, ...] = genvid_redis.DEFAULT_QUEUES) -> int:
         config = genvid_services.started_config()
-        dispatcher.dispatch_due(now=pipeline_clock(), redispatch_seconds=Tuning.of(config).redispatch_seconds,
+        dispatcher.dispatch_due(now=frozen_clock(), redispatch_seconds=Tuning.of(config).redispatch_seconds,
                                 max_in_flight=config.heygen_max_concurrent)
         webhooks = delivery.QUEUE in queues
 
         def dispatch_webhooks() -> int:
             return webhook_dispatcher.dispatch_due(
-                now=pipeline_clock(), redispatch_seconds=config.webhook_redispatch_seconds)
+                now=frozen_clock(), redispatch_seconds=config.webhook_redispatch_seconds)
         if webhooks:
             dispatch_webhooks()
         performed = _burst(queues)

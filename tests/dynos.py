@@ -53,7 +53,8 @@ def install_production(slug: Path, venv: Path) -> list[str]:
 
 
 def _run(command: list[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     if done.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n"
                              f"{done.stderr[-3000:]}")
@@ -91,7 +92,8 @@ def app_json_environment(slug: Path, **required: str) -> dict[str, str]:
 class Dyno:
     """One process type running in a directory of its own; start() again after discard() is a fresh dyno."""
 
-    def __init__(self, name: str, command: str, *, home: Path, slug: Path, venv: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, command: str, *, home: Path, slug: Path, venv: Path,
+                 env: dict[str, str]) -> None:
         self.name, self.command, self.slug, self.venv = name, command, slug, venv
         self.directory = home / name
         self.env = env
@@ -113,7 +115,8 @@ class Dyno:
         (self.directory / "tmp").mkdir()
         # As the Python buildpack's .profile.d sets up a dyno: HOME is the app's directory and on PYTHONPATH.
         env = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(self.app_dir),
-               "PYTHONPATH": str(self.app_dir), "PYTHONUNBUFFERED": "true", "TMPDIR": str(self.directory / "tmp"),
+               "PYTHONPATH": str(self.app_dir), "PYTHONUNBUFFERED": "true",
+               "TMPDIR": str(self.directory / "tmp"),
                "LANG": "C.UTF-8", "DYNO": self.name, "PYTHONFAULTHANDLER": "1", **self.env}
         env["GUNICORN_CMD_ARGS"] = env.get("GUNICORN_CMD_ARGS") or BUILDPACK_GUNICORN_CMD_ARGS
         return env
@@ -136,7 +139,8 @@ class Dyno:
 
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
-            raise AssertionError(f"dyno {self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+            raise AssertionError(
+                f"dyno {self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
 
     def stop(self) -> float:
         """SIGTERM to the process group, as Heroku does, and SIGKILL 30 s later if it is still there (first
@@ -168,7 +172,8 @@ class Dyno:
         """Files in the dyno's directory that the slug did not bring (what the process left on its disk)."""
         shipped = {p.relative_to(self.slug) for p in self.slug.rglob("*")}
         return sorted(str(p.relative_to(self.directory)) for p in self.directory.rglob("*")
-                      if p.is_file() and not (p.is_relative_to(self.app_dir) and p.relative_to(self.app_dir) in shipped)
+                      if p.is_file()
+                      and not (p.is_relative_to(self.app_dir) and p.relative_to(self.app_dir) in shipped)
                       and "__pycache__" not in p.parts)
 
     def log_tail(self, lines: int = 40) -> str:

@@ -10,8 +10,8 @@ import db.auth_sessions
 import db.auth_users
 from db import models
 from genvid.auth import passwords
-from genvid.auth.clock import system_now
 from genvid.auth.ids import generate_id
+from genvid.clock import system_now
 from genvid.infra import services as genvid_services
 
 DEFAULT_PASSWORD = "correct horse battery"

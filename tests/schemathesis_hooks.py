@@ -59,7 +59,8 @@ def _new_funded_user() -> str:
     signed_up.raise_for_status()
     body = signed_up.json()
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-        ledger.grant(conn, user_id=body["user"]["id"], credits=CREDITS, reason="fuzz", reference=uuid.uuid4().hex)
+        ledger.grant(conn, user_id=body["user"]["id"], credits=CREDITS, reason="fuzz",
+                     reference=uuid.uuid4().hex)
     return str(body["token"])
 
 
@@ -89,8 +90,8 @@ def real_avatar_and_voice(context: Any, case: Any) -> Any:
 
 @schemathesis.hook("map_case").apply_to(path_regex="^/api/(batches|batch-previews)$", method="POST")
 def real_template_avatar_and_voice(context: Any, case: Any) -> Any:
-    """Positive JSON batches get a live avatar and voice in their template half of the time, and rows that fill
-    in its variables, so batches are created and the stateful phase follows their links."""
+    """Positive JSON batches get a live avatar and voice in their template half of the time, and rows that
+    fill in its variables, so batches are created and the stateful phase follows their links."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return case

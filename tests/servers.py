@@ -31,8 +31,9 @@ POSTGRES_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=Tr
 
 def require(program: str, package: str) -> str:
     """The path of program, or skip (fail under CI, which must have installed the package)."""
-    found = shutil.which(program) or next((str(d / program) for d in POSTGRES_BIN_DIRS if (d / program).exists()),
-                                          None)
+    found = shutil.which(program) or next(
+        (str(d / program) for d in POSTGRES_BIN_DIRS if (d / program).exists()),
+        None)
     if found:
         return found
     message = f"{program} not found: apt-get install -y {package}"
@@ -57,7 +58,8 @@ def wait_for_port(port: int, *, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def self_signed_certificate(directory: Path, *, hostname: str = "redis.example.internal") -> tuple[Path, Path]:
+def self_signed_certificate(directory: Path, *, hostname: str = "redis.example.internal") -> tuple[Path,
+                                                                                                   Path]:
     """A self-signed certificate (and its key) for a name that is not 127.0.0.1, as Heroku's Redis has:
     neither the issuer nor the host name can be verified by a client."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -68,7 +70,8 @@ def self_signed_certificate(directory: Path, *, hostname: str = "redis.example.i
                    .not_valid_before(now - datetime.timedelta(minutes=5))
                    .not_valid_after(now + datetime.timedelta(days=2))
                    .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname),
-                                                               x509.IPAddress(ipaddress.ip_address("10.0.0.1"))]),
+                                                               x509.IPAddress(
+                                                                   ipaddress.ip_address("10.0.0.1"))]),
                                   critical=False)
                    .sign(key, hashes.SHA256()))
     cert_path, key_path = directory / "redis.crt", directory / "redis.key"
@@ -81,7 +84,8 @@ def self_signed_certificate(directory: Path, *, hostname: str = "redis.example.i
 
 @contextlib.contextmanager
 def tls_redis(directory: Path) -> Iterator[str]:
-    """redis-server with TLS only (plain port closed), a password, no persistence; yields its rediss:// URL."""
+    """redis-server with TLS only (plain port closed), a password, no persistence;
+    yields its rediss:// URL."""
     server = require("redis-server", "redis-server")
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed_certificate(directory)
@@ -100,7 +104,8 @@ def tls_redis(directory: Path) -> Iterator[str]:
 
 
 def _as_postgres_user() -> dict[str, int]:
-    """subprocess options that run a command as the postgres user when we are root (PostgreSQL refuses root)."""
+    """subprocess options that run a command as the postgres user when we are root
+    (PostgreSQL refuses root)."""
     if os.geteuid() != 0:
         return {}
     import pwd

@@ -51,7 +51,8 @@ class Normaliser:
 
     def __init__(self, origins: dict[str, str], replacements: dict[str, str] | None = None) -> None:
         self.origins = origins          # real origin -> label
-        self.replacements = replacements or {}     # run-specific text (emails, provider subjects) -> placeholder
+        # run-specific text (emails, provider subjects) -> placeholder
+        self.replacements = replacements or {}
         self.names: dict[str, str] = {}
 
     def _name(self, kind: str, value: str) -> str:
@@ -75,7 +76,8 @@ class Normaliser:
         name, _, value = pair.partition("=")
         if value:
             inner = cookies.verify_signed(TEST_SECRET, value)
-            value = "<signed>" if inner and cookies.encode_cookie_value(cookies.signed_value(TEST_SECRET, inner)) \
+            value = "<signed>" if inner and cookies.encode_cookie_value(
+                cookies.signed_value(TEST_SECRET, inner)) \
                 == value else f"<BAD:{value}>"
         return f"{name}={value}; {attributes}"
 

@@ -1,4 +1,5 @@
-"""Fixtures for social sign-in: the local fake providers and servers (genvid, better-auth) configured for them."""
+"""Fixtures for social sign-in: the local fake providers and servers (genvid,
+better-auth) configured for them."""
 from __future__ import annotations
 
 import json
@@ -46,7 +47,8 @@ class Fakes:
 
     def hosts(self) -> dict[str, str]:
         """Where a browser finds each provider's pages."""
-        return {GOOGLE_ORIGIN: self.google.base, GITHUB_ORIGIN: self.github.base, self.acme.base: self.acme.base}
+        return {GOOGLE_ORIGIN: self.google.base, GITHUB_ORIGIN: self.github.base,
+                self.acme.base: self.acme.base}
 
 
 @pytest.fixture

@@ -45,12 +45,12 @@ def web(app, services: Services, fake_stripe: FakeStripe, tmp_path: Path) -> Ite
 def test_the_api_keeps_its_document_under_fuzzing(web: Gunicorn, services: Services, tmp_path: Path) -> None:
     env = {**os.environ, "GENVID_FUZZ_BASE_URL": web.url, "GENVID_FUZZ_DATABASE_URL": services.database_url,
            "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(TESTS), "NO_COLOR": "1"}
-    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(TESTS / "schemathesis.toml"), "run",
-               f"{web.url}/api/openapi.json", "--max-time", str(FUZZ_SECONDS), "--max-redirects", "0",
+    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(TESTS / "schemathesis.toml"),
+               "run", f"{web.url}/api/openapi.json", "--max-time", str(FUZZ_SECONDS), "--max-redirects", "0",
                "--seed", os.environ.get("GENVID_FUZZ_SEED", "20261205"), "--request-timeout", "30",
                "--report", "junit", "--report-dir", str(tmp_path / "report"),
-               # Hypothesis's health checks judge data generation (its speed above all), not the API: on a busy
-               # machine they would fail a run that found nothing wrong.
+               # Hypothesis's health checks judge data generation (its speed above all), not the API: on a
+               # busy machine they would fail a run that found nothing wrong.
                "--suppress-health-check", "all"]
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
                           timeout=FUZZ_SECONDS * 4)

@@ -56,15 +56,18 @@ def test_cookie_delete_from_another_site_is_refused(local_studio: Studio) -> Non
     client = cookie_client(local_studio, _token_of(headers))
     assert client.delete(f"/api/videos/{video_id}", headers={"Origin": EVIL}).status_code == 403
     assert local_studio.video(video_id).status.value == "queued"
-    assert client.get(f"/api/videos/{video_id}", headers={"Origin": EVIL}).status_code == 200   # reads are safe
+    # reads are safe
+    assert client.get(f"/api/videos/{video_id}", headers={"Origin": EVIL}).status_code == 200
 
 
 def test_bearer_and_jwt_calls_are_exempt(local_studio: Studio) -> None:
-    """Another site cannot make a browser send an Authorization header (CORS preflight), so no Origin needed."""
+    """Another site cannot make a browser send an Authorization header (CORS preflight),
+    so no Origin needed."""
     user_id, headers = local_studio.user(credits=10)
     assert local_studio.create(headers, extra_headers={"Origin": EVIL}).status_code == 202
     jwt = local_studio.client.get("/api/auth/token", headers=headers).get_json()["token"]
-    assert local_studio.create({"Authorization": f"Bearer {jwt}"}, extra_headers={"Origin": EVIL}).status_code == 202
+    assert local_studio.create({"Authorization": f"Bearer {jwt}"},
+                               extra_headers={"Origin": EVIL}).status_code == 202
     assert local_studio.balance(user_id) == 8
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -17,19 +17,21 @@ from factories import bearer, create_session, create_user
 from flask import Flask
 
 import db.auth_apikeys
-from genvid import cli
+from genvid import cli, clock
 from genvid.auth.apikeys import NewKey, create_api_key, hash_key, options_from
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
 from genvid.billing import ledger
+from genvid.clock import FrozenClock
 
 ORIGIN = {"Origin": "http://localhost:5173"}
 
 
 @pytest.fixture
-def frozen(app: Flask) -> FrozenClock:
-    clock = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
-    app.config[CLOCK_KEY] = clock
-    return clock
+def frozen(app: Flask) -> Iterator[FrozenClock]:
+    """genvid's clock, frozen at a known moment (quotas and refills are counted from it)."""
+    frozen_at = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    clock.install(frozen_at)
+    yield frozen_at
+    clock.install(None)
 
 
 @pytest.fixture
@@ -41,10 +43,8 @@ def owner(conn: psycopg.Connection) -> Any:
 def make_key(app: Flask, conn: psycopg.Connection, owner: Any) -> Callable[..., str]:
     """make_key(**server_fields) makes a key for owner as the server may (any permissions, quota, limits)."""
     def make(**fields: Any) -> str:
-        clock = app.config.get(CLOCK_KEY)
-        now = clock() if clock else datetime.now(UTC)
         _, key = create_api_key(conn, user_id=owner.id, request=NewKey(**fields),
-                                options=options_from(app.config["GENVID"]), now=now)
+                                options=options_from(app.config["GENVID"]), now=clock.now())
         return key
     return make
 
@@ -105,7 +105,8 @@ def test_a_presented_key_is_judged_alone(client, conn, owner):
     session = bearer(create_session(conn, user_id=owner.id))
     answer = client.get("/api/credits", headers={**session, "x-api-key": "gv_" + "x" * 64})
     assert answer.status_code == 401
-    assert answer.get_json()["error"] == {"code": "INVALID_API_KEY", "message": "Invalid API key.", "details": None}
+    assert answer.get_json()["error"] == {"code": "INVALID_API_KEY", "message": "Invalid API key.",
+                                          "details": None}
 
 
 def test_disabled_expired_and_orphaned_keys(client, conn, frozen, make_key, owner):
@@ -113,7 +114,8 @@ def test_disabled_expired_and_orphaned_keys(client, conn, frozen, make_key, owne
     owner was deleted authenticates no one."""
     disabled = make_key()
     conn.execute('UPDATE apikey SET enabled = false WHERE "key" = %s', (hash_key(disabled),))
-    assert client.get("/api/credits", headers=with_key(disabled)).get_json()["error"]["code"] == "KEY_DISABLED"
+    assert client.get("/api/credits",
+                      headers=with_key(disabled)).get_json()["error"]["code"] == "KEY_DISABLED"
     expiring = make_key(expires_in=86400)
     assert client.get("/api/credits", headers=with_key(expiring)).status_code == 200
     frozen.advance(86400 + 1)
@@ -122,7 +124,8 @@ def test_disabled_expired_and_orphaned_keys(client, conn, frozen, make_key, owne
     assert row_of(conn, expiring) is None
     orphan = make_key()
     conn.execute('DELETE FROM "user" WHERE id = %s', (owner.id,))
-    assert client.get("/api/credits", headers=with_key(orphan)).get_json()["error"]["code"] == "INVALID_API_KEY"
+    assert client.get("/api/credits",
+                      headers=with_key(orphan)).get_json()["error"]["code"] == "INVALID_API_KEY"
 
 
 def test_the_rate_limit_refuses_until_a_window_has_passed(client, frozen, make_key):
@@ -135,7 +138,8 @@ def test_the_rate_limit_refuses_until_a_window_has_passed(client, frozen, make_k
     assert limited.get_json()["error"]["code"] == "RATE_LIMITED"
     assert limited.get_json()["error"]["details"] == {"tryAgainIn": 60_000}
     frozen.advance(30)
-    assert client.get("/api/credits", headers=with_key(key)).get_json()["error"]["details"] == {"tryAgainIn": 30_000}
+    assert client.get("/api/credits", headers=with_key(key)).get_json()["error"]["details"] == {
+        "tryAgainIn": 30_000}
     frozen.advance(30.001)
     assert client.get("/api/credits", headers=with_key(key)).status_code == 200
 
@@ -189,7 +193,8 @@ def run_cli(*args: str) -> tuple[int, str]:
 
 
 def test_operators_set_quota_and_permissions_from_the_command_line(app, client, conn, owner, monkeypatch):
-    """`genvid apikeys create` makes a narrow, metered key (printed once); update disables it; revoke deletes."""
+    """`genvid apikeys create` makes a narrow, metered key (printed once); update disables it;
+    revoke deletes."""
     for name, value in (("DATABASE_URL", app.config["GENVID"].database_url),
                         ("REDIS_URL", app.config["GENVID"].redis_url),
                         ("BETTER_AUTH_SECRET", app.config["GENVID"].better_auth_secret),
@@ -225,11 +230,13 @@ def test_text_postgresql_cannot_hold_is_a_400_not_a_500(client, conn, owner):
         answer = client.post(path, headers=headers, json=body)
         assert (answer.status_code, answer.get_json()["code"]) == (400, "VALIDATION_ERROR"), path
     got = client.get("/api/auth/api-key/get?id=a%00b", headers=headers)
-    assert (got.status_code, got.get_json()["message"]) == (400, "[query.id] Invalid string: must not contain U+0000")
+    assert (got.status_code, got.get_json()["message"]) == (
+        400, "[query.id] Invalid string: must not contain U+0000")
 
 
 def test_the_document_names_the_key_header_and_each_operations_permission(client):
-    """x-api-key is a security scheme; exactly the operations keys may call list it, each naming its permission."""
+    """x-api-key is a security scheme; exactly the operations keys may call list it,
+    each naming its permission."""
     from genvid.auth.apikey_permissions import ENDPOINTS
     document = client.get("/api/openapi.json").get_json()
     assert document["components"]["securitySchemes"]["apiKey"] == {

@@ -19,7 +19,7 @@ import requests
 from auth_fixtures import INTEROP_DIR, NODE_TIMEOUT, TRUSTED_ORIGIN, node_env
 from flask import Flask
 
-from genvid.auth import clock
+from genvid import clock
 from genvid.auth.apikey_usage import verify_api_key
 from genvid.auth.apikeys import hash_key, options_from
 from genvid.infra import database
@@ -33,8 +33,8 @@ HOUR_MS = 3_600_000
 
 def run_apikey_client(node: str, base_url: str, *, tag: str, prefix: str) -> dict[str, Any]:
     """Run tests/interop/apikey_client.mjs against base_url and return what it printed."""
-    done = subprocess.run([node, "apikey_client.mjs", base_url], cwd=INTEROP_DIR, capture_output=True, text=True,
-                          check=False, timeout=NODE_TIMEOUT,
+    done = subprocess.run([node, "apikey_client.mjs", base_url], cwd=INTEROP_DIR, capture_output=True,
+                          text=True, check=False, timeout=NODE_TIMEOUT,
                           env=node_env(TRUSTED_ORIGIN=TRUSTED_ORIGIN, TAG=tag, KEY_PREFIX=prefix))
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout)
@@ -46,9 +46,9 @@ def by_name(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_plugin_client_sees_no_difference(node, better_auth, serve_genvid, app):
-    """apikey_client.mjs (the plugin's client + raw HTTP) drives create, get, list, update and delete and their
-    error cases on both servers: statuses, bodies (key shape, start, prefix, dates, metadata as the plugin
-    revives it) and client errors match step for step."""
+    """apikey_client.mjs (the plugin's client + raw HTTP) drives create, get, list, update and delete and
+    their error cases on both servers: statuses, bodies (key shape, start, prefix, dates, metadata as the
+    plugin revives it) and client errors match step for step."""
     prefix = options_from(app.config["GENVID"]).default_prefix or ""
     reference = better_auth()
     expected = by_name(run_apikey_client(node, reference.url, tag=f"ba{uuid.uuid4().hex[:8]}", prefix=prefix))
@@ -66,10 +66,12 @@ def test_the_plugin_client_sees_no_difference(node, better_auth, serve_genvid, a
     created = actual["create"]["body"]
     assert created["key"] == f"<{prefix}+64 letters>" and created["prefix"] == prefix
     assert created["metadata"]["at"] == "2026-01-02T03:04:05Z"            # create echoes what it was sent ...
-    assert created["permissions"] == {"videos": ["read", "create", "delete"], "batches": ["read", "create", "cancel"],
+    assert created["permissions"] == {"videos": ["read", "create", "delete"],
+                                      "batches": ["read", "create", "cancel"],
                                       "credits": ["read"], "webhooks": ["read", "write"]}
-    stored = actual["get"]["body"]["metadata"]                             # ... the rest revive dates, as the plugin
-    assert (stored["at"], stored["local"], stored["n"]) == ("2026-01-02T03:04:05.000Z", "2026-01-02T01:04:05.000Z", 1)
+    stored = actual["get"]["body"]["metadata"]   # ... the rest revive dates, as the plugin
+    assert (stored["at"], stored["local"], stored["n"]) == ("2026-01-02T03:04:05.000Z",
+                                                            "2026-01-02T01:04:05.000Z", 1)
     assert "key" not in actual["get"]["body"]
     assert actual["create with prefix and expiry"]["body"]["expiresAt"] == f"<createdAt+{30 * 1440}min>"
     assert actual["create permissions"]["body"]["code"] == "SERVER_ONLY_PROPERTY"
@@ -85,8 +87,8 @@ def test_the_plugin_client_sees_no_difference(node, better_auth, serve_genvid, a
 def sign_up(base: str) -> requests.Session:
     browser = requests.Session()
     response = browser.post(f"{base}/api/auth/sign-up/email", headers=ORIGIN, timeout=10,
-                            json={"email": f"keys-{uuid.uuid4().hex[:8]}@example.com", "password": "correct horse",
-                                  "name": "Key Owner"})
+                            json={"email": f"keys-{uuid.uuid4().hex[:8]}@example.com",
+                                  "password": "correct horse", "name": "Key Owner"})
     assert response.status_code == 200, response.text
     browser.headers.update(ORIGIN)
     return browser
@@ -102,8 +104,8 @@ def server_call(base: str, method: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def genvid_verify(app: Flask, key: str, permissions: dict[str, list[str]] | None = None) -> dict[str, Any]:
     with app.app_context(), database.connection() as conn:
-        return verify_api_key(conn, key=key, permissions=permissions, options=options_from(app.config["GENVID"]),
-                              now=clock.system_now())
+        return verify_api_key(conn, key=key, permissions=permissions,
+                              options=options_from(app.config["GENVID"]), now=clock.system_now())
 
 
 def test_a_key_made_on_either_server_verifies_on_the_other(better_auth, serve_genvid, app, conn):
@@ -111,9 +113,10 @@ def test_a_key_made_on_either_server_verifies_on_the_other(better_auth, serve_ge
     genvid's /api/ calls; both are stored the same way (hash, start, prefix, default permissions)."""
     reference = better_auth()
     genvid_url, genvid_app = serve_genvid()
-    browser = sign_up(genvid_url)           # the session cookie is valid on both servers (one secret, one table)
-    made = {server: browser.post(f"{server}/api/auth/api-key/create", json={"name": "cross"}, timeout=10).json()
-            for server in (genvid_url, reference.url)}
+    browser = sign_up(genvid_url)   # the session cookie is valid on both servers (one secret, one table)
+    made = {
+        server: browser.post(f"{server}/api/auth/api-key/create", json={"name": "cross"}, timeout=10).json()
+        for server in (genvid_url, reference.url)}
     for created in made.values():
         key = created["key"]
         assert key.startswith("gv_") and len(key) == 67 and created["start"] == key[:6]
@@ -135,7 +138,8 @@ def test_a_key_made_on_either_server_verifies_on_the_other(better_auth, serve_ge
     lists = [browser.get(f"{server}/api/auth/api-key/list", params={"sortBy": "createdAt"}, timeout=10).json()
              for server in (genvid_url, reference.url)]
     assert lists[0] == lists[1]
-    assert [k["start"] for k in lists[0]["apiKeys"]] == [made[genvid_url]["start"], made[reference.url]["start"]]
+    assert [k["start"] for k in lists[0]["apiKeys"]] == [made[genvid_url]["start"],
+                                                         made[reference.url]["start"]]
     assert all("key" not in k for k in lists[0]["apiKeys"])
 
 
@@ -150,7 +154,8 @@ def _outcome(result: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _server_key(reference_url: str, user_id: str, **fields: Any) -> str:
-    made = server_call(reference_url, "createApiKey", {"userId": user_id, "permissions": CREDITS_READ, **fields})
+    made = server_call(reference_url, "createApiKey",
+                       {"userId": user_id, "permissions": CREDITS_READ, **fields})
     key: str = made["key"]
     return key
 
@@ -174,7 +179,8 @@ def test_quota_refill_and_rate_limit_behave_the_same(scenario, better_auth, serv
     moved by shifting the row's timestamps back, not by waiting."""
     reference = better_auth()
     _, genvid_app = serve_genvid()
-    user_id = sign_up(reference.url).get(f"{reference.url}/api/auth/get-session", timeout=10).json()["user"]["id"]
+    user_id = sign_up(reference.url).get(f"{reference.url}/api/auth/get-session",
+                                         timeout=10).json()["user"]["id"]
     if scenario == "quota and rate limit":
         fields = {"remaining": 3, "rateLimitMax": 2, "rateLimitTimeWindow": HOUR_MS}
         steps = ["verify"] * 5

@@ -12,8 +12,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from factories import DEFAULT_PASSWORD, bearer, create_session, create_user
 
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
-
 LINK = re.compile(r"(http://\S+)")
 
 
@@ -71,15 +69,17 @@ def test_verification_mail_over_smtp_is_single_use(make_app, conn, inbox):
     assert (again.status_code, again.get_json()["code"]) == (401, "INVALID_TOKEN")
 
 
-def test_password_reset_flow_and_expiry(make_app, conn, inbox):
-    """request-password-reset mails a link; the callback redirects with the token; reset works once, within an hour."""
+def test_password_reset_flow_and_expiry(make_app, conn, inbox, frozen_clock):
+    """request-password-reset mails a link; the callback redirects with the token; reset works once,
+    within an hour."""
     handler, smtp_url = inbox
     app = make_app(smtp_url=smtp_url)
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     client = app.test_client()
     create_user(conn, email="r@example.com")
     unknown = client.post("/api/auth/request-password-reset", json={"email": "none@example.com"})
-    known = client.post("/api/auth/request-password-reset", json={"email": "r@example.com", "redirectTo": "/reset"})
+    known = client.post("/api/auth/request-password-reset",
+                        json={"email": "r@example.com", "redirectTo": "/reset"})
     assert known.get_json() == unknown.get_json()
     callback = client.get(path_of(handler.wait_link()))
     assert callback.status_code == 302
@@ -105,13 +105,16 @@ def test_change_email_and_delete_user(make_app, conn, inbox):
     client = make_app(smtp_url=smtp_url).test_client()
     user = create_user(conn, email="old@example.com")
     auth = bearer(create_session(conn, user_id=user.id))
-    assert client.post("/api/auth/change-email", headers=auth, json={"newEmail": "New@example.com"}).get_json() == {
+    assert client.post("/api/auth/change-email", headers=auth,
+                       json={"newEmail": "New@example.com"}).get_json() == {
         "status": True}
     link = handler.wait_link()
     assert handler.messages[0]["To"] == "new@example.com"
-    assert conn.execute('SELECT email FROM "user" WHERE id = %s', (user.id,)).fetchone()[0] == "old@example.com"
+    assert conn.execute('SELECT email FROM "user" WHERE id = %s',
+                        (user.id,)).fetchone()[0] == "old@example.com"
     client.get(path_of(link))
-    assert conn.execute('SELECT email FROM "user" WHERE id = %s', (user.id,)).fetchone()[0] == "new@example.com"
+    assert conn.execute('SELECT email FROM "user" WHERE id = %s',
+                        (user.id,)).fetchone()[0] == "new@example.com"
     wrong = client.post("/api/auth/delete-user", headers=auth, json={"password": "wrong password"})
     assert wrong.get_json()["code"] == "INVALID_PASSWORD"
     gone = client.post("/api/auth/delete-user", headers=auth, json={"password": DEFAULT_PASSWORD})
@@ -133,10 +136,12 @@ def test_production_without_smtp_refuses_the_mail_flows_and_logs_no_token(make_a
     for path, body in MAIL_FLOWS:
         response = client.post(path, json=body, headers={"Origin": "http://localhost:5173"})
         assert response.status_code == 503, (path, response.data)
-        assert response.get_json() == {"message": "Email delivery is not configured on this server (SMTP_URL).",
+        assert response.get_json() == {
+            "message": "Email delivery is not configured on this server (SMTP_URL).",
                                        "code": "MAIL_NOT_CONFIGURED"}
     change = client.post("/api/auth/change-email", json={"newEmail": "new@example.com"},
-                         headers={"Origin": "http://localhost:5173", **bearer(create_session(conn, user_id=user.id))})
+                         headers={"Origin": "http://localhost:5173",
+                                  **bearer(create_session(conn, user_id=user.id))})
     assert change.status_code == 503 and change.get_json()["code"] == "MAIL_NOT_CONFIGURED"
     assert conn.execute("SELECT count(*) FROM verification").fetchone()[0] == 0
     logged = capsys.readouterr().out

@@ -14,17 +14,20 @@ def err(response):
 
 @pytest.mark.parametrize(("body", "message"), [
     ({"name": "A", "email": "not-an-email", "password": "long enough"}, "[body.email] Invalid email address"),
-    ({"name": "A", "email": " a@example.com ", "password": "long enough"}, "[body.email] Invalid email address"),
+    ({"name": "A", "email": " a@example.com ", "password": "long enough"},
+     "[body.email] Invalid email address"),
     ({"email": "a@example.com", "password": "long enough"},
      "[body.name] Invalid input: expected string, received undefined"),
     ({"name": "A", "email": "a@example.com", "password": ""},
      "[body.password] Too small: expected string to have >=1 characters"),
     ({"name": "A", "email": "a@example.com", "password": 12345678},
      "[body.password] Invalid input: expected string, received number"),
-    ({}, ("[body.name] Invalid input: expected string, received undefined; [body.email] Invalid input: expected "
-          "string, received undefined; [body.password] Invalid input: expected string, received undefined")),
+    ({},
+     ("[body.name] Invalid input: expected string, received undefined; [body.email] Invalid input: expected "
+      "string, received undefined; [body.password] Invalid input: expected string, received undefined")),
     # sign-up's body is z.object(...).and(z.record(...)): the real 1.7.25 server reports both halves.
-    ([], "[body] Invalid input: expected object, received array; [body] Invalid input: expected record, received array"),
+    ([], ("[body] Invalid input: expected object, received array; "
+          "[body] Invalid input: expected record, received array")),
 ])
 def test_sign_up_validation_messages(client, body, message):
     """Body schema failures are 400 VALIDATION_ERROR with zod's messages."""
@@ -65,14 +68,17 @@ def test_password_length_in_utf16_units(client, password, code, message):
 
 def test_four_emoji_are_long_enough(client):
     """'😀😀😀😀' is 8 UTF-16 units: accepted."""
-    assert client.post(SIGN_UP, json={"name": "A", "email": "e@example.com", "password": "😀😀😀😀"}).status_code == 200
+    body = {"name": "A", "email": "e@example.com", "password": "😀😀😀😀"}
+    assert client.post(SIGN_UP, json=body).status_code == 200
 
 
 def test_duplicate_email_in_any_case(client, conn):
     """A taken email (any case) is 422 USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL."""
     create_user(conn, email="taken@example.com")
-    assert err(client.post(SIGN_UP, json={"name": "A", "email": "TAKEN@example.com", "password": "long enough"})) == (
-        422, {"message": "User already exists. Use another email.", "code": "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"})
+    assert err(client.post(SIGN_UP,
+                           json={"name": "A", "email": "TAKEN@example.com", "password": "long enough"})) == (
+        422, {"message": "User already exists. Use another email.",
+              "code": "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"})
 
 
 def test_sign_in_errors(client):
@@ -86,8 +92,10 @@ def test_sign_in_errors(client):
 
 
 @pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/api/auth/list-sessions"), ("POST", "/api/auth/update-user"), ("POST", "/api/auth/change-password"),
-    ("POST", "/api/auth/revoke-sessions"), ("POST", "/api/auth/revoke-other-sessions"), ("GET", "/api/auth/token"),
+    ("GET", "/api/auth/list-sessions"), ("POST", "/api/auth/update-user"),
+    ("POST", "/api/auth/change-password"),
+    ("POST", "/api/auth/revoke-sessions"), ("POST", "/api/auth/revoke-other-sessions"),
+    ("GET", "/api/auth/token"),
 ])
 def test_session_required(client, method, path):
     """Without a session these answer 401 UNAUTHORIZED."""
@@ -135,7 +143,8 @@ def test_post_get_session_is_405(client):
 
 def test_untrusted_callback_url(client):
     """An absolute callbackURL outside the trusted origins is 403 INVALID_CALLBACK_URL."""
-    body = {"name": "A", "email": "cb@example.com", "password": "long enough", "callbackURL": "https://evil.test/x"}
+    body = {"name": "A", "email": "cb@example.com", "password": "long enough",
+            "callbackURL": "https://evil.test/x"}
     assert err(client.post(SIGN_UP, json=body)) == (403, {"message": "Invalid callbackURL",
                                                           "code": "INVALID_CALLBACK_URL"})
 

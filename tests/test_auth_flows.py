@@ -14,7 +14,8 @@ DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def sign_up(client, email="Ada@Example.com", password="long enough pw", **extra):
-    return client.post("/api/auth/sign-up/email", json={"name": "Ada", "email": email, "password": password, **extra})
+    return client.post("/api/auth/sign-up/email",
+                       json={"name": "Ada", "email": email, "password": password, **extra})
 
 
 def test_sign_up_creates_user_account_session_and_cookie(client, conn):
@@ -57,13 +58,16 @@ def test_get_session_round_trip_and_sign_out(client):
 def test_sign_in_wrong_password_and_unknown_email_are_identical(client, conn):
     """Both answer 401 INVALID_EMAIL_OR_PASSWORD with the same body."""
     create_user(conn, email="known@example.com")
-    wrong = client.post("/api/auth/sign-in/email", json={"email": "known@example.com", "password": "nope nope"})
-    unknown = client.post("/api/auth/sign-in/email", json={"email": "who@example.com", "password": "nope nope"})
+    wrong = client.post("/api/auth/sign-in/email",
+                        json={"email": "known@example.com", "password": "nope nope"})
+    unknown = client.post("/api/auth/sign-in/email",
+                          json={"email": "who@example.com", "password": "nope nope"})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.get_json() == unknown.get_json() == {"message": "Invalid email or password",
                                                       "code": "INVALID_EMAIL_OR_PASSWORD"}
-    good = client.post("/api/auth/sign-in/email", json={"email": "KNOWN@example.com", "password": DEFAULT_PASSWORD,
-                                                         "callbackURL": "/dashboard"})
+    good = client.post("/api/auth/sign-in/email",
+                       json={"email": "KNOWN@example.com", "password": DEFAULT_PASSWORD,
+                              "callbackURL": "/dashboard"})
     assert good.status_code == 200 and good.headers["Location"] == "/dashboard"
     assert list(good.get_json()) == ["redirect", "token", "url", "user"]
 

@@ -11,7 +11,6 @@ from conftest import TEST_SECRET, start_app
 from factories import bearer, create_session, create_user
 
 from genvid.auth import cookies
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
 from genvid.auth.serialize import js_date
 
 PATH = "/api/auth/get-session"
@@ -28,10 +27,10 @@ def answer(response) -> tuple[int, bytes, list[tuple[str, str]]]:  # type: ignor
 
 
 @pytest.mark.parametrize("credential", ["bearer", "cookie", "none", "unknown token", "expired"])
-def test_the_fast_path_answers_as_the_flask_view(app, client, conn, credential):
+def test_the_fast_path_answers_as_the_flask_view(app, client, conn, credential, frozen_clock):
     """Signed in by bearer or cookie, signed out, an unknown token (cookies cleared), an expired one (its row
     deleted): byte for byte the answer the Flask view gives."""
-    app.config[CLOCK_KEY] = FrozenClock()          # one second for both: the same JWT
+    # frozen_clock: one second for both, the same JWT
     user = create_user(conn)
     token = create_session(conn, user_id=user.id)
     if credential == "cookie":
@@ -59,9 +58,9 @@ def test_the_fast_path_answers_as_the_flask_view(app, client, conn, credential):
         assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 1      # only `token` is left
 
 
-def test_a_refresh_is_answered_alike_on_both_paths(app, client, conn):
+def test_a_refresh_is_answered_alike_on_both_paths(app, client, conn, frozen_clock):
     """A session a day old is pushed to now + 7 days, with the cookie and set-auth-token re-sent, on both."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     user = create_user(conn)
     tokens = [create_session(conn, user_id=user.id) for _ in range(2)]
     now = clock.advance(25 * HOUR)
@@ -74,9 +73,8 @@ def test_a_refresh_is_answered_alike_on_both_paths(app, client, conn):
     assert [name for name, _ in answer(fast)[2]] == [name for name, _ in answer(slow)[2]]
 
 
-def test_a_changed_row_is_never_answered_from_memory(app, client, conn):
+def test_a_changed_row_is_never_answered_from_memory(app, client, conn, frozen_clock):
     """The body and the JWT are remembered per row values: a new name shows at once, in the same second."""
-    app.config[CLOCK_KEY] = FrozenClock()
     user = create_user(conn, name="Before")
     auth = bearer(create_session(conn, user_id=user.id))
     first = client.get(PATH, headers=auth)
@@ -104,7 +102,8 @@ def test_errors_before_flask_take_the_apps_error_handlers(make_app, conn):
 
 
 def test_answers_before_flask_carry_the_request_id_and_the_access_line(capsys, config):
-    """RequestLifecycle wraps the fast path: the client's request id comes back, the access line is written."""
+    """RequestLifecycle wraps the fast path: the client's request id comes back,
+    the access line is written."""
     client = start_app(config.with_overrides(log_level="INFO")).test_client()
     capsys.readouterr()
     response = client.get(PATH, headers={"X-Request-ID": "poll-1"})
@@ -117,8 +116,8 @@ def test_answers_before_flask_carry_the_request_id_and_the_access_line(capsys, c
 
 
 def test_only_a_plain_get_is_answered_before_flask(client):
-    """A trailing slash is an unknown route, HEAD is Flask's GET without a body, POST needs deferSessionRefresh;
-    all of them are Flask's."""
+    """A trailing slash is an unknown route, HEAD is Flask's GET without a body, POST needs
+    deferSessionRefresh; all of them are Flask's."""
     assert client.get(PATH + "/").status_code == 404
     head = client.head(PATH)
     assert head.status_code == 200 and head.get_data() == b"" and head.headers["Cache-Control"] == "no-store"

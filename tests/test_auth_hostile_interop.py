@@ -35,31 +35,37 @@ def raw_sign_up(name_json: str) -> str:
 # (name, method, path, JSON body or raw text, extra headers); bodies are built per server (fresh emails).
 Case = tuple[str, str, str, Callable[[], Any], dict[str, str]]
 SIGNED_OUT: list[Case] = [
-    ("sign-up name NUL", "POST", "/sign-up/email", lambda: {"name": NUL, "email": _email(), "password": PASSWORD}, {}),
+    ("sign-up name NUL", "POST", "/sign-up/email",
+     lambda: {"name": NUL, "email": _email(), "password": PASSWORD}, {}),
     ("sign-up email NUL", "POST", "/sign-up/email", lambda: {"name": "a", "email": f"n{NUL}@example.com",
                                                              "password": PASSWORD}, {}),
-    ("sign-up image NUL", "POST", "/sign-up/email", lambda: {"name": "a", "email": _email(), "password": PASSWORD,
-                                                             "image": NUL}, {}),
+    ("sign-up image NUL", "POST", "/sign-up/email",
+     lambda: {"name": "a", "email": _email(), "password": PASSWORD,
+              "image": NUL}, {}),
     ("sign-up 2000 deep", "POST", "/sign-up/email", lambda: deep(2000), {}),
     ("sign-up name 2000 deep", "POST", "/sign-up/email",
      lambda: raw_sign_up(deep(2000)), {}),
     ("sign-up name 100000 deep", "POST", "/sign-up/email",
      lambda: raw_sign_up(deep(100_000, "1")), {}),
-    ("sign-in email NUL", "POST", "/sign-in/email", lambda: {"email": f"a{NUL}@example.com", "password": PASSWORD}, {}),
+    ("sign-in email NUL", "POST", "/sign-in/email",
+     lambda: {"email": f"a{NUL}@example.com", "password": PASSWORD}, {}),
     ("sign-in callbackURL NUL", "POST", "/sign-in/email",
      lambda: {"email": "nobody@example.com", "password": PASSWORD, "callbackURL": f"/{NUL}"}, {}),
     ("sign-in callbackURL CRLF", "POST", "/sign-in/email",
      lambda: {"email": "nobody@example.com", "password": PASSWORD, "callbackURL": "/a\r\nX-Evil: 1"}, {}),
-    ("reset-password token NUL", "POST", "/reset-password", lambda: {"newPassword": PASSWORD, "token": NUL}, {}),
+    ("reset-password token NUL", "POST", "/reset-password", lambda: {"newPassword": PASSWORD, "token": NUL},
+     {}),
     ("verify-email token NUL", "GET", "/verify-email?token=a%00b", lambda: None, {}),
     ("reset link token NUL", "GET", "/reset-password/a%00b?callbackURL=/x", lambda: None, {}),
     ("reset link callbackURL NUL", "GET", "/reset-password/abc?callbackURL=/x%00", lambda: None, {}),
-    ("request-password-reset email NUL", "POST", "/request-password-reset", lambda: {"email": f"a{NUL}@example.com"}, {}),
+    ("request-password-reset email NUL", "POST", "/request-password-reset",
+     lambda: {"email": f"a{NUL}@example.com"}, {}),
     ("request-password-reset redirectTo NUL", "POST", "/request-password-reset",
      lambda: {"email": "nobody@example.com", "redirectTo": f"/{NUL}"}, {}),
     ("send-verification-email callbackURL NUL", "POST", "/send-verification-email",
      lambda: {"email": "nobody@example.com", "callbackURL": f"/{NUL}"}, {}),
-    ("get-session bearer with %00", "GET", "/get-session", lambda: None, {"Authorization": "Bearer abc%00def"}),
+    ("get-session bearer with %00", "GET", "/get-session", lambda: None,
+     {"Authorization": "Bearer abc%00def"}),
     ("get-session cookie with %00", "GET", "/get-session", lambda: None,
      {"Cookie": "better-auth.session_token=abc%00def"}),
 ]
@@ -85,7 +91,8 @@ INSTEAD_OF_500 = {
 def _send(base: str, case: Case, auth: dict[str, str]) -> tuple[int, Any]:
     _, method, path, body, headers = case
     payload = body()
-    kwargs: dict[str, Any] = {"headers": {**ORIGIN, **auth, **headers}, "timeout": 60, "allow_redirects": False}
+    kwargs: dict[str, Any] = {"headers": {**ORIGIN, **auth, **headers}, "timeout": 60,
+                              "allow_redirects": False}
     if isinstance(payload, str):
         kwargs["data"] = payload.encode()
         kwargs["headers"]["Content-Type"] = "application/json"

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.slow
 
 # Where genvid differs from better-auth on purpose; every other step must match key for key.
 KNOWN_DIFFERENCES = {
-    # genvid's verification links are single-use (issue 3); better-auth's are stateless JWTs valid for an hour.
+    # genvid's verification links are single-use (issue 3); better-auth's are stateless JWTs valid for an
+    # hour.
     "verify-email again",
 }
 ORIGIN = {"Origin": TRUSTED_ORIGIN}
@@ -57,7 +58,8 @@ def test_the_real_client_sees_no_difference(node, better_auth, serve_genvid):
 
     assert list(actual) == list(expected)
     assert len(actual) > 100
-    differing = [name for name in expected if actual[name] != expected[name] and name not in KNOWN_DIFFERENCES]
+    differing = [
+        name for name in expected if actual[name] != expected[name] and name not in KNOWN_DIFFERENCES]
     assert differing == [], _explain(differing, expected, actual)
     # The known differences are exactly what genvid means them to be.
     assert actual["verify-email again"]["status"] == 401
@@ -77,12 +79,14 @@ def test_the_real_client_sees_no_difference(node, better_auth, serve_genvid):
 def test_the_real_client_sees_the_same_rate_limit(node, better_auth, serve_genvid):
     """With rate limiting on, the client's 4th sign-in within 10 s is 429 on both servers, alike."""
     reference = better_auth(production=True)
-    expected = run_client(node, reference.url, tag=f"ba{uuid.uuid4().hex[:8]}", mailbox_port=0, mode="ratelimit")
+    expected = run_client(node, reference.url, tag=f"ba{uuid.uuid4().hex[:8]}", mailbox_port=0,
+                          mode="ratelimit")
     genvid_url, _ = serve_genvid(rate_limit=True)
     actual = run_client(node, genvid_url, tag=f"gv{uuid.uuid4().hex[:8]}", mailbox_port=0, mode="ratelimit")
     assert actual["steps"] == expected["steps"]
     limited = actual["steps"][3]
-    assert (limited["status"], limited["body"]) == (429, {"message": "Too many requests. Please try again later."})
+    assert (limited["status"], limited["body"]) == (429,
+                                                    {"message": "Too many requests. Please try again later."})
     assert limited["headers"]["x-retry-after"] == "10"
     assert [step["status"] for step in actual["steps"]] == [401, 401, 401, 429, 200]
 
@@ -105,8 +109,9 @@ def get_session(base: str, cookie: str) -> Any:
 
 
 def stored_hash(conn: psycopg.Connection, email: str) -> str:
-    row = conn.execute('SELECT a."password" FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email = %s',
-                       (email,)).fetchone()
+    row = conn.execute(
+        'SELECT a."password" FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email = %s',
+        (email,)).fetchone()
     assert row is not None
     return str(row[0])
 
@@ -134,16 +139,18 @@ def test_better_auth_user_signs_in_on_genvid_under_bcrypt(better_auth, serve_gen
 
 
 def test_jwt_keys_sealed_under_encryption_key_stop_a_shared_better_auth_server(better_auth, serve_genvid):
-    """Under the JWT_KEY_ENCRYPTION=encryption_key default genvid rotates the shared key set to a key only it can
-    open, and better-auth's get-session answers 500 from then on: why the README asks for
+    """Under the JWT_KEY_ENCRYPTION=encryption_key default genvid rotates the shared key set to a key only it
+    can open, and better-auth's get-session answers 500 from then on: why the README asks for
     JWT_KEY_ENCRYPTION=better_auth on a shared database (every other test here runs genvid that way)."""
     reference = better_auth()
     signed_up = sign_up(reference.url, f"keys-{uuid.uuid4().hex[:8]}@example.com")
     cookie = {"better-auth.session_token": signed_up.cookies["better-auth.session_token"]}
-    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=60).status_code == 200
+    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie,
+                        timeout=60).status_code == 200
     genvid, _ = serve_genvid(jwt_key_encryption="encryption_key")
     assert requests.get(f"{genvid}/api/auth/get-session", cookies=cookie, timeout=60).status_code == 200
-    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie, timeout=60).status_code == 500
+    assert requests.get(f"{reference.url}/api/auth/get-session", cookies=cookie,
+                        timeout=60).status_code == 500
 
 
 def test_cookies_are_valid_on_both_and_sign_out_ends_both(better_auth, serve_genvid):
@@ -175,7 +182,8 @@ def test_jwts_from_either_server_verify_on_both(better_auth, serve_genvid, app):
         for verifier in (genvid, reference.url):
             keys = requests.get(f"{verifier}/api/auth/jwks", timeout=60).json()["keys"]
             key = next(k for k in keys if k["kid"] == jwt.get_unverified_header(token)["kid"])
-            claims = jwt.decode(token, jwt.PyJWK(key).key, algorithms=["EdDSA"], audience=issuer, issuer=issuer)
+            claims = jwt.decode(token, jwt.PyJWK(key).key, algorithms=["EdDSA"], audience=issuer,
+                                issuer=issuer)
             assert claims["email"] == "jwt-user@example.com"
     from genvid.auth.current import optional_user
     with genvid_app.test_request_context("/api/x", headers={"Authorization": f"Bearer {tokens[genvid]}"}):
@@ -184,8 +192,8 @@ def test_jwts_from_either_server_verify_on_both(better_auth, serve_genvid, app):
 
 
 def test_better_auth_finds_nothing_to_migrate_on_a_genvid_database(node, services, app):
-    """better-auth's own migration planner (getMigrations, with the bearer, jwt and api-key plugins) has nothing
-    to do."""
+    """better-auth's own migration planner (getMigrations, with the bearer, jwt and api-key plugins) has
+    nothing to do."""
     plan = better_auth_migrate(node, services.database_url)
     assert (plan["toBeCreated"], plan["toBeAdded"], plan["toBeAddedIndexes"]) == ([], [], [])
 
@@ -195,14 +203,17 @@ def _schema(url: str) -> list[tuple[Any, ...]]:
     tables = ("user", "session", "account", "verification", "jwks", "apikey")
     with psycopg.connect(url, autocommit=True) as conn:
         columns = conn.execute(
-            "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns"
-            " WHERE table_schema = 'public' AND table_name = ANY(%s) ORDER BY 1, 2", (list(tables),)).fetchall()
+            "SELECT table_name, column_name, data_type, is_nullable, column_default FROM "
+            "information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name = ANY(%s) ORDER BY 1, 2",
+            (list(tables),)).fetchall()
         constraints = conn.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
             " WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
             ([f'"{t}"' if t == "user" else t for t in tables],)).fetchall()
-        indexes = conn.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
-                               " AND tablename = ANY(%s) ORDER BY 1, 2", (list(tables),)).fetchall()
+        indexes = conn.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+            " AND tablename = ANY(%s) ORDER BY 1, 2", (list(tables),)).fetchall()
     return [*columns, *constraints, *indexes]
 
 

@@ -10,9 +10,9 @@ from conftest import TEST_ENCRYPTION_KEY, TEST_SECRET
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from factories import bearer, create_session, create_user
 
-from genvid import sealing
+from genvid import clock, sealing
 from genvid.auth import keyseal
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
+from genvid.clock import FrozenClock
 
 ISSUER = "http://localhost:8080"
 
@@ -41,7 +41,8 @@ def test_token_and_jwks(client, conn):
     assert stored.startswith(sealing.FORMAT_PREFIX)
     with pytest.raises(ValueError):
         keyseal.unseal(TEST_SECRET, stored)
-    private = json.loads(sealing.unseal(stored, encryption_key=TEST_ENCRYPTION_KEY, purpose="jwks.privateKey"))
+    private = json.loads(
+        sealing.unseal(stored, encryption_key=TEST_ENCRYPTION_KEY, purpose="jwks.privateKey"))
     assert list(private) == ["crv", "d", "x", "kty"] and private["x"] == keys[0]["x"]
 
 
@@ -61,11 +62,13 @@ def test_switching_sealing_rotates_the_signing_key_and_old_tokens_still_verify(a
     from genvid.auth.current import optional_user
     shared = make_app(jwt_key_encryption="better_auth").test_client()
     user, old_token = issue(shared, conn)
-    new_token = client.get("/api/auth/token", headers=bearer(create_session(conn, user_id=user.id))).get_json()
+    new_token = client.get("/api/auth/token",
+                           headers=bearer(create_session(conn, user_id=user.id))).get_json()
     new_token = new_token["token"]
     old_kid, new_kid = (jwt.get_unverified_header(t)["kid"] for t in (old_token, new_token))
     assert old_kid != new_kid
-    forms = dict(conn.execute('SELECT id, "privateKey" LIKE %s FROM jwks', (sealing.FORMAT_PREFIX + "%",)).fetchall())
+    forms = dict(
+        conn.execute('SELECT id, "privateKey" LIKE %s FROM jwks', (sealing.FORMAT_PREFIX + "%",)).fetchall())
     assert forms == {old_kid: False, new_kid: True}
     assert {k["kid"] for k in client.get("/api/auth/jwks").get_json()["keys"]} == {old_kid, new_kid}
     for token in (old_token, new_token):
@@ -87,8 +90,9 @@ def test_current_user_accepts_jwt_and_refuses_forgeries(app, client, conn):
     assert resolve(token) == user.id
     header, payload, _ = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
-    none_header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": jwt.get_unverified_header(token)["kid"]})
-                                           .encode()).rstrip(b"=").decode()
+    none_header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "none", "kid": jwt.get_unverified_header(token)["kid"]})
+        .encode()).rstrip(b"=").decode()
     assert resolve(f"{none_header}.{payload}.") is None
     public_x = client.get("/api/auth/jwks").get_json()["keys"][0]["x"]
     kid = jwt.get_unverified_header(token)["kid"]
@@ -97,10 +101,13 @@ def test_current_user_accepts_jwt_and_refuses_forgeries(app, client, conn):
     assert resolve(jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": kid})) is None
     assert resolve(jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": "unknown"})) is None
     assert resolve(header + "." + payload + "." + "A" * 86) is None
-    app.config[CLOCK_KEY] = FrozenClock()
-    app.config[CLOCK_KEY].advance(901)
-    assert resolve(token) is None                                         # expired on our clock
-    del app.config[CLOCK_KEY]
+    later = FrozenClock()
+    later.advance(901)
+    clock.install(later)
+    try:
+        assert resolve(token) is None                                     # expired on our clock
+    finally:
+        clock.install(None)
 
 
 def test_wrong_issuer_or_audience_is_refused(app, make_app, conn):

@@ -1,4 +1,5 @@
-"""Password hashes: bcrypt ($gv1$ pre-hashed) by default, better-auth's scrypt on request, rehash on sign-in."""
+"""Password hashes: bcrypt ($gv1$ pre-hashed) by default, better-auth's scrypt on request,
+rehash on sign-in."""
 from __future__ import annotations
 
 import hashlib
@@ -16,20 +17,22 @@ SCRYPT = re.compile(r"^[0-9a-f]{32}:[0-9a-f]{128}$")
 
 
 def stored_hash(conn, email):
-    return conn.execute('SELECT a.password FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email = %s',
-                        (email,)).fetchone()[0]
+    return conn.execute(
+        'SELECT a.password FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email = %s',
+        (email,)).fetchone()[0]
 
 
 def better_auth_scrypt(password: str, salt_hex: str) -> str:
     """better-auth's scrypt, written out from the spec (section 7)."""
-    key = hashlib.scrypt(unicodedata.normalize("NFKC", password).encode(), salt=salt_hex.encode(), n=16384, r=16,
-                         p=1, dklen=64, maxmem=64 * 1024 * 1024)
+    key = hashlib.scrypt(unicodedata.normalize("NFKC", password).encode(), salt=salt_hex.encode(), n=16384,
+                         r=16, p=1, dklen=64, maxmem=64 * 1024 * 1024)
     return f"{salt_hex}:{key.hex()}"
 
 
 def test_bcrypt_is_the_default_format(client, conn):
     """Sign-up stores `$gv1$` + a bcrypt hash at BCRYPT_ROUNDS."""
-    client.post("/api/auth/sign-up/email", json={"name": "B", "email": "b@example.com", "password": "long enough"})
+    client.post("/api/auth/sign-up/email",
+                json={"name": "B", "email": "b@example.com", "password": "long enough"})
     stored = stored_hash(conn, "b@example.com")
     assert stored.startswith("$gv1$$2b$04$")
 
@@ -37,7 +40,8 @@ def test_bcrypt_is_the_default_format(client, conn):
 def test_scrypt_setting_writes_better_auths_format(make_app, conn):
     """PASSWORD_HASH=scrypt stores what better-auth itself would verify."""
     client = make_app(password_hash="scrypt").test_client()
-    client.post("/api/auth/sign-up/email", json={"name": "S", "email": "s@example.com", "password": "ｌong enough"})
+    client.post("/api/auth/sign-up/email",
+                json={"name": "S", "email": "s@example.com", "password": "ｌong enough"})
     stored = stored_hash(conn, "s@example.com")
     assert SCRYPT.match(stored)
     assert better_auth_scrypt("ｌong enough", stored.split(":")[0]) == stored
@@ -48,7 +52,8 @@ def test_scrypt_user_signs_in_under_bcrypt_and_is_rehashed(client, conn):
     user = create_user(conn, email="ba@example.com")
     conn.execute("UPDATE account SET password = %s WHERE \"userId\" = %s",
                  (better_auth_scrypt("from better auth", "0123456789abcdef0123456789abcdef"), user.id))
-    response = client.post("/api/auth/sign-in/email", json={"email": "ba@example.com", "password": "from better auth"})
+    response = client.post("/api/auth/sign-in/email",
+                           json={"email": "ba@example.com", "password": "from better auth"})
     assert response.status_code == 200
     assert stored_hash(conn, "ba@example.com").startswith("$gv1$$2b$04$")
 
@@ -57,7 +62,8 @@ def test_other_bcrypt_cost_is_rehashed(make_app, conn):
     """A hash at another cost is rewritten at BCRYPT_ROUNDS on sign-in."""
     create_user(conn, email="c@example.com")
     client = make_app(bcrypt_rounds=5).test_client()
-    client.post("/api/auth/sign-in/email", json={"email": "c@example.com", "password": "correct horse battery"})
+    client.post("/api/auth/sign-in/email",
+                json={"email": "c@example.com", "password": "correct horse battery"})
     assert stored_hash(conn, "c@example.com").startswith("$gv1$$2b$05$")
 
 
@@ -91,7 +97,8 @@ def test_concurrent_duplicate_sign_ups(app, conn):
 
 
 def test_unknown_email_costs_a_password_check(make_app, conn, monkeypatch):
-    """An unknown email runs the same bcrypt check, at the same cost, as a wrong password (no timing oracle)."""
+    """An unknown email runs the same bcrypt check, at the same cost, as a wrong password
+    (no timing oracle)."""
     import bcrypt
 
     from genvid.auth import passwords

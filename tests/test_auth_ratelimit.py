@@ -7,7 +7,8 @@ BODY = {"email": "nobody@example.com", "password": "whatever1"}
 
 
 def test_two_apps_share_the_sign_in_budget(make_app):
-    """Three sign-ins per 10 s per IP across two apps; the 4th is 429 with X-Retry-After; other IPs are separate."""
+    """Three sign-ins per 10 s per IP across two apps; the 4th is 429 with X-Retry-After;
+    other IPs are separate."""
     first = make_app(rate_limit=True).test_client()
     second = make_app(rate_limit=True).test_client()
     ip = {"X-Forwarded-For": "203.0.113.7"}
@@ -51,7 +52,8 @@ def test_client_ip_honours_trusted_proxy_count():
     assert client_ip(None, trusted_proxy_count=1) == ""
 
 
-def test_without_redis_guarded_routes_refuse_and_the_rest_fail_open(make_app, conn, tmp_path, capsys, monkeypatch):
+def test_without_redis_guarded_routes_refuse_and_the_rest_fail_open(make_app, conn, tmp_path, capsys,
+                                                                    monkeypatch):
     """Redis down, RATE_LIMIT on. The strict rules guard password guessing and mail bombing (sign-in, sign-up,
     password and email changes, reset and verification mails): uncounted, those are refused with 503 and
     Retry-After rather than let through unlimited. Everything else (get-session above all) is let through and
@@ -71,8 +73,9 @@ def test_without_redis_guarded_routes_refuse_and_the_rest_fail_open(make_app, co
     for path in ("/sign-in/email", "/sign-up/email", "/request-password-reset", "/change-password"):
         refused = client.post(f"/api/auth{path}", json=BODY, headers={"Origin": "http://localhost:5173"})
         assert refused.status_code == 503, (path, refused.data)
-        assert refused.get_json() == {"message": "This endpoint is rate limited and the limiter's store (Redis) "
-                                                 "is unavailable; try again shortly.",
+        assert refused.get_json() == {
+            "message": "This endpoint is rate limited and the limiter's store (Redis) "
+                       "is unavailable; try again shortly.",
                                       "code": "SERVICE_UNAVAILABLE"}
         assert int(refused.headers["Retry-After"]) >= 1
     logged = capsys.readouterr().out

@@ -20,9 +20,11 @@ create table "session" ("id" text not null primary key, "expiresAt" timestamptz 
 create table "account" ("id" text not null primary key, "accountId" text not null, "providerId" text not null,
   "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text,
   "idToken" text, "accessTokenExpiresAt" timestamptz, "refreshTokenExpiresAt" timestamptz, "scope" text,
-  "password" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz not null);
-create table "verification" ("id" text not null primary key, "identifier" text not null, "value" text not null,
-  "expiresAt" timestamptz not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null,
+  "password" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null,
+  "updatedAt" timestamptz not null);
+create table "verification" ("id" text not null primary key, "identifier" text not null,
+  "value" text not null, "expiresAt" timestamptz not null,
+  "createdAt" timestamptz default CURRENT_TIMESTAMP not null,
   "updatedAt" timestamptz default CURRENT_TIMESTAMP not null);
 create table "jwks" ("id" text not null primary key, "publicKey" text not null, "privateKey" text not null,
   "createdAt" timestamptz not null, "expiresAt" timestamptz, "alg" text, "crv" text);
@@ -32,15 +34,18 @@ create index "verification_identifier_idx" on "verification" ("identifier");
 """
 
 CATALOG = """
-SELECT 'column', table_name, column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '')
-FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('user','session','account','verification','jwks')
+SELECT 'column', table_name,
+       column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '')
+FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name IN ('user','session','account','verification','jwks')
 UNION ALL
 SELECT 'constraint', conrelid::regclass::text, conname || ' ' || pg_get_constraintdef(oid)
 FROM pg_constraint WHERE connamespace = 'public'::regnamespace
   AND conrelid::regclass::text IN ('"user"','session','account','verification','jwks')
 UNION ALL
 SELECT 'index', tablename, indexname || ' ' || indexdef
-FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('user','session','account','verification','jwks')
+FROM pg_indexes
+WHERE schemaname = 'public' AND tablename IN ('user','session','account','verification','jwks')
 """
 
 
@@ -63,7 +68,7 @@ def test_migrations_adopt_a_better_auth_database_and_match_it(services, conn):
             other.execute(BETTER_AUTH_SQL)
         before = _catalog(adopted)
         apply_migrations(adopted)
-        assert len(before) == 41 + 9 + 10        # columns, constraints, indexes (5 primary keys, 2 unique, 3 more)
+        assert len(before) == 41 + 9 + 10   # columns, constraints, indexes (5 primary keys, 2 unique, 3 more)
         assert _catalog(adopted) == before
         assert _catalog(services.database_url) == before
     finally:

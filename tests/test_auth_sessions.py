@@ -1,4 +1,5 @@
-"""Session lifetime, refresh, freshness and cookie signatures (spec sections 6 and 8), on a controlled clock."""
+"""Session lifetime, refresh, freshness and cookie signatures (spec sections 6 and 8),
+on a controlled clock."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,7 +8,6 @@ import pytest
 from factories import DEFAULT_PASSWORD, bearer, create_user
 
 from genvid.auth import cookies
-from genvid.auth.clock import CLOCK_KEY, FrozenClock
 from genvid.auth.serialize import js_date
 
 ORIGIN = {"Origin": "http://localhost:5173"}
@@ -21,7 +21,8 @@ def sign_in(client, email, **extra):
 
 def test_dont_remember_signature_matches_better_auth():
     """The dont_remember value signed with the reference secret is byte-identical to better-auth's."""
-    value = cookies.encode_cookie_value(cookies.signed_value("conformance-reference-secret-7f3a9c2e4b1d8f60", "true"))
+    value = cookies.encode_cookie_value(
+        cookies.signed_value("conformance-reference-secret-7f3a9c2e4b1d8f60", "true"))
     assert value == "true.Z9pau39JQ7GnNtsMzfdV%2F8l%2BDmD6ppzEOwsEnga%2F2Mc%3D"
 
 
@@ -46,47 +47,52 @@ def test_tampered_or_unsigned_cookies_are_no_session(app, client, conn):
 
 
 def test_https_base_url_gives_secure_prefixed_cookies(make_app, conn):
-    """With an https BETTER_AUTH_URL the cookies are `__Secure-` prefixed and Secure; the plain name is ignored."""
+    """With an https BETTER_AUTH_URL the cookies are `__Secure-` prefixed and Secure;
+    the plain name is ignored."""
     client = make_app(better_auth_url="https://auth.example.com").test_client()
     create_user(conn, email="s@example.com")
     response = sign_in(client, "s@example.com")
     token = response.get_json()["token"]
     [header] = response.headers.getlist("Set-Cookie")
     value = header.split(";")[0].split("=", 1)[1]
-    assert header == (f"__Secure-better-auth.session_token={value}; Max-Age=604800; Path=/; HttpOnly; Secure; "
-                      "SameSite=Lax")
+    assert header == (
+        f"__Secure-better-auth.session_token={value}; Max-Age=604800; Path=/; HttpOnly; Secure; "
+        "SameSite=Lax")
     assert client.get("/api/auth/get-session").get_json()["session"]["token"] == token
     other = make_app(better_auth_url="https://auth.example.com").test_client()
     other.set_cookie(cookies.SESSION_TOKEN, value)
     assert other.get("/api/auth/get-session").get_json() is None
     cleared = client.post("/api/auth/sign-out", headers={"Origin": "https://auth.example.com"}, json={})
-    assert cleared.headers.getlist("Set-Cookie")[0] == ("__Secure-better-auth.session_token=; Max-Age=0; Path=/; "
-                                                        "HttpOnly; Secure; SameSite=Lax")
+    assert cleared.headers.getlist("Set-Cookie")[0] == (
+        "__Secure-better-auth.session_token=; Max-Age=0; Path=/; "
+        "HttpOnly; Secure; SameSite=Lax")
 
 
-def test_refresh_after_a_day_not_before(app, client, conn):
+def test_refresh_after_a_day_not_before(client, conn, frozen_clock):
     """Aged 23h59m the session is untouched; aged 25h it is pushed to now + 7 days and the cookie re-sent."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="r@example.com")
     body = sign_in(client, "r@example.com").get_json()
     clock.advance(24 * HOUR - 60)
     response = client.get("/api/auth/get-session")
-    assert response.get_json()["session"]["expiresAt"] == js_date(clock.moment - timedelta(seconds=24 * HOUR - 60)
-                                                                 + timedelta(days=7))
+    assert response.get_json()["session"]["expiresAt"] == js_date(
+        clock.moment - timedelta(seconds=24 * HOUR - 60)
+        + timedelta(days=7))
     assert not response.headers.getlist("Set-Cookie")
     now = clock.advance(HOUR + 60)
     response = client.get("/api/auth/get-session")
     session = response.get_json()["session"]
     assert session["expiresAt"] == js_date(now + timedelta(days=7)) and session["updatedAt"] == js_date(now)
-    assert response.headers.getlist("Set-Cookie")[0].endswith("; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax")
+    assert response.headers.getlist("Set-Cookie")[0].endswith(
+        "; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax")
     assert response.headers["set-auth-token"].startswith(body["token"] + ".")
     stored = conn.execute('SELECT "expiresAt" FROM session WHERE token = %s', (body["token"],)).fetchone()[0]
     assert js_date(stored) == js_date(now + timedelta(days=7))
 
 
-def test_no_refresh_with_disable_refresh_or_dont_remember(app, client, conn):
+def test_no_refresh_with_disable_refresh_or_dont_remember(client, conn, frozen_clock):
     """disableRefresh=true and a valid dont_remember cookie both keep the expiry as it was."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="d@example.com")
     response = sign_in(client, "d@example.com", rememberMe=False)
     set_cookies = response.headers.getlist("Set-Cookie")
@@ -102,9 +108,9 @@ def test_no_refresh_with_disable_refresh_or_dont_remember(app, client, conn):
     assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
 
 
-def test_expired_session_is_deleted_and_cookies_cleared(app, client, conn):
+def test_expired_session_is_deleted_and_cookies_cleared(client, conn, frozen_clock):
     """After 7 days get-session answers null with the three clearing cookies and the row is gone."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="e@example.com")
     sign_in(client, "e@example.com")
     clock.advance(7 * 24 * HOUR + 1)
@@ -115,9 +121,9 @@ def test_expired_session_is_deleted_and_cookies_cleared(app, client, conn):
     assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
 
 
-def test_fresh_age_only_guards_list_sessions(app, client, conn):
+def test_fresh_age_only_guards_list_sessions(client, conn, frozen_clock):
     """A 25-hour-old session may update the user but not list sessions (403 SESSION_NOT_FRESH)."""
-    clock = app.config[CLOCK_KEY] = FrozenClock()
+    clock = frozen_clock
     create_user(conn, email="f@example.com")
     token = sign_in(client, "f@example.com").get_json()["token"]
     listed = client.get("/api/auth/list-sessions", headers=bearer(token)).get_json()
@@ -138,22 +144,26 @@ def test_revocations(client, conn):
     other = client.post("/api/auth/revoke-other-sessions", headers={**ORIGIN, **bearer(second)}, json={})
     assert other.get_json() == {"status": True} and not other.headers.getlist("Set-Cookie")
     assert client.get("/api/auth/get-session", headers=bearer(first)).get_json() is None
-    current = client.post("/api/auth/revoke-session", headers={**ORIGIN, **bearer(second)}, json={"token": second})
+    current = client.post("/api/auth/revoke-session", headers={**ORIGIN, **bearer(second)},
+                          json={"token": second})
     assert current.get_json() == {"status": True} and len(current.headers.getlist("Set-Cookie")) == 3
     assert conn.execute("SELECT count(*) FROM session").fetchone()[0] == 0
 
 
 def test_change_password_with_revoke_issues_a_new_session(client, conn):
-    """revokeOtherSessions deletes every session and answers a new token and cookie; the new password works."""
+    """revokeOtherSessions deletes every session and answers a new token and cookie;
+    the new password works."""
     create_user(conn, email="p@example.com")
     token = sign_in(client, "p@example.com").get_json()["token"]
     response = client.post("/api/auth/change-password", headers={**ORIGIN, **bearer(token)}, json={
-        "currentPassword": DEFAULT_PASSWORD, "newPassword": "brand new password", "revokeOtherSessions": True})
+        "currentPassword": DEFAULT_PASSWORD, "newPassword": "brand new password",
+        "revokeOtherSessions": True})
     body = response.get_json()
     assert list(body) == ["token", "user"] and body["token"] != token
     assert response.headers["set-auth-token"].startswith(body["token"] + ".")
     assert client.get("/api/auth/get-session", headers=bearer(token)).get_json() is None
-    again = client.post("/api/auth/sign-in/email", headers=ORIGIN, json={"email": "p@example.com", "password": "brand new password"})
+    again = client.post("/api/auth/sign-in/email", headers=ORIGIN,
+                        json={"email": "p@example.com", "password": "brand new password"})
     assert again.status_code == 200
 
 
@@ -176,7 +186,7 @@ def test_ids_are_32_uniform_characters_of_better_auths_alphabet():
 def test_the_system_clock_reads_utc_in_whole_milliseconds_as_a_js_date_holds_it() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from genvid.auth.clock import system_now
+    from genvid.clock import system_now
     before = datetime.now(UTC)
     now = system_now()
     after = datetime.now(UTC)

@@ -1,5 +1,6 @@
-"""Social sign-in on genvid alone, over real HTTP against the local fake providers: what lands in the database,
-the state's single use and expiry, ID-token checks, implicit-linking rules, provider failures, token storage."""
+"""Social sign-in on genvid alone, over real HTTP against the local fake providers: what lands in the
+database, the state's single use and expiry, ID-token checks, implicit-linking rules, provider failures, token
+storage."""
 from __future__ import annotations
 
 import base64
@@ -19,19 +20,17 @@ from social_browser import Browser
 from social_fixtures import GENERIC_ID, Fakes
 
 from genvid.auth import cookies
-from genvid.auth.clock import FrozenClock
 from genvid.auth.oauth.state import STATE_COOKIE
+from genvid.clock import FrozenClock
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def genvid(serve_genvid: Any, fakes: Fakes) -> tuple[str, Flask, FrozenClock]:
+def genvid(serve_genvid: Any, fakes: Fakes, frozen_clock: FrozenClock) -> tuple[str, Flask, FrozenClock]:
     """genvid over HTTP with the fake providers and a settable clock."""
     url, app = serve_genvid(**fakes.genvid_settings())
-    clock = FrozenClock()
-    app.config["AUTH_CLOCK"] = clock
-    return url + "/api/auth", app, clock
+    return url + "/api/auth", app, frozen_clock
 
 
 def browser(genvid: tuple[str, Flask, FrozenClock], fakes: Fakes) -> Browser:
@@ -47,7 +46,8 @@ def sign_in_with(b: Browser, provider: str = "google", **body: Any) -> Any:
 
 def accounts_of(conn: psycopg.Connection, email: str) -> list[tuple[Any, ...]]:
     return conn.execute('SELECT a."providerId", a."accountId", a."accessToken", a."refreshToken", a.scope,'
-                        ' a."accessTokenExpiresAt", a."idToken" FROM account a JOIN "user" u ON u.id = a."userId"'
+                        ' a."accessTokenExpiresAt", a."idToken" FROM account a JOIN "user" u ON u.id = '
+                        'a."userId"'
                         ' WHERE u.email = %s ORDER BY a."createdAt"', (email,)).fetchall()
 
 
@@ -71,14 +71,16 @@ def test_state_is_kept_as_better_auth_keeps_it(genvid, fakes, conn):
     """verification row `auth-state:<state>` (value: better-auth's JSON, 10 minutes), the signed state cookie,
     and the PKCE challenge of the stored verifier in the authorization URL."""
     b = browser(genvid, fakes)
-    start = b.post("/sign-in/social", {"provider": GENERIC_ID, "callbackURL": "/dash", "errorCallbackURL": "/err",
-                                       "additionalData": {"plan": "pro"}})
+    start = b.post("/sign-in/social",
+                   {"provider": GENERIC_ID, "callbackURL": "/dash", "errorCallbackURL": "/err",
+                    "additionalData": {"plan": "pro"}})
     query = {k: v[0] for k, v in parse_qs(urlsplit(start.json()["url"]).query).items()}
     identifier, value, lifetime = conn.execute(
         'SELECT identifier, value, "expiresAt" - "createdAt" FROM verification').fetchone()
     data = json.loads(value)
     assert identifier == f"auth-state:{query['state']}" and lifetime == timedelta(minutes=10)
-    assert list(data) == ["plan", "callbackURL", "codeVerifier", "errorURL", "expiresAt", "idTokenNonce", "oauthState"]
+    assert list(data) == ["plan", "callbackURL", "codeVerifier", "errorURL", "expiresAt", "idTokenNonce",
+                          "oauthState"]
     assert (data["callbackURL"], data["errorURL"], data["oauthState"]) == ("/dash", "/err", query["state"])
     assert data["idTokenNonce"] == query["nonce"] and len(data["codeVerifier"]) == 128
     challenge = base64.urlsafe_b64encode(hashlib.sha256(data["codeVerifier"].encode()).digest()).rstrip(b"=")
@@ -89,7 +91,8 @@ def test_state_is_kept_as_better_auth_keeps_it(genvid, fakes, conn):
 
 
 def test_an_expired_state_is_refused(genvid, fakes, conn):
-    """Ten minutes after sign-in began the callback is refused (to the errorCallbackURL), and the row is gone."""
+    """Ten minutes after sign-in began the callback is refused (to the errorCallbackURL),
+    and the row is gone."""
     b = browser(genvid, fakes)
     start = b.post("/sign-in/social", {"provider": "google", "errorCallbackURL": "/err"})
     back = b.consent(start).headers["Location"]
@@ -102,10 +105,11 @@ def test_an_expired_state_is_refused(genvid, fakes, conn):
 
 
 def test_racing_callbacks_with_one_state_sign_in_once(genvid, fakes, conn):
-    """The same callback URL replayed five times at once: one sign-in, four state_mismatch refusals (to the flow's
-    error URL, or to /api/auth/error once the state row is gone, as better-auth answers a replay)."""
+    """The same callback URL replayed five times at once: one sign-in, four state_mismatch refusals (to the
+    flow's error URL, or to /api/auth/error once the state row is gone, as better-auth answers a replay)."""
     b = browser(genvid, fakes)
-    start = b.post("/sign-in/social", {"provider": "github", "callbackURL": "/dash", "errorCallbackURL": "/err"})
+    start = b.post("/sign-in/social",
+                   {"provider": "github", "callbackURL": "/dash", "errorCallbackURL": "/err"})
     back = b.consent(start).headers["Location"]
     with ThreadPoolExecutor(5) as pool:
         locations = sorted(pool.map(lambda _: b.session.get(back, allow_redirects=False).headers["Location"],
@@ -152,7 +156,8 @@ def test_a_good_id_token_signs_in_and_a_nonce_is_checked(genvid, fakes, conn):
 
 
 def test_code_flow_id_tokens_are_verified_too(genvid, fakes, conn):
-    """A token endpoint handing out an ID token signed by another key (or for another client) signs nobody in."""
+    """A token endpoint handing out an ID token signed by another key
+    (or for another client) signs nobody in."""
     fakes.google.sign_with = other_key()
     assert sign_in_with(browser(genvid, fakes), errorCallbackURL="/err").headers["Location"] == \
         "/err?error=unable_to_get_user_info"
@@ -262,7 +267,8 @@ def test_an_expired_access_token_is_refreshed_and_a_failed_refresh_is_a_400(genv
     assert b.post("/get-access-token", {"accountId": account}).json()["accessToken"] == first
     genvid[2].advance(3600)
     refreshed = b.post("/get-access-token", {"accountId": account}).json()
-    assert refreshed["accessToken"] != first and refreshed["accessToken"] == accounts_of(conn, "pat@example.com")[0][2]
+    assert refreshed["accessToken"] != first and refreshed["accessToken"] == accounts_of(
+        conn, "pat@example.com")[0][2]
     genvid[2].advance(3600)
     fakes.google.token_status = 503
     answer = b.post("/get-access-token", {"accountId": account})

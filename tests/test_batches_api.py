@@ -28,8 +28,8 @@ def _video_ids(studio: Studio, batch_id: str) -> list[str]:
 
 
 def test_a_json_batch_is_one_debit_and_one_queued_video_per_row(heygen_studio: Studio) -> None:
-    """202 with the batch and a Location; one ledger entry for the whole price; each row a queued video with its
-    script and title filled in, numbered in order."""
+    """202 with the batch and a Location; one ledger entry for the whole price; each row a queued video with
+    its script and title filled in, numbered in order."""
     user_id, headers = heygen_studio.user(credits=10)
     batch_template = template(heygen_studio, title="For {{name}}", captions=True, aspect_ratio="9:16")
     answer = create_json(heygen_studio, headers, people(3), template=batch_template, name="Spring outreach")
@@ -46,9 +46,11 @@ def test_a_json_batch_is_one_debit_and_one_queued_video_per_row(heygen_studio: S
     videos = heygen_studio.conn.execute(
         "SELECT batch_row, script, title, status::text, aspect_ratio, captions, credits FROM videos "
         "WHERE batch_id = %s ORDER BY batch_row", (batch["id"],)).fetchall()
-    assert videos == [(n, f"Hello Person {n}, welcome to Company {n}.", f"For Person {n}", "queued", "9:16", True, 1)
-                      for n in (1, 2, 3)]
-    shown = heygen_studio.client.get(f"/api/videos/{_video_ids(heygen_studio, batch['id'])[1]}", headers=headers)
+    assert videos == [
+        (n, f"Hello Person {n}, welcome to Company {n}.", f"For Person {n}", "queued", "9:16", True, 1)
+        for n in (1, 2, 3)]
+    shown = heygen_studio.client.get(f"/api/videos/{_video_ids(heygen_studio, batch['id'])[1]}",
+                                     headers=headers)
     assert shown.get_json()["data"]["batch_id"] == batch["id"] and shown.get_json()["data"]["batch_row"] == 2
 
 
@@ -56,14 +58,16 @@ def test_a_batch_the_balance_does_not_cover_is_refused_whole(heygen_studio: Stud
     """402 naming the price and the balance, and nothing written: no batch, no video, no ledger entry."""
     long_script = "A longer script for {{name}} at {{company}}. " + "Words to say. " * 40    # 2 credits a row
     user_id, headers = heygen_studio.user(credits=9)
-    answer = create_json(heygen_studio, headers, people(5), template=template(heygen_studio, script=long_script))
+    answer = create_json(heygen_studio, headers, people(5),
+                         template=template(heygen_studio, script=long_script))
     assert answer.status_code == 402
     error = answer.get_json()["error"]
     assert error["code"] == "INSUFFICIENT_CREDITS" and error["details"] == {"credits": 10, "balance": 9}
     assert "10 credits" in error["message"]
     assert stored(heygen_studio, user_id) == (0, 0)
     assert ledger_rows(heygen_studio, user_id) == [] and heygen_studio.balance(user_id) == 9
-    exactly = create_json(heygen_studio, headers, people(4), template=template(heygen_studio, script=long_script))
+    exactly = create_json(heygen_studio, headers, people(4),
+                          template=template(heygen_studio, script=long_script))
     assert exactly.status_code == 202 and heygen_studio.balance(user_id) == 1
 
 
@@ -73,7 +77,8 @@ def test_preview_prices_without_writing_anything(heygen_studio: Studio) -> None:
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["data"] == {
         "row_count": 3, "credits": 3, "balance": 2, "enough_credits": False, "variables": ["name", "company"],
-        "first_row": {"row": 1, "script": "Hello Person 1, welcome to Company 1.", "title": None, "credits": 1}}
+        "first_row": {"row": 1, "script": "Hello Person 1, welcome to Company 1.", "title": None,
+                      "credits": 1}}
     assert stored(heygen_studio, user_id) == (0, 0) and heygen_studio.balance(user_id) == 2
     unknown_avatar = create_json(heygen_studio, headers, people(1), path="/api/batch-previews",
                                  template=template(heygen_studio, avatar_id="look_nobody"))
@@ -91,7 +96,8 @@ def test_an_unknown_avatar_is_422_and_charges_nothing(heygen_studio: Studio) -> 
 
 
 def test_the_same_idempotency_key_creates_one_batch_even_when_sent_at_once(heygen_studio: Studio) -> None:
-    """Sent again, the create answers with the first batch; sent five times at once, one batch is made and paid."""
+    """Sent again, the create answers with the first batch; sent five times at once,
+    one batch is made and paid."""
     user_id, headers = heygen_studio.user(credits=50)
     first = create_csv(heygen_studio, headers, csv_of(4), key="retry-me-1")
     again = create_csv(heygen_studio, headers, csv_of(4), key="retry-me-1")
@@ -100,7 +106,8 @@ def test_the_same_idempotency_key_creates_one_batch_even_when_sent_at_once(heyge
     app = heygen_studio.app
 
     def send(_: int) -> str:
-        studio = Studio(app, app.test_client(), heygen_studio.conn, heygen_studio.run_worker, heygen_studio.clock)
+        studio = Studio(app, app.test_client(), heygen_studio.conn, heygen_studio.run_worker,
+                        heygen_studio.clock)
         answer = create_json(studio, headers, people(3), key="all-at-once")
         assert answer.status_code == 202, answer.get_json()
         return str(answer.get_json()["data"]["id"])
@@ -157,7 +164,8 @@ def batch_rows(studio: Studio, batch_id: str) -> list[tuple[str, str]]:
 
 
 def test_a_deleted_row_video_leaves_a_gap_and_a_queued_one_is_refunded_alone(heygen_studio: Studio) -> None:
-    """DELETE /api/videos/{id} of a batch row not yet started cancels and refunds that row; the batch shows it."""
+    """DELETE /api/videos/{id} of a batch row not yet started cancels and refunds that row;
+    the batch shows it."""
     user_id, headers = heygen_studio.user(credits=10)
     batch_id = create_json(heygen_studio, headers, people(3)).get_json()["data"]["id"]
     second = _video_ids(heygen_studio, batch_id)[1]
@@ -169,12 +177,14 @@ def test_a_deleted_row_video_leaves_a_gap_and_a_queued_one_is_refunded_alone(hey
     assert deleted["deleted"] is True and heygen_studio.balance(user_id) == 8
     results = heygen_studio.client.get(f"/api/batches/{batch_id}/results", headers=headers).get_json()["data"]
     assert [(r["row"], r["status"]) for r in results] == [(1, "queued"), (2, "deleted"), (3, "queued")]
-    counts = heygen_studio.client.get(f"/api/batches/{batch_id}", headers=headers).get_json()["data"]["counts"]
+    counts = heygen_studio.client.get(f"/api/batches/{batch_id}",
+                                      headers=headers).get_json()["data"]["counts"]
     assert counts["deleted"] == 1 and counts["queued"] == 2
 
 
 def test_users_see_only_their_own_batches(heygen_studio: Studio) -> None:
-    """Another user's batch is 404 everywhere (show, results, CSV, events, cancel) and absent from the list."""
+    """Another user's batch is 404 everywhere (show, results, CSV, events,
+    cancel) and absent from the list."""
     owner_id, owner = heygen_studio.user()
     _, other = heygen_studio.user()
     batch_id = create_json(heygen_studio, owner, people(2)).get_json()["data"]["id"]
@@ -194,7 +204,8 @@ def test_the_list_is_newest_first_and_paged(heygen_studio: Studio) -> None:
     _, headers = heygen_studio.user()
     made = []
     for n in range(3):
-        made.append(create_json(heygen_studio, headers, people(1), name=f"Batch {n}").get_json()["data"]["id"])
+        made.append(
+            create_json(heygen_studio, headers, people(1), name=f"Batch {n}").get_json()["data"]["id"])
         heygen_studio.advance(1)
     first = heygen_studio.client.get("/api/batches?limit=2", headers=headers).get_json()
     assert [b["id"] for b in first["data"]] == made[::-1][:2]
@@ -206,8 +217,8 @@ def test_the_list_is_newest_first_and_paged(heygen_studio: Studio) -> None:
 
 
 def test_the_event_stream_follows_the_batch_until_every_row_is_done(heygen_studio: Studio) -> None:
-    """GET /api/batches/{id}/events: the batch now, then after changes, until done; a late stream sends the final
-    state once."""
+    """GET /api/batches/{id}/events: the batch now, then after changes, until done; a late stream sends the
+    final state once."""
     _, headers = heygen_studio.user()
     batch_id = create_json(heygen_studio, headers, people(3)).get_json()["data"]["id"]
     listener = listen(heygen_studio.app.test_client(), f"/api/batches/{batch_id}/events", headers)
@@ -225,8 +236,8 @@ def test_the_event_stream_follows_the_batch_until_every_row_is_done(heygen_studi
 
 
 def test_api_keys_need_the_batch_permissions(heygen_studio: Studio) -> None:
-    """x-api-key: batches:create makes a batch (and a price), batches:read reads it, batches:cancel cancels it; a
-    key holding only the video permissions is refused (403 API_KEY_FORBIDDEN) and nothing is charged."""
+    """x-api-key: batches:create makes a batch (and a price), batches:read reads it, batches:cancel cancels
+    it; a key holding only the video permissions is refused (403 API_KEY_FORBIDDEN) and nothing is charged."""
     user_id, _ = heygen_studio.user(credits=10)
     config = heygen_studio.app.config["GENVID"]
 
@@ -247,19 +258,20 @@ def test_api_keys_need_the_batch_permissions(heygen_studio: Studio) -> None:
     batch_id = created.get_json()["data"]["id"]
     for path in ("", "/results", "/results.csv"):
         assert heygen_studio.client.get(f"/api/batches/{batch_id}{path}", headers=batches).status_code == 200
-        assert heygen_studio.client.get(f"/api/batches/{batch_id}{path}", headers=videos_only).status_code == 403
+        assert heygen_studio.client.get(f"/api/batches/{batch_id}{path}",
+                                        headers=videos_only).status_code == 403
     cancelled = heygen_studio.client.post(f"/api/batches/{batch_id}/cancel", headers=batches)
     assert cancelled.status_code == 200 and cancelled.get_json()["data"]["refunded_credits"] == 2
     assert heygen_studio.balance(user_id) == 10
 
 
 def test_a_batch_debit_crossing_the_low_mark_records_credits_low_once(heygen_studio: Studio) -> None:
-    """CREDITS_LOW_THRESHOLD is 10: a batch taking the balance from 12 to 7 records the outbound event credits.low
-    (referencing the batch) in its own statement; the next batch, from 7 to 5, does not."""
+    """CREDITS_LOW_THRESHOLD is 10: a batch taking the balance from 12 to 7 records the outbound event
+    credits.low (referencing the batch) in its own statement; the next batch, from 7 to 5, does not."""
     user_id, headers = heygen_studio.user(credits=12)
     first = create_json(heygen_studio, headers, people(5)).get_json()["data"]["id"]
     create_json(heygen_studio, headers, people(2))
-    events = heygen_studio.conn.execute("SELECT type, reference, payload FROM webhook_events WHERE user_id = %s",
-                                        (user_id,)).fetchall()
+    events = heygen_studio.conn.execute(
+        "SELECT type, reference, payload FROM webhook_events WHERE user_id = %s", (user_id,)).fetchall()
     assert [(kind, reference) for kind, reference, _ in events] == [("credits.low", first)]
     assert '"balance" : 7' in events[0][2] and '"threshold" : 10' in events[0][2]

@@ -1,6 +1,6 @@
-"""Cancelling a batch: the rows not yet started are stopped and refunded in one ledger entry, exactly once, however
-many cancels arrive and whatever the dispatcher admits at the same moment; the rows already rendering finish
-and stay paid for."""
+"""Cancelling a batch: the rows not yet started are stopped and refunded in one ledger entry, exactly once,
+however many cancels arrive and whatever the dispatcher admits at the same moment; the rows already rendering
+finish and stay paid for."""
 from __future__ import annotations
 
 import threading
@@ -13,12 +13,13 @@ from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import TEST_TUNING, Studio
 
-from genvid.auth.clock import FrozenClock
+from genvid.clock import FrozenClock
 from genvid.videos import dispatcher
 
 
 @pytest.fixture
-def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
+def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
+           fake_heygen: FakeHeyGen) -> Studio:
     """Renders through the fake HeyGen, two at a time (HEYGEN_MAX_CONCURRENT=2), each taking ten minutes."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **TEST_TUNING)
@@ -90,10 +91,11 @@ def test_two_cancels_at_once_refund_once(capped: Studio) -> None:
 
 def test_a_cancel_racing_the_dispatcher_refunds_exactly_the_rows_it_stopped(
         make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen,
-        pipeline_clock: FrozenClock) -> None:
+        frozen_clock: FrozenClock) -> None:
     """The dispatcher admitting rows while a cancel stops them, started together, twenty times: every row ends
-    either admitted (and paid for) or cancelled (and refunded in the one refund), never both and never neither,
-    and neither side fails (no deadlock: the cancel locks rows in id order, the admission skips locked rows)."""
+    either admitted (and paid for) or cancelled (and refunded in the one refund), never both and never
+    neither, and neither side fails (no deadlock: the cancel locks rows in id order, the admission skips
+    locked rows)."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=100_000, **TEST_TUNING)
     studio = make_studio(app, fake_heygen)
@@ -101,7 +103,7 @@ def test_a_cancel_racing_the_dispatcher_refunds_exactly_the_rows_it_stopped(
     outcomes = set()
     for _ in range(20):
         batch_id = create_json(studio, headers, people(25)).get_json()["data"]["id"]
-        results = _race(app, batch_id, headers, pipeline_clock)
+        results = _race(app, batch_id, headers, frozen_clock)
         statuses = _statuses(studio, batch_id)
         admitted, cancelled = statuses.get("submitting", 0), statuses.get("cancelled", 0)
         assert admitted + cancelled == 25 and set(statuses) <= {"submitting", "cancelled"}, statuses
@@ -130,7 +132,8 @@ def _race(app: Flask, batch_id: str, headers: dict[str, str], clock: FrozenClock
 
     def admit() -> None:
         start.wait()
-        results["admitted"] = dispatcher.dispatch_due(now=clock(), redispatch_seconds=60, max_in_flight=100_000)
+        results["admitted"] = dispatcher.dispatch_due(now=clock(), redispatch_seconds=60,
+                                                      max_in_flight=100_000)
 
     def cancel() -> None:
         start.wait()

@@ -1,5 +1,5 @@
-"""Batches from CSV uploads: what spreadsheets really export is read right, and every problem is reported by row,
-column and line before anything is charged (a refused batch writes nothing at all)."""
+"""Batches from CSV uploads: what spreadsheets really export is read right, and every problem is reported by
+row, column and line before anything is charged (a refused batch writes nothing at all)."""
 from __future__ import annotations
 
 from typing import Any
@@ -33,10 +33,11 @@ def _refused(studio: Studio, user_id: str, answer: Any, balance: int = 100) -> l
     return details
 
 
-def test_a_spreadsheet_export_with_bom_crlf_quotes_and_line_breaks_is_read_exactly(heygen_studio: Studio) -> None:
-    """Excel's "CSV UTF-8": a byte-order mark, CRLF line ends, quoted values holding commas, doubled quotes and a
-    line break (kept as a newline), non-ASCII text, spaces around values, and blank lines (also ones of bare commas)
-    between rows."""
+def test_a_spreadsheet_export_with_bom_crlf_quotes_and_line_breaks_is_read_exactly(
+        heygen_studio: Studio) -> None:
+    """Excel's "CSV UTF-8": a byte-order mark, CRLF line ends, quoted values holding commas, doubled quotes
+    and a line break (kept as a newline), non-ASCII text, spaces around values, and blank lines (also ones of
+    bare commas) between rows."""
     user_id, headers = heygen_studio.user()
     data = ("\ufeffname , company\r\n"
             '"Zoë ""Z"" Smith",  "Acme, Inc."\r\n'
@@ -80,9 +81,10 @@ def test_unknown_variables_in_the_title_are_refused_too(heygen_studio: Studio) -
     assert [(d["field"], d["column"]) for d in details] == [("template.title", "first name")]
 
 
-def test_rows_missing_or_emptying_a_needed_column_are_reported_by_row_column_and_line(heygen_studio: Studio) -> None:
-    """Row 2 stops before the company column; row 3 leaves the name empty. Both are reported, with the line each
-    starts on (a quoted line break moves the lines on), and nothing is charged."""
+def test_rows_missing_or_emptying_a_needed_column_are_reported_by_row_column_and_line(
+        heygen_studio: Studio) -> None:
+    """Row 2 stops before the company column; row 3 leaves the name empty. Both are reported, with the line
+    each starts on (a quoted line break moves the lines on), and nothing is charged."""
     user_id, headers = heygen_studio.user()
     data = b'name,company\n"Ann\nAnnson",Acme\nBob\n,Initech\nDan,Globex\n'
     details = _refused(heygen_studio, user_id, create_csv(heygen_studio, headers, data))
@@ -132,8 +134,8 @@ def test_the_json_rows_limit_is_the_same(heygen_studio: Studio) -> None:
 ])
 def test_files_that_are_not_usable_csv_are_refused_with_a_reason(heygen_studio: Studio, data: bytes,
                                                                   kind: str | None, line: int | None) -> None:
-    """Empty files, a header without rows, an unclosed quote, text after a closing quote, Latin-1 text, a column
-    named twice. (A stray quote inside an unquoted value is taken as text, as spreadsheets take it.)"""
+    """Empty files, a header without rows, an unclosed quote, text after a closing quote, Latin-1 text, a
+    column named twice. (A stray quote inside an unquoted value is taken as text, as spreadsheets take it.)"""
     user_id, headers = heygen_studio.user()
     answer = create_csv(heygen_studio, headers, data)
     if kind is None:
@@ -153,7 +155,8 @@ def test_a_filled_in_script_is_held_to_the_video_rules(heygen_studio: Studio) ->
             {"name": "Cy", "company": "Acme"}]
     batch_template = template(heygen_studio, title="For {{name}}")
     rows[2]["name"] = "Cy\nSmith"
-    details = _refused(heygen_studio, user_id, create_json(heygen_studio, headers, rows, template=batch_template))
+    details = _refused(heygen_studio, user_id,
+                       create_json(heygen_studio, headers, rows, template=batch_template))
     assert [(d["row"], d["field"], d["type"]) for d in details] == [
         (1, "rows.0", "string_too_long"), (2, "rows.1", "value_error"), (2, "rows.1", "value_error"),
         (3, "rows.2", "value_error")]
@@ -163,7 +166,8 @@ def test_a_filled_in_script_is_held_to_the_video_rules(heygen_studio: Studio) ->
 
 def test_at_most_100_problems_are_listed(heygen_studio: Studio) -> None:
     user_id, headers = heygen_studio.user()
-    details = _refused(heygen_studio, user_id, create_json(heygen_studio, headers, [{"name": "", "company": ""}] * 80))
+    details = _refused(heygen_studio, user_id,
+                       create_json(heygen_studio, headers, [{"name": "", "company": ""}] * 80))
     assert len(details) == 101 and details[-1] == {"field": "rows", "type": "more_problems",
                                                    "message": "... and 60 more problems not listed here."}
 
@@ -184,7 +188,8 @@ def test_multipart_fields_are_checked_like_the_json_body(heygen_studio: Studio) 
     not_json = client.post("/api/batches", data={"template": "{", "rows": "name\nAnn\n"},
                            content_type="multipart/form-data", headers=headers)
     assert not_json.status_code == 400 and not_json.get_json()["error"]["code"] == "MALFORMED_JSON"
-    bad = create_csv(heygen_studio, headers, csv_of(1), batch_template=template(heygen_studio, resolution="8k"))
+    bad = create_csv(heygen_studio, headers, csv_of(1),
+                     batch_template=template(heygen_studio, resolution="8k"))
     assert bad.status_code == 422
     assert [d["field"] for d in bad.get_json()["error"]["details"]] == ["template.resolution"]
     extra = client.post("/api/batches", data={"template": "{}", "rows": "a\n1\n", "colour": "red"},

@@ -1,6 +1,6 @@
 """Fairness under the concurrency cap: one user's big batch never starves another user's video. The dispatcher
-admits queued videos as slots free, taking each user's in turn (genvid/videos/dispatcher.py); these tests drive
-the pipeline clock through whole renders and measure who got each slot."""
+admits queued videos as slots free, taking each user's in turn (genvid/videos/dispatcher.py); these tests
+drive the pipeline clock through whole renders and measure who got each slot."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,7 +18,8 @@ RENDER_SECONDS = 90
 
 
 @pytest.fixture
-def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
+def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
+           fake_heygen: FakeHeyGen) -> Studio:
     """Renders through the fake HeyGen, two at a time (HEYGEN_MAX_CONCURRENT=2), each taking 90 s upstream."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **TEST_TUNING)
@@ -47,15 +48,15 @@ def _waiting(studio: Studio, user_id: str) -> int:
 
 
 def test_another_users_single_video_starts_within_one_render_slots_wait(capped: Studio) -> None:
-    """User A's 30-row batch holds both slots with 28 rows waiting when user B asks for one video. B's video takes
-    the first slot that frees: it waits no longer than the nearest of A's renders takes to finish, and none of A's
-    waiting rows starts before it."""
+    """User A's 30-row batch holds both slots with 28 rows waiting when user B asks for one video. B's video
+    takes the first slot that frees: it waits no longer than the nearest of A's renders takes to finish, and
+    none of A's waiting rows starts before it."""
     a_id, a_headers = capped.user(credits=100)
     _, b_headers = capped.user(credits=10)
     batch_id = create_json(capped, a_headers, people(30)).get_json()["data"]["id"]
     capped.run_worker()
     assert _in_flight(capped, a_id) == 2 and _waiting(capped, a_id) == 28
-    capped.advance(20)                                       # B arrives while A's renders are part-way through
+    capped.advance(20)   # B arrives while A's renders are part-way through
     asked_at = capped.clock()
     b_video = capped.create(b_headers, script="Just one video, please.").get_json()["data"]["id"]
     assert capped.drive_until(lambda: capped.video(b_video).status.value != "queued")
@@ -71,9 +72,11 @@ def test_another_users_single_video_starts_within_one_render_slots_wait(capped: 
     assert overtaken_by is not None
     waited = (started_at - asked_at).total_seconds()
     slot_wait = (first_slot_freed[0] - asked_at).total_seconds()
-    print(f"\nfairness: B's video waited {waited:.0f} s for a slot; the first of A's renders to finish freed one "
-          f"after {slot_wait:.0f} s (A's render: {RENDER_SECONDS} s upstream, checked every 30 s); "
-          f"A rows started meanwhile: {overtaken_by[0]}")
+    print(
+        f"\nfairness: B's video waited {waited:.0f} s for a slot; the first of A's renders to finish freed "
+        f"one "
+        f"after {slot_wait:.0f} s (A's render: {RENDER_SECONDS} s upstream, checked every 30 s); "
+        f"A rows started meanwhile: {overtaken_by[0]}")
     assert waited == slot_wait          # the very moment the first slot freed (the worker's next tick)
     assert overtaken_by[0] == 0
 

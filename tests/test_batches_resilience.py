@@ -1,6 +1,6 @@
-"""A worker process SIGKILLed in the middle of a batch: another worker finishes the batch, every row rendered once
-upstream, the batch charged once and nothing refunded. Real `genvid worker` processes against the fake HeyGen;
-waits are on conditions with generous deadlines (tests/worker_processes.py)."""
+"""A worker process SIGKILLed in the middle of a batch: another worker finishes the batch, every row rendered
+once upstream, the batch charged once and nothing refunded. Real `genvid worker` processes against the fake
+HeyGen; waits are on conditions with generous deadlines (tests/worker_processes.py)."""
 from __future__ import annotations
 
 import subprocess
@@ -25,13 +25,15 @@ ROWS = 8
 def workers(services: Services, config: Config, fake_heygen: FakeHeyGen, tmp_path: Path) -> Iterator[Workers]:
     """start() launches a `genvid worker` rendering through the fake HeyGen, three renders at a time."""
     env = worker_env(services, config, tmp_path, {**WORKER_TUNING, "heygen_max_concurrent": 3},
-                     VIDEO_PROVIDER="heygen", HEYGEN_API_KEY=fake_heygen.api_key, HEYGEN_API_BASE=fake_heygen.base_url)
+                     VIDEO_PROVIDER="heygen", HEYGEN_API_KEY=fake_heygen.api_key,
+                     HEYGEN_API_BASE=fake_heygen.base_url)
     with worker_processes(env) as start:
         yield start
 
 
 @pytest.fixture
-def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
+def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
+           fake_heygen: FakeHeyGen) -> Studio:
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=3, **TEST_TUNING)
     return make_studio(app, fake_heygen)
@@ -44,12 +46,13 @@ def _statuses(studio: Studio, batch_id: str) -> list[str]:
 
 def test_workers_killed_mid_batch_leave_the_batch_to_finish_exactly_once(
         studio: Studio, fake_heygen: FakeHeyGen, workers: Workers) -> None:
-    """Two deaths by SIGKILL: the first worker while three rows render upstream and five wait; the second while
-    the create request of the next row is in flight. A third worker finishes the batch: the orphaned create is
-    replayed with the same Idempotency-Key (no second render), the waiting rows are admitted as slots free, and
-    the batch ends with one debit for all its rows, no refund, and exactly one render upstream per row."""
+    """Two deaths by SIGKILL: the first worker while three rows render upstream and five wait; the second
+    while the create request of the next row is in flight. A third worker finishes the batch: the orphaned
+    create is replayed with the same Idempotency-Key (no second render), the waiting rows are admitted as
+    slots free, and the batch ends with one debit for all its rows, no refund, and exactly one render upstream
+    per row."""
     user_id, headers = studio.user(credits=50)
-    fake_heygen.render_seconds = 10_000                 # renders wait upstream until the test moves HeyGen's clock
+    fake_heygen.render_seconds = 10_000   # renders wait upstream until the test moves HeyGen's clock
     first = workers()
     batch_id = create_json(studio, headers, people(ROWS)).get_json()["data"]["id"]
     wait(lambda: _statuses(studio, batch_id).count("rendering") == 3, "three rows to be rendering")

@@ -13,11 +13,13 @@ from flask.testing import FlaskClient
 
 import db.billing_checkout
 import db.billing_customers
-from genvid.billing import ledger
+from genvid.billing import checkout, ledger
+from genvid.clock import FrozenClock
 
 
 def _checkout(client: FlaskClient, buyer: Buyer, pack_id: str = "starter", **headers: str) -> Any:
-    return client.post("/api/billing/checkout", json={"pack_id": pack_id}, headers={**buyer.headers, **headers})
+    return client.post("/api/billing/checkout", json={"pack_id": pack_id},
+                       headers={**buyer.headers, **headers})
 
 
 def test_catalogue_is_public(client: FlaskClient) -> None:
@@ -83,8 +85,10 @@ def test_stripe_customer_is_created_once_per_user(billing_client: FlaskClient, b
 
 
 def test_retried_checkout_returns_the_same_session(billing_client: FlaskClient, buyer: Buyer,
-                                                   fake_stripe: FakeStripe, conn: psycopg.Connection) -> None:
-    """A retried request (same Idempotency-Key header, or none within the same 5 minutes) creates no 2nd session."""
+                                                   fake_stripe: FakeStripe, conn: psycopg.Connection,
+                                                   frozen_clock: FrozenClock) -> None:
+    """A retried request (same Idempotency-Key header, or none within the same 5 minutes on genvid's clock)
+    creates no 2nd session; the next window does."""
     first = _checkout(billing_client, buyer, **{"Idempotency-Key": "order-0001"}).get_json()["data"]
     again = _checkout(billing_client, buyer, **{"Idempotency-Key": "order-0001"}).get_json()["data"]
     assert first == again
@@ -93,6 +97,9 @@ def test_retried_checkout_returns_the_same_session(billing_client: FlaskClient, 
     assert plain == plain_again and plain["id"] != first["id"]
     assert len(fake_stripe.sessions) == 2
     assert db.billing_checkout.get_checkout_session_for_user(conn, id=first["id"], user_id=buyer.user.id)
+    frozen_clock.advance(checkout.KEY_WINDOW_SECONDS)
+    later = _checkout(billing_client, buyer).get_json()["data"]
+    assert later["id"] not in (plain["id"], first["id"]) and len(fake_stripe.sessions) == 3
 
 
 def test_buying_again_after_paying_starts_a_new_session(billing_client: FlaskClient, buyer: Buyer,
@@ -136,13 +143,15 @@ def test_checkout_requires_a_signed_in_user(billing_client: FlaskClient) -> None
 def test_without_a_stripe_key_billing_is_disabled(client: FlaskClient, buyer: Buyer) -> None:
     """No STRIPE_SECRET_KEY: 503 BILLING_DISABLED for Stripe-facing endpoints; credits stay readable."""
     for path, body in (("/api/billing/checkout", {"pack_id": "starter"}),
-                       ("/api/billing/subscribe", {"plan_id": "monthly-basic"}), ("/api/billing/portal", None)):
+                       ("/api/billing/subscribe", {"plan_id": "monthly-basic"}),
+                       ("/api/billing/portal", None)):
         response = client.post(path, json=body, headers=buyer.headers)
         assert response.status_code == 503, path
         assert response.get_json()["error"]["code"] == "BILLING_DISABLED"
     webhook = client.post("/api/webhooks/stripe", data=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
     assert webhook.status_code == 503
-    assert client.get("/api/credits", headers=buyer.headers).get_json()["data"] == {"balance": 0, "pending": 0}
+    assert client.get("/api/credits", headers=buyer.headers).get_json()["data"] == {"balance": 0,
+                                                                                    "pending": 0}
 
 
 def test_stripe_5xx_gives_502_and_stores_nothing(billing_client: FlaskClient, buyer: Buyer,
@@ -159,7 +168,8 @@ def test_stripe_5xx_gives_502_and_stores_nothing(billing_client: FlaskClient, bu
 
 
 def test_stripe_5xx_on_session_creation_leaves_no_session(billing_client: FlaskClient, buyer: Buyer,
-                                                          fake_stripe: FakeStripe, conn: psycopg.Connection) -> None:
+                                                          fake_stripe: FakeStripe,
+                                                          conn: psycopg.Connection) -> None:
     """The customer exists already; the session call fails: 502 and no checkout row; a retry then works."""
     assert billing_client.post("/api/billing/portal", headers=buyer.headers).status_code == 200
     fake_stripe.fail(503, times=2)
@@ -173,7 +183,8 @@ def test_stripe_5xx_on_session_creation_leaves_no_session(billing_client: FlaskC
 
 def test_one_transient_5xx_is_retried_with_the_same_key(billing_client: FlaskClient, buyer: Buyer,
                                                         fake_stripe: FakeStripe) -> None:
-    """stripe-python's own retry reuses our Idempotency-Key, so a blip costs nothing and creates one session."""
+    """stripe-python's own retry reuses our Idempotency-Key,
+    so a blip costs nothing and creates one session."""
     assert billing_client.post("/api/billing/portal", headers=buyer.headers).status_code == 200
     fake_stripe.fail(500, times=1)
     response = _checkout(billing_client, buyer)

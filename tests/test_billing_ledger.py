@@ -40,7 +40,8 @@ def test_a_video_is_paid_for_once(conn: psycopg.Connection, billing_user: models
     assert _ledger_sum(conn, billing_user.id) == 30
 
 
-def test_a_render_the_balance_cannot_cover_records_nothing(conn: psycopg.Connection, billing_user: models.User,
+def test_a_render_the_balance_cannot_cover_records_nothing(conn: psycopg.Connection,
+                                                           billing_user: models.User,
                                                            fund: Callable[..., None],
                                                            pay_for_render: Callable[..., bool]) -> None:
     fund(billing_user.id, 5)
@@ -84,7 +85,8 @@ def test_debit_rolls_back_with_the_callers_transaction(billing_user: models.User
 
 
 def test_negative_balance_blocks_renders(conn: psycopg.Connection, billing_user: models.User,
-                                         fund: Callable[..., None], pay_for_render: Callable[..., bool]) -> None:
+                                         fund: Callable[..., None],
+                                         pay_for_render: Callable[..., bool]) -> None:
     """A clawback may take the balance below zero; then every debit is refused until topped up."""
     fund(billing_user.id, 10)
     assert ledger.claw_back(conn, user_id=billing_user.id, credits=15, reason="refund", reference="ch_1:x")
@@ -98,7 +100,8 @@ def test_negative_balance_blocks_renders(conn: psycopg.Connection, billing_user:
 def test_refund_gives_back_exactly_the_debit_once(conn: psycopg.Connection, billing_user: models.User,
                                                   fund: Callable[..., None],
                                                   pay_for_render: Callable[..., bool]) -> None:
-    """A failed render's credits come back once; a second refund, or one for a video never debited, is False."""
+    """A failed render's credits come back once; a second refund, or one for a video never debited,
+    is False."""
     fund(billing_user.id, 30)
     assert pay_for_render(billing_user.id, "vid_1", 12)
     assert ledger.refund_render(conn, user_id=billing_user.id, video_id="vid_1") is True
@@ -135,7 +138,8 @@ def test_twenty_concurrent_debits_over_a_balance_covering_ten(
         conn: psycopg.Connection, billing_user: models.User, fund: Callable[..., None],
         connect: Callable[[], psycopg.Connection], pay_for_render: Callable[..., bool]) -> None:
     """20 renders paid for at once, each on its own connection and thread, against 10 renders' worth: exactly
-    10 pass. (The same video sent twice at once is one Idempotency-Key: tests/test_videos_create_atomic.py.)"""
+    10 pass. (The same video sent twice at once is one Idempotency-Key:
+    tests/test_videos_create_atomic.py.)"""
     fund(billing_user.id, 10 * 7)
     start = threading.Barrier(20)
 
@@ -159,6 +163,23 @@ def test_ledger_rows_cannot_be_updated(conn: psycopg.Connection, billing_user: m
     with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
         conn.execute("UPDATE credit_ledger SET delta = 1000")
     assert _ledger_sum(conn, billing_user.id) == 10
+
+
+def test_only_the_ledger_moves_a_balance(conn: psycopg.Connection, billing_user: models.User,
+                                        fund: Callable[..., None]) -> None:
+    """The database keeps the rule (migrations/0010): a balance written other than by a ledger insert stays as
+    it was, and so does an entry's delta added a second time by code from before the rule (during a deploy,
+    it inserted the entry and then added the delta itself, as the SQL below does)."""
+    fund(billing_user.id, 10)
+    conn.execute("UPDATE credit_balances SET balance = 1000 WHERE user_id = %s", (billing_user.id,))
+    assert ledger.balance(conn, user_id=billing_user.id) == 10
+    conn.execute(
+        "INSERT INTO credit_ledger (user_id, delta, reason, reference) VALUES (%s, 5, 'old_grant', 'g1')",
+        (billing_user.id,))
+    conn.execute("INSERT INTO credit_balances (user_id, balance, updated_at) VALUES (%s, 5, now()) "
+                 "ON CONFLICT (user_id) DO UPDATE SET balance = credit_balances.balance + EXCLUDED.balance",
+                 (billing_user.id,))
+    assert ledger.balance(conn, user_id=billing_user.id) == 15 == _ledger_sum(conn, billing_user.id)
 
 
 def test_debit_and_grant_refuse_nonsense_amounts(conn: psycopg.Connection, billing_user: models.User,

@@ -1,4 +1,5 @@
-"""Subscriptions: credits per paid invoice (first and renewals), state kept current, no grants after the end."""
+"""Subscriptions: credits per paid invoice (first and renewals), state kept current,
+no grants after the end."""
 from __future__ import annotations
 
 import time
@@ -25,22 +26,26 @@ def _subscribe(client: FlaskClient, buyer: Buyer, fake: FakeStripe, webhooks: We
 
 def _invoice(buyer: Buyer, subscription_id: str, invoice_id: str, *, created: int,
              reason: str = "subscription_cycle") -> dict[str, Any]:
-    """An invoice as API 2025-03-31.basil and later shape it: the subscription under parent.subscription_details."""
+    """An invoice as API 2025-03-31.basil and later shape it:
+    the subscription under parent.subscription_details."""
     return {
         "id": invoice_id, "object": "invoice", "billing_reason": reason, "status": "paid", "created": created,
         "amount_paid": 1900, "currency": "usd", "customer": "cus_test",
         "parent": {"type": "subscription_details", "quote_details": None, "subscription_details": {
             "subscription": subscription_id,
-            "metadata": {"user_id": buyer.user.id, "product_id": "monthly-basic", "credits": str(PLAN_CREDITS)}}},
+            "metadata": {"user_id": buyer.user.id, "product_id": "monthly-basic",
+                         "credits": str(PLAN_CREDITS)}}},
         "lines": {"object": "list", "data": [{"id": "il_1", "parent": {
-            "type": "subscription_item_details", "subscription_item_details": {"subscription": subscription_id}}}]},
+            "type": "subscription_item_details",
+            "subscription_item_details": {"subscription": subscription_id}}}]},
     }
 
 
 def _subscription(buyer: Buyer, subscription_id: str, **fields: Any) -> dict[str, Any]:
     obj = {"id": subscription_id, "object": "subscription", "customer": "cus_test", "status": "active",
            "cancel_at_period_end": False, "canceled_at": None, "ended_at": None,
-           "metadata": {"user_id": buyer.user.id, "product_id": "monthly-basic", "credits": str(PLAN_CREDITS)},
+           "metadata": {"user_id": buyer.user.id, "product_id": "monthly-basic",
+                        "credits": str(PLAN_CREDITS)},
            "items": {"object": "list", "data": [{"id": "si_1", "price": {"id": "price_dynamic"},
                                                  "current_period_end": int(time.time()) + 30 * 86400}]}}
     obj.update(fields)
@@ -60,10 +65,12 @@ def test_checkout_completion_alone_grants_nothing(billing_client: FlaskClient, b
 def test_renewal_invoices_grant_once_per_period(billing_client: FlaskClient, buyer: Buyer,
                                                 fake_stripe: FakeStripe, webhooks: Webhooks,
                                                 conn: psycopg.Connection) -> None:
-    """First invoice and each renewal grant the plan's credits; the same invoice in another event grants nothing."""
+    """First invoice and each renewal grant the plan's credits;
+    the same invoice in another event grants nothing."""
     sub = _subscribe(billing_client, buyer, fake_stripe, webhooks)["subscription"]
     now = int(time.time())
-    webhooks.deliver(event("invoice.paid", _invoice(buyer, sub, "in_1", created=now, reason="subscription_create")))
+    webhooks.deliver(
+        event("invoice.paid", _invoice(buyer, sub, "in_1", created=now, reason="subscription_create")))
     assert ledger.balance(conn, user_id=buyer.user.id) == 300
     webhooks.deliver(event("invoice.paid", _invoice(buyer, sub, "in_2", created=now + 30 * 86400)))
     webhooks.deliver(event("invoice.paid", _invoice(buyer, sub, "in_2", created=now + 30 * 86400)))
@@ -80,8 +87,10 @@ def test_first_invoice_before_the_checkout_completion_is_attributed_by_metadata(
     assert ledger.balance(conn, user_id=buyer.user.id) == 300
 
 
-def test_invoice_without_subscription_or_owner(buyer: Buyer, webhooks: Webhooks, conn: psycopg.Connection) -> None:
-    """A one-off invoice grants nothing; an unattributable subscription invoice is refused for a later retry."""
+def test_invoice_without_subscription_or_owner(buyer: Buyer, webhooks: Webhooks,
+                                               conn: psycopg.Connection) -> None:
+    """A one-off invoice grants nothing; an unattributable subscription invoice is refused for a later
+    retry."""
     one_off = {"id": "in_one_off", "object": "invoice", "parent": None, "created": int(time.time())}
     assert webhooks.deliver(event("invoice.paid", one_off)).status_code == 200
     orphan = _invoice(buyer, "sub_unknown", "in_orphan", created=int(time.time()))
@@ -90,9 +99,11 @@ def test_invoice_without_subscription_or_owner(buyer: Buyer, webhooks: Webhooks,
     assert ledger.balance(conn, user_id=buyer.user.id) == 0
 
 
-def test_cancelled_subscription_stops_grants(billing_client: FlaskClient, buyer: Buyer, fake_stripe: FakeStripe,
+def test_cancelled_subscription_stops_grants(billing_client: FlaskClient, buyer: Buyer,
+                                             fake_stripe: FakeStripe,
                                              webhooks: Webhooks, conn: psycopg.Connection) -> None:
-    """After customer.subscription.deleted, invoices created later grant nothing; a late-delivered earlier one does."""
+    """After customer.subscription.deleted, invoices created later grant nothing;
+    a late-delivered earlier one does."""
     sub = _subscribe(billing_client, buyer, fake_stripe, webhooks)["subscription"]
     now = int(time.time())
     webhooks.deliver(event("invoice.paid", _invoice(buyer, sub, "in_1", created=now - 100)))
@@ -119,7 +130,8 @@ def test_subscription_updates_apply_in_event_order(billing_client: FlaskClient, 
     sub = _subscribe(billing_client, buyer, fake_stripe, webhooks)["subscription"]
     now = int(time.time())
     webhooks.deliver(event("customer.subscription.updated",
-                           _subscription(buyer, sub, status="past_due", cancel_at_period_end=True), created=now + 20))
+                           _subscription(buyer, sub, status="past_due", cancel_at_period_end=True),
+                           created=now + 20))
     webhooks.deliver(event("customer.subscription.updated", _subscription(buyer, sub, status="active"),
                            created=now + 10))
     row = db.billing_subscriptions.get_subscription(conn, id=sub)
@@ -129,7 +141,8 @@ def test_subscription_updates_apply_in_event_order(billing_client: FlaskClient, 
 
 def test_plan_change_to_a_configured_price_changes_the_credits(
         make_app: Any, fake_stripe: FakeStripe, buyer: Buyer, conn: psycopg.Connection) -> None:
-    """Switching price in the Customer Portal to a plan with a configured price id grants that plan's credits."""
+    """Switching price in the Customer Portal to a plan with a configured price id grants that plan's
+    credits."""
     from billing_fixtures import Webhooks as Deliver
     from fakes.stripe import WEBHOOK_SECRET
 

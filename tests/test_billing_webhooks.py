@@ -31,7 +31,8 @@ def _credits(client: FlaskClient, buyer: Buyer) -> dict[str, int]:
 
 
 def _status(client: FlaskClient, buyer: Buyer, session_id: str) -> str:
-    return str(client.get(f"/api/billing/checkout/{session_id}", headers=buyer.headers).get_json()["data"]["status"])
+    return str(
+        client.get(f"/api/billing/checkout/{session_id}", headers=buyer.headers).get_json()["data"]["status"])
 
 
 def test_same_event_delivered_five_times_concurrently_grants_once(
@@ -106,10 +107,12 @@ def test_unpaid_then_async_succeeded(billing_client: FlaskClient, buyer: Buyer, 
                                      webhooks: Webhooks) -> None:
     """A delayed method: pending credits first, granted when the payment clears."""
     session_id = _purchase(billing_client, buyer, "creator")
-    webhooks.deliver(event("checkout.session.completed", fake_stripe.complete_session(session_id, paid=False)))
+    webhooks.deliver(
+        event("checkout.session.completed", fake_stripe.complete_session(session_id, paid=False)))
     assert _credits(billing_client, buyer) == {"balance": 0, "pending": 500}
     assert _status(billing_client, buyer, session_id) == "pending"
-    webhooks.deliver(event("checkout.session.async_payment_succeeded", fake_stripe.settle_session(session_id)))
+    webhooks.deliver(
+        event("checkout.session.async_payment_succeeded", fake_stripe.settle_session(session_id)))
     assert _credits(billing_client, buyer) == {"balance": 500, "pending": 0}
     assert _status(billing_client, buyer, session_id) == "paid"
 
@@ -128,11 +131,14 @@ def test_async_failed_grants_nothing(billing_client: FlaskClient, buyer: Buyer, 
 
 
 def test_async_succeeded_before_completed_still_grants_once(billing_client: FlaskClient, buyer: Buyer,
-                                                            fake_stripe: FakeStripe, webhooks: Webhooks) -> None:
-    """Out of order: the success arrives first; the late 'unpaid' completion does not make it pending again."""
+                                                            fake_stripe: FakeStripe,
+                                                            webhooks: Webhooks) -> None:
+    """Out of order: the success arrives first;
+    the late 'unpaid' completion does not make it pending again."""
     session_id = _purchase(billing_client, buyer)
     unpaid = fake_stripe.complete_session(session_id, paid=False)
-    webhooks.deliver(event("checkout.session.async_payment_succeeded", fake_stripe.settle_session(session_id)))
+    webhooks.deliver(
+        event("checkout.session.async_payment_succeeded", fake_stripe.settle_session(session_id)))
     webhooks.deliver(event("checkout.session.completed", unpaid))
     assert _credits(billing_client, buyer) == {"balance": 100, "pending": 0}
     assert _status(billing_client, buyer, session_id) == "paid"
@@ -140,7 +146,8 @@ def test_async_succeeded_before_completed_still_grants_once(billing_client: Flas
 
 def test_session_genvid_did_not_create_is_granted_from_its_metadata(
         billing_client: FlaskClient, buyer: Buyer, webhooks: Webhooks, conn: psycopg.Connection) -> None:
-    """If our row was never written (crash after Stripe answered), the signed session itself says what to grant."""
+    """If our row was never written (crash after Stripe answered),
+    the signed session itself says what to grant."""
     session = {"id": "cs_test_orphan", "object": "checkout.session", "mode": "payment", "status": "complete",
                "payment_status": "paid", "client_reference_id": buyer.user.id, "payment_intent": "pi_orphan",
                "metadata": {"user_id": buyer.user.id, "product_id": "starter", "credits": "100"},
@@ -161,7 +168,8 @@ def test_expired_session_is_closed_and_never_granted(billing_client: FlaskClient
     assert _credits(billing_client, buyer) == {"balance": 0, "pending": 0}
 
 
-def test_unknown_event_types_are_acknowledged_and_ignored(webhooks: Webhooks, conn: psycopg.Connection) -> None:
+def test_unknown_event_types_are_acknowledged_and_ignored(webhooks: Webhooks,
+                                                          conn: psycopg.Connection) -> None:
     delivery = event("customer.created", {"id": "cus_x", "object": "customer"})
     response = webhooks.deliver(delivery)
     assert response.status_code == 200 and response.get_json()["data"]["result"] == "ignored"
@@ -184,8 +192,8 @@ def _charge(session: dict[str, Any], *, refunded: int, charge_id: str = "ch_test
             "customer": session["customer"], "currency": "usd", "metadata": {}}
 
 
-def test_full_refund_claws_back_all_credits(billing_client: FlaskClient, buyer: Buyer, fake_stripe: FakeStripe,
-                                            webhooks: Webhooks) -> None:
+def test_full_refund_claws_back_all_credits(billing_client: FlaskClient, buyer: Buyer,
+                                            fake_stripe: FakeStripe, webhooks: Webhooks) -> None:
     session = _paid_purchase(billing_client, buyer, fake_stripe, webhooks)
     webhooks.deliver(event("charge.refunded", _charge(session, refunded=900)))
     assert _credits(billing_client, buyer)["balance"] == 0
@@ -194,8 +202,10 @@ def test_full_refund_claws_back_all_credits(billing_client: FlaskClient, buyer: 
 
 
 def test_partial_refunds_claw_back_proportionally_once_each(billing_client: FlaskClient, buyer: Buyer,
-                                                            fake_stripe: FakeStripe, webhooks: Webhooks) -> None:
-    """Refunds of 4.50 then the rest of a 9.00 pack of 100 credits: -50, then -50; repeats and reorders change nothing."""
+                                                            fake_stripe: FakeStripe,
+                                                            webhooks: Webhooks) -> None:
+    """Refunds of 4.50 then the rest of a 9.00 pack of 100 credits: -50, then -50;
+    repeats and reorders change nothing."""
     session = _paid_purchase(billing_client, buyer, fake_stripe, webhooks)
     half = event("charge.refunded", _charge(session, refunded=450))
     webhooks.deliver(half)
@@ -222,7 +232,8 @@ def test_refund_after_spending_goes_negative_and_blocks_renders(
 def test_refund_arriving_before_the_completion_is_retried_later(
         billing_client: FlaskClient, buyer: Buyer, fake_stripe: FakeStripe, webhooks: Webhooks,
         conn: psycopg.Connection) -> None:
-    """A refund of a genvid charge whose purchase is not applied yet answers 409 (Stripe retries), records nothing."""
+    """A refund of a genvid charge whose purchase is not applied yet answers 409 (Stripe retries),
+    records nothing."""
     session = fake_stripe.complete_session(_purchase(billing_client, buyer))
     charge = {**_charge(session, refunded=900), "metadata": {"user_id": buyer.user.id}}
     refund = event("charge.refunded", charge)

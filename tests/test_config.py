@@ -49,7 +49,8 @@ def test_development_secrets_are_generated_once_and_kept(tmp_path: Path) -> None
     second = load(tmp_path)
     assert len(first.better_auth_secret) >= 32
     assert len(base64.b64decode(first.encryption_key)) == 32
-    assert (first.better_auth_secret, first.encryption_key) == (second.better_auth_secret, second.encryption_key)
+    assert (first.better_auth_secret, first.encryption_key) == (second.better_auth_secret,
+                                                                second.encryption_key)
     stored = tmp_path / "data" / "secrets.json"
     assert stored.stat().st_mode & 0o777 == 0o600
 
@@ -189,26 +190,30 @@ def test_without_the_local_extra_each_missing_part_is_named_at_start(tmp_path: P
     hide = f"import sys; sys.modules.update(dict.fromkeys({LOCAL_EXTRA!r}))"
     script = f"{hide}; from genvid.cli import main; sys.exit(main(['migrate']))"
     env = {"PATH": "/usr/bin:/bin", "GENVID_DATA_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
-                            cwd=Path(__file__).parent.parent, check=False)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                            timeout=60, cwd=Path(__file__).parent.parent, check=False)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
-    assert [line.split(":")[0] for line in problems] == ["  - DATABASE_URL", "  - REDIS_URL", "  - VIDEO_PROVIDER"]
+    assert [line.split(":")[0] for line in problems] == ["  - DATABASE_URL", "  - REDIS_URL",
+                                                         "  - VIDEO_PROVIDER"]
     assert all("pip install 'genvid[local]'" in line for line in problems)
 
 
 def test_social_providers_come_from_the_environment_and_config_file(tmp_path: Path) -> None:
-    """Google and GitHub from their id/secret pairs; generic providers from OAUTH_PROVIDERS (JSON) or CONFIG_FILE."""
+    """Google and GitHub from their id/secret pairs; generic providers from OAUTH_PROVIDERS
+    (JSON) or CONFIG_FILE."""
     config_file = tmp_path / "genvid.json"
     config_file.write_text(json.dumps({"oauth_providers": [
         {"provider_id": "okta", "client_id": "c", "client_secret": "s",
-         "discovery_url": "https://okta.example/.well-known/openid-configuration", "scopes": ["openid", "email"]}],
+         "discovery_url": "https://okta.example/.well-known/openid-configuration",
+         "scopes": ["openid", "email"]}],
         "trusted_providers": ["google"], "oauth_timeout_seconds": 4}))
-    config = load(tmp_path, CONFIG_FILE=str(config_file), GOOGLE_CLIENT_ID="gid", GOOGLE_CLIENT_SECRET="gsecret",
-                  OAUTH_TOKEN_ENCRYPTION="better_auth")
+    config = load(tmp_path, CONFIG_FILE=str(config_file), GOOGLE_CLIENT_ID="gid",
+                  GOOGLE_CLIENT_SECRET="gsecret", OAUTH_TOKEN_ENCRYPTION="better_auth")
     assert (config.google_client_id, config.google_client_secret) == ("gid", "gsecret")
-    assert [(p.provider_id, p.scopes, p.pkce) for p in config.oauth_providers] == [("okta", ("openid", "email"), True)]
+    assert [(p.provider_id, p.scopes, p.pkce) for p in config.oauth_providers] == [
+        ("okta", ("openid", "email"), True)]
     assert (config.trusted_providers, config.oauth_timeout_seconds, config.oauth_token_encryption) == \
         (("google",), 4.0, "better_auth")
     from_env = load(tmp_path, TRUSTED_PROVIDERS="google, github", OAUTH_PROVIDERS=json.dumps([
@@ -224,7 +229,8 @@ def test_social_settings_are_validated_at_start(tmp_path: Path) -> None:
         {"provider_id": "bad id!", "client_id": "a", "discovery_url": "https://x.example/d"},
         {"provider_id": "google", "client_id": "a", "discovery_url": "https://x.example/d"},
         {"provider_id": "nowhere", "client_id": "a"},
-        {"provider_id": "basic", "client_id": "a", "discovery_url": "https://x.example/d", "authentication": "basic"},
+        {"provider_id": "basic", "client_id": "a", "discovery_url": "https://x.example/d",
+         "authentication": "basic"},
         {"provider_id": "nourl", "client_id": "a", "discovery_url": "not a url"},
         {"provider_id": "odd", "client_id": "a", "discovery_url": "https://x.example/d", "colour": "red"},
     ]
@@ -257,7 +263,8 @@ def test_encryption_key_may_be_given_as_64_hex_digits(tmp_path: Path) -> None:
         load(tmp_path, **production_env(ENCRYPTION_KEY=raw.hex()[:62]))
 
 
-@pytest.mark.parametrize("url", ["s3://genvid-media", "s3://genvid-media/", "s3://genvid.media-1/prod/videos"])
+@pytest.mark.parametrize("url",
+                         ["s3://genvid-media", "s3://genvid-media/", "s3://genvid.media-1/prod/videos"])
 def test_media_storage_url_names_a_bucket_and_an_optional_prefix(tmp_path: Path, url: str) -> None:
     assert load(tmp_path, MEDIA_STORAGE_URL=url).media_storage_url == url
 
@@ -272,14 +279,16 @@ def test_media_storage_url_refuses_anything_else(tmp_path: Path, url: str) -> No
 def test_every_setting_is_read_from_the_environment_too(tmp_path: Path) -> None:
     """Tuning knobs and catalogues included: one declaration, both sources."""
     packs = [{"id": "tiny", "name": "Tiny", "credits": 5, "amount": 100}]
-    config = load(tmp_path, RENDER_POLL_SECONDS="2.5", EVENT_STREAMS_PER_USER="4", CREDIT_PACKS=json.dumps(packs),
-                  LOCAL_SPEECH="none")
-    assert (config.render_poll_seconds, config.event_streams_per_user, config.local_speech) == (2.5, 4, "none")
+    config = load(tmp_path, RENDER_POLL_SECONDS="2.5", EVENT_STREAMS_PER_USER="4",
+                  CREDIT_PACKS=json.dumps(packs), LOCAL_SPEECH="none")
+    assert (config.render_poll_seconds, config.event_streams_per_user, config.local_speech) == (2.5, 4,
+                                                                                                "none")
     assert [pack.id for pack in config.credit_packs] == ["tiny"]
 
 
 def test_readme_configuration_table_is_generated_from_the_declarations() -> None:
     """The README's table is what tools/config_table.py makes of genvid/config/settings.py, row for row."""
-    result = subprocess.run([sys.executable, "tools/config_table.py", "--check"], cwd=Path(__file__).parent.parent,
+    result = subprocess.run([sys.executable, "tools/config_table.py", "--check"],
+                            cwd=Path(__file__).parent.parent,
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr

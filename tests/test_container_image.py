@@ -40,7 +40,8 @@ def build_arguments() -> list[str]:
         arguments += ["-v", f"{ca_file}:{BUILD_CA}:ro", "--build-arg", f"BUILD_CA_BUNDLE={BUILD_CA}"]
     apt = subprocess.run(["apt-config", "dump"], capture_output=True, text=True, check=False).stdout
     if 'Acquire::Check-Valid-Until "false"' in apt:
-        arguments += ["--build-arg", "APT_OPTIONS=-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false"]
+        arguments += ["--build-arg",
+                      "APT_OPTIONS=-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false"]
     return arguments
 
 
@@ -53,12 +54,14 @@ def image() -> str:
     subprocess.run(["bash", str(ROOT / "container" / "base-image.sh")], check=True, timeout=900)
     print(f"\n  {time.monotonic() - started:7.2f} s  base image (debootstrap, or present already)")
     started = time.monotonic()
-    build = subprocess.run([buildah, "bud", "--isolation", "chroot", "--format", "docker", "--layers", "--quiet",
-                            *build_arguments(), "-t", IMAGE, str(ROOT)], capture_output=True, text=True,
-                           timeout=1800, check=False)
+    build = subprocess.run(
+        [buildah, "bud", "--isolation", "chroot", "--format", "docker", "--layers", "--quiet",
+         *build_arguments(), "-t", IMAGE, str(ROOT)], capture_output=True, text=True,
+        timeout=1800, check=False)
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
-    size = int(subprocess.run(["podman", "image", "inspect", "--format", "{{.Size}}", IMAGE], capture_output=True,
-                              text=True, check=True).stdout)
+    size = int(
+        subprocess.run(["podman", "image", "inspect", "--format", "{{.Size}}", IMAGE], capture_output=True,
+                       text=True, check=True).stdout)
     print(f"  {time.monotonic() - started:7.2f} s  buildah bud; image {IMAGE}: {size / 1e6:.1f} MB")
     return IMAGE
 
@@ -82,7 +85,8 @@ def _run(container: str, env: dict[str, str], *command: str, background: bool = 
     arguments += [container, "--", *command]
     if background:
         assert log is not None
-        return subprocess.Popen(arguments, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(arguments, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                start_new_session=True)
     return subprocess.run(arguments, capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -122,7 +126,8 @@ def _stop(run: subprocess.Popen[bytes]) -> None:
 
 def _inspect(image: str) -> dict[str, Any]:
     answer: list[dict[str, Any]] = json.loads(subprocess.run(["podman", "image", "inspect", image],
-                                                             capture_output=True, text=True, check=True).stdout)
+                                                             capture_output=True, text=True,
+                                                             check=True).stdout)
     return answer[0]
 
 
@@ -159,10 +164,12 @@ def test_release_web_and_worker_run_from_the_image(container: str, tmp_path: Pat
             assert _run(container, env, *test[1:]).returncode == 0
             deadline = time.monotonic() + 120
             while '"worker starting"' not in (tmp_path / "worker.log").read_text(errors="replace"):
-                assert worker.poll() is None and time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+                assert worker.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "worker.log").read_text()
                 time.sleep(0.2)
             # No MEDIA_STORAGE_URL here: production says, once per process, that media stays on this disk.
-            assert (tmp_path / "web.log").read_text(errors="replace").count("MEDIA_STORAGE_URL is not set") == 1
+            assert (tmp_path / "web.log").read_text(errors="replace").count(
+                "MEDIA_STORAGE_URL is not set") == 1
         finally:
             _stop(web)
             _stop(worker)

@@ -27,7 +27,8 @@ def every_pooled_connection() -> Iterator[list[psycopg.Connection]]:
             pool.putconn(conn)
 
 
-def test_a_connection_cut_while_idle_is_replaced_before_use(app, conn, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_connection_cut_while_idle_is_replaced_before_use(app, conn,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     with every_pooled_connection() as held:
         before = {pooled.info.backend_pid for pooled in held}
     for pid in before:       # as a PostgreSQL restart would cut them

@@ -66,11 +66,13 @@ def test_requirements_txt_is_the_pinned_production_lock_with_genvid_itself() -> 
 def test_app_json_declares_the_addons_the_formation_and_described_config_vars() -> None:
     app = _app_json()
     assert set(app) <= {"name", "description", "keywords", "website", "repository", "logo", "success_url",
-                        "scripts", "env", "formation", "addons", "buildpacks", "environments", "stack", "image"}
+                        "scripts", "env", "formation", "addons", "buildpacks", "environments", "stack",
+                        "image"}
     plans = [addon["plan"] if isinstance(addon, dict) else addon for addon in app["addons"]]  # type: ignore[attr-defined]
     assert any(plan.startswith("heroku-postgresql") for plan in plans)
     assert any(plan.startswith("heroku-redis") for plan in plans)
-    procfile_types = {line.split(":")[0] for line in (ROOT / "Procfile").read_text().splitlines() if ":" in line}
+    procfile_types = {
+        line.split(":")[0] for line in (ROOT / "Procfile").read_text().splitlines() if ":" in line}
     assert set(app["formation"]) == procfile_types - {"release"}  # type: ignore[arg-type]
     env: dict[str, dict[str, object]] = app["env"]  # type: ignore[assignment]
     declared = environment_variables()   # genvid.config is the only reader of the environment
@@ -86,8 +88,10 @@ def test_app_json_config_vars_and_the_addons_make_a_valid_production_configurati
     DATABASE_URL and REDIS_URL and the values a deployer must type: production starts with it."""
     env = {"GENVID_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u:p@ec2.example:5432/d",
            "REDIS_URL": "rediss://:p@ec2.example:6380"}
-    typed = {"BETTER_AUTH_URL": "https://genvid-example.herokuapp.com", "MEDIA_STORAGE_URL": "s3://genvid-media/prod",
-             "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "HEYGEN_API_KEY": "hg_key"}
+    typed = {"BETTER_AUTH_URL": "https://genvid-example.herokuapp.com",
+             "MEDIA_STORAGE_URL": "s3://genvid-media/prod",
+             "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+             "HEYGEN_API_KEY": "hg_key"}
     for name, spec in _app_json()["env"].items():  # type: ignore[attr-defined]
         if "value" in spec:
             env[name] = spec["value"]

@@ -85,8 +85,9 @@ class Deploy:
 def _local_s3(log: Path) -> Iterator[str]:
     """moto's S3 in a process of its own, with the bucket created; yields its endpoint."""
     with open(log, "wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "tests.fakes.s3", "--port", "0", "--bucket", BUCKET],
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=output, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.s3", "--port", "0", "--bucket", BUCKET],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=output, text=True)
         try:
             assert process.stdout is not None
             endpoint = process.stdout.readline().strip()
@@ -108,7 +109,8 @@ def deploy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deploy]:
         (slug / "rehearsal.json").write_text(json.dumps(TUNING))
         freeze = install_production(slug, home / "venv")
         install_seconds = time.monotonic() - started
-        print(f"  {install_seconds:7.2f} s  slug + fresh venv from the production lock ({len(freeze)} packages)")
+        print(f"  {install_seconds:7.2f} s  slug + fresh venv from the production lock "
+              f"({len(freeze)} packages)")
         database_url = stack.enter_context(postgres())
         redis_url = stack.enter_context(tls_redis(home / "redis"))
         s3_endpoint = stack.enter_context(_local_s3(home / "s3.log"))
@@ -121,7 +123,8 @@ def deploy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deploy]:
             MEDIA_STORAGE_URL=f"s3://{BUCKET}/production", AWS_ACCESS_KEY_ID=ACCESS_KEY_ID,
             AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_S3=s3_endpoint, HEYGEN_API_KEY=API_KEY)
         # The add-ons' config vars (Heroku Postgres hands out postgres:// URLs), the buildpack's
-        # WEB_CONCURRENCY for a basic dyno, and what only a rehearsal sets: the fakes' address and fast polling.
+        # WEB_CONCURRENCY for a basic dyno, and what only a rehearsal sets: the fakes' address and fast
+        # polling.
         env.update(DATABASE_URL=database_url.replace("postgresql://", "postgres://", 1), REDIS_URL=redis_url,
                    WEB_CONCURRENCY="2", HEYGEN_API_BASE=heygen.base_url, CONFIG_FILE="rehearsal.json")
         rehearsal = Deploy(home=home, slug=slug, venv=home / "venv", freeze=freeze, env=env,
@@ -184,7 +187,8 @@ def _download(url: str, headers: dict[str, str], video_id: str) -> bytes:
 
 def _grant(deploy: Deploy, email: str, credits: int) -> None:
     """`heroku run genvid credits grant ...`: a one-off dyno."""
-    output = deploy.dyno("run", command=f"genvid credits grant {email} {credits} --reason rehearsal").run_once()
+    output = deploy.dyno("run",
+                         command=f"genvid credits grant {email} {credits} --reason rehearsal").run_once()
     assert f"granted {credits} credits" in output
 
 
@@ -233,7 +237,8 @@ def test_sign_up_grant_render_download_then_fresh_dynos_serve_it_again(deploy: D
         with deploy.step("download the same video from the fresh web dyno"):
             assert _download(url, headers, video_id) == expected
         assert requests.get(f"{url}/api/credits", headers=headers, timeout=30).json()["data"]["balance"] == 9
-        # Only genvid's JSON access lines: app.json's GUNICORN_CMD_ARGS kept the buildpack's plain-text one out.
+        # Only genvid's JSON access lines: app.json's GUNICORN_CMD_ARGS kept the buildpack's plain-text one
+        # out.
         assert not re.search(r'"GET /\S* HTTP/1\.1" \d{3}', web.log_path.read_text(errors="replace"))
     finally:
         web.discard()
@@ -258,14 +263,16 @@ def test_two_web_and_two_worker_dynos_serve_every_video_from_either_web(deploy: 
             video_ids = [_create(urls[i % 2], headers, ids, f"Video number {i} of the rehearsal.")
                          for i in range(20)]
             for video_id in video_ids:
-                wait_until(lambda video_id=video_id: _video(urls[1], headers, video_id)["status"] == "completed",
+                wait_until(
+                    lambda video_id=video_id: _video(urls[1], headers, video_id)["status"] == "completed",
                            f"video {video_id}", dynos=dynos)
         expected = sample_media()[0].read_bytes()
         with deploy.step("download all 20 from each web dyno"):
             for video_id in video_ids:
                 for url in urls:
                     assert _download(url, headers, video_id) == expected
-        completed_by = [dyno.log_path.read_text(errors="replace").count('"render completed"') for dyno in workers]
+        completed_by = [
+            dyno.log_path.read_text(errors="replace").count('"render completed"') for dyno in workers]
         print(f"  renders completed per worker dyno: {completed_by}")
         assert sum(completed_by) == 20
     finally:

@@ -53,7 +53,8 @@ class Terminal:
     def wait_for(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + DEADLINE
         while not condition():
-            assert self.proc.poll() is None, f"exited with {self.proc.returncode} before {what}:\n{self.output}"
+            assert self.proc.poll() is None, (f"exited with {self.proc.returncode} before {what}:\n"
+                                              f"{self.output}")
             assert time.monotonic() < deadline, f"no {what} within {DEADLINE} s:\n{self.output}"
             time.sleep(0.1)
 
@@ -81,7 +82,8 @@ def dev(dev_env: dict[str, str]) -> Iterator[Terminal]:
 
 
 def _stop(terminal: Terminal, env: dict[str, str]) -> None:
-    """After a failed test too: Ctrl-C first (so the supervisor stops what it started), then kill leftovers."""
+    """After a failed test too: Ctrl-C first (so the supervisor stops what it started),
+    then kill leftovers."""
     if terminal.proc.poll() is None:
         try:
             terminal.ctrl_c()

@@ -1,4 +1,5 @@
-"""Embedded PostgreSQL and Redis: start, serve, stop, restart with data kept, share, survive a killed owner."""
+"""Embedded PostgreSQL and Redis: start, serve, stop, restart with data kept, share,
+survive a killed owner."""
 from __future__ import annotations
 
 import json
@@ -21,7 +22,8 @@ import json, sys
 from pathlib import Path
 from genvid.infra import embedded
 data = Path(sys.argv[1])
-print(json.dumps({"db": embedded.start_postgres(data / "postgres"), "redis": embedded.start_redis(data / "redis")}),
+print(json.dumps({"db": embedded.start_postgres(data / "postgres"),
+                  "redis": embedded.start_redis(data / "redis")}),
       flush=True)
 sys.stdin.read()
 """
@@ -46,8 +48,8 @@ def _redis(url: str) -> redis.Redis:
 
 
 def _service_processes(data_dir: Path) -> list[psutil.Process]:
-    """The live PostgreSQL and Redis processes of data_dir. A zombie (exited, not yet reaped by its parent) has
-    no command line to read and runs nothing, so it does not count."""
+    """The live PostgreSQL and Redis processes of data_dir. A zombie (exited, not yet reaped by its parent)
+    has no command line to read and runs nothing, so it does not count."""
     found = []
     for proc in psutil.process_iter(["name", "cmdline", "status"]):
         cmdline = " ".join(proc.info["cmdline"] or [])

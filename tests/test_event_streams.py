@@ -18,7 +18,8 @@ from genvid.videos import events
 
 
 @pytest.fixture
-def two_processes(make_app: Callable[..., Flask], make_studio: Callable[..., Studio]) -> tuple[Studio, Studio]:
+def two_processes(make_app: Callable[..., Flask], make_studio: Callable[..., Studio]) -> tuple[Studio,
+                                                                                               Studio]:
     """Two apps on the same PostgreSQL and Redis, as two gunicorn workers would be (per-user cap 2)."""
     apps = [make_app(video_provider="local", event_streams_per_user=2, **TEST_TUNING) for _ in range(2)]
     return make_studio(apps[0]), make_studio(apps[1])
@@ -51,7 +52,8 @@ class HeldStream:
         self.thread.join(timeout=60)
 
 
-def test_one_user_holds_at_most_the_per_user_cap_across_processes(two_processes: tuple[Studio, Studio]) -> None:
+def test_one_user_holds_at_most_the_per_user_cap_across_processes(
+        two_processes: tuple[Studio, Studio]) -> None:
     first, second = two_processes
     _, alice = first.user()
     _, bob = first.user()
@@ -105,7 +107,8 @@ def test_streams_end_after_the_time_limit_with_a_retry_hint(make_app: Callable[.
 
 
 def test_without_redis_a_stream_is_refused_as_json_before_it_starts(make_app: Callable[..., Flask],
-                                                                   local_studio: Studio, tmp_path: Any) -> None:
+                                                                   local_studio: Studio,
+                                                                    tmp_path: Any) -> None:
     _, headers = local_studio.user()
     video_id = local_studio.create(headers).get_json()["data"]["id"]
     down = make_app(video_provider="local", redis_url=f"unix://{tmp_path}/none.sock?db=0").test_client()

@@ -17,11 +17,9 @@ import pytest
 from fakes.heygen import FakeHeyGen, sample_media
 from flask import Flask, jsonify, request
 
-from genvid.videos.heygen import (
-    DEFAULT_RETRY_AFTER,
-    HeyGenProvider,
+from genvid.videos.heygen import DEFAULT_RETRY_AFTER, HeyGenProvider, parse_retry_after
+from genvid.videos.heygen_signatures import (
     InvalidWebhook,
-    parse_retry_after,
     verify_webhook,
     webhook_signature,
 )
@@ -339,7 +337,8 @@ def test_verify_webhook_refuses_untrusted_deliveries(case: str) -> None:
     assert refused.value.status == 400 and refused.value.code == "INVALID_WEBHOOK"
 
 
-def test_fake_signed_delivery_verifies_over_real_http(fake_heygen: FakeHeyGen, heygen_provider: HeyGenProvider,
+def test_fake_signed_delivery_verifies_over_real_http(fake_heygen: FakeHeyGen,
+                                                      heygen_provider: HeyGenProvider,
                                                       live_server: Any) -> None:
     """Register, render, and let the fake deliver its signed event to a receiver using verify_webhook."""
     endpoint_id, secret = heygen_provider.register_webhook("https://genvid.example/api/webhooks/heygen")
@@ -349,7 +348,8 @@ def test_fake_signed_delivery_verifies_over_real_http(fake_heygen: FakeHeyGen, h
     @receiver.post("/hook")
     def hook() -> Any:
         try:
-            received.append(verify_webhook(secret, dict(request.headers), request.get_data(), now=time.time()))
+            received.append(
+                verify_webhook(secret, dict(request.headers), request.get_data(), now=time.time()))
         except InvalidWebhook as exc:
             return jsonify(error=exc.reason), 400
         return jsonify(ok=True)
@@ -371,8 +371,9 @@ def test_fake_signed_delivery_verifies_over_real_http(fake_heygen: FakeHeyGen, h
 def test_fake_runs_standalone_for_benchmarks() -> None:
     """`python -m tests.fakes.heygen --port 0` prints its base URL and serves the production client."""
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.heygen", "--port", "0", "--render-seconds", "0"],
-                            cwd=root, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.heygen", "--port", "0", "--render-seconds", "0"],
+        cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         base_url = proc.stdout.readline().strip()

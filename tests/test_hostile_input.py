@@ -67,12 +67,14 @@ class Api:
 
     def string_properties(self, schema: dict[str, Any]) -> list[str]:
         return [name for name, prop in schema.get("properties", {}).items()
-                if self.resolve(prop).get("type", "string") == "string" and not self.resolve(prop).get("enum")]
+                if self.resolve(prop).get("type", "string") == "string"
+                and not self.resolve(prop).get("enum")]
 
     def call(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None,
              raw: bytes | None = None) -> Any:
         url = re.sub(r"\{[^}]+\}", "x", path)
-        kwargs: dict[str, Any] = {"query_string": query or {}, "headers": {**self.auth, "Origin": "http://localhost:5173"}}
+        kwargs: dict[str, Any] = {"query_string": query or {},
+                                  "headers": {**self.auth, "Origin": "http://localhost:5173"}}
         if raw is not None:
             kwargs.update(data=raw, content_type="application/json")
         elif body is not None:
@@ -101,7 +103,8 @@ def assert_answered_in_shape(path: str, response: Any, what: str) -> None:
         assert set(body) <= {"message", "code"}, (what, body)
     else:
         body = response.get_json()
-        assert body is not None and set(body) == {"success", "data", "error", "meta"}, (what, response.data[:300])
+        assert body is not None and set(body) == {"success", "data", "error", "meta"}, (what,
+                                                                                        response.data[:300])
         assert body["success"] is False and body["error"]["code"], (what, body)
 
 
@@ -112,7 +115,7 @@ def test_nul_in_a_path_id_is_a_404_outside_auth(api: Api) -> None:
             continue
         url = re.sub(r"\{[^}]+\}", "a%00b", path)
         response = api.client.open(url, method=method.upper(), headers=api.auth)
-        if path.startswith("/api/auth/"):        # better-auth's rules (e.g. a reset link redirects with an error)
+        if path.startswith("/api/auth/"):   # better-auth's rules (e.g. a reset link redirects with an error)
             assert response.status_code in (302, 400, 404), (method, url, response.data[:300])
         else:
             assert response.status_code == 404, (method, url, response.data[:300])
@@ -127,7 +130,8 @@ def test_nul_in_any_query_value_is_never_a_500(api: Api) -> None:
         for parameter in operation.get("parameters", []):
             if parameter["in"] != "query":
                 continue
-            query = {p["name"]: "x" for p in operation["parameters"] if p["in"] == "query" and p.get("required")}
+            query = {
+                p["name"]: "x" for p in operation["parameters"] if p["in"] == "query" and p.get("required")}
             query[parameter["name"]] = NUL
             response = api.call(method, path, query=query)
             assert_answered_in_shape(path, response, f"{method} {path} ?{parameter['name']}=NUL")
@@ -161,8 +165,9 @@ def test_json_nested_2000_deep_is_never_a_500(api: Api) -> None:
         schema = api.body_schema(operation) or {}
         bodies = [deep.encode()]
         for name in list(schema.get("properties", {}))[:2]:
-            bodies.append(json.dumps({**api.plausible_body(schema), name: "__deep__"}).replace('"__deep__"', deep)
-                          .encode())
+            bodies.append(
+                json.dumps({**api.plausible_body(schema), name: "__deep__"}).replace('"__deep__"', deep)
+                .encode())
         for raw in bodies:
             response = api.call(method, path, raw=raw)
             assert_answered_in_shape(path, response, f"{method} {path} deep")
@@ -191,7 +196,8 @@ def test_long_names_and_emails_are_refused_not_stored(local_studio: Studio, conn
     long_email = client.post("/api/auth/sign-up/email", headers=origin, json={
         "name": "Long", "email": "a" * LONG + "@example.com", "password": "password-123"})
     assert long_email.status_code == 400
-    assert long_email.get_json() == {"message": "[body.email] Too big: expected string to have <=254 characters",
+    assert long_email.get_json() == {
+        "message": "[body.email] Too big: expected string to have <=254 characters",
                                      "code": "VALIDATION_ERROR"}
     long_name = client.post("/api/auth/sign-up/email", headers=origin, json={
         "name": "n" * LONG, "email": "long@example.com", "password": "password-123"})
@@ -201,7 +207,8 @@ def test_long_names_and_emails_are_refused_not_stored(local_studio: Studio, conn
                         ).fetchone() == (0,)
 
     user = create_user(conn)
-    update = client.post("/api/auth/update-user", headers={**origin, **bearer(create_session(conn, user_id=user.id))},
+    update = client.post("/api/auth/update-user",
+                         headers={**origin, **bearer(create_session(conn, user_id=user.id))},
                          json={"name": "n" * LONG, "image": "i" * 3000})
     assert update.status_code == 400
     assert update.get_json()["message"] == ("[body.name] Too big: expected string to have <=256 characters; "

@@ -1,4 +1,5 @@
-"""Every /api/ failure answers the documented envelope; request ids; health and readiness basics."""
+"""Every /api/ answer is the documented envelope (genvid.http.envelope's models); request ids; health and
+readiness basics."""
 from __future__ import annotations
 
 import io
@@ -12,6 +13,7 @@ from flask import Blueprint, Flask, Response
 from pydantic import Field
 
 from genvid.http.api import documented, ok, parse_body
+from genvid.http.envelope import Envelope, Error
 from genvid.request_models import Schema
 
 ERROR_KEYS = {"success", "data", "error", "meta"}
@@ -61,6 +63,7 @@ def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-u
     assert body["success"] is False and body["data"] is None
     assert body["error"]["code"] == code
     assert body["error"]["message"]
+    Error.model_validate_json(response.data)          # the model the OpenAPI document describes errors by
     return body
 
 
@@ -69,6 +72,7 @@ def test_valid_body_answers_the_success_envelope(probe_client) -> None:  # type:
     assert response.status_code == 200
     assert response.get_json() == {"success": True, "data": {"greeting": "hello Ada, hello Ada"},
                                    "error": None, "meta": None}
+    Envelope[dict[str, str], None].model_validate_json(response.data)
 
 
 def test_unknown_route_is_404(client) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +92,8 @@ def test_body_over_one_mebibyte_is_413(probe_client) -> None:  # type: ignore[no
 
 
 def test_a_body_over_the_limit_is_refused_even_where_the_handler_would_not_read_it(probe_client) -> None:  # type: ignore[no-untyped-def]
-    """/api/probe/boom never reads its body: the declared length alone refuses the request, before the handler."""
+    """/api/probe/boom never reads its body: the declared length alone refuses the request,
+    before the handler."""
     response = probe_client.get("/api/probe/boom", data=b"x" * (1024 * 1024 + 1))
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert probe_client.get("/api/probe/boom", data=b"x" * 1024).status_code == 500     # the handler ran
@@ -131,7 +136,8 @@ def test_request_id_is_kept_from_the_client(client) -> None:  # type: ignore[no-
 
 def test_request_id_is_generated_when_absent_or_unsafe(client) -> None:  # type: ignore[no-untyped-def]
     first = client.get("/health").headers["X-Request-ID"]
-    second = client.get("/health", headers={"X-Request-ID": "bad id; <script>" + "x" * 200}).headers["X-Request-ID"]
+    second = client.get("/health",
+                        headers={"X-Request-ID": "bad id; <script>" + "x" * 200}).headers["X-Request-ID"]
     assert len(first) == 32 and len(second) == 32 and first != second
 
 
@@ -155,7 +161,8 @@ def test_log_lines_stay_json_whatever_extra_holds(capsys) -> None:  # type: igno
     logs.setup("INFO")
     capsys.readouterr()
     probe = logging.getLogger("genvid.probe")
-    probe.info("odd keys", extra={"by_id": {7: "seven"}, "when": datetime(2026, 1, 2, tzinfo=UTC), "thing": object()})
+    probe.info("odd keys",
+               extra={"by_id": {7: "seven"}, "when": datetime(2026, 1, 2, tzinfo=UTC), "thing": object()})
     probe.info("huge int", extra={"big": 2**70})
     lines = {line["msg"]: line for line in map(json.loads, capsys.readouterr().out.splitlines())}
     assert lines["odd keys"]["by_id"] == {"7": "seven"}
@@ -213,7 +220,8 @@ def test_cors_allows_credentials_only_for_trusted_origins(client) -> None:  # ty
     assert "Access-Control-Allow-Origin" not in untrusted.headers
 
 
-@pytest.mark.parametrize("created", [0.0, 1.5, 1_795_689_118.0, 1_795_689_118.25, 1_795_689_118.999, 4_102_444_799.123])
+@pytest.mark.parametrize("created",
+                         [0.0, 1.5, 1_795_689_118.0, 1_795_689_118.25, 1_795_689_118.999, 4_102_444_799.123])
 def test_log_timestamps_read_as_isoformat_writes_them(created: float) -> None:
     from genvid.infra import logs
     expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")

@@ -1,8 +1,8 @@
-"""better-auth's sealed values, from genvid.auth.keyseal and from better-auth's own crypto (better-auth/crypto,
-pinned in tests/interop): the same bytes for the same nonce, and each opens what the other sealed. These are
-jwks.privateKey under JWT_KEY_ENCRYPTION=better_auth, OAuth tokens under OAUTH_TOKEN_ENCRYPTION=better_auth and
-the link state's session token (tests/test_auth_interop.py and tests/test_social_interop.py run them through
-both servers)."""
+"""better-auth's sealed values, from genvid.auth.keyseal and from better-auth's own crypto
+(better-auth/crypto, pinned in tests/interop): the same bytes for the same nonce, and each opens what the
+other sealed. These are jwks.privateKey under JWT_KEY_ENCRYPTION=better_auth, OAuth tokens under
+OAUTH_TOKEN_ENCRYPTION=better_auth and the link state's session token (tests/test_auth_interop.py and
+tests/test_social_interop.py run them through both servers)."""
 from __future__ import annotations
 
 import json
@@ -26,8 +26,8 @@ NONCES = [bytes(24), bytes(range(24)), bytes.fromhex("ff" * 24)]
 
 def better_auth_crypto(node: str, requests: list[dict[str, str]]) -> list[Any]:
     """Answers of tests/interop/crypto.mjs (better-auth's symmetricEncrypt / symmetricDecrypt), in order."""
-    done = subprocess.run([node, "crypto.mjs"], cwd=INTEROP_DIR, input=json.dumps(requests), capture_output=True,
-                          text=True, timeout=NODE_TIMEOUT, check=False, env=node_env())
+    done = subprocess.run([node, "crypto.mjs"], cwd=INTEROP_DIR, input=json.dumps(requests),
+                          capture_output=True, text=True, timeout=NODE_TIMEOUT, check=False, env=node_env())
     assert done.returncode == 0, done.stderr
     answers: list[Any] = json.loads(done.stdout)
     return answers
@@ -67,8 +67,8 @@ def test_each_opens_what_the_other_sealed(node):
 
 
 def test_stored_keys_open_on_both_sides(node):
-    """jwks.privateKey is the sealed hex as a JSON string: keyseal.seal's opens with better-auth's decrypt of the
-    string's content, and keyseal.unseal opens a JSON string of better-auth's value."""
+    """jwks.privateKey is the sealed hex as a JSON string: keyseal.seal's opens with better-auth's decrypt of
+    the string's content, and keyseal.unseal opens a JSON string of better-auth's value."""
     jwk = JWK
     stored = keyseal.seal(TEST_SECRET, jwk)
     (opened, theirs) = better_auth_crypto(node, [{"decrypt": json.loads(stored), "secret": TEST_SECRET},

@@ -51,8 +51,9 @@ def decode(path: Path) -> Probe:
 
 def loudest_db(path: Path) -> float:
     """The peak level of the audio track in dB (ffmpeg's volumedetect); -91 for digital silence."""
-    report = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path), "-map", "0:a", "-af", "volumedetect", "-f",
-                             "null", "-"], check=True, capture_output=True, timeout=60, text=True).stderr
+    report = subprocess.run(
+        [FFMPEG, "-hide_banner", "-i", str(path), "-map", "0:a", "-af", "volumedetect", "-f",
+         "null", "-"], check=True, capture_output=True, timeout=60, text=True).stderr
     found = re.search(r"max_volume: (-?[\d.]+|-inf) dB", report)
     assert found, report
     return -91.0 if found.group(1) == "-inf" else float(found.group(1))
@@ -70,8 +71,9 @@ def silent(tmp_path: Path) -> LocalProvider:
 
 
 def render(provider: LocalProvider, script: str, key: str = "key-1", **fields: Any) -> Path:
-    video_id = provider.create_video(RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script=script,
-                                                   **fields), idempotency_key=key)
+    video_id = provider.create_video(
+        RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script=script,
+                      **fields), idempotency_key=key)
     status = provider.get_status(video_id)
     assert status.state == "completed", status.failure_message
     return local_path(status.video_url)
@@ -110,8 +112,9 @@ def test_speech_comes_from_the_bundled_espeak_ng_library_on_a_fresh_machine(tmp_
 
 
 def test_without_any_speech_engine_the_track_is_silent_and_the_render_says_so(silent: LocalProvider) -> None:
-    video_id = silent.create_video(RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"),
-                                   idempotency_key="quiet")
+    video_id = silent.create_video(
+        RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"),
+        idempotency_key="quiet")
     status = silent.get_status(video_id)
     assert status.raw["speech"] == "silent"
     assert [w.code for w in status.warnings] == ["silent_audio"] and "silent" in status.warnings[0].message
@@ -123,7 +126,8 @@ def test_a_broken_speech_engine_gives_a_silent_video_with_the_warning(tmp_path: 
     provider = LocalProvider(str(tmp_path), height=144)
     provider.speech = speech.SpeechEngine("broken", (shutil.which("false") or "/bin/false",))
     status = provider.get_status(provider.create_video(
-        RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello there"), idempotency_key="b"))
+        RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello there"),
+        idempotency_key="b"))
     assert status.state == "completed" and [w.code for w in status.warnings] == ["silent_audio"]
 
 
@@ -157,7 +161,8 @@ def test_engine_choice_order() -> None:
 def bottom_left_pixel(path: Path, at: float = 1.0) -> tuple[int, int, int]:
     """The RGB of the frame's bottom-left pixel at `at` seconds."""
     frame = subprocess.run([FFMPEG, "-v", "error", "-ss", str(at), "-i", str(path), "-frames:v", "1", "-f",
-                            "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True, timeout=60).stdout
+                            "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True,
+                           timeout=60).stdout
     width = decode(path).width
     red, green, blue = frame[-width * 3:-width * 3 + 3]
     return red, green, blue
@@ -168,7 +173,8 @@ def test_captions_are_burnt_in_only_when_asked_for(tmp_path: Path) -> None:
     default) the bottom corner shows the background colour."""
     provider = LocalProvider(str(tmp_path), height=144, speech="none", captions="bitmap")
     plain = render(provider, "Nothing written here.", key="plain", background="#ff8800")
-    captioned = render(provider, "Nothing written here.", key="captioned", background="#ff8800", captions=True)
+    captioned = render(provider, "Nothing written here.", key="captioned", background="#ff8800",
+                       captions=True)
     assert all(abs(a - b) < 24 for a, b in zip(bottom_left_pixel(plain), (255, 136, 0), strict=True))
     assert all(value < 48 for value in bottom_left_pixel(captioned))
 
@@ -236,8 +242,9 @@ def test_an_encoder_failure_is_a_failed_render_with_a_reason(silent: LocalProvid
     """If ffmpeg cannot write its output the render ends failed (readable reason), not in an exception."""
     blocked = silent.work_dir / "renders" / local_video_id("doomed") / "video.part"
     blocked.mkdir(parents=True)
-    video_id = silent.create_video(RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"),
-                                   idempotency_key="doomed")
+    video_id = silent.create_video(
+        RenderRequest(avatar_id="local_ada", voice_id="local_en_f", script="Hello"),
+        idempotency_key="doomed")
     status = silent.get_status(video_id)
     assert status.state == "failed" and status.failure_code == "render_failed"
     assert status.failure_message and status.failure_message.startswith("The offline renderer failed:")
@@ -267,21 +274,24 @@ def test_catalogue_has_built_in_avatars_and_voices_linked_to_genvid_served_previ
     voices = list(provider.list_voices())
     assert len(avatars) == 4 and len(voices) == 4
     assert {a.gender for a in avatars} == {"female", "male"} == {v.gender for v in voices}
-    assert [a.preview_image_url for a in avatars] == [f"/api/avatars/{a.provider_id}/preview.png" for a in avatars]
-    assert [v.preview_audio_url for v in voices] == [f"/api/voices/{v.provider_id}/sample.wav" for v in voices]
+    assert [a.preview_image_url for a in avatars] == [
+        f"/api/avatars/{a.provider_id}/preview.png" for a in avatars]
+    assert [v.preview_audio_url for v in voices] == [
+        f"/api/voices/{v.provider_id}/sample.wav" for v in voices]
     silent = LocalProvider(str(tmp_path), speech="none")
     assert {v.preview_audio_url for v in silent.list_voices()} == {None}      # nothing could say the sample
 
 
 def test_avatar_previews_are_the_renderers_own_drawing_as_png(silent: LocalProvider) -> None:
     """The PNG decodes (by ffmpeg) to exactly the pixels the renderer puts in its videos."""
-    from genvid.videos.local import AVATARS
+    from genvid.videos.local_catalogue import AVATARS
     from genvid.videos.local_media import portrait
     for avatar in AVATARS:
         path = silent.preview_picture(avatar.id)
         assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        pixels = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24",
-                                 "-"], check=True, capture_output=True, timeout=60).stdout
+        pixels = subprocess.run(
+            [FFMPEG, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24",
+             "-"], check=True, capture_output=True, timeout=60).stdout
         ppm = portrait(avatar.backdrop, avatar.skin, avatar.hair, avatar.shirt)
         assert pixels == ppm.partition(b"\n")[2]
     assert silent.preview_picture("local_nobody") is None

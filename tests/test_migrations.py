@@ -35,7 +35,8 @@ def empty_database(services) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 def _applied(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
-        return [row[0] for row in conn.execute("SELECT migration_id FROM _yoyo_migration ORDER BY migration_id")]
+        return [
+            row[0] for row in conn.execute("SELECT migration_id FROM _yoyo_migration ORDER BY migration_id")]
 
 
 def _expected_ids() -> list[str]:
@@ -65,7 +66,8 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(empty_databas
     assert _applied(empty_database) == _expected_ids()
 
 
-def test_a_missing_migrations_folder_fails_instead_of_applying_nothing(empty_database: str, tmp_path: Path) -> None:
+def test_a_missing_migrations_folder_fails_instead_of_applying_nothing(empty_database: str,
+                                                                       tmp_path: Path) -> None:
     """A release that finds no migration files is a broken install, not an up-to-date database."""
     with pytest.raises(MigrationsMissing):
         apply_migrations(empty_database, tmp_path / "nowhere")

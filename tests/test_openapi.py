@@ -1,5 +1,6 @@
-"""The OpenAPI document is valid OpenAPI 3.1, describes every /api/ endpoint (better-auth's /api/auth included),
-and tells the truth about what they answer (tests/test_api_fuzz.py holds the server to it at length)."""
+"""The OpenAPI document is valid OpenAPI 3.1, describes every /api/ endpoint (better-auth's /api/auth
+included), and tells the truth about what they answer (tests/test_api_fuzz.py holds the server to it at
+length)."""
 from __future__ import annotations
 
 import re
@@ -82,8 +83,9 @@ def test_success_bodies_are_what_the_document_says(local_studio: Studio) -> None
     for path, method, response in calls:
         assert response.status_code in (200, 202), (path, response.data[:300])
         _assert_matches(document, path, method, response)
-    with pytest.raises(jsonschema.ValidationError):        # the check can fail: a bare item is not the envelope
-        jsonschema.Draft202012Validator(_body_schema(document, "/api/videos/{video_id}", "get", 200)).validate(
+    with pytest.raises(jsonschema.ValidationError):   # the check can fail: a bare item is not the envelope
+        jsonschema.Draft202012Validator(
+            _body_schema(document, "/api/videos/{video_id}", "get", 200)).validate(
             created.get_json()["data"])
 
 
@@ -98,7 +100,8 @@ def test_errors_any_endpoint_can_give_are_documented(client) -> None:  # type: i
     assert "Retry-After" in create["503"]["headers"]
     sign_in = document["paths"]["/api/auth/sign-in/email"]["post"]["responses"]
     assert {"400", "403", "413", "415", "429", "503"} <= set(sign_in)
-    assert sign_in["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AuthError"}
+    assert sign_in["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AuthError"}
     show = document["paths"]["/api/videos/{video_id}"]["get"]
     assert "404" in show["responses"]
     assert show["parameters"][0]["schema"]["pattern"] == "^[^/\x00]+$"
@@ -109,7 +112,8 @@ def test_errors_any_endpoint_can_give_are_documented(client) -> None:  # type: i
 
 
 def test_repeated_or_empty_query_parameters_are_refused(local_studio: Studio) -> None:
-    """The document allows neither (a query parameter is a single, non-empty value), and neither does the API."""
+    """The document allows neither (a query parameter is a single, non-empty value),
+    and neither does the API."""
     _, headers = local_studio.user(credits=0)
     for query in ("limit=1&limit=2", "gender=", "premium=true&premium=false"):
         response = local_studio.client.get(f"/api/avatars?{query}", headers=headers)

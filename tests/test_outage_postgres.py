@@ -2,9 +2,9 @@
 SERVICE_UNAVAILABLE and Retry-After (better-auth's shape on /api/auth), never a 500 or a hang, and the first
 request after PostgreSQL is back is served.
 
-Real processes: a PostgreSQL of this test's own (tests/live_stack.py), gunicorn as the Procfile runs it. How fast
-the 503s come and how soon service returns are measured by bench/outage.py, not asserted here (a busy machine
-must not fail this test); the deterministic part of "at once" is tested in tests/test_database.py.
+Real processes: a PostgreSQL of this test's own (tests/live_stack.py), gunicorn as the Procfile runs it. How
+fast the 503s come and how soon service returns are measured by bench/outage.py, not asserted here (a busy
+machine must not fail this test); the deterministic part of "at once" is tested in tests/test_database.py.
 """
 from __future__ import annotations
 

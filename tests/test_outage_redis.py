@@ -26,8 +26,9 @@ def own_redis(tmp_path: Path) -> Iterator[Redis]:
 
 @pytest.fixture
 def web(own_redis: Redis, services, tmp_path: Path) -> Iterator[Gunicorn]:  # type: ignore[no-untyped-def]
-    server = Gunicorn(genvid_env(database_url=services.database_url, redis_url=own_redis.url, data_dir=tmp_path,
-                                 RATE_LIMIT="on"), tmp_path / "gunicorn.log")
+    server = Gunicorn(
+        genvid_env(database_url=services.database_url, redis_url=own_redis.url, data_dir=tmp_path,
+                   RATE_LIMIT="on"), tmp_path / "gunicorn.log")
     yield server
     server.close()
 
@@ -38,7 +39,8 @@ def _sign_in(web: Gunicorn) -> requests.Response:
 
 
 @pytest.mark.parametrize("outage", ["stop", "kill"])
-def test_redis_outage_never_answers_500(local_studio: Studio, own_redis: Redis, web: Gunicorn, outage: str) -> None:
+def test_redis_outage_never_answers_500(local_studio: Studio, own_redis: Redis, web: Gunicorn,
+                                        outage: str) -> None:
     _, auth = local_studio.user()
     video_id = local_studio.create(auth).get_json()["data"]["id"]      # stays queued: no worker on this Redis
     events_url = f"{web.url}/api/videos/{video_id}/events"

@@ -21,7 +21,7 @@ from test_videos_outages import throwaway_redis  # noqa: F401 - the fixture, sha
 from webhooks_fixtures import Behaviour, Receiver, body_of, dispatch
 
 import db.outbound_webhooks as queries
-from genvid.auth.clock import FrozenClock
+from genvid.clock import FrozenClock
 from genvid.infra import database, redis_client
 from genvid.outbound import CREDITS_PURCHASED, delivery, dispatcher, emit
 from genvid.worker import GenvidWorker, WorkerLoop
@@ -67,26 +67,29 @@ def test_video_events_and_credits_low_are_delivered_once_as_the_api_shows_them(
     fake_heygen.fail_next("create", status=400, code="invalid_parameter")
     failed = heygen_studio.create(headers, "A second script.").get_json()["data"]["id"]   # 9 -> 8: none
     heygen_studio.drive(failed)
-    deliver_now()                            # its dispatch fans out credits.low, which SQL wrote inside the debit
+    deliver_now()   # its dispatch fans out credits.low, which SQL wrote inside the debit
     heygen_studio.drive(done, failed)        # more worker runs change nothing: each event went once
     deliver_now()
 
     got = {body_of(item)["type"]: item for item in receiver.at("/hook")}
     assert sorted(got) == ["credits.low", "video.completed", "video.failed"]
     assert len(receiver.at("/hook")) == 3
-    assert all(isinstance(item.verified, dict) for item in receiver.at("/hook"))    # the reference library agreed
+    # the reference library agreed
+    assert all(isinstance(item.verified, dict) for item in receiver.at("/hook"))
     assert len({item.headers["webhook-id"] for item in receiver.at("/hook")}) == 3
     for video_id, event_type in ((done, "video.completed"), (failed, "video.failed")):
         shown = heygen_studio.client.get(f"/api/videos/{video_id}", headers=headers).get_json()["data"]
         sent = body_of(got[event_type])["data"]
         links = ("video_url", "thumbnail_url")         # signed links: same file, own signature and expiry
-        assert {k: v for k, v in sent.items() if k not in links} == {k: v for k, v in shown.items() if k not in links}
+        assert {k: v for k, v in sent.items() if k not in links} == {
+            k: v for k, v in shown.items() if k not in links}
         assert [bool(sent[k]) for k in links] == [bool(shown[k]) for k in links]
     assert body_of(got["video.failed"])["data"]["failure"]["code"] == "invalid_parameter"
     assert body_of(got["credits.low"])["data"] == {"credits": {"balance": 9, "pending": 0}, "threshold": 10}
 
 
-def test_credits_purchased_once_per_checkout(billing_client: FlaskClient, buyer: Buyer, fake_stripe: FakeStripe,
+def test_credits_purchased_once_per_checkout(billing_client: FlaskClient, buyer: Buyer,
+                                             fake_stripe: FakeStripe,
                                              webhooks: Webhooks, receiver, deliver_now):
     """Stripe delivering checkout.session.completed twice grants once and tells the endpoint once, with the
     checkout as GET /api/billing/checkout/{id} shows it and the balance as GET /api/credits."""
@@ -99,7 +102,8 @@ def test_credits_purchased_once_per_checkout(billing_client: FlaskClient, buyer:
     deliver_now()
     (item,) = receiver.at("/billing")
     assert isinstance(item.verified, dict)
-    shown = billing_client.get(f"/api/billing/checkout/{session_id}", headers=buyer.headers).get_json()["data"]
+    shown = billing_client.get(f"/api/billing/checkout/{session_id}",
+                               headers=buyer.headers).get_json()["data"]
     assert body_of(item)["data"] == {"checkout": shown, "credits": {"balance": 100, "pending": 0}}
 
 
@@ -130,7 +134,8 @@ def test_a_failing_endpoint_is_retried_for_a_day_then_disabled_and_its_owner_mai
     assert len({item.headers["webhook-id"] for item in receiver.at("/down")}) == 1
     assert all(isinstance(item.verified, dict) for item in receiver.at("/down"))
     assert deliveries(conn)[0][:2] == ("failed", len(times))
-    shown = app.test_client().get(f"/api/webhooks/endpoints/{endpoint['id']}", headers=headers).get_json()["data"]
+    shown = app.test_client().get(f"/api/webhooks/endpoints/{endpoint['id']}",
+                                  headers=headers).get_json()["data"]
     assert (shown["enabled"], shown["disabled_reason"]) == (False, "failing")
     assert len(inbox.messages) == 1 and "disabled" in inbox.messages[0]["Subject"]
     log = app.test_client().get(f"/api/webhooks/endpoints/{endpoint['id']}/deliveries",
@@ -152,18 +157,20 @@ def test_success_ends_a_failure_streak(app, client, conn, receiver, deliver_now,
     deliver_now()
     webhook_time.advance(20)
     deliver_now()
-    assert client.get(f"/api/webhooks/endpoints/{endpoint['id']}", headers=headers).get_json()["data"]["failing_since"]
+    assert client.get(f"/api/webhooks/endpoints/{endpoint['id']}",
+                      headers=headers).get_json()["data"]["failing_since"]
     receiver.behaviours["/flaky"] = Behaviour(status=204, body=b"")
     webhook_time.advance(40)
     deliver_now()
     assert deliveries(conn)[0][:4] == ("succeeded", 3, deliveries(conn)[0][2], 204)
-    assert client.get(f"/api/webhooks/endpoints/{endpoint['id']}", headers=headers).get_json()["data"]["failing_since"] is None
+    assert client.get(f"/api/webhooks/endpoints/{endpoint['id']}",
+                      headers=headers).get_json()["data"]["failing_since"] is None
 
 
 def test_timeouts_large_answers_and_redirects(make_app, conn, receiver, deliver_now):
-    """A receiver that stalls past webhook_timeout_seconds fails with 'timeout'; one that answers slowly but in
-    time succeeds (its latency logged); a 200 KB answer succeeds with only its first KiB kept; a redirect is a
-    failed attempt and is not followed."""
+    """A receiver that stalls past webhook_timeout_seconds fails with 'timeout'; one that answers slowly but
+    in time succeeds (its latency logged); a 200 KB answer succeeds with only its first KiB kept; a redirect
+    is a failed attempt and is not followed."""
     app = make_app(webhook_timeout_seconds=2.0)
     user_id, headers = signed_in(conn)
     receiver.behaviours.update({"/stall": Behaviour(delay=30), "/slow": Behaviour(delay=0.5),
@@ -231,8 +238,8 @@ def test_a_rolled_back_change_sends_nothing(app, conn, receiver, deliver_now, cl
 
 def test_jobs_lost_with_redis_are_dispatched_again_from_their_rows(app, client, conn, receiver, deliver_now,
                                                                     webhook_time, redis_client):
-    """Redis flushed after a delivery was dispatched: the row still says it is due, and once its dispatch claim
-    lapses (webhook_redispatch_seconds) a worker's loop dispatches it again; nothing waited in Redis."""
+    """Redis flushed after a delivery was dispatched: the row still says it is due, and once its dispatch
+    claim lapses (webhook_redispatch_seconds) a worker's loop dispatches it again; nothing waited in Redis."""
     user_id, headers = signed_in(conn)
     register(client, headers, receiver, "/hook")
     emit_now(user_id, "r1")
@@ -247,8 +254,9 @@ def test_jobs_lost_with_redis_are_dispatched_again_from_their_rows(app, client, 
 
 def test_a_worker_killed_mid_attempt_leaves_the_delivery_to_another(app, client, conn, receiver, deliver_now,
                                                                    webhook_time):
-    """An attempt claimed by a worker that died (its job gone, the delivery in flight): once the attempt's lease
-    (webhook_timeout_seconds + 60 s) has run out, a loop dispatches it again and the next attempt goes out."""
+    """An attempt claimed by a worker that died (its job gone, the delivery in flight): once the attempt's
+    lease (webhook_timeout_seconds + 60 s) has run out, a loop dispatches it again and the next attempt goes
+    out."""
     user_id, headers = signed_in(conn)
     register(client, headers, receiver, "/hook")
     emit_now(user_id, "r1")
@@ -274,7 +282,7 @@ def test_every_worker_loop_tick_dispatches_webhooks_and_prunes_the_log_daily(app
     emit_now(user_id, "new")
     loop, other = WorkerLoop(app.config["GENVID"]), WorkerLoop(app.config["GENVID"])
     loop.tick(webhook_time())
-    other.tick(webhook_time())                      # a second worker: nothing left to dispatch, pruning claimed
+    other.tick(webhook_time())   # a second worker: nothing left to dispatch, pruning claimed
     jobs = redis_client.get_queue(delivery.QUEUE)
     assert [job.func_name.rsplit(".", 1)[-1] for job in jobs.get_jobs()] == ["deliver", "prune_log"]
     GenvidWorker([jobs], connection=redis_client.connection()).work(burst=True, logging_level="WARNING")
@@ -292,7 +300,8 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(app, client, conn, 
     after 24 hours only the new one signs."""
     user_id, headers = signed_in(conn)
     endpoint = register(client, headers, receiver, "/hook")
-    rotated = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/rotate-secret", headers=headers).get_json()
+    rotated = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/rotate-secret",
+                          headers=headers).get_json()
     new = rotated["data"]["secret"]
     assert new != endpoint["secret"]
     receiver.secrets["/hook"].append(new)
@@ -304,7 +313,8 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(app, client, conn, 
     first, second = receiver.at("/hook")
     assert first.secrets_that_verify == [endpoint["secret"], new]
     assert second.secrets_that_verify == [new]
-    assert "secret" not in client.get(f"/api/webhooks/endpoints/{endpoint['id']}", headers=headers).get_json()["data"]
+    assert "secret" not in client.get(f"/api/webhooks/endpoints/{endpoint['id']}",
+                                      headers=headers).get_json()["data"]
 
 
 REFUSED_IN_PRODUCTION = [
@@ -318,7 +328,8 @@ REFUSED_IN_PRODUCTION = [
 
 @pytest.mark.parametrize("url", REFUSED_IN_PRODUCTION)
 def test_production_refuses_inward_urls_at_registration(make_app, conn, url):
-    """In production a URL must be https and resolve only to public addresses (SSRF): 422 WEBHOOK_URL_REFUSED."""
+    """In production a URL must be https and resolve only to public addresses (SSRF):
+    422 WEBHOOK_URL_REFUSED."""
     app = make_app(environment="production")
     _, headers = signed_in(conn)
     answer = app.test_client().post("/api/webhooks/endpoints", headers=headers,
@@ -329,12 +340,14 @@ def test_production_refuses_inward_urls_at_registration(make_app, conn, url):
 
 
 @pytest.mark.parametrize("url", [" http://127.0.0.1/x", "http://127.0.0.1/x ", "\x01http://127.0.0.1/x",
-                                 "http://127.0.0.1/a\tb", "ftp://127.0.0.1/x", "http:///x", "http://127.0.0.1/#top"])
+                                 "http://127.0.0.1/a\tb", "ftp://127.0.0.1/x", "http:///x",
+                                 "http://127.0.0.1/#top"])
 def test_any_environment_refuses_urls_that_are_not_plain_http(client, conn, url):
-    """Outside production too: a URL is taken as given, never trimmed or cleaned the way urlsplit would quietly
-    do (so the document's pattern, ^https?://, holds for everything accepted)."""
+    """Outside production too: a URL is taken as given, never trimmed or cleaned the way urlsplit would
+    quietly do (so the document's pattern, ^https?://, holds for everything accepted)."""
     _, headers = signed_in(conn)
-    answer = client.post("/api/webhooks/endpoints", headers=headers, json={"url": url, "event_types": ["video.completed"]})
+    answer = client.post("/api/webhooks/endpoints", headers=headers,
+                         json={"url": url, "event_types": ["video.completed"]})
     assert (answer.status_code, answer.get_json()["error"]["code"]) == (422, "WEBHOOK_URL_REFUSED"), url
 
 
@@ -404,8 +417,8 @@ def test_loops_dispatching_at_once_dispatch_each_due_delivery_once(app, client, 
 
 def test_deliveries_that_could_not_be_queued_go_out_as_soon_as_redis_answers_again(
         make_app, conn, receiver, webhook_time, throwaway_redis):  # noqa: F811
-    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the delivery is dispatched
-    at the first tick after Redis is back, not webhook_redispatch_seconds later."""
+    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the delivery is
+    dispatched at the first tick after Redis is back, not webhook_redispatch_seconds later."""
     app = make_app(redis_url=throwaway_redis.url)
     user_id, headers = signed_in(conn)
     register(app.test_client(), headers, receiver, "/hook")

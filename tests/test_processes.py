@@ -16,6 +16,7 @@ import psutil
 import psycopg
 import pytest
 import requests
+from conftest import Services
 from rq import Queue
 from rq.job import Job
 
@@ -45,7 +46,8 @@ def _wait_for(url: str, timeout: float = 180) -> requests.Response:
     while True:
         try:
             return requests.get(url, timeout=2)
-        except (requests.ConnectionError, requests.Timeout):   # not up yet, or a worker still booting under load
+        # not up yet, or a worker still booting under load
+        except (requests.ConnectionError, requests.Timeout):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
@@ -57,7 +59,8 @@ def _stop(proc: subprocess.Popen, timeout: float = 120) -> int:
 
 
 def test_serve_answers_health_on_port_and_stops_cleanly(services, tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
-    """gunicorn as the Procfile runs it: PORT and WEB_CONCURRENCY honoured, SIGTERM leaves no process behind."""
+    """gunicorn as the Procfile runs it: PORT and WEB_CONCURRENCY honoured,
+    SIGTERM leaves no process behind."""
     port = _free_port()
     proc = subprocess.Popen(_genvid("serve"), cwd=ROOT, env=_env(services, tmp_path, PORT=str(port),
                                                                   WEB_CONCURRENCY="2"))
@@ -104,16 +107,20 @@ def scratch_database(services):  # type: ignore[no-untyped-def]
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def test_db_reset_drops_everything_and_migrates_again(services, scratch_database: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_db_reset_drops_everything_and_migrates_again(services: Services, scratch_database: str,
+                                                      tmp_path: Path) -> None:
     with psycopg.connect(scratch_database, autocommit=True) as conn:
         conn.execute("CREATE TABLE leftover (id int)")
     env = _env(services, tmp_path, DATABASE_URL=scratch_database)
-    refused = subprocess.run(_genvid("db", "reset"), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    refused = subprocess.run(_genvid("db", "reset"), cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=False)
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    done = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=False)
     assert done.returncode == 0, done.stderr
     with psycopg.connect(scratch_database) as conn:
-        tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {
+            row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert "leftover" not in tables and "_yoyo_migration" in tables
 
 
@@ -122,7 +129,8 @@ def test_db_reset_is_refused_in_production(services, scratch_database: str, tmp_
         conn.execute("CREATE TABLE precious (id int)")
     env = _env(services, tmp_path, DATABASE_URL=scratch_database, ENVIRONMENT="production",
                BETTER_AUTH_SECRET="p" * 40, ENCRYPTION_KEY=base64.b64encode(b"e" * 32).decode())
-    result = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(_genvid("db", "reset", "--yes"), cwd=ROOT, env=env, capture_output=True,
+                            text=True, check=False)
     assert result.returncode == 2
     assert "refused" in result.stderr
     with psycopg.connect(scratch_database) as conn:

@@ -28,7 +28,8 @@ def test_authenticated_json_is_never_cached(client, conn) -> None:  # type: igno
 
 
 def test_a_handlers_own_cache_control_is_kept(app) -> None:  # type: ignore[no-untyped-def]
-    """The middleware adds no-store only where the handler said nothing (media links say private, max-age=300)."""
+    """The middleware adds no-store only where the handler said nothing (media links say private,
+    max-age=300)."""
     probe = Blueprint("cache_probe", __name__)
 
     @probe.get("/api/cache-probe")
@@ -45,8 +46,8 @@ def test_hsts_in_production_over_https_only(make_app) -> None:  # type: ignore[n
     production = make_app(environment="production", better_auth_url="https://api.example.com").test_client()
     secure = production.get("/health", base_url="https://api.example.com")
     assert secure.headers[HSTS] == "max-age=31536000; includeSubDomains"
-    # Behind Heroku's router, gunicorn turns X-Forwarded-Proto: https into the https scheme; plain http gets none
-    # (a browser ignores HSTS over http anyway, and a local http check must not pin anything).
+    # Behind Heroku's router, gunicorn turns X-Forwarded-Proto: https into the https scheme; plain http gets
+    # none (a browser ignores HSTS over http anyway, and a local http check must not pin anything).
     assert HSTS not in production.get("/health").headers
     development = make_app().test_client()
     assert HSTS not in development.get("/health", base_url="https://localhost").headers

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 def journey(api: str, fakes: Fakes, tag: str) -> dict[str, Any]:
     """Every endpoint and error case, as a browser and the better-auth client drive them; normalised steps."""
     server = api[: -len("/api/auth")]
-    subjects = {name: f"{digit}{uuid.uuid4().int % 10**9:09d}" for digit, name in enumerate(("pat", "carol", "dan"), 1)}
+    subjects = {name: f"{digit}{uuid.uuid4().int % 10**9:09d}"
+                for digit, name in enumerate(("pat", "carol", "dan"), 1)}
     replacements = {f".{tag}@": ".TAG@", f"pat{tag}": "patTAG", f"carol{tag}": "carolTAG",
                     **{sub: f"<sub:{name}>" for name, sub in subjects.items()}}
     norm = Normaliser({server: "<server>", fakes.google.base: GOOGLE_ORIGIN, fakes.github.base: GITHUB_ORIGIN,
@@ -47,11 +48,13 @@ def journey(api: str, fakes: Fakes, tag: str) -> dict[str, Any]:
     record("reserved additionalParams", browser.post("/sign-in/social", {"provider": "google",
                                                                          "additionalParams": {"state": "x"}}))
     record("disableRedirect", browser.post("/sign-in/social", {"provider": "google", "disableRedirect": True,
-                                                               "scopes": ["extra"], "loginHint": "a@b.example"}))
+                                                               "scopes": ["extra"],
+                                                               "loginHint": "a@b.example"}))
 
     # Google: sign-up through the whole redirect dance, then the linked-account endpoints.
     start = record("google sign-in", browser.post("/sign-in/social", {
-        "provider": "google", "callbackURL": "/dash", "errorCallbackURL": "/err", "newUserCallbackURL": "/welcome"}))
+        "provider": "google", "callbackURL": "/dash", "errorCallbackURL": "/err",
+        "newUserCallbackURL": "/welcome"}))
     back = record("google consent", browser.consent(start))
     record("google callback", browser.visit(back.headers["Location"]))
     record("replayed callback", browser.visit(back.headers["Location"]))
@@ -67,7 +70,8 @@ def journey(api: str, fakes: Fakes, tag: str) -> dict[str, Any]:
     record("unlink last account", browser.post("/unlink-account", {"accountId": google_row}))
 
     # GitHub linked to the same user, listed, then unlinked.
-    start = record("link github", browser.post("/link-social", {"provider": "github", "callbackURL": "/linked"}))
+    start = record("link github",
+                   browser.post("/link-social", {"provider": "github", "callbackURL": "/linked"}))
     back = browser.consent(start)
     record("link github callback", browser.visit(back.headers["Location"]))
     listed = record("list-accounts after link", browser.get("/list-accounts")).json()
@@ -79,7 +83,8 @@ def journey(api: str, fakes: Fakes, tag: str) -> dict[str, Any]:
 
     # Signing in again with Google: the existing user, to callbackURL.
     again = Browser(api, hosts=fakes.hosts())
-    start = again.post("/sign-in/social", {"provider": "google", "callbackURL": "/dash", "newUserCallbackURL": "/new"})
+    start = again.post("/sign-in/social",
+                       {"provider": "google", "callbackURL": "/dash", "newUserCallbackURL": "/new"})
     record("google sign-in again", again.visit(again.consent(start).headers["Location"]))
 
     # A generic OIDC provider (discovery, nonce) and GitHub sign-up.
@@ -98,10 +103,12 @@ def journey(api: str, fakes: Fakes, tag: str) -> dict[str, Any]:
     dan = Person(sub=subjects["dan"], email=f"dan.{tag}@example.com")
     one_tap = Browser(api)
     record("idToken sign-in", one_tap.post("/sign-in/social", {"provider": "google",
-                                                               "idToken": {"token": fakes.google.id_token(dan)}}))
+                                                               "idToken": {
+                                                                   "token": fakes.google.id_token(dan)}}))
     record("idToken wrong audience", one_tap.post("/sign-in/social", {
         "provider": "google", "idToken": {"token": fakes.google.id_token(dan, aud="someone-else")}}))
-    record("idToken github", one_tap.post("/sign-in/social", {"provider": "github", "idToken": {"token": "x"}}))
+    record("idToken github",
+           one_tap.post("/sign-in/social", {"provider": "github", "idToken": {"token": "x"}}))
 
     # Error cases of the redirect dance.
     fakes.google.deny = True
@@ -134,8 +141,10 @@ def account_rows(conn: psycopg.Connection, tag: str) -> list[tuple[Any, ...]]:
     """What the journey left in `account`, comparable across runs (ids and times as shapes)."""
     rows = conn.execute(
         'SELECT u.email, a."providerId", a."accessToken" IS NOT NULL, a."refreshToken" IS NOT NULL,'
-        ' a."idToken" IS NOT NULL, a."accessTokenExpiresAt" IS NOT NULL, a.scope, u."emailVerified", u.name, u.image'
-        ' FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email LIKE %s ORDER BY u.email, a."providerId"',
+        ' a."idToken" IS NOT NULL, a."accessTokenExpiresAt" IS NOT NULL, a.scope, u."emailVerified", u.name, '
+        'u.image'
+        ' FROM account a JOIN "user" u ON u.id = a."userId" WHERE u.email LIKE %s ORDER BY u.email, '
+        'a."providerId"',
         (f"%.{tag}@example.com",)).fetchall()
     return [(row[0].replace(tag, "TAG"), *row[1:]) for row in rows]
 
@@ -153,7 +162,8 @@ def test_the_same_journey_gives_the_same_answers_and_rows(better_auth, serve_gen
     assert account_rows(conn, "gv") == account_rows(conn, "ba")
     # What "the same" means here, so a broken normaliser cannot make everything equal.
     assert actual["google callback"]["location"] == "/welcome"
-    assert actual["google callback"]["cookies"][1].startswith("better-auth.session_token=<signed>; Max-Age=604800")
+    assert actual["google callback"]["cookies"][1].startswith(
+        "better-auth.session_token=<signed>; Max-Age=604800")
     assert actual["replayed callback"]["location"] == "<server>/api/auth/error?error=state_mismatch"
     assert actual["denied consent"]["location"].startswith("/err?error=access_denied")
     assert actual["provider down"]["location"] == "/err?error=invalid_code"
@@ -161,8 +171,8 @@ def test_the_same_journey_gives_the_same_answers_and_rows(better_auth, serve_gen
 
 
 def test_a_flow_begun_on_one_server_finishes_on_the_other(better_auth, serve_genvid, fakes, conn):
-    """With one BETTER_AUTH_URL (as behind one domain), sign-in and linking started on either server complete on
-    the other; the session works on both and linked accounts are listed and usable on both."""
+    """With one BETTER_AUTH_URL (as behind one domain), sign-in and linking started on either server complete
+    on the other; the session works on both and linked accounts are listed and usable on both."""
     reference = better_auth(env=fakes.better_auth_env())
     genvid_url, _ = serve_genvid(**fakes.genvid_settings(), better_auth_url=reference.url,
                                  jwt_key_encryption="better_auth")
@@ -195,8 +205,8 @@ def test_a_flow_begun_on_one_server_finishes_on_the_other(better_auth, serve_gen
 
 @pytest.mark.parametrize("sealed", [False, True])
 def test_tokens_stored_by_either_server_are_read_by_the_other(better_auth, serve_genvid, fakes, sealed, conn):
-    """Provider tokens written by one server are handed out by the other: stored as given by default, or sealed
-    (genvid's OAUTH_TOKEN_ENCRYPTION=better_auth beside better-auth's account.encryptOAuthTokens)."""
+    """Provider tokens written by one server are handed out by the other: stored as given by default, or
+    sealed (genvid's OAUTH_TOKEN_ENCRYPTION=better_auth beside better-auth's account.encryptOAuthTokens)."""
     env = {**fakes.better_auth_env(), **({"ENCRYPT_OAUTH_TOKENS": "1"} if sealed else {})}
     reference = better_auth(env=env)
     genvid_url, _ = serve_genvid(**fakes.genvid_settings(), better_auth_url=reference.url,
@@ -204,7 +214,8 @@ def test_tokens_stored_by_either_server_are_read_by_the_other(better_auth, serve
                                  jwt_key_encryption="better_auth")
     servers = {"better-auth": reference.url + "/api/auth", "genvid": genvid_url + "/api/auth"}
     for writer, reader in (("better-auth", "genvid"), ("genvid", "better-auth")):
-        fakes.google.person = Person(sub=f"6{uuid.uuid4().int % 10**9:09d}", email=f"{writer}.tokens@example.com")
+        fakes.google.person = Person(sub=f"6{uuid.uuid4().int % 10**9:09d}",
+                                     email=f"{writer}.tokens@example.com")
         b = Browser(servers[writer], hosts=fakes.hosts())
         start = b.post("/sign-in/social", {"provider": "google", "callbackURL": "/dash"})
         assert b.visit(b.consent(start).headers["Location"]).headers["Location"] == "/dash"
@@ -212,7 +223,8 @@ def test_tokens_stored_by_either_server_are_read_by_the_other(better_auth, serve
         given = b.post("/get-access-token", {"accountId": row}).json()["accessToken"]
         assert given.startswith("at-")
         stored = conn.execute('SELECT "accessToken" FROM account WHERE id = %s', (row,)).fetchone()[0]
-        assert (stored != given and all(c in "0123456789abcdef" for c in stored)) if sealed else stored == given
+        assert (
+            stored != given and all(c in "0123456789abcdef" for c in stored)) if sealed else stored == given
         read = b.session.post(servers[reader] + "/get-access-token", json={"accountId": row},
                               headers={"Origin": TRUSTED_ORIGIN}, timeout=10).json()
         assert read["accessToken"] == given

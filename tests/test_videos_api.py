@@ -179,7 +179,8 @@ def test_list_is_newest_first_with_keyset_pagination_and_status_filter(heygen_st
     assert heygen_studio.client.get("/api/videos?status=lost", headers=headers).status_code == 422
 
 
-def test_deleting_a_queued_video_cancels_and_refunds_it(heygen_studio: Studio, fake_heygen: FakeHeyGen) -> None:
+def test_deleting_a_queued_video_cancels_and_refunds_it(heygen_studio: Studio,
+                                                        fake_heygen: FakeHeyGen) -> None:
     """Not yet submitted: cancelled, refunded once, and the worker never submits it."""
     user_id, headers = heygen_studio.user(credits=5)
     video_id = heygen_studio.create(headers).get_json()["data"]["id"]

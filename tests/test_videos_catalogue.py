@@ -1,4 +1,5 @@
-"""The catalogue: synced from the provider (following pages), filtered and paged by keyset, retired not deleted."""
+"""The catalogue: synced from the provider (following pages), filtered and paged by keyset,
+retired not deleted."""
 from __future__ import annotations
 
 import os
@@ -29,7 +30,8 @@ def _all_pages(studio: Studio, path: str, headers: dict[str, str], query: str = 
             return items
 
 
-def test_sync_follows_pages_and_lists_every_avatar_once(heygen_studio: Studio, fake_heygen: FakeHeyGen) -> None:
+def test_sync_follows_pages_and_lists_every_avatar_once(heygen_studio: Studio,
+                                                        fake_heygen: FakeHeyGen) -> None:
     """The fake pages by 2: every look arrives, and keyset pages of 2 list each exactly once, by name."""
     _, headers = heygen_studio.user(credits=0)
     assert fake_heygen.route_calls["looks"] >= 3
@@ -46,7 +48,8 @@ def test_avatar_filters(heygen_studio: Studio) -> None:
     assert female and all(a["gender"] == "female" for a in female)
     premium = _all_pages(heygen_studio, "/api/avatars", headers, "&premium=true")
     assert [a["id"] for a in premium] == ["look_chloe"]
-    assert all(a["premium"] is False for a in _all_pages(heygen_studio, "/api/avatars", headers, "&premium=false"))
+    assert all(
+        a["premium"] is False for a in _all_pages(heygen_studio, "/api/avatars", headers, "&premium=false"))
     assert heygen_studio.client.get("/api/avatars?limit=0", headers=headers).status_code == 422
     assert heygen_studio.client.get("/api/avatars?limit=101", headers=headers).status_code == 422
     assert heygen_studio.client.get("/api/avatars?cursor=%%%", headers=headers).status_code == 422
@@ -89,7 +92,8 @@ def test_a_failed_listing_changes_nothing(heygen_studio: Studio, fake_heygen: Fa
         assert type(exc).__name__.endswith("ProviderError")
     else:
         raise AssertionError("the sync should have failed")
-    assert heygen_studio.conn.execute("SELECT count(*) FROM voices WHERE retired_at IS NULL").fetchone() == before
+    assert heygen_studio.conn.execute(
+        "SELECT count(*) FROM voices WHERE retired_at IS NULL").fetchone() == before
 
 
 def test_catalog_sync_command(heygen_app: Flask, services: Services, fake_heygen: FakeHeyGen,
@@ -120,13 +124,16 @@ def test_daily_job_syncs_forgets_old_webhook_events_and_reschedules(heygen_studi
     now = heygen_studio.clock()
     for event_id, age in (("evt_old", 8), ("evt_recent", 1)):
         db.videos_webhooks.record_webhook_event(heygen_studio.conn, provider="heygen", event_id=event_id,
-                                                event_type="avatar_video.success", now=now - timedelta(days=age))
+                                                event_type="avatar_video.success",
+                                                now=now - timedelta(days=age))
     fake_heygen.looks.append({**fake_heygen.looks[0], "id": "look_new", "name": "Zed in studio"})
     loops = [WorkerLoop(genvid_services.started_config()) for _ in range(3)]   # three workers looking at once
     for loop in loops:
         loop.tick(now)
-    queued = sorted(job.func_name for name in ("default", "webhooks") for job in genvid_redis.get_queue(name).get_jobs())
-    assert queued == ["genvid.outbound.dispatcher.prune_log", "genvid.videos.periodic.daily_maintenance"]  # once each
+    queued = sorted(
+        job.func_name for name in ("default", "webhooks") for job in genvid_redis.get_queue(name).get_jobs())
+    # once each
+    assert queued == ["genvid.outbound.dispatcher.prune_log", "genvid.videos.periodic.daily_maintenance"]
     assert heygen_studio.run_worker() == 2
     ids = [row[0] for row in heygen_studio.conn.execute("SELECT event_id FROM video_webhook_events")]
     assert ids == ["evt_recent"]

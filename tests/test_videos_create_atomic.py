@@ -1,5 +1,5 @@
-"""POST /api/videos is one statement (insert, ledger entry, balance) and nothing else: what it guarantees under
-concurrency and on replays, and that the render is left to the workers' dispatcher."""
+"""POST /api/videos is one statement (insert, ledger entry, balance) and nothing else: what it guarantees
+under concurrency and on replays, and that the render is left to the workers' dispatcher."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +15,8 @@ def _post_concurrently(studio: Studio, headers: dict[str, str], count: int, **ex
     body = {"avatar_id": avatar_id, "voice_id": voice_id, "script": "Hello from genvid."}
     clients = [studio.app.test_client() for _ in range(count)]
     with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(lambda c: c.post("/api/videos", json=body, headers={**headers, **extra}), clients))
+        return list(
+            pool.map(lambda c: c.post("/api/videos", json=body, headers={**headers, **extra}), clients))
 
 
 def _render_debits(studio: Studio, user_id: str) -> int:
@@ -32,10 +33,12 @@ def test_concurrent_creates_never_overdraw(local_studio: Studio) -> None:
     assert sorted(r.status_code for r in responses) == [202] * 5 + [402] * 5
     assert local_studio.balance(user_id) == 0
     assert _render_debits(local_studio, user_id) == 5
-    assert local_studio.conn.execute("SELECT count(*) FROM videos WHERE user_id = %s", (user_id,)).fetchone() == (5,)
+    assert local_studio.conn.execute("SELECT count(*) FROM videos WHERE user_id = %s",
+                                     (user_id,)).fetchone() == (5,)
 
 
-def test_concurrent_retries_with_one_idempotency_key_make_one_video_and_one_debit(local_studio: Studio) -> None:
+def test_concurrent_retries_with_one_idempotency_key_make_one_video_and_one_debit(
+        local_studio: Studio) -> None:
     """Eight copies of one request sent at once with the same Idempotency-Key all answer the same video."""
     user_id, headers = local_studio.user(credits=5)
     responses = _post_concurrently(local_studio, headers, 8, **{"Idempotency-Key": "same-click"})
@@ -45,7 +48,8 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_video_and_one_debi
     assert _render_debits(local_studio, user_id) == 1
 
 
-def test_a_replay_answers_the_first_video_even_when_the_balance_no_longer_covers_it(local_studio: Studio) -> None:
+def test_a_replay_answers_the_first_video_even_when_the_balance_no_longer_covers_it(
+        local_studio: Studio) -> None:
     """The retry of a paid create is not a new purchase: 202 with the first video, nothing taken."""
     user_id, headers = local_studio.user(credits=1)
     first = local_studio.create(headers, extra_headers={"Idempotency-Key": "k-1"})
@@ -57,7 +61,8 @@ def test_a_replay_answers_the_first_video_even_when_the_balance_no_longer_covers
 
 
 def test_an_unknown_avatar_is_422_before_the_balance_is_looked_at(local_studio: Studio) -> None:
-    """A broke user sending a bad avatar learns about the avatar (as before the create became one statement)."""
+    """A broke user sending a bad avatar learns about the avatar
+    (as before the create became one statement)."""
     _, headers = local_studio.user(credits=0)
     response = local_studio.create(headers, avatar_id="no_such_avatar")
     assert response.status_code == 422

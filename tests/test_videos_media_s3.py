@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from fakes.heygen import FakeHeyGen, sample_media
 from fakes.s3 import FakeS3
 from videos_fixtures import Studio
 
+from genvid import clock
 from genvid.config import Config
 from genvid.videos import media, periodic, s3_media
 
@@ -33,7 +33,8 @@ def test_finished_media_lands_in_the_bucket_and_links_redirect_to_presigned_gets
     """The worker uploads the MP4 and thumbnail under the prefix (nothing on local disk); the signed link
     answers 302 to the store, which serves the bytes and the Range itself."""
     video_id, _, url = _completed(s3_studio)
-    assert fake_s3.keys(s3_bucket) == [f"media/videos/{video_id}/thumbnail.jpg", f"media/videos/{video_id}/video.mp4"]
+    assert fake_s3.keys(s3_bucket) == [f"media/videos/{video_id}/thumbnail.jpg",
+                                       f"media/videos/{video_id}/video.mp4"]
     head = fake_s3.client().head_object(Bucket=s3_bucket, Key=f"media/videos/{video_id}/video.mp4")
     assert head["ContentType"] == "video/mp4"
     assert not Path(config.media_dir).exists()
@@ -55,7 +56,7 @@ def test_finished_media_lands_in_the_bucket_and_links_redirect_to_presigned_gets
 def test_expired_or_forged_links_are_refused_before_any_redirect(s3_studio: Studio, config: Config) -> None:
     _, _, url = _completed(s3_studio)
     key = urlsplit(url).path.removeprefix("/api/media/")
-    expires, signature = media.sign(key, now=time.time() - 2 * media.LINK_TTL_SECONDS,
+    expires, signature = media.sign(key, now=clock.unix() - 2 * media.LINK_TTL_SECONDS,
                                     secret=config.better_auth_secret)
     expired = s3_studio.client.get(f"/api/media/{key}?expires={expires}&signature={signature}")
     assert expired.status_code == 403 and expired.get_json()["error"]["code"] == "MEDIA_LINK_EXPIRED"
@@ -67,10 +68,12 @@ def test_deleting_a_video_deletes_its_objects(s3_studio: Studio, fake_s3: FakeS3
     kept_id, _, _ = _completed(s3_studio)
     video_id, headers, _ = _completed(s3_studio)
     assert s3_studio.client.delete(f"/api/videos/{video_id}", headers=headers).status_code == 200
-    assert fake_s3.keys(s3_bucket) == [f"media/videos/{kept_id}/thumbnail.jpg", f"media/videos/{kept_id}/video.mp4"]
+    assert fake_s3.keys(s3_bucket) == [f"media/videos/{kept_id}/thumbnail.jpg",
+                                       f"media/videos/{kept_id}/video.mp4"]
 
 
-def test_orphaned_objects_are_pruned(s3_studio: Studio, fake_s3: FakeS3, s3_bucket: str, config: Config) -> None:
+def test_orphaned_objects_are_pruned(s3_studio: Studio, fake_s3: FakeS3, s3_bucket: str,
+                                     config: Config) -> None:
     """The daily pruning lists the bucket's video folders and deletes those whose row is gone."""
     kept_id, _, _ = _completed(s3_studio)
     user_id, headers = s3_studio.user()
@@ -79,11 +82,13 @@ def test_orphaned_objects_are_pruned(s3_studio: Studio, fake_s3: FakeS3, s3_buck
     s3_studio.conn.execute('DELETE FROM "user" WHERE id = %s', (user_id,))
     assert periodic.prune_orphaned_media(media.storage_for(config.with_overrides(
         media_storage_url=f"s3://{s3_bucket}/media"))) == 1
-    assert fake_s3.keys(s3_bucket) == [f"media/videos/{kept_id}/thumbnail.jpg", f"media/videos/{kept_id}/video.mp4"]
+    assert fake_s3.keys(s3_bucket) == [f"media/videos/{kept_id}/thumbnail.jpg",
+                                       f"media/videos/{kept_id}/video.mp4"]
 
 
 def test_large_files_go_up_as_multipart_uploads(fake_s3: FakeS3, s3_bucket: str, tmp_path: Path) -> None:
-    """Above 8 MiB boto3 sends parts (the ETag of a multipart object ends in -<parts>); the object is whole."""
+    """Above 8 MiB boto3 sends parts (the ETag of a multipart object ends in -<parts>);
+    the object is whole."""
     store = s3_media.storage(f"s3://{s3_bucket}/big")
     source = store.staging_file(".mp4")
     payload = os.urandom(20 * 1024 * 1024)
@@ -106,7 +111,8 @@ def test_an_unreachable_store_delays_the_upload_without_a_second_render_or_charg
     user_id, headers = s3_studio.user(credits=10)
     with fake_s3.down():
         video_id = s3_studio.create(headers).get_json()["data"]["id"]
-        assert s3_studio.drive_until(lambda: s3_studio.video(video_id).attempts >= 2), "the upload was not retried"
+        assert s3_studio.drive_until(
+            lambda: s3_studio.video(video_id).attempts >= 2), "the upload was not retried"
         assert s3_studio.video(video_id).status.value == "rendering"
         shown = s3_studio.client.get(f"/api/videos/{video_id}", headers=headers)
         assert shown.status_code == 200 and shown.get_json()["data"]["video_url"] is None

@@ -48,9 +48,11 @@ def test_local_render_produces_a_playable_mp4(offline: Studio, tmp_path: Path) -
 
 
 def test_a_video_says_when_its_soundtrack_is_silent(make_app: Callable[..., Flask],
-                                                   make_studio: Callable[..., Studio], offline: Studio) -> None:
+                                                   make_studio: Callable[..., Studio],
+                                                    offline: Studio) -> None:
     """With speech (the default: the bundled eSpeak NG) a video has no warnings; with no speech engine
-    (CONFIG_FILE local_speech "none") it completes all the same and its JSON carries a silent_audio warning."""
+    (CONFIG_FILE local_speech "none") it completes all the same and its JSON carries a silent_audio
+    warning."""
     _, headers = offline.user()
     spoken = offline.create(headers, script="I can be heard.").get_json()["data"]["id"]
     offline.drive(spoken)

@@ -70,7 +70,8 @@ def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
 def outage_studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
                   throwaway_redis: ThrowawayRedis) -> Studio:
     """An offline-rendering app whose Redis is the throwaway one."""
-    return make_studio(make_app(video_provider="local", local_render_height=120, redis_url=throwaway_redis.url))
+    return make_studio(
+        make_app(video_provider="local", local_render_height=120, redis_url=throwaway_redis.url))
 
 
 def _render_debits(studio: Studio, video_id: str) -> int:
@@ -82,8 +83,8 @@ def _render_debits(studio: Studio, video_id: str) -> int:
 
 def test_a_create_while_redis_is_down_is_accepted_and_charged_once(outage_studio: Studio,
                                                                    throwaway_redis: ThrowawayRedis) -> None:
-    """POST /api/videos with Redis dead: 202 (the row and its debit committed), never an error behind a charge;
-    the render starts once Redis answers again."""
+    """POST /api/videos with Redis dead: 202 (the row and its debit committed), never an error behind a
+    charge; the render starts once Redis answers again."""
     studio = outage_studio
     user_id, headers = studio.user(credits=3)
     throwaway_redis.kill()

@@ -1,4 +1,5 @@
-"""Rendering through HeyGen (the fake): the happy path to a stored MP4, and every fault the worker survives."""
+"""Rendering through HeyGen (the fake): the happy path to a stored MP4,
+and every fault the worker survives."""
 from __future__ import annotations
 
 import time
@@ -182,7 +183,8 @@ def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
 
     def observe() -> None:
         nonlocal peak
-        row = conn.execute("SELECT count(*) FROM videos WHERE status IN ('submitting', 'rendering')").fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM videos WHERE status IN ('submitting', 'rendering')").fetchone()
         assert row is not None
         peak = max(peak, int(row[0]))
         assert peak <= 2
@@ -193,7 +195,8 @@ def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
     assert fake_heygen.renders_created == 5
 
 
-def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_app: Callable[..., Flask], make_studio: Studios,
+def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_app: Callable[..., Flask],
+                                                             make_studio: Studios,
                                                              fake_heygen: FakeHeyGen) -> None:
     """Three jobs for the same step (a step dispatched again after its job was lost, then found): one applies,
     the others are no-ops."""

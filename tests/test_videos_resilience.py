@@ -1,10 +1,10 @@
 """Crashes and lost Redis data: the database is the truth, every step is dispatched from it again, nothing
 renders twice, and no request is needed for any of it.
 
-Two kinds of test. Driven ones run the worker's own loop (genvid.worker.WorkerLoop) and an in-process rq worker
-on the pipeline clock, so "within two minutes" is checked on the clock, whatever the machine's speed. Real ones
-start `genvid worker` processes and kill them with SIGKILL; they wait on conditions, with deadlines generous
-for a machine many times slower than this one, and give the worker processes short timing knobs
+Two kinds of test. Driven ones run the worker's own loop (genvid.worker.WorkerLoop) and an in-process rq
+worker on genvid's clock, so "within two minutes" is checked on the clock, whatever the machine's speed. Real
+ones start `genvid worker` processes and kill them with SIGKILL; they wait on conditions, with deadlines
+generous for a machine many times slower than this one, and give the worker processes short timing knobs
 (WORKER_TUNING) only so that they finish soon.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from flask import Flask
 from videos_fixtures import TEST_TUNING, UNFINISHED, Studio
 from worker_processes import WORKER_TUNING, kill, wait, worker_env, worker_processes
 
-from genvid.auth.clock import system_now
+from genvid.clock import system_now
 from genvid.config import Config
 from genvid.infra import services as genvid_services
 from genvid.videos import dispatcher
@@ -50,7 +50,8 @@ def workers(services: Services, config: Config, fake_heygen: FakeHeyGen, tmp_pat
 
 
 @pytest.fixture
-def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
+def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
+           fake_heygen: FakeHeyGen) -> Studio:
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
                    heygen_api_base=fake_heygen.base_url, **TEST_TUNING)
     return make_studio(app, fake_heygen)
@@ -77,7 +78,8 @@ def test_worker_killed_mid_submit_then_restarted(studio: Studio, fake_heygen: Fa
     assert studio.video(video_id).video_key is not None
 
 
-def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: FakeHeyGen, workers: Workers) -> None:
+def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: FakeHeyGen,
+                                               workers: Workers) -> None:
     """SIGKILL while the render is waiting upstream: the next check is due from the row, and completes it."""
     user_id, headers = studio.user(credits=5)
     fake_heygen.render_seconds = 10_000
@@ -94,7 +96,7 @@ def test_worker_killed_mid_wait_then_restarted(studio: Studio, fake_heygen: Fake
 
 
 def _tick_until_settled(studio: Studio, ids: list[str], *, within: float) -> float:
-    """What a worker does, second by second of the pipeline clock: its loop's tick, then the jobs it queued.
+    """What a worker does, second by second of genvid's clock: its loop's tick, then the jobs it queued.
     Returns how many seconds passed until every video was final; fails past `within`."""
     loop = WorkerLoop(genvid_services.started_config())
     started = studio.clock()
@@ -110,20 +112,21 @@ def _tick_until_settled(studio: Studio, ids: list[str], *, within: float) -> flo
 
 def test_redis_flushed_mid_flight_every_video_completes_within_two_minutes_with_no_request(
         studio: Studio, fake_heygen: FakeHeyGen, redis_client: redis.Redis) -> None:
-    """FLUSHALL just after every step was dispatched (the worst moment: every job is lost, every row says it was
-    dispatched), then nobody calls the API: the workers' loop alone completes each video within two minutes
-    with the default timing."""
+    """FLUSHALL just after every step was dispatched (the worst moment: every job is lost, every row says it
+    was dispatched), then nobody calls the API: the workers' loop alone completes each video within two
+    minutes with the default timing."""
     _, headers = studio.user(credits=10)
     fake_heygen.render_seconds = 10_000
     ids = [studio.create(headers, script=f"Video {n}").get_json()["data"]["id"] for n in range(3)]
     studio.run_worker()                                   # submits them all
     studio.advance(30)                                    # their first status checks are due ...
     ids.append(studio.create(headers, script="Still queued").get_json()["data"]["id"])
-    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 4   # ... and dispatched
+    # ... and dispatched
+    assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 4
     assert redis_client.llen("rq:queue:renders") == 4
     redis_client.flushall()
     fake_heygen.advance(20_000)
-    fake_heygen.render_seconds = 0                        # the still-queued video renders at once when resumed
+    fake_heygen.render_seconds = 0   # the still-queued video renders at once when resumed
     assert studio.run_worker() == 0                       # nothing left in Redis to run
     seconds = _tick_until_settled(studio, ids, within=120)
     assert seconds == 60 + 30        # dispatched again after render_redispatch_seconds; the resubmitted one
@@ -134,7 +137,8 @@ def test_redis_flushed_mid_flight_every_video_completes_within_two_minutes_with_
 
 def test_after_flushall_a_running_worker_completes_every_video_with_no_request(
         studio: Studio, fake_heygen: FakeHeyGen, workers: Workers, redis_client: redis.Redis) -> None:
-    """FLUSHALL under a live worker process, then nobody calls the API: the worker alone finishes every video."""
+    """FLUSHALL under a live worker process, then nobody calls the API:
+    the worker alone finishes every video."""
     _, headers = studio.user(credits=10)
     fake_heygen.render_seconds = 10_000
     workers()
@@ -189,7 +193,8 @@ LONG_SCRIPT = "A long script, read slowly. " * 50          # about 90 s of video
 
 
 def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_within_90_s(
-        make_app: Callable[..., Flask], make_studio: Callable[..., Studio], local_worker: LocalWorkers) -> None:
+        make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
+        local_worker: LocalWorkers) -> None:
     """SIGKILL of the worker alone (not its process group) mid-render: its ffmpeg child dies with it, and the
     render is dispatched again within 90 s of the kill (the claim lapses; no fixed submit window)."""
     studio = make_studio(make_app(video_provider="local", local_render_height=120))
@@ -204,7 +209,7 @@ def test_a_killed_worker_takes_its_ffmpeg_child_with_it_and_the_render_resumes_w
     _gone, alive = psutil.wait_procs([encoder], timeout=60)
     assert not alive, "ffmpeg outlived its worker"
     assert studio.video(video_id).status.value == "submitting"
-    # From the moment of the kill on the pipeline clock: the claim the dead worker renewed is still valid ...
+    # From the moment of the kill on genvid's clock: the claim the dead worker renewed is still valid ...
     studio.clock.moment = killed_at
     assert dispatcher.dispatch_due(now=studio.clock(), redispatch_seconds=60, max_in_flight=10) == 0
     # ... and lapses in time for the step to be dispatched again (and rendered here) within 90 s.

@@ -28,8 +28,8 @@ def hinted(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], f
            live_server: Callable[[Flask], str]) -> tuple[Studio, str]:
     """A heygen app that polls only hourly (so only a webhook can finish a render soon) served over HTTP."""
     app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_webhook_secret=SECRET, render_poll_seconds=3600,
-                   **TEST_TUNING)
+                   heygen_api_base=fake_heygen.base_url, heygen_webhook_secret=SECRET,
+                   render_poll_seconds=3600, **TEST_TUNING)
     studio = make_studio(app, fake_heygen)
     fake_heygen.render_seconds = 10_000
     return studio, live_server(app) + "/api/webhooks/heygen"

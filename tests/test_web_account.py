@@ -1,4 +1,5 @@
-"""Account settings and email confirmation in a real browser: profile, email change, password, sessions, deletion."""
+"""Account settings and email confirmation in a real browser: profile, email change, password, sessions,
+deletion."""
 from __future__ import annotations
 
 import re
@@ -11,7 +12,8 @@ from web_fixtures import Site, screenshot
 
 
 def test_the_confirmation_mail_confirms_the_address(site: Site, browser_page: Any) -> None:
-    """Sign up, follow the mailed link: the page says the address is confirmed and the dashboard stops asking."""
+    """Sign up, follow the mailed link: the page says the address is confirmed and the dashboard stops
+    asking."""
     page = browser_page
     page.goto(site.url + "/signup")
     page.get_by_label("Your name").fill("Vera")
@@ -20,7 +22,8 @@ def test_the_confirmation_mail_confirms_the_address(site: Site, browser_page: An
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("[data-verify-banner]")).to_be_visible()
     link = site.mailbox.link("vera@example.com", "Verify")
-    assert link.startswith(site.url + "/api/auth/verify-email?token=") and "callbackURL=%2Fverify-email" in link
+    assert link.startswith(
+        site.url + "/api/auth/verify-email?token=") and "callbackURL=%2Fverify-email" in link
     page.goto(link)
     expect(page).to_have_url(site.url + "/verify-email")
     expect(page.locator("[data-verify-message]")).to_have_text(
@@ -54,12 +57,13 @@ def test_profile_email_and_password_changes(site: Site, browser_page: Any) -> No
 
     page.get_by_label("New email address").fill("moved@example.com")
     page.get_by_role("button", name="Change email").click()
-    expect(page.locator("#email-form [data-form-status]")).to_contain_text("We sent a confirmation link to moved@example.com")
+    expect(page.locator("#email-form [data-form-status]")).to_contain_text(
+        "We sent a confirmation link to moved@example.com")
     screenshot(page, "41-account-changes")
     page.goto(site.mailbox.link("moved@example.com", "Confirm"))
     expect(page.locator("[data-verify-message]")).to_have_text(
         "Your email address moved@example.com is confirmed. Thank you.")
-    page.get_by_role("button", name="Sign out", exact=True).click()       # the menu follows the session here too
+    page.get_by_role("button", name="Sign out", exact=True).click()   # the menu follows the session here too
     expect(page).to_have_url(site.url + "/signin?signed-out=1")
     site.sign_in(page, "moved@example.com", "a better password")
     expect(page.get_by_role("heading", name="Hello, New Name")).to_be_visible()
@@ -98,7 +102,8 @@ def test_deleting_the_account_needs_the_password_and_the_tick(site: Site, browse
     delete.click()
     expect(page).to_have_url(site.url + "/?account-deleted=1")
     expect(page.get_by_text("Your account was deleted.")).to_be_visible()
-    assert site.conn.execute("SELECT count(*) FROM \"user\" WHERE email = 'leaving@example.com'").fetchone() == (0,)
+    assert site.conn.execute(
+        "SELECT count(*) FROM \"user\" WHERE email = 'leaving@example.com'").fetchone() == (0,)
 
 
 def test_social_sign_in_from_the_sign_in_page(serve_site: Callable[..., Site], fakes: Any,
@@ -115,4 +120,5 @@ def test_social_sign_in_from_the_sign_in_page(serve_site: Callable[..., Site], f
     expect(page).to_have_url(site.url + "/dashboard")
     expect(page.get_by_role("heading", name=re.compile(r"^Hello, "))).to_be_visible()
     expect(page.locator("[data-balance]")).to_have_text("0")
-    assert site.conn.execute("""SELECT count(*) FROM account WHERE "providerId" = 'github'""").fetchone() == (1,)
+    assert site.conn.execute("""SELECT count(*) FROM account WHERE "providerId" = 'github'""").fetchone() == (
+        1,)

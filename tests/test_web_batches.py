@@ -22,7 +22,8 @@ def _file(content: bytes) -> dict[str, Any]:
 
 
 def test_a_person_runs_a_batch_from_a_csv_file(serve_site: Any, browser_page: Any, tmp_path: Path) -> None:
-    site: Site = serve_site(heygen_max_concurrent=1)       # one render at a time: the rest wait, and can be cancelled
+    # one render at a time: the rest wait, and can be cancelled
+    site: Site = serve_site(heygen_max_concurrent=1)
     site.user(EMAIL, credits=10)
     page = browser_page
     site.sign_in(page, EMAIL)
@@ -33,10 +34,12 @@ def test_a_person_runs_a_batch_from_a_csv_file(serve_site: Any, browser_page: An
     expect(page).to_have_url(site.url + "/batches/new")
     expect(page.get_by_label("Avatar", exact=True)).not_to_have_value("")
 
-    # A file with a row that lacks the name: the problem is listed by row, line and column; nothing is charged.
+    # A file with a row that lacks the name: the problem is listed by row, line and column; nothing is
+    # charged.
     page.get_by_label("Batch name (optional)").fill("Welcome videos")
     page.get_by_label("What should the avatar say?").fill(SCRIPT)
-    page.get_by_label("CSV file").set_input_files(_file(b"\xef\xbb\xbfname,email\nAda,ada@example.com\n,bob@example.com\n"))
+    page.get_by_label("CSV file").set_input_files(
+        _file(b"\xef\xbb\xbfname,email\nAda,ada@example.com\n,bob@example.com\n"))
     page.get_by_role("button", name="Check rows and price").click()
     problems = page.locator("[data-problem-rows] tr")
     expect(problems).to_have_count(1)
@@ -47,7 +50,8 @@ def test_a_person_runs_a_batch_from_a_csv_file(serve_site: Any, browser_page: An
     screenshot(page, "60-batch-problems")
 
     # The corrected file: three rows priced at three credits, the first one shown filled in.
-    page.get_by_label("CSV file").set_input_files(_file(b'name,email\nAda,ada@example.com\n"Bob ""B""",b@x\nCy,c@x\n'))
+    page.get_by_label("CSV file").set_input_files(
+        _file(b'name,email\nAda,ada@example.com\n"Bob ""B""",b@x\nCy,c@x\n'))
     page.get_by_role("button", name="Check rows and price").click()
     expect(page.locator("[data-price-line]")).to_have_text("3 videos for 3 credits.")
     expect(page.locator("[data-balance-line]")).to_contain_text("7 credits will be left")
@@ -69,7 +73,8 @@ def test_a_person_runs_a_batch_from_a_csv_file(serve_site: Any, browser_page: An
     # Cancel the two rows that have not started: their two credits come back.
     page.get_by_role("button", name="Cancel the rows not started").click()
     page.get_by_role("button", name="Cancel the rest").click()
-    expect(page.locator("[data-cancel-status]")).to_have_text("2 rows were cancelled; 2 credits were given back.")
+    expect(page.locator("[data-cancel-status]")).to_have_text(
+        "2 rows were cancelled; 2 credits were given back.")
     expect(page.locator("[data-status-badge]")).to_have_text("Cancelled")
     expect(page.get_by_role("button", name="Cancel the rows not started")).to_be_hidden()
     statuses = page.locator("[data-results] tr td:nth-child(2)")
@@ -99,12 +104,14 @@ def test_a_person_runs_a_batch_from_a_csv_file(serve_site: Any, browser_page: An
     assert balance is not None and balance[0] == 10 - 3 + 2
 
     # The batch pages fit a phone and label every control.
-    context = page.context.browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    context = page.context.browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
+                                               has_touch=True)
     context.set_default_timeout(WAIT_MS)
     phone = context.new_page()
     try:
         site.sign_in(phone, EMAIL)
-        for path, name in [("/batches", "batches"), ("/batches/new", "batch-new"), (f"/batches/{batch_id}", "batch")]:
+        for path, name in [("/batches", "batches"), ("/batches/new", "batch-new"),
+                           (f"/batches/{batch_id}", "batch")]:
             phone.goto(site.url + path)
             phone.wait_for_load_state("networkidle")
             _assert_fits_and_labelled(phone, path)

@@ -22,7 +22,8 @@ def _videos(site: Site, key: str) -> requests.Response:
     return requests.get(f"{site.url}/api/videos", headers={"x-api-key": key}, timeout=WAIT_MS / 1000)
 
 
-def test_an_api_key_is_shown_once_works_with_x_api_key_and_stops_when_revoked(site: Site, browser_page: Any) -> None:
+def test_an_api_key_is_shown_once_works_with_x_api_key_and_stops_when_revoked(site: Site,
+                                                                              browser_page: Any) -> None:
     page = browser_page
     user_id = site.user("builder@example.com", credits=3)
     site.sign_in(page, "builder@example.com")
@@ -46,14 +47,16 @@ def test_an_api_key_is_shown_once_works_with_x_api_key_and_stops_when_revoked(si
     expect(row.locator("td").nth(3)).to_have_text("Never")             # not used yet
     stored = site.conn.execute('SELECT "key", "expiresAt" - "createdAt" FROM apikey WHERE "referenceId" = %s',
                                (user_id,)).fetchone()
-    assert stored is not None and stored[0] == hash_key(key) and key not in stored[0]    # kept only as its hash
+    # kept only as its hash
+    assert stored is not None and stored[0] == hash_key(key) and key not in stored[0]
     assert stored[1].days == 30
 
     # The key works on its own, from outside the browser: no cookie, no Origin, just x-api-key.
     listed = _videos(site, key)
     assert listed.status_code == 200 and listed.json()["data"] == []
     made = requests.post(f"{site.url}/api/videos", headers={"x-api-key": key}, timeout=WAIT_MS / 1000,
-                         json={"avatar_id": "local_ada", "voice_id": "local_en_f", "script": "Made with a key."})
+                         json={"avatar_id": "local_ada", "voice_id": "local_en_f",
+                               "script": "Made with a key."})
     assert made.status_code == 202, made.text
     assert [video["id"] for video in _videos(site, key).json()["data"]] == [made.json()["data"]["id"]]
 
@@ -128,7 +131,8 @@ def test_a_webhook_endpoint_is_added_delivered_to_logged_and_redelivered(site: S
     expect(attempts.first.locator("td").nth(2)).to_have_text("HTTP 200")
     expect(attempts.first.locator("td").nth(3)).to_have_text(re.compile(r"^[\d,]+ ms$"))
     expect(attempts.first.locator("td").nth(4)).to_have_text("ok")
-    assert secret_box.input_value() == "" or not page.locator("[data-new-secret]").is_visible()   # not shown again
+    # not shown again
+    assert secret_box.input_value() == "" or not page.locator("[data-new-secret]").is_visible()
 
     # The receiver breaks; a redelivery is sent with the same webhook-id, fails, and its answer is logged.
     receiver.behaviours["/genvid"] = Behaviour(status=503, body=b"maintenance until 10:00")
@@ -151,7 +155,8 @@ def test_a_webhook_endpoint_is_added_delivered_to_logged_and_redelivered(site: S
     expect(page.locator("[data-endpoint-details]")).to_contain_text("disabled")
     assert site.conn.execute("SELECT enabled FROM webhook_endpoints").fetchone() == (False,)
     page.get_by_role("button", name=re.compile("^Redeliver video.completed")).click()
-    expect(page.locator("[data-deliveries-error]")).to_have_text("Enable the endpoint before redelivering to it.")
+    expect(page.locator("[data-deliveries-error]")).to_have_text(
+        "Enable the endpoint before redelivering to it.")
     page.get_by_role("button", name="Enable").click()
     expect(page.locator("[data-endpoint-details]")).to_contain_text("enabled")
     old_secret = receiver.secrets["/genvid"][0]

@@ -1,4 +1,5 @@
-"""What a person sees when something is wrong: every error in words, next to what caused it, in a real browser."""
+"""What a person sees when something is wrong: every error in words, next to what caused it,
+in a real browser."""
 from __future__ import annotations
 
 import re
@@ -38,7 +39,8 @@ def test_sign_up_mistakes_are_shown_under_their_fields(site: Site, browser_page:
     page.get_by_label("Email address").fill("sam@example.com")
     page.get_by_label("Password").fill("short")
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#password-error")).to_have_text("The password is too short: use at least 8 characters.")
+    expect(page.locator("#password-error")).to_have_text(
+        "The password is too short: use at least 8 characters.")
     expect(page.locator("#email-error")).to_have_text("")
     page.get_by_label("Email address").fill("taken@example.com")
     page.get_by_label("Password").fill("long enough now")
@@ -74,13 +76,14 @@ def test_not_enough_credits_is_said_beside_the_create_button(site: Site, browser
     page.goto(site.url + "/videos/new")
     page.get_by_label("Dara").check()
     page.get_by_role("radio", name=re.compile(r"^Spanish \(male\)")).check()
-    page.get_by_label("What should the avatar say?").fill("Hola a todos. " * 40)     # 560 characters: 2 credits
+    page.get_by_label("What should the avatar say?").fill("Hola a todos. " * 40)   # 560 characters: 2 credits
     expect(page.locator("[data-script-price]")).to_contain_text("costs 2 credits")
     expect(page.locator("[data-balance-line]")).to_have_text(
         "You have 0 credits. That is not enough for this video: buy more on the dashboard.")
     page.get_by_role("button", name="Create video (2 credits)").click()
     expect(page.locator("[data-form-error]")).to_have_text(
-        "Not enough credits: this video costs 2 credits and you have 0 credits. Buy credits on your dashboard.")
+        "Not enough credits: this video costs 2 credits and you have 0 credits. Buy credits on your "
+        "dashboard.")
     screenshot(page, "33-new-video-no-credits")
     assert site.conn.execute("SELECT count(*) FROM videos").fetchone() == (0,)
 
@@ -113,7 +116,8 @@ def test_without_stripe_buying_says_why_next_to_the_button(serve_site: Callable[
     site.sign_in(page, "offline@example.com")
     page.get_by_role("button", name="Buy Creator: 500 credits").click()
     expect(page.locator("#pack-creator-error")).to_have_text(
-        "Payments are not set up on this server yet, so credits cannot be bought here. Ask the operator to grant you some.")
+        "Payments are not set up on this server yet, so credits cannot be bought here. Ask the operator to "
+        "grant you some.")
     expect(page.locator("#pack-starter-error")).to_have_text("")
 
 
@@ -167,13 +171,14 @@ def test_the_old_password_stops_working_after_a_reset(site: Site, browser_page: 
     expect(page.locator("#password-error")).to_have_text("The email address or the password is wrong.")
 
 
-def test_mails_asked_for_by_another_client_still_land_on_the_right_page(site: Site, browser_page: Any) -> None:
+def test_mails_asked_for_by_another_client_still_land_on_the_right_page(site: Site,
+                                                                        browser_page: Any) -> None:
     """A client that names no page of its own gets better-auth's default callback, "/": the start page sends a
     reset token on to the reset page, and says so when a link is no longer valid."""
     page = browser_page
     site.user("api-client@example.com")
-    asked = page.request.post(site.url + "/api/auth/request-password-reset", data={"email": "api-client@example.com"},
-                              headers={"Origin": site.url})
+    asked = page.request.post(site.url + "/api/auth/request-password-reset",
+                              data={"email": "api-client@example.com"}, headers={"Origin": site.url})
     assert asked.status == 200
     link = site.mailbox.link("api-client@example.com", "Reset")
     assert link.endswith("?callbackURL=%2F")

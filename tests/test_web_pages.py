@@ -15,8 +15,8 @@ from genvid.config import OAuthProviderConfig
 from genvid.web.pages import social_providers
 
 PAGES = ["/", "/signup", "/signin", "/forgot-password", "/reset-password", "/verify-email", "/dashboard",
-         "/billing/success", "/billing/cancel", "/videos", "/videos/new", "/videos/some-id", "/account", "/batches",
-         "/batches/new", "/batches/some-id", "/api-keys", "/webhooks", "/webhooks/some-id"]
+         "/billing/success", "/billing/cancel", "/videos", "/videos/new", "/videos/some-id", "/account",
+         "/batches", "/batches/new", "/batches/some-id", "/api-keys", "/webhooks", "/webhooks/some-id"]
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>")
 
 
@@ -44,7 +44,8 @@ def test_the_stylesheet_and_scripts_are_served(client: FlaskClient) -> None:
 def test_unknown_pages_get_an_html_404_and_the_api_keeps_json(client: FlaskClient) -> None:
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and missing.mimetype == "text/html"
-    assert b"There is no page at this address." in missing.data and "Content-Security-Policy" in missing.headers
+    assert b"There is no page at this address." in missing.data
+    assert "Content-Security-Policy" in missing.headers
     posted = client.post("/signin", data={"email": "a@b.c", "password": "secret"})
     assert posted.status_code == 405 and b"JavaScript" in posted.data
     api = client.get("/api/no-such-thing")
@@ -56,7 +57,8 @@ def test_the_portal_return_address_lands_on_the_credits(client: FlaskClient) -> 
     assert answer.status_code == 302 and answer.headers["Location"] == "/dashboard#credits"
 
 
-def test_sign_in_offers_a_button_per_configured_social_provider(app: Flask, make_app: Callable[..., Flask]) -> None:
+def test_sign_in_offers_a_button_per_configured_social_provider(app: Flask,
+                                                                make_app: Callable[..., Flask]) -> None:
     """None without providers; Google and GitHub when their id and secret are set, then OAUTH_PROVIDERS in
     order."""
     assert social_providers(app.config["GENVID"]) == []
@@ -87,12 +89,14 @@ def _one_finished_video_and_endpoint(site: Site, email: str) -> tuple[str, str]:
     client = site.app.test_client()
     headers = bearer(create_session(site.conn, user_id=user_id))
     created = client.post("/api/videos", headers=headers, json={
-        "avatar_id": "local_ada", "voice_id": "local_en_f", "script": "Small screens welcome.", "title": "Phone"})
+        "avatar_id": "local_ada", "voice_id": "local_en_f", "script": "Small screens welcome.",
+        "title": "Phone"})
     assert created.status_code == 202
     endpoint = client.post("/api/webhooks/endpoints", headers=headers, json={
         "url": "http://127.0.0.1:9/" + "a-rather-long-path-segment/" * 6, "event_types": ["video.completed"]})
     assert endpoint.status_code == 201
-    assert client.post("/api/auth/api-key/create", headers=headers, json={"name": "Phone key"}).status_code == 200
+    assert client.post("/api/auth/api-key/create", headers=headers,
+                       json={"name": "Phone key"}).status_code == 200
     site.work()
     return str(created.get_json()["data"]["id"]), str(endpoint.get_json()["data"]["id"])
 
@@ -105,16 +109,18 @@ def test_every_page_fits_a_phone_and_labels_every_control(site: Site, browser: A
     page = context.new_page()
     try:
         for path, name in [("/", "home"), ("/signup", "signup"), ("/signin", "signin"),
-                           ("/forgot-password", "forgot-password"), ("/reset-password?token=x", "reset-password"),
-                           ("/no-such-page", "not-found")]:
+                           ("/forgot-password", "forgot-password"),
+                           ("/reset-password?token=x", "reset-password"), ("/no-such-page", "not-found")]:
             page.goto(site.url + path)
             page.wait_for_load_state("networkidle")
             _assert_fits_and_labelled(page, path)
             screenshot(page, f"50-phone-{name}")
         site.sign_in(page, "phone@example.com")
-        for path, name in [("/dashboard", "dashboard"), ("/videos/new", "new-video"), (f"/videos/{video_id}", "video"),
+        for path, name in [("/dashboard", "dashboard"), ("/videos/new", "new-video"),
+                           (f"/videos/{video_id}", "video"),
                            ("/videos", "videos"), ("/account", "account"), ("/verify-email", "verify-email"),
-                           ("/api-keys", "api-keys"), ("/webhooks", "webhooks"), (f"/webhooks/{endpoint_id}", "webhook")]:
+                           ("/api-keys", "api-keys"), ("/webhooks", "webhooks"),
+                           (f"/webhooks/{endpoint_id}", "webhook")]:
             page.goto(site.url + path)
             page.wait_for_load_state("networkidle")
             _assert_fits_and_labelled(page, path)
@@ -128,7 +134,8 @@ def _assert_fits_and_labelled(page: Any, path: str) -> None:
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
     unlabelled = page.evaluate("""() => [...document.querySelectorAll("input, select, textarea, button")]
         .filter(el => el.offsetParent !== null && el.type !== "hidden")
-        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.textContent.trim())
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                      && !el.textContent.trim())
         .map(el => el.outerHTML.slice(0, 80))""")
     assert unlabelled == [], f"{path}: {unlabelled}"
 
@@ -176,4 +183,5 @@ def test_a_page_opened_at_another_address_says_where_signing_in_works(site: Site
     page.get_by_label("Email address").fill("nobody@example.com")
     page.get_by_label("Password").fill("whatever it is")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("[data-form-error]")).to_contain_text("the page was opened at an address genvid was not set up for")
+    expect(page.locator("[data-form-error]")).to_contain_text(
+        "the page was opened at an address genvid was not set up for")

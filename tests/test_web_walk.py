@@ -79,7 +79,8 @@ def test_a_person_walks_through_the_whole_product(site: Site, browser_page: Any)
     expect(page.locator("[data-voices] li")).to_have_count(2)
     page.get_by_role("radio", name=re.compile(r"^English \(male\)")).check()
     page.get_by_role("button", name="Play a sample of English (male)").click()     # a voice sample plays
-    page.wait_for_function("() => document.querySelector('[data-voice-sample]').currentTime > 0.3", timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('[data-voice-sample]').currentTime > 0.3",
+                           timeout=WAIT_MS)
     page.get_by_label("What should the avatar say?").fill(SCRIPT)
     expect(page.locator("[data-script-count]")).to_have_text(f"{len(SCRIPT)} / 5,000 characters")
     expect(page.locator("[data-script-price]")).to_contain_text("costs 1 credit")
@@ -94,8 +95,9 @@ def test_a_person_walks_through_the_whole_product(site: Site, browser_page: Any)
     page.evaluate("""() => {
         window.walkMarker = "same document";
         window.seenStatuses = [document.querySelector("[data-status-badge]").textContent];
-        new MutationObserver(() => window.seenStatuses.push(document.querySelector("[data-status-badge]").textContent))
-            .observe(document.querySelector("[data-status-badge]"), {childList: true, characterData: true, subtree: true});
+        const badge = () => document.querySelector("[data-status-badge]");
+        new MutationObserver(() => window.seenStatuses.push(badge().textContent))
+            .observe(badge(), {childList: true, characterData: true, subtree: true});
     }""")
     screenshot(page, "08-video-waiting")
     site.work()
@@ -110,7 +112,8 @@ def test_a_person_walks_through_the_whole_product(site: Site, browser_page: Any)
 
     # Play it: the element reaches its duration.
     duration = player.evaluate("""v => new Promise(resolve => {
-        if (v.readyState >= 1) resolve(v.duration); else v.addEventListener("loadedmetadata", () => resolve(v.duration));
+        if (v.readyState >= 1) resolve(v.duration);
+        else v.addEventListener("loadedmetadata", () => resolve(v.duration));
     })""")
     assert duration > 1
     player.evaluate("v => v.play()")
@@ -118,7 +121,8 @@ def test_a_person_walks_through_the_whole_product(site: Site, browser_page: Any)
         return v.ended && Math.abs(v.currentTime - v.duration) < 0.2; }""", timeout=WAIT_MS)
     download = page.get_by_role("link", name="Download MP4")
     fetched = page.request.get(download.get_attribute("href") or "")
-    assert fetched.status == 200 and fetched.headers["content-type"] == "video/mp4" and len(fetched.body()) > 1000
+    assert fetched.status == 200 and fetched.headers["content-type"] == "video/mp4" and len(
+        fetched.body()) > 1000
 
     # The list has it; the dashboard's balance and ledger show what it cost.
     page.get_by_role("link", name="My videos").click()

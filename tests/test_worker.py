@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_a_dispatched_step_whose_job_is_lost_is_dispatched_again_after_the_redispatch_delay(
         local_studio: Studio, redis_client: redis.Redis) -> None:
-    """A due step is dispatched once; if its job never runs (lost with Redis data), it is dispatched again after
-    render_redispatch_seconds (60 by default), and not before."""
+    """A due step is dispatched once; if its job never runs (lost with Redis data), it is dispatched again
+    after render_redispatch_seconds (60 by default), and not before."""
     _, headers = local_studio.user(credits=5)
     local_studio.create(headers)
     now = local_studio.clock()
@@ -46,7 +46,8 @@ def test_a_dispatched_step_whose_job_is_lost_is_dispatched_again_after_the_redis
 def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: Studio,
                                                                  redis_client: redis.Redis) -> None:
     """Six workers' loops ticking at the same moment over 60 due videos: as many are admitted as the cap has
-    slots (HEYGEN_MAX_CONCURRENT, 10), each with one job; with room for all of them, 60 jobs, one per video."""
+    slots (HEYGEN_MAX_CONCURRENT, 10), each with one job; with room for all of them, 60 jobs, one per
+    video."""
     _, headers = local_studio.user(credits=100)
     for n in range(60):
         assert local_studio.create(headers, script=f"Video {n}").status_code == 202
@@ -57,13 +58,15 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
 
         def dispatch(_: int) -> int:
             barrier.wait(timeout=120)
-            return dispatcher.dispatch_due(now=now, redispatch_seconds=60, batch=7, max_in_flight=max_in_flight)
+            return dispatcher.dispatch_due(now=now, redispatch_seconds=60, batch=7,
+                                           max_in_flight=max_in_flight)
 
         with ThreadPoolExecutor(6) as pool:
             return sum(pool.map(dispatch, range(6)))
 
     assert six_at_once(10) == 10
-    assert local_studio.conn.execute("SELECT count(*) FROM videos WHERE status = 'submitting'").fetchone() == (10,)
+    assert local_studio.conn.execute(
+        "SELECT count(*) FROM videos WHERE status = 'submitting'").fetchone() == (10,)
     assert six_at_once(1000) == 50
     queued = genvid_redis.get_queue(dispatcher.RENDER_QUEUE).get_jobs()
     assert len(queued) == 60 and len({job.args[0] for job in queued}) == 60
@@ -72,8 +75,8 @@ def test_workers_dispatching_at_once_dispatch_each_due_step_once(local_studio: S
 def test_steps_that_could_not_be_queued_go_out_as_soon_as_redis_answers_again(
         make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
         throwaway_redis: ThrowawayRedis) -> None:  # noqa: F811
-    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the step is dispatched at
-    the first tick after Redis is back, not render_redispatch_seconds later."""
+    """A dispatch while Redis is dead claims nothing (its transaction rolls back), so the step is dispatched
+    at the first tick after Redis is back, not render_redispatch_seconds later."""
     studio = make_studio(make_app(video_provider="local", redis_url=throwaway_redis.url))
     _, headers = studio.user(credits=5)
     studio.create(headers)
@@ -104,8 +107,10 @@ def test_the_loop_keeps_renewing_claims_while_redis_is_down(make_app: Callable[.
     assert renewed is not None and (renewed - studio.clock()).total_seconds() == lease_seconds
 
 
-def test_a_worker_starts_whatever_rq_scheduler_data_redis_holds(services: Services, config: Config, app: Flask,
-                                                                redis_client: redis.Redis, tmp_path: Path) -> None:
+def test_a_worker_starts_whatever_rq_scheduler_data_redis_holds(services: Services, config: Config,
+                                                                app: Flask,
+                                                                redis_client: redis.Redis,
+                                                                tmp_path: Path) -> None:
     """What a killed rq scheduler leaves (its lock, and a metadata hash holding only a heartbeat, which rq 3's
     RQScheduler.fetch() cannot read: KeyError 'name') does not stop `genvid worker` from starting."""
     redis_client.set("rq:scheduler-lock:default", "deadbeef", ex=60)

@@ -2,7 +2,7 @@
 `studio` that creates videos through the API and drives the pipeline until they settle.
 
 Time is driven, never waited for: Studio.drive() runs what is due now (the dispatcher, then a real rq worker
-in burst mode), then moves the pipeline clock (genvid.clock) and the fake HeyGen's clock to the moment the next
+in burst mode), then moves genvid's clock (genvid.clock) and the fake HeyGen's clock to the moment the next
 step is due. So the production timing (30 s polls, backoffs from 2 s, 20 s claims, 60 s redispatch) is
 tested as it is, and no result depends on how fast the machine is. The one real-time knob left is the HTTP
 timeout to the fake HeyGen, generous here (TEST_TUNING) so that only a scripted hang ever reaches it.
@@ -26,8 +26,8 @@ from flask.testing import FlaskClient
 import db.videos_videos
 from db import models
 from genvid import clock
-from genvid.auth.clock import FrozenClock
 from genvid.billing import ledger
+from genvid.clock import FrozenClock
 from genvid.infra import services as genvid_services
 from genvid.videos import catalogue, providers
 
@@ -90,9 +90,9 @@ class Studio:
             self.heygen.advance(seconds)
 
     def next_due(self) -> datetime | None:
-        """When the next step of any unfinished video is due. A queued video that is due waits for a render slot:
-        it is due now if one is free (the dispatcher admits it on the next run), else what it waits on is the
-        next step of a render in flight."""
+        """When the next step of any unfinished video is due. A queued video that is due waits for a render
+        slot: it is due now if one is free (the dispatcher admits it on the next run), else what it waits on
+        is the next step of a render in flight."""
         row = self.conn.execute(
             "SELECT min(next_check_at) FILTER (WHERE status <> 'queued' OR next_check_at > %(now)s), "
             "       count(*) FILTER (WHERE status = 'queued' AND next_check_at <= %(now)s), "
@@ -101,7 +101,8 @@ class Studio:
             {"now": self.clock(), "unfinished": list(UNFINISHED)}).fetchone()
         assert row is not None
         next_step, waiting, in_flight = row
-        if waiting and (in_flight < genvid_services.started_config().heygen_max_concurrent or next_step is None):
+        if waiting and (in_flight < genvid_services.started_config().heygen_max_concurrent
+                        or next_step is None):
             return self.clock()
         return next_step  # type: ignore[no-any-return]
 
@@ -111,14 +112,16 @@ class Studio:
         def settled() -> bool:
             return all(self.video(video_id).status.value in until for video_id in video_ids)
         if not self.drive_until(settled, max_steps=max_steps, between=between):
-            raise AssertionError(f"videos did not settle: {[(i, self.video(i).status.value) for i in video_ids]}")
+            raise AssertionError(
+                f"videos did not settle: {[(i, self.video(i).status.value) for i in video_ids]}")
         return [self.video(video_id) for video_id in video_ids]
 
     def drive_until(self, done: Callable[[], bool], *, max_steps: int = 100,
                     between: Callable[[], None] | None = None) -> bool:
         """Run what is due, then jump to when the next step is due, until done(); False if it never was.
 
-        Bounded by steps, not seconds: a video that needs more than max_steps is stuck, however fast the machine.
+        Bounded by steps, not seconds: a video that needs more than max_steps is stuck, however fast the
+        machine.
         """
         for _ in range(max_steps):
             self.run_worker()
@@ -168,12 +171,12 @@ def listen(client: FlaskClient, path: str, headers: dict[str, str]) -> StreamLis
 
 
 @pytest.fixture
-def make_studio(conn: psycopg.Connection, run_worker: Callable[..., int], pipeline_clock: FrozenClock
+def make_studio(conn: psycopg.Connection, run_worker: Callable[..., int], frozen_clock: FrozenClock
                 ) -> Callable[..., Studio]:
     """make_studio(app, heygen=None): a Studio on app, its catalogue synced, moving the fake HeyGen's clock
     along with the pipeline's when it renders through one."""
     def build(app: Flask, heygen: FakeHeyGen | None = None) -> Studio:
-        studio = Studio(app, app.test_client(), conn, run_worker, pipeline_clock, heygen)
+        studio = Studio(app, app.test_client(), conn, run_worker, frozen_clock, heygen)
         studio.sync_catalogue()
         return studio
     return build

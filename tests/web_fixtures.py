@@ -103,7 +103,7 @@ class Site:
     run_worker: Callable[..., int]
 
     def work(self) -> int:
-        """What `genvid worker` does, at the pipeline clock's now: dispatch the due steps, run them (offline)."""
+        """What `genvid worker` does, at genvid's clock's now: dispatch the due steps, run them (offline)."""
         return self.run_worker()
 
     def grant(self, email: str, credits: int) -> str:
@@ -111,19 +111,21 @@ class Site:
         env = {**os.environ, "DATABASE_URL": self.services.database_url, "REDIS_URL": self.services.redis_url,
                "ENVIRONMENT": "test", "GENVID_DATA_DIR": str(self.data_dir / "cli"), "LOG_LEVEL": "WARNING"}
         done = subprocess.run([sys.executable, "-m", "genvid.cli", "credits", "grant", email, str(credits),
-                               "--reason", "browser test"], env=env, capture_output=True, text=True, timeout=120,
-                              check=False)
+                               "--reason", "browser test"], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     def user(self, email: str, *, credits: int = 0, name: str = "Test User") -> str:
-        """A user with DEFAULT_PASSWORD (and credits from a test grant), arranged through the production code."""
+        """A user with DEFAULT_PASSWORD (and credits from a test grant),
+        arranged through the production code."""
         from factories import create_user
 
         from genvid.billing import ledger
         user = create_user(self.conn, email=email, name=name)
         if credits:
-            assert ledger.grant(self.conn, user_id=user.id, credits=credits, reason="test_grant", reference=email)
+            assert ledger.grant(self.conn, user_id=user.id, credits=credits, reason="test_grant",
+                                reference=email)
         return user.id
 
     def sign_in(self, page: Any, email: str, password: str | None = None) -> None:
@@ -131,7 +133,8 @@ class Site:
         from factories import DEFAULT_PASSWORD
         from playwright.sync_api import expect
         page.goto(self.url + "/signin")
-        page.wait_for_selector("body.ready")   # the page's script took the form (a click before posts natively)
+        # the page's script took the form (a click before posts natively)
+        page.wait_for_selector("body.ready")
         page.get_by_label("Email address").fill(email)
         page.get_by_label("Password").fill(password or DEFAULT_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
@@ -141,8 +144,8 @@ class Site:
 @pytest.fixture
 def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, services: Services, tmp_path: Path,
                run_worker: Callable[..., int], fake_stripe: FakeStripe) -> Iterator[Callable[..., Site]]:
-    """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and selling
-    credits through the fake Stripe (one per test: each app becomes the process's configuration)."""
+    """serve_site(**config overrides): a fresh genvid at http://127.0.0.1:<port>, rendering offline and
+    selling credits through the fake Stripe (one per test: each app becomes the process's configuration)."""
     from videos_fixtures import TEST_TUNING
 
     from genvid import clock

@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from genvid.auth.clock import FrozenClock
+from genvid.clock import FrozenClock
 from genvid.infra import redis_client
 from genvid.infra import services as genvid_services
 from genvid.outbound import delivery, dispatcher
@@ -111,29 +111,31 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def webhook_time(pipeline_clock: FrozenClock) -> FrozenClock:
+def webhook_time(frozen_clock: FrozenClock) -> FrozenClock:
     """The workers' clock (genvid.clock), frozen at the present: what is due, retries, the day-long window."""
-    return pipeline_clock
+    return frozen_clock
 
 
 def dispatch(now: Any) -> int:
     """What a worker's loop does for webhooks at now: fan out SQL-written events, enqueue what is due."""
-    return dispatcher.dispatch_due(now=now, redispatch_seconds=genvid_services.started_config().webhook_redispatch_seconds)
+    return dispatcher.dispatch_due(
+        now=now, redispatch_seconds=genvid_services.started_config().webhook_redispatch_seconds)
 
 
 @pytest.fixture
-def deliver_now(app: Any, pipeline_clock: FrozenClock) -> Callable[[], int]:
+def deliver_now(app: Any, frozen_clock: FrozenClock) -> Callable[[], int]:
     """Dispatch the deliveries due at the clock's now and run the webhooks queue to empty on a burst worker in
     this process, until nothing more is due (or waiting); how many jobs ran."""
     def run() -> int:
         total = 0
         while True:
-            dispatch(pipeline_clock())
+            dispatch(frozen_clock())
             jobs = redis_client.get_queue(delivery.QUEUE)
             waiting = jobs.count
             if waiting == 0:
                 return total
-            GenvidWorker([jobs], connection=redis_client.connection()).work(burst=True, logging_level="WARNING")
+            GenvidWorker([jobs], connection=redis_client.connection()).work(burst=True,
+                                                                            logging_level="WARNING")
             total += waiting
     return run
 

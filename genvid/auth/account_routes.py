@@ -12,7 +12,8 @@ from flask import request
 from flask.typing import ResponseReturnValue
 
 from db import models
-from genvid.auth import clock, context, responses, sessions, shapes
+from genvid import clock
+from genvid.auth import context, responses, sessions, shapes
 from genvid.auth.blueprint import bp, prepare, require_session
 from genvid.auth.oauth import accounts, client
 from genvid.auth.oauth.client import Profile, Tokens
@@ -38,8 +39,8 @@ def _scopes(scope: str | None) -> list[str]:
 
 def _account_json(account: models.Account) -> dict[str, Any]:
     return {"accountId": account.account_id, "providerId": account.provider_id, "userId": account.user_id,
-            "createdAt": js_date(account.created_at), "updatedAt": js_date(account.updated_at), "id": account.id,
-            "scopes": _scopes(account.scope)}
+            "createdAt": js_date(account.created_at), "updatedAt": js_date(account.updated_at),
+            "id": account.id, "scopes": _scopes(account.scope)}
 
 
 def _selection(values: Mapping[str, Any], where: str) -> str | None:
@@ -50,7 +51,8 @@ def _selection(values: Mapping[str, Any], where: str) -> str | None:
         quoted = ", ".join(f'"{key}"' for key in unknown)
         raise validation_error([f"[{where}] Unrecognized key{'s' if len(unknown) > 1 else ''}: {quoted}"])
     account_id, user_id = values.get("accountId"), values.get("userId")
-    if (isinstance(account_id, str) and "useAccountCookie" not in values and (user_id is None or isinstance(user_id, str))):
+    if (isinstance(account_id, str) and "useAccountCookie" not in values
+        and (user_id is None or isinstance(user_id, str))):
         return account_id
     if values.get("useAccountCookie") in (True, "true") and "accountId" not in values:
         return None
@@ -79,7 +81,8 @@ def _resolve(user_id: str, account_id: str | None) -> models.Account:
 def _supported_provider(account: models.Account) -> Provider:
     provider = oauth_settings().providers.get(account.provider_id)
     if provider is None:
-        raise BetterAuthError(400, f"Provider {account.provider_id} is not supported.", "PROVIDER_NOT_SUPPORTED")
+        raise BetterAuthError(400, f"Provider {account.provider_id} is not supported.",
+                              "PROVIDER_NOT_SUPPORTED")
     return provider
 
 
@@ -89,12 +92,14 @@ def valid_access_token(account: models.Account, provider: Provider) -> tuple[Tok
     now = clock.now()
     fresh: Tokens | None = None
     try:
-        expired = account.access_token_expires_at is not None and account.access_token_expires_at - now < REFRESH_MARGIN
+        expires_at = account.access_token_expires_at
+        expired = expires_at is not None and expires_at - now < REFRESH_MARGIN
         if account.refresh_token and expired:
-            fresh = client.refresh(provider, refresh_token=oauth.sealing.open(account.refresh_token) or "", now=now,
-                                   timeout=oauth.providers.timeout)
+            fresh = client.refresh(provider, refresh_token=oauth.sealing.open(account.refresh_token) or "",
+                                   now=now, timeout=oauth.providers.timeout)
             with database.transaction() as conn:
-                accounts.store_refreshed(conn, account=account, tokens=fresh, sealing=oauth.sealing, now=clock.now())
+                accounts.store_refreshed(conn, account=account, tokens=fresh, sealing=oauth.sealing,
+                                         now=clock.now())
         expires_at = (fresh.access_token_expires_at if fresh and fresh.access_token_expires_at
                       else account.access_token_expires_at)
         body: dict[str, Any] = {"accessToken": (fresh.access_token if fresh else None)
@@ -106,15 +111,17 @@ def valid_access_token(account: models.Account, provider: Provider) -> tuple[Tok
         if id_token is not None:
             body["idToken"] = id_token
     except (ProviderError, ValueError):
-        raise BetterAuthError(400, "Failed to get a valid access token", "FAILED_TO_GET_ACCESS_TOKEN") from None
+        raise BetterAuthError(400, "Failed to get a valid access token",
+                              "FAILED_TO_GET_ACCESS_TOKEN") from None
     return fresh, body
 
 
 def _user_json(provider: Provider, profile: Profile) -> dict[str, Any]:
-    """The `user` of account-info, in the key order of each better-auth provider (undefined values left out)."""
+    """The `user` of account-info, in the key order of each better-auth provider
+    (undefined values left out)."""
     if provider.kind == "generic":
-        pairs = [("email", profile.email), ("emailVerified", profile.email_verified), ("image", profile.image),
-                 ("name", profile.name or None)]
+        pairs = [("email", profile.email), ("emailVerified", profile.email_verified),
+                 ("image", profile.image), ("name", profile.name or None)]
     else:
         pairs = [("name", profile.name or None), ("email", profile.email), ("image", profile.image),
                  ("emailVerified", profile.email_verified)]
@@ -186,7 +193,8 @@ def refresh_token() -> ResponseReturnValue:
         tokens = client.refresh(provider, refresh_token=stored_refresh, now=clock.now(),
                                 timeout=oauth.providers.timeout)
     except (ProviderError, ValueError):
-        raise BetterAuthError(400, "Failed to refresh access token", "FAILED_TO_REFRESH_ACCESS_TOKEN") from None
+        raise BetterAuthError(400, "Failed to refresh access token",
+                              "FAILED_TO_REFRESH_ACCESS_TOKEN") from None
     with database.transaction() as conn:
         accounts.store_refreshed(conn, account=account, tokens=tokens, sealing=oauth.sealing, now=clock.now())
     refresh_expires = tokens.refresh_token_expires_at or account.refresh_token_expires_at
@@ -219,7 +227,8 @@ def account_info() -> ResponseReturnValue:
     if not tokens["accessToken"]:
         raise BetterAuthError(400, "Access token not found", "ACCESS_TOKEN_NOT_FOUND")
     oauth = oauth_settings()
-    profile = client.account_info(provider, access_token=tokens["accessToken"], id_token=tokens.get("idToken"),
+    profile = client.account_info(provider, access_token=tokens["accessToken"],
+                                  id_token=tokens.get("idToken"),
                                   now=clock.now(), timeout=oauth.providers.timeout)
     if profile is None:
         raise BetterAuthError(401, "Failed to get user info", "FAILED_TO_GET_USER_INFO")

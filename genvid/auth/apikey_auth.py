@@ -21,7 +21,7 @@ from typing import Any
 
 import db.auth_users
 from db import models
-from genvid.auth import clock
+from genvid import clock
 from genvid.auth.apikey_permissions import required_for
 from genvid.auth.apikey_usage import use_api_key
 from genvid.auth.apikeys import ApiKeyRefused, options_from
@@ -40,7 +40,8 @@ def presented_key(environ: dict[str, Any]) -> str | None:
 
 
 def owner_of(key: str) -> tuple[models.User, str]:
-    """The key's owner and the key's id, once the key passed every check for this endpoint; else the AppError."""
+    """The key's owner and the key's id, once the key passed every check for this endpoint;
+    else the AppError."""
     current = this_request()
     needed = required_for(current.endpoint)
     if needed is None:
@@ -66,6 +67,6 @@ def _as_app_error(refused: ApiKeyRefused, needed: dict[str, list[str]]) -> AppEr
         headers = {}
         if isinstance(details.get("tryAgainIn"), int):
             headers["Retry-After"] = str(max(1, math.ceil(details["tryAgainIn"] / 1000)))
-        return TooManyRequests(refused.code or "RATE_LIMITED", refused.message, details=refused.details or None,
-                               headers=headers)
+        return TooManyRequests(refused.code or "RATE_LIMITED", refused.message,
+                               details=refused.details or None, headers=headers)
     return Unauthorized(refused.code or "INVALID_API_KEY", refused.message)

@@ -21,6 +21,7 @@ import psycopg
 
 import db.auth_apikeys
 import db.auth_users
+from genvid import clock
 from genvid.auth.apikey_json import permissions_out
 from genvid.auth.apikey_permissions import parse_permission_list
 from genvid.auth.apikeys import (
@@ -31,7 +32,6 @@ from genvid.auth.apikeys import (
     options_from,
     update_own_key,
 )
-from genvid.auth.system_time import system_now
 from genvid.config import Config
 from genvid.infra import database, services
 
@@ -64,7 +64,8 @@ def register(subparsers: Any) -> None:
 
 
 def _limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--permissions", type=_permissions, help="e.g. videos:read,videos:create,credits:read")
+    parser.add_argument("--permissions", type=_permissions,
+                        help="e.g. videos:read,videos:create,credits:read")
     parser.add_argument("--remaining", type=_count, help="uses left (no limit when not given)")
     parser.add_argument("--refill-amount", type=_count)
     parser.add_argument("--refill-interval-seconds", type=_seconds)
@@ -81,10 +82,11 @@ def cmd_create(args: argparse.Namespace, config: Config) -> int:
         if user is None:
             print(f"genvid: no user with email {args.email}", file=sys.stderr)
             return 1
-        request = NewKey(name=args.name, prefix=args.prefix, permissions=args.permissions, **_server_fields(args))
+        request = NewKey(name=args.name, prefix=args.prefix, permissions=args.permissions,
+                         **_server_fields(args))
         try:
             row, key = create_api_key(conn, user_id=user.id, request=request, options=options_from(config),
-                                      now=system_now())
+                                      now=clock.now())
         except ApiKeyRefused as refused:
             print(f"genvid: {refused.message}", file=sys.stderr)
             return 2
@@ -111,7 +113,7 @@ def cmd_update(args: argparse.Namespace, config: Config) -> int:
             return 1
         try:
             row = update_own_key(conn, user_id=found.reference_id, key_id=found.id,
-                                 changes=KeyChanges(**fields), options=options_from(config), now=system_now())
+                                 changes=KeyChanges(**fields), options=options_from(config), now=clock.now())
         except ApiKeyRefused as refused:
             print(f"genvid: {refused.message}", file=sys.stderr)
             return 2
@@ -126,12 +128,15 @@ def cmd_list(args: argparse.Namespace, config: Config) -> int:
         if user is None:
             print(f"genvid: no user with email {args.email}", file=sys.stderr)
             return 1
-        rows = db.auth_apikeys.list_api_keys(conn, reference_id=user.id, descending=False, sort_by="createdAt")
+        rows = db.auth_apikeys.list_api_keys(conn, reference_id=user.id, descending=False,
+                                             sort_by="createdAt")
     for row in rows:
-        print(f"{row.id}  {row.start}...  {row.name or '-'}  {'enabled' if row.enabled is not False else 'disabled'}"
-              f"  expires {row.expires_at.isoformat() if row.expires_at else 'never'}"
-              f"  remaining {row.remaining if row.remaining is not None else 'unlimited'}"
-              f"  permissions {permissions_out(row.permissions)}")
+        print(
+            f"{row.id}  {row.start}...  {row.name or '-'}  "
+            f"{'enabled' if row.enabled is not False else 'disabled'}"
+            f"  expires {row.expires_at.isoformat() if row.expires_at else 'never'}"
+            f"  remaining {row.remaining if row.remaining is not None else 'unlimited'}"
+            f"  permissions {permissions_out(row.permissions)}")
     return 0
 
 

@@ -55,8 +55,9 @@ def _revive_parse_json(text: str) -> str | None:
         return None
     year, month, day, hour, minute, second, ms, sign, off_hour, off_minute = match.groups()
     try:
+        # padEnd, not a cut: ".1234567" is 1234567 ms
         moment = _js_date_utc(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                              int(ms.ljust(3, "0")) if ms else 0)   # padEnd, not a cut: ".1234567" is 1234567 ms
+                              int(ms.ljust(3, "0")) if ms else 0)
         if sign:
             offset = (int(off_hour) * 60 + int(off_minute)) * (-1 if sign == "+" else 1)
             moment += timedelta(minutes=offset)

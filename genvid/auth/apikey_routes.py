@@ -13,31 +13,32 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from genvid import clock
 from genvid.auth import (
     apikey_schemas,
     apikeys,
-    clock,
     context,
-    origin,
     responses,
     sessions,
     shapes,
 )
 from genvid.auth.apikey_json import api_key_json, js_value
 from genvid.auth.apikeys import ApiKeyOptions, ApiKeyRefused, KeyChanges, NewKey
-from genvid.auth.blueprint import bp, require_session
+from genvid.auth.blueprint import bp, check_origin, require_session
 from genvid.auth.validation import Schema, read_body, validation_error
 from genvid.http.api import documented
 from genvid.http.app_config import app_config
 from genvid.infra import database
 
 _JSON_BODY = Schema()
-# Fields only the server may set (the plugin's SERVER_ONLY_PROPERTY); create also refuses a non-null remaining.
+# Fields only the server may set (the plugin's SERVER_ONLY_PROPERTY); create also refuses a non-null
+# remaining.
 _SERVER_ONLY = ("refillAmount", "refillInterval", "rateLimitMax", "rateLimitTimeWindow", "rateLimitEnabled",
                 "permissions")
 TAGS = ["api-keys"]
 _LIST_PARAMETERS = tuple(
-    {**parameter, "schema": {"enum": sorted(apikeys.SORTABLE)}} if parameter["name"] == "sortBy" else parameter
+    {**parameter, "schema": {"enum": sorted(apikeys.SORTABLE)}} if parameter["name"] == "sortBy"
+    else parameter
     for parameter in apikey_schemas.query_parameters(apikey_schemas.LIST_QUERY))
 
 
@@ -46,15 +47,11 @@ def _options() -> ApiKeyOptions:
 
 
 def _prepare(rules: tuple[apikey_schemas.Rule, ...]) -> dict[str, Any]:
-    """Content type, body schema, then Origin/CSRF and callback URLs, as routes.prepare() runs them."""
+    """Content type, body schema, then Origin/CSRF and callback URLs, as blueprint.prepare() runs them."""
     raw = read_body(request, _JSON_BODY)
     body = apikey_schemas.validate_body(raw, rules)
     _refuse_nul(body, "body")
-    trusted = context.settings().trusted
-    origin.check_request_origin(method=request.method, path=request.path[len("/api/auth"):],
-                                headers=request.headers, trusted=trusted)
-    origin.check_callbacks(raw, trusted)
-    origin.check_callbacks(request.args, trusted)
+    check_origin(raw)
     return body
 
 

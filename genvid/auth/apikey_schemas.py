@@ -34,7 +34,8 @@ CREATE = (
     Rule("configId", "string"), Rule("name", "string"), Rule("expiresIn", "number", nullable=True, minimum=1),
     Rule("prefix", "string", prefix=True), Rule("remaining", "number", nullable=True, minimum=0),
     Rule("metadata", "any"), Rule("refillAmount", "number", minimum=1), Rule("refillInterval", "number"),
-    Rule("rateLimitTimeWindow", "number"), Rule("rateLimitMax", "number"), Rule("rateLimitEnabled", "boolean"),
+    Rule("rateLimitTimeWindow", "number"), Rule("rateLimitMax", "number"),
+    Rule("rateLimitEnabled", "boolean"),
     Rule("permissions", "permissions"), Rule("userId", "coerced"), Rule("organizationId", "coerced"),
 )
 UPDATE = (
@@ -48,8 +49,8 @@ UPDATE = (
 DELETE = (Rule("configId", "string"), Rule("keyId", "string", required=True))
 GET_QUERY = (Rule("configId", "string"), Rule("id", "string", required=True))
 LIST_QUERY = (
-    Rule("configId", "string"), Rule("organizationId", "string"), Rule("limit", "count"), Rule("offset", "count"),
-    Rule("sortBy", "string"), Rule("sortDirection", "direction"),
+    Rule("configId", "string"), Rule("organizationId", "string"), Rule("limit", "count"),
+    Rule("offset", "count"), Rule("sortBy", "string"), Rule("sortDirection", "direction"),
 )
 
 
@@ -170,7 +171,8 @@ def _permissions(name: str, value: Any) -> list[tuple[str, str]]:
 
 
 # What the OpenAPI document shows of each rule: the zod checks above, nothing more (a value the document
-# refuses is refused here). The server-only fields are left out: over HTTP they are refused whatever they hold.
+# refuses is refused here). The server-only fields are left out: over HTTP they are refused whatever they
+# hold.
 _DOCUMENTED = {
     "create": ("name", "prefix", "expiresIn", "metadata"),
     "update": ("keyId", "name", "enabled", "expiresIn", "metadata"),
@@ -206,7 +208,8 @@ def body_json_schema(operation: str) -> dict[str, Any]:
     """The documented body of create, update or delete (extra keys are accepted, as z.object() drops them)."""
     rules = {"create": CREATE, "update": UPDATE, "delete": DELETE}[operation]
     shown = [rule for rule in rules if rule.name in _DOCUMENTED[operation]]
-    schema: dict[str, Any] = {"type": "object", "properties": {rule.name: _rule_schema(rule) for rule in shown}}
+    schema: dict[str, Any] = {"type": "object",
+                              "properties": {rule.name: _rule_schema(rule) for rule in shown}}
     required = [rule.name for rule in shown if rule.required]
     if required:
         schema["required"] = required
@@ -220,7 +223,8 @@ def query_parameters(rules: tuple[Rule, ...]) -> tuple[dict[str, Any], ...]:
         if rule.name in ("configId", "organizationId"):
             continue                          # the default configuration only; no organization plugin
         schema = _rule_schema(rule) if rule.kind == "direction" else {"type": "string"}
-        parameter: dict[str, Any] = {"name": rule.name, "in": "query", "required": rule.required, "schema": schema}
+        parameter: dict[str, Any] = {"name": rule.name, "in": "query", "required": rule.required,
+                                     "schema": schema}
         if rule.kind == "count":
             parameter["description"] = "A whole number, 0 or more."
         described.append(parameter)

@@ -32,6 +32,7 @@ import db.auth_apikeys as queries
 from db import models
 from genvid.auth.apikey_json import js_stringify
 from genvid.auth.ids import generate_id
+from genvid.auth.limits import utf16_length
 from genvid.config import Config
 from genvid.errors import BetterAuthError
 
@@ -57,7 +58,8 @@ MESSAGES = {
     "RATE_LIMIT_EXCEEDED": "Rate limit exceeded.",
     "NO_VALUES_TO_UPDATE": "No values to update.",
     "INVALID_API_KEY": "Invalid API key.",
-    "SERVER_ONLY_PROPERTY": "The property you're trying to set can only be set from the server auth instance only.",
+    "SERVER_ONLY_PROPERTY": "The property you're trying to set can only be set from the server auth instance "
+                            "only.",
     "ORGANIZATION_PLUGIN_REQUIRED": "Organization plugin is required for organization-owned API keys. "
                                     "Please install and configure the organization plugin.",
 }
@@ -107,7 +109,8 @@ class ApiKeyOptions:
         if self.default_prefix:
             options["defaultPrefix"] = self.default_prefix
         if self.default_permissions is not None:
-            options["permissions"] = {"defaultPermissions": {k: list(v) for k, v in self.default_permissions.items()}}
+            options["permissions"] = {
+                "defaultPermissions": {k: list(v) for k, v in self.default_permissions.items()}}
         return options
 
 
@@ -119,7 +122,8 @@ def options_from(config: Config) -> ApiKeyOptions:
     return ApiKeyOptions(default_prefix=config.api_key_prefix or None, enable_metadata=True,
                          rate_limit_enabled=config.api_key_rate_limit_enabled,
                          rate_limit_time_window=config.api_key_rate_limit_window_ms,
-                         rate_limit_max=config.api_key_rate_limit_max, default_permissions=DEFAULT_PERMISSIONS)
+                         rate_limit_max=config.api_key_rate_limit_max,
+                         default_permissions=DEFAULT_PERMISSIONS)
 
 
 def hash_key(key: str) -> str:
@@ -130,11 +134,6 @@ def hash_key(key: str) -> str:
 def generate_key(prefix: str | None, length: int = 64) -> str:
     """prefix + length random letters, as the plugin's default key generator makes them."""
     return (prefix or "") + "".join(secrets.choice(KEY_ALPHABET) for _ in range(length))
-
-
-def js_length(text: str) -> int:
-    """JavaScript's String.length: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def check_metadata(metadata: Any, options: ApiKeyOptions) -> None:
@@ -157,7 +156,7 @@ def check_expires_in(expires_in: float, options: ApiKeyOptions) -> None:
 
 
 def check_name(name: str, options: ApiKeyOptions) -> None:
-    if not options.minimum_name_length <= js_length(name) <= options.maximum_name_length:
+    if not options.minimum_name_length <= utf16_length(name) <= options.maximum_name_length:
         raise ApiKeyRefused(400, "INVALID_NAME_LENGTH")
 
 
@@ -194,7 +193,7 @@ def create_api_key(conn: psycopg.Connection, *, user_id: str, request: NewKey, o
         raise ApiKeyRefused(400, "REFILL_INTERVAL_AND_AMOUNT_REQUIRED")
     if request.expires_in:
         check_expires_in(request.expires_in, options)
-    if request.prefix and not (options.minimum_prefix_length <= js_length(request.prefix)
+    if request.prefix and not (options.minimum_prefix_length <= utf16_length(request.prefix)
                                <= options.maximum_prefix_length):
         raise ApiKeyRefused(400, "INVALID_PREFIX_LENGTH")
     if request.name:
@@ -205,14 +204,16 @@ def create_api_key(conn: psycopg.Connection, *, user_id: str, request: NewKey, o
     permissions = request.permissions if request.permissions is not None else options.default_permissions
     row = queries.create_api_key(
         conn, id=generate_id(), name=request.name, start=key[:options.start_length], reference_id=user_id,
-        prefix=request.prefix if request.prefix is not None else options.default_prefix, key_hash=hash_key(key),
-        refill_interval=request.refill_interval, refill_amount=request.refill_amount,
+        prefix=request.prefix if request.prefix is not None else options.default_prefix,
+        key_hash=hash_key(key), refill_interval=request.refill_interval, refill_amount=request.refill_amount,
         rate_limit_enabled=options.rate_limit_enabled if request.rate_limit_enabled is None
         else request.rate_limit_enabled,
         rate_limit_time_window=_first(request.rate_limit_time_window, options.rate_limit_time_window),
         rate_limit_max=_first(request.rate_limit_max, options.rate_limit_max),
-        remaining=request.remaining, expires_at=expiry(now, request.expires_in) if request.expires_in else None,
-        now=now, permissions=None if permissions is None else js_stringify({k: list(v) for k, v in permissions.items()}),
+        remaining=request.remaining,
+        expires_at=expiry(now, request.expires_in) if request.expires_in else None,
+        now=now, permissions=None if permissions is None
+        else js_stringify({k: list(v) for k, v in permissions.items()}),
         metadata=js_stringify(request.metadata) if _truthy(request.metadata) else None)
     assert row is not None
     return row, key
@@ -235,9 +236,10 @@ def config_matches(key_config_id: str | None, expected: str | None) -> bool:
 
 # The fields list may sort by: the columns of the plugin's schema (better-auth answers 500 for others).
 SORTABLE = frozenset({
-    "id", "configId", "name", "start", "referenceId", "prefix", "key", "permissions", "metadata", "lastRefillAt",
-    "lastRequest", "expiresAt", "createdAt", "updatedAt", "refillInterval", "refillAmount", "rateLimitTimeWindow",
-    "rateLimitMax", "requestCount", "remaining", "enabled", "rateLimitEnabled"})
+    "id", "configId", "name", "start", "referenceId", "prefix", "key", "permissions", "metadata",
+    "lastRefillAt",
+    "lastRequest", "expiresAt", "createdAt", "updatedAt", "refillInterval", "refillAmount",
+    "rateLimitTimeWindow", "rateLimitMax", "requestCount", "remaining", "enabled", "rateLimitEnabled"})
 
 
 def list_own_keys(conn: psycopg.Connection, *, user_id: str, config_id: str | None, sort_by: str | None,
@@ -298,7 +300,8 @@ def update_own_key(conn: psycopg.Connection, *, user_id: str, key_id: str, chang
         set_remaining="remaining" in given, remaining=_value(changes.remaining),
         set_refill=set_refill, refill_amount=_value(changes.refill_amount),
         refill_interval=_value(changes.refill_interval),
-        set_rate_limit_enabled="rate_limit_enabled" in given, rate_limit_enabled=_value(changes.rate_limit_enabled),
+        set_rate_limit_enabled="rate_limit_enabled" in given,
+        rate_limit_enabled=_value(changes.rate_limit_enabled),
         set_rate_limit_time_window="rate_limit_time_window" in given,
         rate_limit_time_window=_value(changes.rate_limit_time_window),
         set_rate_limit_max="rate_limit_max" in given, rate_limit_max=_value(changes.rate_limit_max),

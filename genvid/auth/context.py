@@ -13,9 +13,9 @@ from flask import request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.http import parse_cookie
 
-from genvid.auth import clock, cookies, keyseal, ratelimit, sessions
+from genvid import clock
+from genvid.auth import cookies, keyseal, ratelimit, sessions
 from genvid.auth.jwts import looks_like_jwt
-from genvid.config import origin_of
 from genvid.http.app_config import app_config
 from genvid.http.request_context import once_per_request, this_app, this_request
 from genvid.infra import database
@@ -47,11 +47,10 @@ def settings() -> AuthSettings:
     cached: AuthSettings | None = app.extensions.get(_EXTENSION)
     if cached is None:
         config = app_config(app)
-        origins = {origin_of(o) for o in config.trusted_origins} | {config.base_origin}
         cached = AuthSettings(
             jar=cookies.CookieJar(secret=config.better_auth_secret,
                                   secure=config.better_auth_url.lower().startswith("https://")),
-            trusted=frozenset(o for o in origins if o),
+            trusted=config.allowed_origins,
             key_sealing=keyseal.KeySealing(writes=config.jwt_key_encryption,
                                            better_auth_secret=config.better_auth_secret,
                                            encryption_key=config.encryption_key),
@@ -74,8 +73,8 @@ def client_ip_in(environ: dict[str, Any], auth: AuthSettings) -> str:
 
 
 def user_agent() -> str:
-    """The User-Agent header, '' when absent (as better-auth stores it), without U+0000 (which PostgreSQL cannot
-    store; HTTP servers refuse it, but a WSGI server need not)."""
+    """The User-Agent header, '' when absent (as better-auth stores it), without U+0000 (which PostgreSQL
+    cannot store; HTTP servers refuse it, but a WSGI server need not)."""
     return request.headers.get("User-Agent", "").replace("\x00", "")
 
 

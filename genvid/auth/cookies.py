@@ -94,4 +94,5 @@ class CookieJar:
 
     def clearing_headers(self) -> list[str]:
         """The three Set-Cookie headers that delete better-auth's cookies."""
-        return [self._header(name, "", 0) for name in (self.session_token, self.session_data, self.dont_remember)]
+        return [
+            self._header(name, "", 0) for name in (self.session_token, self.session_data, self.dont_remember)]

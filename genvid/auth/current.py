@@ -15,7 +15,8 @@ never ask who calls.
 from __future__ import annotations
 
 from db import models
-from genvid.auth import apikey_auth, clock, context, jwts, origin
+from genvid import clock
+from genvid.auth import apikey_auth, context, jwts, origin
 from genvid.auth.identity import CurrentUser
 from genvid.errors import Forbidden, Unauthorized
 from genvid.http.request_context import once_per_request, this_request
@@ -43,7 +44,8 @@ def _from_jwt(token: str) -> CurrentUser | None:
 
 
 def optional_user() -> CurrentUser | None:
-    """The signed-in user, or None when the request carries no valid credential (worked out once per request)."""
+    """The signed-in user, or None when the request carries no valid credential
+    (worked out once per request)."""
     return once_per_request(_CURRENT_USER_KEY, _identify)
 
 
@@ -52,8 +54,8 @@ def _identify() -> CurrentUser | None:
     if key is not None:
         owner, key_id = apikey_auth.owner_of(key)      # raises when the key may not make this call
         user_id_var.set(owner.id)
-        return CurrentUser(id=owner.id, email=owner.email, name=owner.name, email_verified=owner.email_verified,
-                           api_key_id=key_id)
+        return CurrentUser(id=owner.id, email=owner.email, name=owner.name,
+                           email_verified=owner.email_verified, api_key_id=key_id)
     bearer = context.bearer_value()
     if bearer is None:
         _refuse_cross_site_cookie_request()

@@ -9,9 +9,10 @@ from urllib.parse import quote, urljoin
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from genvid import clock
 from genvid.auth import (
-    clock,
     context,
+    limits,
     mail,
     recovery,
     responses,
@@ -26,12 +27,12 @@ from genvid.http.api import documented
 from genvid.http.app_config import app_config
 from genvid.infra import database
 
-SEND_VERIFICATION = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
+SEND_VERIFICATION = Schema((Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH),
                             Field("callbackURL", optional=True)))
-REQUEST_RESET = Schema((Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH),
+REQUEST_RESET = Schema((Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH),
                         Field("redirectTo", optional=True)))
 RESET_PASSWORD = Schema((Field("newPassword"), Field("token", optional=True)))
-CHANGE_EMAIL = Schema((Field("newEmail", email=True, max_length=users.MAX_EMAIL_LENGTH),
+CHANGE_EMAIL = Schema((Field("newEmail", email=True, max_length=limits.MAX_EMAIL_LENGTH),
                        Field("callbackURL", optional=True)))
 DELETE_USER = Schema((Field("password", optional=True), Field("token", optional=True),
                       Field("callbackURL", optional=True)), optional=True)

@@ -38,7 +38,8 @@ from urllib.parse import parse_qsl
 from flask import Flask
 
 from db import models
-from genvid.auth import clock, context, cookies, jwts, ratelimit, sessions
+from genvid import clock
+from genvid.auth import context, cookies, jwts, ratelimit, sessions
 from genvid.auth.serialize import session_json, user_json
 from genvid.http.cors import EXPOSE
 from genvid.infra import database, redis_client

@@ -8,7 +8,8 @@ ALPHABET = string.ascii_letters + string.digits
 
 
 def generate_id(length: int = 32) -> str:
-    """A uniformly random id or token (users, sessions, accounts, verifications, jwks, videos; session tokens).
+    """A uniformly random id or token (users, sessions, accounts, verifications, jwks, videos; session
+    tokens).
 
     One randbelow() over the whole id space rather than a secrets.choice() per character: 32 getrandom()
     calls, each releasing the GIL, cost more than the SQL of a request under gunicorn's threads.

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from flask.typing import ResponseReturnValue
 
-from genvid.auth import clock, context, jwts, responses, shapes
+from genvid import clock
+from genvid.auth import context, jwts, responses, shapes
 from genvid.auth.blueprint import bp, require_session
 from genvid.http.api import documented
 from genvid.infra import database

@@ -44,7 +44,8 @@ class StoredKey(NamedTuple):
     sealed: str
 
 
-_signing_keys: dict[tuple[StoredKey, keyseal.KeySealing], Ed25519PrivateKey] = {}     # opened once per process
+# Opened once per process.
+_signing_keys: dict[tuple[StoredKey, keyseal.KeySealing], Ed25519PrivateKey] = {}
 
 
 class InvalidToken(Exception):
@@ -117,8 +118,9 @@ def signing_key(conn: psycopg.Connection, *, sealing: keyseal.KeySealing, now: d
         try:
             cached = unseal_private_key(known.sealed, sealing=sealing)
         except ValueError:
-            log.warning("newest JWT key does not open with this BETTER_AUTH_SECRET or ENCRYPTION_KEY; rotating",
-                        extra={"kid": known.kid})
+            log.warning(
+                "newest JWT key does not open with this BETTER_AUTH_SECRET or ENCRYPTION_KEY; rotating",
+                extra={"kid": known.kid})
             return _create_key(conn, sealing=sealing, now=now)
         with _cache_lock:
             _signing_keys[cache_key] = cached
@@ -144,8 +146,9 @@ def issue(conn: psycopg.Connection, *, user: models.User, issuer: str, sealing: 
 
 
 def encode(user: models.User, *, kid: str, key: Ed25519PrivateKey, issuer: str, iat: int) -> str:
-    """The JWT of user issued at iat (whole seconds): the user object plus sub, exp, iss, aud, in better-auth's
-    claim order. Ed25519 signatures are deterministic: the same arguments give the same bytes."""
+    """The JWT of user issued at iat (whole seconds): the user object plus sub, exp, iss, aud, in
+    better-auth's claim order. Ed25519 signatures are deterministic: the same arguments give the same
+    bytes."""
     payload = {"iat": iat, **user_json(user), "sub": user.id, "exp": iat + int(EXPIRES_IN.total_seconds()),
                "iss": issuer, "aud": issuer}
     return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
@@ -157,7 +160,8 @@ def looks_like_jwt(value: str) -> bool:
 
 
 def verify(conn: psycopg.Connection, *, token: str, issuer: str, now: datetime) -> dict[str, Any]:
-    """The claims of a valid token; InvalidToken for any other algorithm, unknown kid, bad signature, exp/iss/aud."""
+    """The claims of a valid token; InvalidToken for any other algorithm, unknown kid, bad signature,
+    exp/iss/aud."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

@@ -6,11 +6,11 @@ JWT_KEY_ENCRYPTION=better_auth: that server signs with the newest key and can on
 Both forms are always read, so keys written under either setting keep working after a switch.
 
 better-auth's form (`symmetricEncrypt` in better-auth/crypto): a JSON string of lowercase hex,
-`24-byte nonce ‖ XChaCha20-Poly1305(ciphertext ‖ 16-byte tag)`, under the key SHA-256(UTF-8(BETTER_AUTH_SECRET)),
-no associated data. XChaCha20-Poly1305 is libsodium's (through PyNaCl), the IETF construction better-auth's
-@noble/ciphers implements too: for the same nonce the bytes are better-auth's, which
-tests/test_keyseal_interop.py checks against better-auth's own symmetricEncrypt. (`cryptography` has only
-ChaCha20-Poly1305, with its 12-byte nonce.)
+`24-byte nonce ‖ XChaCha20-Poly1305(ciphertext ‖ 16-byte tag)`, under the key
+SHA-256(UTF-8(BETTER_AUTH_SECRET)), no associated data. XChaCha20-Poly1305 is libsodium's (through PyNaCl),
+the IETF construction better-auth's @noble/ciphers implements too: for the same nonce the bytes are
+better-auth's, which tests/test_keyseal_interop.py checks against better-auth's own symmetricEncrypt.
+(`cryptography` has only ChaCha20-Poly1305, with its 12-byte nonce.)
 """
 from __future__ import annotations
 
@@ -37,10 +37,11 @@ def _key(secret: str) -> bytes:
 
 
 def encrypt_hex(secret: str, plaintext: str, *, nonce: bytes | None = None) -> str:
-    """better-auth's `symmetricEncrypt({key: secret, data})`: lowercase hex of nonce ‖ ciphertext ‖ tag. The nonce
-    is 24 random bytes unless given (tests compare the bytes with better-auth's)."""
+    """better-auth's `symmetricEncrypt({key: secret, data})`: lowercase hex of nonce ‖ ciphertext ‖ tag. The
+    nonce is 24 random bytes unless given (tests compare the bytes with better-auth's)."""
     nonce = os.urandom(_NONCE_BYTES) if nonce is None else nonce
-    sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext.encode("utf-8"), None, nonce, _key(secret))
+    sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext.encode("utf-8"), None, nonce,
+                                                               _key(secret))
     return (nonce + sealed).hex()
 
 
@@ -80,8 +81,8 @@ def _open(secret: str, blob: bytes) -> str:
     if len(blob) < _NONCE_BYTES + _TAG_BYTES:
         raise ValueError("sealed value too short")
     try:
-        plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(blob[_NONCE_BYTES:], None, blob[:_NONCE_BYTES],
-                                                                      _key(secret))
+        plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(blob[_NONCE_BYTES:], None,
+                                                                      blob[:_NONCE_BYTES], _key(secret))
     except CryptoError as exc:          # another secret, or tampering
         raise ValueError("cannot decrypt sealed value") from exc
     return plaintext.decode("utf-8")

@@ -39,7 +39,8 @@ def send(*, smtp_url: str | None, sender: str, to: str, subject: str, text: str,
     if not smtp_url:
         if environment == "production":
             raise MailNotConfigured(NOT_CONFIGURED)
-        log.info("mail not sent (no SMTP_URL); logged instead", extra={"to": to, "subject": subject, "body": text})
+        log.info("mail not sent (no SMTP_URL); logged instead",
+                 extra={"to": to, "subject": subject, "body": text})
         return
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject

@@ -1,4 +1,5 @@
-"""Request-side pieces shared by the social sign-in views: this app's OAuth settings and better-auth's URLs."""
+"""Request-side pieces shared by the social sign-in views:
+this app's OAuth settings and better-auth's URLs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ def oauth_settings() -> OAuthSettings:
     if cached is None:
         config = app_config(app)
         cached = OAuthSettings(providers=Providers(config),
-                               sealing=accounts.TokenSealing(config.oauth_token_encryption, config.better_auth_secret),
+                               sealing=accounts.TokenSealing(config.oauth_token_encryption,
+                                                             config.better_auth_secret),
                                trusted=frozenset(config.trusted_providers))
         app.extensions[_OAUTH_EXTENSION] = cached
     return cached

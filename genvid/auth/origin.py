@@ -48,7 +48,8 @@ def is_trusted(url: str, trusted: Iterable[str]) -> bool:
     return bool(origin) and origin in trusted
 
 
-def cookie_request_refusal(*, method: str, headers: HeaderMap, trusted: frozenset[str]) -> BetterAuthError | None:
+def cookie_request_refusal(*, method: str, headers: HeaderMap,
+                           trusted: frozenset[str]) -> BetterAuthError | None:
     """The 403 for a state-changing request that carries cookies (so a browser may have added them on another
     site's behalf) from an untrusted or unknown origin; None when the request may go on."""
     if method.upper() in SAFE_METHODS or not headers.get("Cookie"):
@@ -76,8 +77,9 @@ def check_request_origin(*, method: str, path: str, headers: HeaderMap, trusted:
     site, mode = headers.get("Sec-Fetch-Site"), headers.get("Sec-Fetch-Mode")
     if site is not None or mode is not None or headers.get("Sec-Fetch-Dest") is not None:
         if site == "cross-site" and mode == "navigate":
-            raise BetterAuthError(403, "Cross-site navigation login blocked. This request appears to be a CSRF "
-                                       "attack.", "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
+            raise BetterAuthError(403,
+                                  "Cross-site navigation login blocked. This request appears to be a CSRF "
+                                  "attack.", "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
         if origin is None:
             raise _missing_origin()
     if origin is not None and not is_trusted(origin, trusted):
@@ -90,8 +92,8 @@ _ENCODED_PATH_SEPARATOR = re.compile("%2[fF]|%5[cC]")
 
 def is_allowed_callback(url: str, trusted: frozenset[str]) -> bool:
     """Safe relative paths are allowed (better-auth's isSafeRelativeURL: no `//`, backslash, control character
-    or encoded slash in the path); absolute URLs must point at a trusted origin and, in genvid, hold no control
-    character either (it would end up in a Location header)."""
+    or encoded slash in the path); absolute URLs must point at a trusted origin and, in genvid, hold no
+    control character either (it would end up in a Location header)."""
     if _CONTROL_CHARACTER.search(url):
         return False
     if url.startswith("/"):

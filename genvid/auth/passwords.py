@@ -92,7 +92,8 @@ def needs_rehash(stored: str, *, algorithm: str, bcrypt_rounds: int) -> bool:
 
 
 def burn_equivalent_work(password: str, *, algorithm: str, bcrypt_rounds: int) -> None:
-    """Verify against a dummy hash of the configured kind, so an unknown email costs what a wrong password costs."""
+    """Verify against a dummy hash of the configured kind,
+    so an unknown email costs what a wrong password costs."""
     key = (algorithm, bcrypt_rounds)
     with _dummy_lock:
         dummy = _dummy_hashes.get(key)
@@ -101,8 +102,3 @@ def burn_equivalent_work(password: str, *, algorithm: str, bcrypt_rounds: int) -
         with _dummy_lock:
             _dummy_hashes.setdefault(key, dummy)
     verify_password(password, dummy)
-
-
-def utf16_length(text: str) -> int:
-    """The length JavaScript reports (`.length`): UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2

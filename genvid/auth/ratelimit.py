@@ -28,7 +28,8 @@ log = logging.getLogger("genvid.auth.ratelimit")
 KEY_PREFIX = "genvid:auth:ratelimit:"
 LOG_EVERY_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 2
-UNAVAILABLE = "This endpoint is rate limited and the limiter's store (Redis) is unavailable; try again shortly."
+UNAVAILABLE = ("This endpoint is rate limited and the limiter's store (Redis) is unavailable; "
+               "try again shortly.")
 _last_logged = 0.0
 
 

@@ -32,11 +32,12 @@ class Mail:
     text: str
 
 
-def create_token(conn: psycopg.Connection, *, purpose: str, value: str, now: datetime, length: int = 32) -> str:
+def create_token(conn: psycopg.Connection, *, purpose: str, value: str, now: datetime,
+                 length: int = 32) -> str:
     """A new token for purpose carrying value."""
     token = generate_id(length)
-    db.auth_verifications.create_verification(conn, id=generate_id(), identifier=f"{purpose}:{token}", value=value,
-                                              expires_at=now + TOKEN_LIFETIME, now=now)
+    db.auth_verifications.create_verification(conn, id=generate_id(), identifier=f"{purpose}:{token}",
+                                              value=value, expires_at=now + TOKEN_LIFETIME, now=now)
     return token
 
 
@@ -65,7 +66,8 @@ def verification_mail(conn: psycopg.Connection, *, email: str, base_url: str, ca
         return None
     token = create_token(conn, purpose=VERIFY_EMAIL, value=user.id, now=now)
     link = f"{base_url}/api/auth/verify-email?token={token}&callbackURL={quote(callback or '/', safe='')}"
-    return Mail(to=user.email, subject="Verify your email address", text=f"Verify your email address: {link}\n")
+    return Mail(to=user.email, subject="Verify your email address",
+                text=f"Verify your email address: {link}\n")
 
 
 def change_email_mail(conn: psycopg.Connection, *, user: models.User, new_email: str, base_url: str,
@@ -81,7 +83,8 @@ def change_email_mail(conn: psycopg.Connection, *, user: models.User, new_email:
 
 def reset_mail(conn: psycopg.Connection, *, email: str, base_url: str, redirect_to: str | None,
                now: datetime) -> Mail | None:
-    """A password reset link for the user with this email; None when there is none (the answer is the same)."""
+    """A password reset link for the user with this email; None when there is none
+    (the answer is the same)."""
     from urllib.parse import quote
     user = db.auth_users.get_user_by_email(conn, email=email.lower())
     if user is None:
@@ -102,5 +105,5 @@ def verify_email(conn: psycopg.Connection, *, token: str, now: datetime) -> mode
     data = json.loads(change)
     if db.auth_users.get_user_by_email(conn, email=data["newEmail"]) is not None:
         return None      # taken since the link was sent
-    return db.auth_users.update_user_email(conn, id=data["userId"], email=data["newEmail"], email_verified=True,
-                                           now=now)
+    return db.auth_users.update_user_email(conn, id=data["userId"], email=data["newEmail"],
+                                           email_verified=True, now=now)

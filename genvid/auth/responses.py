@@ -18,8 +18,8 @@ def json_response(body: Any, status: int = 200, *, set_cookies: list[str] | None
     session_token becomes set-auth-token (signed), named in Access-Control-Expose-Headers, as better-auth's
     bearer plugin does on every response carrying it, Origin or not (genvid.http.cors joins that with
     flask-cors's list into one header for a trusted origin). (get-session, which also sends the jwt plugin's
-    set-auth-jwt, is answered by genvid.auth.get_session.) The body is encoded here, compact and with non-ASCII
-    kept, whatever the app's JSON provider settings (debug included).
+    set-auth-jwt, is answered by genvid.auth.get_session.) The body is encoded here, compact and with
+    non-ASCII kept, whatever the app's JSON provider settings (debug included).
     """
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     response = Response(text + "\n", status, mimetype="application/json")
@@ -45,7 +45,8 @@ def redirect_response(location: str) -> Response:
     return response
 
 
-def redirect_with_cookies(location: str, *, set_cookies: list[str], session_token: str | None = None) -> Response:
+def redirect_with_cookies(location: str, *, set_cookies: list[str],
+                          session_token: str | None = None) -> Response:
     """A better-call redirect (302, empty body, JSON content type) that also sets cookies; with session_token,
     the bearer plugin's set-auth-token and its Access-Control-Expose-Headers, as on every session response."""
     response = redirect_response(location)

@@ -13,13 +13,14 @@ from typing import Any
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
+from genvid import clock
 from genvid.auth import (  # noqa: F401  (the *_routes modules: their views register on bp)
     account_routes,
     apikey_routes,
-    clock,
     context,
     email_routes,
     jwt_routes,
+    limits,
     responses,
     sessions,
     shapes,
@@ -38,9 +39,11 @@ from genvid.infra import database
 
 __all__ = ["bp"]
 
-SIGN_UP = Schema((Field("name", max_length=users.MAX_NAME_LENGTH),
-                  Field("email", email=True, max_length=users.MAX_EMAIL_LENGTH), Field("password", min_length=1),
-                  Field("image", optional=True, max_length=users.MAX_IMAGE_LENGTH), Field("callbackURL", optional=True),
+SIGN_UP = Schema((Field("name", max_length=limits.MAX_NAME_LENGTH),
+                  Field("email", email=True, max_length=limits.MAX_EMAIL_LENGTH),
+                  Field("password", min_length=1),
+                  Field("image", optional=True, max_length=limits.MAX_IMAGE_LENGTH),
+                  Field("callbackURL", optional=True),
                   Field("rememberMe", "boolean", optional=True)), with_record=True, form=True)
 SIGN_IN = Schema((Field("email"), Field("password"), Field("callbackURL", optional=True),
                   Field("rememberMe", "boolean", optional=True)), form=True)
@@ -48,11 +51,14 @@ CHANGE_PASSWORD = Schema((Field("newPassword"), Field("currentPassword"),
                           Field("revokeOtherSessions", "boolean", optional=True)))
 REVOKE_SESSION = Schema((Field("token"),))
 UPDATE_USER = Schema(with_record=True)
-UPDATE_USER_BODY = {"type": "object", "description": "Any object (better-auth's z.record); name and image are read.",
-                    "properties": {"name": {"description": f"A string of at most {users.MAX_NAME_LENGTH} characters "
-                                                           "(other types are ignored)."},
-                                   "image": {"description": f"A string of at most {users.MAX_IMAGE_LENGTH} "
-                                                            "characters, or null (other types are ignored)."}}}
+UPDATE_USER_BODY = {"type": "object",
+                    "description": "Any object (better-auth's z.record); name and image are read.",
+                    "properties": {
+                        "name": {"description": f"A string of at most {limits.MAX_NAME_LENGTH} characters "
+                                                "(other types are ignored)."},
+                                   "image": {"description": f"A string of at most {limits.MAX_IMAGE_LENGTH} "
+                                                            "characters, or null (other types are "
+                                                            "ignored)."}}}
 EMPTY = Schema(optional=True)
 AUTH = ["auth"]
 
@@ -70,8 +76,10 @@ def sign_up() -> ResponseReturnValue:
     password_hash = policy().hash(body["password"])
     with database.transaction() as conn:
         user, session = users.create_account(
-            conn, email=body["email"], name=body["name"], image=body.get("image"), password_hash=password_hash,
-            remember=remember, ip_address=context.client_ip(), user_agent=context.user_agent(), now=clock.now())
+            conn, email=body["email"], name=body["name"], image=body.get("image"),
+            password_hash=password_hash,
+            remember=remember, ip_address=context.client_ip(), user_agent=context.user_agent(),
+            now=clock.now())
     return responses.session_cookie_response({"token": session.token, "user": user_json(user)},
                                            token=session.token, remember=remember)
 
@@ -98,7 +106,8 @@ def sign_in() -> ResponseReturnValue:
     with database.transaction() as conn:
         if new_hash is not None:
             users.set_password(conn, user_id=user.id, password_hash=new_hash, now=clock.now())
-        session = sessions.start_session(conn, user_id=user.id, remember=remember, ip_address=context.client_ip(),
+        session = sessions.start_session(conn, user_id=user.id, remember=remember,
+                                         ip_address=context.client_ip(),
                                          user_agent=context.user_agent(), now=clock.now())
     callback = body.get("callbackURL")
     payload: dict[str, Any] = {"redirect": bool(callback), "token": session.token}
@@ -118,8 +127,10 @@ def _needs_rehash(stored: str, pol: users.PasswordPolicy) -> bool:
 @bp.get("/get-session")
 @documented("The current session and user, or null", response=shapes.SESSION_OR_NULL, optional_auth=True,
             better_auth=True, tags=AUTH, parameters=(shapes.query("disableCookieCache"),
-                                                     shapes.query("disableRefresh", description="`true`: do not "
-                                                                  "extend a session older than a day")))
+                                                     shapes.query("disableRefresh",
+                                                                  description="`true`: do not "
+                                                                              "extend a session older than a "
+                                                                              "day")))
 def get_session() -> ResponseReturnValue:
     """The current session and user, or null; refreshes a session older than a day. (Here only with an Origin
     or a body: genvid.auth.get_session answers the others before Flask, with the same answer().)"""
@@ -247,8 +258,8 @@ def change_password() -> ResponseReturnValue:
         if body.get("revokeOtherSessions") is True:
             sessions.revoke_all(conn, user_id=active.user.id)
             new_session = sessions.start_session(conn, user_id=active.user.id, remember=True,
-                                                 ip_address=context.client_ip(), user_agent=context.user_agent(),
-                                                 now=now)
+                                                 ip_address=context.client_ip(),
+                                                 user_agent=context.user_agent(), now=now)
     payload = {"token": new_session.token if new_session else None, "user": user_json(active.user)}
     if new_session is None:
         return responses.json_response(payload)

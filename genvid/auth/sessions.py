@@ -1,4 +1,5 @@
-"""Sessions as better-auth keeps them: 7-day lifetime, 1-day refresh, 1-day freshness, expired rows deleted."""
+"""Sessions as better-auth keeps them: 7-day lifetime, 1-day refresh, 1-day freshness,
+expired rows deleted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,14 +55,16 @@ def find_session_and_signing_key(conn: psycopg.Connection, *, token: str,
     active = _live(conn, row, token=token, now=now)
     if active is None or row is None:
         return None
-    key = None if row.jwk_id is None or row.jwk_private_key is None else StoredKey(row.jwk_id, row.jwk_private_key)
+    key = None if row.jwk_id is None or row.jwk_private_key is None else StoredKey(row.jwk_id,
+                                                                                   row.jwk_private_key)
     return active, key
 
 
 def _live(conn: psycopg.Connection,
-          row: db.auth_sessions.GetSessionAndUserRow | db.auth_sessions.GetSessionUserAndSigningKeyRow | None, *,
-          token: str, now: datetime) -> ActiveSession | None:
-    """The session and user of a looked-up row; an expired row is deleted (better-auth does) and gives None."""
+          row: db.auth_sessions.GetSessionAndUserRow | db.auth_sessions.GetSessionUserAndSigningKeyRow | None,
+          *, token: str, now: datetime) -> ActiveSession | None:
+    """The session and user of a looked-up row; an expired row is deleted
+    (better-auth does) and gives None."""
     if row is None:
         return None
     if row.expires_at < now:
@@ -83,7 +86,8 @@ def is_due_for_refresh(session: models.Session, *, now: datetime) -> bool:
 
 def refresh_session(conn: psycopg.Connection, *, session: models.Session, now: datetime) -> models.Session:
     """Push the expiry to now + 7 days."""
-    refreshed = db.auth_sessions.refresh_session(conn, expires_at=now + EXPIRES_IN, now=now, token=session.token)
+    refreshed = db.auth_sessions.refresh_session(conn, expires_at=now + EXPIRES_IN, now=now,
+                                                 token=session.token)
     return refreshed or session
 
 

@@ -1,5 +1,6 @@
 """JSON Schemas of better-auth's bodies, for the OpenAPI document (genvid.http.openapi): what /api/auth
-answers, as genvid.auth.serialize writes it and tests/test_auth_interop.py holds it to the real better-auth server.
+answers, as genvid.auth.serialize writes it and tests/test_auth_interop.py holds it to the real better-auth
+server.
 
 Request bodies come from the same validation.Schema objects the routes check with (validation.json_schema).
 """
@@ -14,8 +15,10 @@ _STRING_OR_NULL = {"type": ["string", "null"]}
 USER: dict[str, Any] = {
     "type": "object",
     "required": ["name", "email", "emailVerified", "image", "createdAt", "updatedAt", "id"],
-    "properties": {"name": {"type": "string"}, "email": {"type": "string"}, "emailVerified": {"type": "boolean"},
-                   "image": _STRING_OR_NULL, "createdAt": _DATE, "updatedAt": _DATE, "id": {"type": "string"}},
+    "properties": {"name": {"type": "string"}, "email": {"type": "string"},
+                   "emailVerified": {"type": "boolean"},
+                   "image": _STRING_OR_NULL, "createdAt": _DATE, "updatedAt": _DATE,
+                   "id": {"type": "string"}},
 }
 SESSION: dict[str, Any] = {
     "type": "object",
@@ -63,7 +66,8 @@ REDIRECT = {"description": "Redirect to the callback URL (better-call answers wi
 
 def query(name: str, *, required: bool = False, description: str = "") -> dict[str, Any]:
     """A query-string parameter better-auth reads as a string."""
-    parameter: dict[str, Any] = {"name": name, "in": "query", "required": required, "schema": {"type": "string"}}
+    parameter: dict[str, Any] = {"name": name, "in": "query", "required": required,
+                                 "schema": {"type": "string"}}
     if description:
         parameter["description"] = description
     return parameter
@@ -75,13 +79,15 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 _INTEGER_OR_NULL = {"type": ["integer", "null"]}
 _DATE_OR_NULL = _nullable(_DATE)
-# The api-key plugin's key object (genvid.auth.apikey_json), in its field order; "key" only in create's answer.
+# The api-key plugin's key object (genvid.auth.apikey_json), in its field order; "key" only in create's
+# answer.
 _API_KEY_FIELDS: dict[str, Any] = {
     "configId": {"type": "string"}, "name": _STRING_OR_NULL, "start": _STRING_OR_NULL,
     "referenceId": {"type": "string", "description": "The owner's user id."}, "prefix": _STRING_OR_NULL,
     "refillInterval": _INTEGER_OR_NULL, "refillAmount": _INTEGER_OR_NULL, "lastRefillAt": _DATE_OR_NULL,
     "enabled": {"type": ["boolean", "null"]}, "rateLimitEnabled": {"type": ["boolean", "null"]},
-    "rateLimitTimeWindow": _INTEGER_OR_NULL, "rateLimitMax": _INTEGER_OR_NULL, "requestCount": _INTEGER_OR_NULL,
+    "rateLimitTimeWindow": _INTEGER_OR_NULL, "rateLimitMax": _INTEGER_OR_NULL,
+    "requestCount": _INTEGER_OR_NULL,
     "remaining": _INTEGER_OR_NULL, "lastRequest": _DATE_OR_NULL, "expiresAt": _DATE_OR_NULL,
     "createdAt": _DATE, "updatedAt": _DATE,
     "permissions": _nullable({"type": "object", "additionalProperties": {"type": "array",
@@ -92,7 +98,8 @@ _API_KEY_FIELDS: dict[str, Any] = {
 }
 API_KEY = _object(**_API_KEY_FIELDS)
 NEW_API_KEY = _object(**{**_API_KEY_FIELDS,
-                         "key": {"type": "string", "description": "The key itself: shown in this answer only."}})
+                         "key": {"type": "string",
+                                 "description": "The key itself: shown in this answer only."}})
 API_KEYS: dict[str, Any] = {
     "type": "object", "required": ["apiKeys", "total"],
     "properties": {"apiKeys": {"type": "array", "items": API_KEY}, "total": {"type": "integer", "minimum": 0},

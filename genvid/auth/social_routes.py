@@ -12,7 +12,8 @@ from urllib.parse import quote, urlencode
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from genvid.auth import clock, context, oauth_callback, responses, sessions, shapes
+from genvid import clock
+from genvid.auth import context, oauth_callback, responses, sessions, shapes
 from genvid.auth.blueprint import bp, prepare, require_session
 from genvid.auth.oauth import accounts, client, state
 from genvid.auth.oauth.client import Profile
@@ -25,8 +26,8 @@ from genvid.http.api import documented
 from genvid.http.app_config import app_config
 from genvid.infra import database
 
-RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method",
-                   "nonce", "scope")
+RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_challenge",
+                   "code_challenge_method", "nonce", "scope")
 # additionalParams may not override what the authorization request sets itself (a zod refine in better-auth).
 _ADDITIONAL_PARAMS = Field("additionalParams", "record<string>", optional=True, refused_keys=RESERVED_PARAMS,
                            refusal="additionalParams cannot include reserved OAuth parameters: "
@@ -59,7 +60,8 @@ def provider_not_found() -> BetterAuthError:
 
 
 def start_flow(provider: Provider, body: dict[str, Any], *, link: state.Link | None) -> Response:
-    """State, cookie and the provider's authorization URL: `{url, redirect}` (+ Location unless disableRedirect)."""
+    """State, cookie and the provider's authorization URL: `{url, redirect}`
+    (+ Location unless disableRedirect)."""
     config = app_config()
     nonce = state.random_string(32) if provider.requires_nonce else None
     with database.transaction() as conn:
@@ -118,8 +120,10 @@ def sign_in_social() -> ResponseReturnValue:
                                    access_token=id_token.get("accessToken"), id_token=id_token["token"])
     try:
         with database.transaction() as conn:
-            signed = accounts.sign_in(conn, profile=profile, account=account, trusted=provider.id in oauth.trusted,
-                                      disable_sign_up=False, sealing=oauth.sealing, ip_address=context.client_ip(),
+            signed = accounts.sign_in(conn, profile=profile, account=account,
+                                      trusted=provider.id in oauth.trusted,
+                                      disable_sign_up=False, sealing=oauth.sealing,
+                                      ip_address=context.client_ip(),
                                       user_agent=context.user_agent(), now=clock.now())
     except accounts.LinkRefused as refused:
         raise BetterAuthError(401, str(refused), "OAUTH_LINK_ERROR") from None
@@ -167,17 +171,19 @@ def link_social() -> ResponseReturnValue:
     return start_flow(provider, body, link=link)
 
 
-def link_with_id_token(provider: Provider, id_token: dict[str, Any], active: sessions.ActiveSession) -> Response:
+def link_with_id_token(provider: Provider, id_token: dict[str, Any],
+                       active: sessions.ActiveSession) -> Response:
     """link-social's idToken form."""
     oauth = oauth_settings()
     profile = id_token_profile(provider, id_token)
     account = accounts.AccountData(provider_id=provider.id, account_id=profile.account_id,
-                                   access_token=id_token.get("accessToken"), refresh_token=id_token.get("refreshToken"),
-                                   id_token=id_token["token"])
+                                   access_token=id_token.get("accessToken"),
+                                   refresh_token=id_token.get("refreshToken"), id_token=id_token["token"])
     try:
         with database.transaction() as conn:
             accounts.link_id_token(conn, user=active.user, profile=profile, account=account,
-                                   trusted=provider.id in oauth.trusted, sealing=oauth.sealing, now=clock.now())
+                                   trusted=provider.id in oauth.trusted, sealing=oauth.sealing,
+                                   now=clock.now())
     except accounts.LinkError as refused:
         raise BetterAuthError(refused.status, refused.message, refused.code) from None
     return responses.json_response({"url": "", "status": True, "redirect": False})

@@ -14,15 +14,14 @@ import db.auth_users
 from db import models
 from genvid.auth import passwords, sessions
 from genvid.auth.ids import generate_id
+from genvid.auth.limits import (
+    MAX_IMAGE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    utf16_length,
+)
 from genvid.errors import BetterAuthError
-
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
-# genvid's own limits (better-auth has none and stores 100,000-character names): an email address is at most
-# 254 characters (RFC 5321's path limit), a display name 256, an image URL 2,048.
-MAX_EMAIL_LENGTH = 254
-MAX_NAME_LENGTH = 256
-MAX_IMAGE_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,8 @@ class PasswordPolicy:
 
 def user_exists() -> BetterAuthError:
     """422 for an email that is taken (in any letter case)."""
-    return BetterAuthError(422, "User already exists. Use another email.", "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL")
+    return BetterAuthError(422, "User already exists. Use another email.",
+                           "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL")
 
 
 def invalid_credentials() -> BetterAuthError:
@@ -54,7 +54,7 @@ def invalid_password() -> BetterAuthError:
 
 def check_length(password: str, *, minimum: bool = True) -> None:
     """better-auth's length rules, counted in UTF-16 code units."""
-    length = passwords.utf16_length(password)
+    length = utf16_length(password)
     if minimum and length < MIN_PASSWORD_LENGTH:
         raise BetterAuthError(400, "Password too short", "PASSWORD_TOO_SHORT")
     if length > MAX_PASSWORD_LENGTH:
@@ -68,7 +68,7 @@ def check_storable(*, name: str | None, image: str | None) -> None:
     for key, value, limit in (("name", name, MAX_NAME_LENGTH), ("image", image, MAX_IMAGE_LENGTH)):
         if value is None:
             continue
-        if passwords.utf16_length(value) > limit:
+        if utf16_length(value) > limit:
             messages.append(f"[body.{key}] Too big: expected string to have <={limit} characters")
         elif "\x00" in value:
             messages.append(f"[body.{key}] Invalid string: must not contain U+0000")
@@ -99,11 +99,12 @@ def create_account(conn: psycopg.Connection, *, email: str, name: str, image: st
     value cannot be stored (U+0000), as better-auth answers when its insert fails."""
     if "\x00" in name or (image is not None and "\x00" in image):
         raise failed_to_create()
-    user = db.auth_users.create_user(conn, id=generate_id(), name=name, email=email.lower(), image=image, now=now)
+    user = db.auth_users.create_user(conn, id=generate_id(), name=name, email=email.lower(), image=image,
+                                     now=now)
     if user is None:        # a concurrent sign-up won the unique constraint
         raise user_exists()
-    db.auth_accounts.create_credential_account(conn, id=generate_id(), user_id=user.id, password=password_hash,
-                                               now=now)
+    db.auth_accounts.create_credential_account(conn, id=generate_id(), user_id=user.id,
+                                               password=password_hash, now=now)
     session = sessions.start_session(conn, user_id=user.id, remember=remember, ip_address=ip_address,
                                      user_agent=user_agent, now=now)
     return user, session
@@ -127,7 +128,8 @@ def stored_hash(conn: psycopg.Connection, *, user_id: str) -> str | None:
 def check_password(password: str, stored: str | None, *, policy: PasswordPolicy) -> bool:
     """Verify password; with no stored hash, burn the same work so timing reveals nothing."""
     if stored is None:
-        passwords.burn_equivalent_work(password, algorithm=policy.algorithm, bcrypt_rounds=policy.bcrypt_rounds)
+        passwords.burn_equivalent_work(password, algorithm=policy.algorithm,
+                                       bcrypt_rounds=policy.bcrypt_rounds)
         return False
     return passwords.verify_password(password, stored)
 
@@ -142,7 +144,8 @@ def set_password(conn: psycopg.Connection, *, user_id: str, password_hash: str, 
 def update_profile(conn: psycopg.Connection, *, user_id: str, name: str | None, set_image: bool,
                    image: str | None, now: datetime) -> models.User | None:
     """Change name and/or image."""
-    return db.auth_users.update_user_profile(conn, id=user_id, name=name, set_image=set_image, image=image, now=now)
+    return db.auth_users.update_user_profile(conn, id=user_id, name=name, set_image=set_image, image=image,
+                                             now=now)
 
 
 def delete_user(conn: psycopg.Connection, *, user_id: str) -> None:

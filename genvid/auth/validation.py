@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Request
 
-from genvid.auth.passwords import utf16_length
+from genvid.auth.limits import MAX_EMAIL_LENGTH, utf16_length
 from genvid.errors import BetterAuthError
 from genvid.http import jsonbody
 
@@ -21,7 +21,8 @@ FORM = "application/x-www-form-urlencoded"
 UNDEFINED: Any = object()   # JavaScript's undefined: no body at all
 
 # zod 4's default email pattern.
-_EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$")
+_EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class Field:
     """One key of a body schema: its zod type, whether it may be absent, and extra string checks."""
 
     name: str
-    kind: str = "string"          # string | boolean | number | any | union | object | string[] | record | record<string>
+    # string | boolean | number | any | union | object | string[] | record | record<string>
+    kind: str = "string"
     optional: bool = False
     min_length: int = 0
     max_length: int | None = None     # genvid's own limit (better-auth has none); None: unlimited
@@ -47,9 +49,6 @@ class Schema:
     optional: bool = False        # the whole body may be absent
     with_record: bool = False
     form: bool = False            # also accepts application/x-www-form-urlencoded
-
-
-MAX_EMAIL_LENGTH = 254      # RFC 5321; also keeps the pattern's work bounded on hostile input
 
 
 def is_valid_email(value: str) -> bool:
@@ -79,7 +78,8 @@ def validation_error(messages: list[str]) -> BetterAuthError:
 
 
 def read_body(request: Request, schema: Schema) -> Any:
-    """The parsed body (a dict, or UNDEFINED when there is none); 415 or 400 BAD_REQUEST as better-call answers."""
+    """The parsed body (a dict, or UNDEFINED when there is none);
+    415 or 400 BAD_REQUEST as better-call answers."""
     content_type = request.headers.get("Content-Type", "")
     mimetype = request.mimetype
     allowed = [FORM, JSON] if schema.form else [JSON]
@@ -91,7 +91,7 @@ def read_body(request: Request, schema: Schema) -> Any:
                                    f"Allowed types: {', '.join(allowed)}", "UNSUPPORTED_MEDIA_TYPE")
     if mimetype == FORM:
         return {key: request.form.getlist(key)[-1] for key in request.form}
-    return UNDEFINED if not raw else _parse_json(raw)      # whitespace is not "no body": JSON.parse refuses it
+    return UNDEFINED if not raw else _parse_json(raw)   # whitespace is not "no body": JSON.parse refuses it
 
 
 def _parse_json(raw: bytes) -> Any:
@@ -178,7 +178,8 @@ def _check(field: Field, value: Any) -> str | None:
 
 
 def json_schema(schema: Schema, **limits: Any) -> dict[str, Any]:
-    """The JSON Schema of a body schema, for the OpenAPI document (extra keys are accepted, as zod strips them)."""
+    """The JSON Schema of a body schema, for the OpenAPI document (extra keys are accepted,
+    as zod strips them)."""
     body: dict[str, Any] = {**_object_schema(schema.fields), **limits}
     return body
 

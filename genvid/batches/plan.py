@@ -1,6 +1,7 @@
 """A batch checked and priced before anything is charged: the template's {{variables}} against the rows'
 columns, then every row filled in and held to the rules of POST /api/videos. Every problem of every row is
-reported at once (up to MAX_PROBLEMS), so a file is fixed in one go; a batch with any problem is refused whole.
+reported at once (up to MAX_PROBLEMS), so a file is fixed in one go; a batch with any problem is refused
+whole.
 """
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ def plan_batch(video_template: CreateVideo, rows: Rows) -> Plan:
     if unknown:
         columns = ", ".join(rows.columns) or "none"
         raise ValidationFailed(details=[
-            {"field": "template.script" if name in template.variables(video_template.script) else "template.title",
-             "column": name, "type": "unknown_variable",
+            {"field": "template.script" if name in template.variables(video_template.script)
+             else "template.title", "column": name, "type": "unknown_variable",
              "message": f"{{{{{name}}}}} is not a column of the rows (their columns: {columns})."}
             for name in unknown])
     if not rows.rows:
@@ -76,12 +77,14 @@ def plan_batch(video_template: CreateVideo, rows: Rows) -> Plan:
 def _missing_values(row: Row, names: list[str]) -> list[dict[str, Any]]:
     found = []
     if row.extra_values:
-        found.append(problem(row, f"This row has {row.extra_values} value(s) past the last named column. A value "
-                                  "holding a comma must be in double quotes.", "extra_values"))
+        found.append(
+            problem(row, f"This row has {row.extra_values} value(s) past the last named column. A value "
+                         "holding a comma must be in double quotes.", "extra_values"))
     for name in names:
         if name in row.missing or name not in row.values:
-            found.append(problem(row, f"No value for {{{{{name}}}}}: this row has no {name!r} column.", "missing",
-                                 column=name))
+            found.append(
+                problem(row, f"No value for {{{{{name}}}}}: this row has no {name!r} column.", "missing",
+                        column=name))
         elif not row.values[name]:
             found.append(problem(row, f"{{{{{name}}}}} is empty in this row.", "empty", column=name))
     return found

@@ -22,8 +22,9 @@ def result_json(row: int, video: models.Video | None, *, media_url: Callable[[st
     if video is None:
         return {"row": row, "video_id": None, "status": "deleted", "title": None, "credits": None,
                 "video_url": None, "thumbnail_url": None, "failure": None, "warnings": []}
-    failure = ({"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
-               if video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED) else None)
+    failure = (
+        {"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
+        if video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED) else None)
     return {"row": row, "video_id": video.id, "status": video.status.value, "title": video.title,
             "credits": video.credits,
             "video_url": media_url(video.video_key) if video.video_key else None,

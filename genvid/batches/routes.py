@@ -1,13 +1,12 @@
 """The batch API: price, create, list, show, cancel, results (JSON and CSV), events.
 
-Handlers parse, call one domain function, serialise. A create writes the batch, its videos (queued, due at once)
-and the debit in one statement; the workers' dispatcher admits the rows as render slots free up, fairly between
-users, so no handler queues anything.
+Handlers parse, call one domain function, serialise. A create writes the batch, its videos (queued, due at
+once) and the debit in one statement; the workers' dispatcher admits the rows as render slots free up, fairly
+between users, so no handler queues anything.
 """
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import quote
 
@@ -58,7 +57,7 @@ STREAM_MIN_INTERVAL = 0.5       # a batch's stream sends at most two snapshots a
 
 
 def _media_url(key: str) -> str:
-    expires, signature = media.sign(key, now=time.time(), secret=app_config().better_auth_secret)
+    expires, signature = media.sign(key, now=clock.unix(), secret=app_config().better_auth_secret)
     return f"{request.host_url}api/media/{quote(key)}?expires={expires}&signature={signature}"
 
 
@@ -73,13 +72,15 @@ def _planned() -> tuple[str | None, plan.Plan]:
 
 
 def _multipart() -> tuple[BatchHeader, rows.Rows]:
-    """`template` (JSON text), `rows` (a CSV file, or the same text as a plain field) and an optional `name`."""
+    """`template` (JSON text), `rows` (a CSV file,
+    or the same text as a plain field) and an optional `name`."""
     unknown = sorted((set(request.form) | set(request.files)) - {"name", "template", "rows"})
     if unknown:
         raise ValidationFailed(details=[{"field": name, "message": "Not a field of a batch.", "type": "extra"}
                                         for name in unknown])
     upload = request.files.get("rows")
-    data = upload.read() if upload is not None else request.form.get("rows", "").encode("utf-8", "surrogatepass")
+    data = upload.read() if upload is not None else request.form.get("rows", "").encode("utf-8",
+                                                                                        "surrogatepass")
     template_text = request.form.get("template")
     problems = []
     if template_text is None:
@@ -142,7 +143,8 @@ def list_batches() -> ResponseReturnValue:
     user = current_user()
     query = parse_query(BatchQuery)
     with database.connection() as conn:
-        page, next_cursor = service.list_batches(conn, user_id=user.id, cursor=query.cursor, limit=query.limit)
+        page, next_cursor = service.list_batches(conn, user_id=user.id, cursor=query.cursor,
+                                                 limit=query.limit)
     return ok([batch_json(batch, counts) for batch, counts in page], meta={"next_cursor": next_cursor})
 
 
@@ -161,14 +163,15 @@ def show_batch(batch_id: str) -> ResponseReturnValue:
             errors=(409,))
 def cancel_batch(batch_id: str) -> ResponseReturnValue:
     """Rows not yet admitted to render are cancelled and what they cost is given back in one refund, exactly
-    once however many cancels arrive; rows already rendering finish and are paid for. A repeated cancel answers
-    0 rows; 409 BATCH_NOT_CANCELLABLE when every row had started or finished before any cancel."""
+    once however many cancels arrive; rows already rendering finish and are paid for. A repeated cancel
+    answers 0 rows; 409 BATCH_NOT_CANCELLABLE when every row had started or finished before any cancel."""
     user = current_user()
     with database.transaction() as conn:
         cancelled = service.cancel_batch(conn, user_id=user.id, batch_id=batch_id, now=clock.now())
     with database.connection() as conn:
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=batch_id)
-    events.publish_many(redis_client.connection(), [(video_id, "cancelled", batch_id) for video_id in cancelled.video_ids])
+    events.publish_many(redis_client.connection(),
+                        [(video_id, "cancelled", batch_id) for video_id in cancelled.video_ids])
     return ok({"batch": batch_json(batch, counts), "cancelled_rows": cancelled.rows,
                "refunded_credits": cancelled.refunded_credits})
 
@@ -183,9 +186,11 @@ def batch_results(batch_id: str) -> ResponseReturnValue:
 @bp.get("/api/batches/<id:batch_id>/results.csv")
 @documented("Each row's video as a CSV file", tags=["batches"], media_type="text/csv", response=_CSV_RESPONSE)
 def batch_results_csv(batch_id: str) -> ResponseReturnValue:
-    """The results as CSV (row, video_id, status, video_url, video_page, failure_code, failure_message), to put
-    beside the rows that made them. video_url lasts 15 minutes; video_page is the video's page in the web app."""
-    body = results.results_csv(_results(batch_id), page_url=lambda video_id: f"{request.host_url}videos/{video_id}")
+    """The results as CSV (row, video_id, status, video_url, video_page, failure_code, failure_message), to
+    put beside the rows that made them. video_url lasts 15 minutes; video_page is the video's page in the web
+    app."""
+    body = results.results_csv(_results(batch_id),
+                               page_url=lambda video_id: f"{request.host_url}videos/{video_id}")
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="batch-{batch_id}-results.csv"'})
 
@@ -194,7 +199,8 @@ def _results(batch_id: str) -> list[dict[str, Any]]:
     user = current_user()
     with database.connection() as conn:
         _, videos = service.results(conn, user_id=user.id, batch_id=batch_id)
-    return [results.result_json(row, video, media_url=_media_url) for row, video in enumerate(videos, start=1)]
+    return [results.result_json(row, video, media_url=_media_url)
+            for row, video in enumerate(videos, start=1)]
 
 
 @bp.get("/api/batches/<id:batch_id>/events")
@@ -203,7 +209,8 @@ def _results(batch_id: str) -> list[dict[str, Any]]:
 def batch_events(batch_id: str) -> ResponseReturnValue:
     """text/event-stream: `retry: 3000`, then an `event: status` with the batch (as GET /api/batches/{id}) now
     and whenever its rows change (at most twice a second), until no row can change any more (`done`), or until
-    the stream's time limit, after which EventSource reconnects by itself. The same limits as a video's stream."""
+    the stream's time limit, after which EventSource reconnects by itself. The same limits as a video's
+    stream."""
     user = current_user()
     with database.connection() as conn:
         service.get_batch(conn, user_id=user.id, batch_id=batch_id)     # 404 before the stream starts

@@ -25,7 +25,8 @@ _SEPARATORS = (",", ";", "\t")
 
 @dataclass(frozen=True)
 class Row:
-    """One row: number is its place among the rows (1-based; results use it), line the CSV line it starts on."""
+    """One row: number is its place among the rows (1-based; results use it),
+    line the CSV line it starts on."""
 
     number: int
     values: Mapping[str, str]
@@ -41,10 +42,11 @@ class Rows:
 
 
 def problem(row: Row, message: str, kind: str, column: str | None = None) -> dict[str, Any]:
-    """One error detail about a row (and a column of it): `field` is the path into a JSON body's rows (0-based,
-    as the body's own validation errors say), `row` the 1-based row number, `line` the CSV line."""
-    detail: dict[str, Any] = {"field": f"rows.{row.number - 1}" + (f".{column}" if column is not None else ""),
-                              "row": row.number, "column": column, "message": message, "type": kind}
+    """One error detail about a row (and a column of it): `field` is the path into a JSON body's rows
+    (0-based, as the body's own validation errors say), `row` the 1-based row number, `line` the CSV line."""
+    detail: dict[str, Any] = {
+        "field": f"rows.{row.number - 1}" + (f".{column}" if column is not None else ""),
+        "row": row.number, "column": column, "message": message, "type": kind}
     if row.line is not None:
         detail["line"] = row.line
     return detail
@@ -55,7 +57,8 @@ def _refuse(message: str, kind: str, **extra: Any) -> ValidationFailed:
 
 
 def too_many_rows() -> ValidationFailed:
-    return _refuse(f"A batch has at most {MAX_ROWS:,} rows; split the file into several batches.", "too_many_rows")
+    return _refuse(f"A batch has at most {MAX_ROWS:,} rows; split the file into several batches.",
+                   "too_many_rows")
 
 
 def from_json(rows: Sequence[Mapping[str, str]]) -> Rows:
@@ -93,7 +96,8 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line the record starts on, its values) for every record with a non-blank value."""
     first_line = text.split("\n", 1)[0]
     separator = next((s for s in _SEPARATORS if s in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, skipinitialspace=True, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, skipinitialspace=True,
+                        strict=True)
     while True:
         start = reader.line_num + 1
         try:
@@ -101,10 +105,11 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise _refuse(f"The row starting on line {start} is not valid CSV ({exc}). A value holding a quote, a "
-                          "separator or a line break must be in double quotes, with its quotes doubled, and "
-                          "nothing but a separator may follow its closing quote.", "malformed_csv",
-                          line=start) from None
+            raise _refuse(
+                f"The row starting on line {start} is not valid CSV ({exc}). A value holding a quote, a "
+                "separator or a line break must be in double quotes, with its quotes doubled, and "
+                "nothing but a separator may follow its closing quote.", "malformed_csv",
+                line=start) from None
         if any(value.strip() for value in values):
             yield start, values
 
@@ -126,7 +131,8 @@ def _columns(names: list[str], line: int) -> tuple[list[str], set[int]]:
 
 def _row(number: int, line: int, values: list[str], names: list[str], columns: list[str],
          unnamed: set[int]) -> Row:
-    named = {names[i].strip(): _text(value) for i, value in enumerate(values[:len(names)]) if i not in unnamed}
+    named = {
+        names[i].strip(): _text(value) for i, value in enumerate(values[:len(names)]) if i not in unnamed}
     stray = [value for i, value in enumerate(values) if (i >= len(names) or i in unnamed) and value.strip()]
     missing = tuple(column for column in columns if column not in named)
     return Row(number, named, line=line, missing=missing, extra_values=len(stray))

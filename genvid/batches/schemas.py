@@ -24,9 +24,10 @@ class BatchHeader(Schema):
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME,
                              description="A name to find the batch by (one line).")
-    template: CreateVideo = Field(description="The video every row makes, exactly as POST /api/videos takes it; "
-                                              "`script` and `title` may hold {{variables}}, named after the rows' "
-                                              "columns.")
+    template: CreateVideo = Field(
+        description="The video every row makes, exactly as POST /api/videos takes it; "
+                    "`script` and `title` may hold {{variables}}, named after the rows' "
+                    "columns.")
 
     @field_validator("name")
     @classmethod
@@ -88,8 +89,9 @@ class BatchTemplateOut(BaseModel):
 
 
 class BatchOut(BaseModel):
-    """A batch as its owner sees it. status: running while any row waits or renders (even after a cancel, until
-    the rows already rendering finish: `cancelled_at` says a cancel happened), then finished or cancelled."""
+    """A batch as its owner sees it. status: running while any row waits or renders (even after a cancel,
+    until the rows already rendering finish: `cancelled_at` says a cancel happened), then finished or
+    cancelled."""
 
     id: str
     name: str | None
@@ -99,8 +101,9 @@ class BatchOut(BaseModel):
     variables: list[str]
     row_count: int
     credits: int = Field(description="What the batch was charged.")
-    refunded_credits: int = Field(description="Given back so far, for its failed and cancelled rows (those whose "
-                                              "video was not deleted since).")
+    refunded_credits: int = Field(
+        description="Given back so far, for its failed and cancelled rows (those whose "
+                    "video was not deleted since).")
     counts: BatchCounts
     created_at: datetime
     updated_at: datetime
@@ -128,7 +131,8 @@ class PreviewOut(BaseModel):
 
 class CancelOut(BaseModel):
     batch: BatchOut
-    cancelled_rows: int = Field(description="Rows this request stopped (0 when an earlier cancel stopped them).")
+    cancelled_rows: int = Field(
+        description="Rows this request stopped (0 when an earlier cancel stopped them).")
     refunded_credits: int = Field(description="Credits this request gave back.")
 
 

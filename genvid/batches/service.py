@@ -44,8 +44,8 @@ class Quote:
 
 @dataclass(frozen=True)
 class Cancelled:
-    """What a cancel did: the rows it stopped and the credits it gave back (0 and 0 when an earlier cancel, or the
-    dispatcher, got there first)."""
+    """What a cancel did: the rows it stopped and the credits it gave back (0 and 0 when an earlier cancel, or
+    the dispatcher, got there first)."""
 
     batch: models.Batch
     rows: int
@@ -65,8 +65,9 @@ def create_batch(conn: psycopg.Connection, *, user_id: str, provider: str, name:
 
     One statement does it all (db CreatePaidBatch), like a video's create. Only when it refused are more reads
     made to say why, in the order a client sees them: an unknown avatar or voice (422), a replayed
-    Idempotency-Key (the earlier batch), a short balance (402 INSUFFICIENT_CREDITS; nothing was written). A debit
-    that takes the balance below credits_low_threshold records the outbound webhook event credits.low with it.
+    Idempotency-Key (the earlier batch), a short balance (402 INSUFFICIENT_CREDITS; nothing was written). A
+    debit that takes the balance below credits_low_threshold records the outbound webhook event credits.low
+    with it.
     """
     video = plan.template
     video_ids = [generate_id() for _ in plan.videos]
@@ -85,7 +86,8 @@ def create_batch(conn: psycopg.Connection, *, user_id: str, provider: str, name:
             return Created(row.batches, new=True)
         check_catalogue(conn, provider=provider, plan=plan)
         if idempotency_key is not None:
-            earlier = queries.get_batch_by_idempotency_key(conn, user_id=user_id, idempotency_key=idempotency_key)
+            earlier = queries.get_batch_by_idempotency_key(conn, user_id=user_id,
+                                                           idempotency_key=idempotency_key)
             if earlier is not None:
                 return Created(earlier, new=False)
         balance = ledger.balance(conn, user_id=user_id)
@@ -98,14 +100,16 @@ def create_batch(conn: psycopg.Connection, *, user_id: str, provider: str, name:
 def insufficient(*, credits: int, balance: int) -> AppError:
     """402 for a batch the balance does not cover, saying by how much."""
     return ledger.InsufficientCredits(
-        message=f"This batch costs {credits:,} credits and you have {max(balance, 0):,}. Buy credits, or send "
+        message=f"This batch costs {credits:,} credits and you have {max(balance, 0):,}. Buy credits, or "
+                f"send "
                 "fewer rows.", details={"credits": credits, "balance": balance})
 
 
 def check_catalogue(conn: psycopg.Connection, *, provider: str, plan: Plan) -> None:
     """422 naming the template's avatar or voice when it is not live."""
     problems = []
-    if catalogue_queries.get_live_avatar(conn, provider=provider, provider_id=plan.template.avatar_id) is None:
+    if catalogue_queries.get_live_avatar(conn, provider=provider,
+                                         provider_id=plan.template.avatar_id) is None:
         problems.append({"field": "template.avatar_id", "message": "No such avatar (see GET /api/avatars)."})
     if catalogue_queries.get_live_voice(conn, provider=provider, provider_id=plan.template.voice_id) is None:
         problems.append({"field": "template.voice_id", "message": "No such voice (see GET /api/voices)."})
@@ -126,8 +130,8 @@ def list_batches(conn: psycopg.Connection, *, user_id: str, cursor: str | None, 
                  ) -> tuple[list[tuple[models.Batch, CountBatchVideosRow | None]], str | None]:
     """One page of the user's batches with their progress, newest first, and the next page's cursor."""
     before_created, before_id = _after(cursor)
-    rows = queries.list_user_batches(conn, user_id=user_id, before_created_at=before_created, before_id=before_id,
-                                     page_size=limit + 1)
+    rows = queries.list_user_batches(conn, user_id=user_id, before_created_at=before_created,
+                                     before_id=before_id, page_size=limit + 1)
     page = rows[:limit]
     counts = _counts(conn, [batch.id for batch in page])
     next_cursor = (encode_cursor(page[-1].created_at.isoformat(), page[-1].id) if len(rows) > limit else None)
@@ -139,9 +143,9 @@ def cancel_batch(conn: psycopg.Connection, *, user_id: str, batch_id: str, now: 
     409 when no row is left to stop (and no cancel happened before: a repeated cancel answers 0 rows).
 
     The batch row is locked first, so cancels of one batch run one after the other: the second finds no queued
-    row left. Rows race the dispatcher's admission row by row (whichever locks a row first wins); a row already
-    admitted renders and is paid for. Run in one transaction: the rows, the refund and cancelled_at commit
-    together.
+    row left. Rows race the dispatcher's admission row by row (whichever locks a row first wins); a row
+    already admitted renders and is paid for. Run in one transaction: the rows, the refund and cancelled_at
+    commit together.
     """
     batch = queries.lock_batch_for_user(conn, id=batch_id, user_id=user_id)
     if batch is None:
@@ -153,9 +157,11 @@ def cancel_batch(conn: psycopg.Connection, *, user_id: str, batch_id: str, now: 
         raise Conflict("BATCH_ALREADY_REFUNDED", "This batch's cancel was refunded already.")
     if not stopped:
         if batch.cancelled_at is not None:
-            return Cancelled(batch, rows=0, refunded_credits=0, video_ids=[])     # an earlier cancel stopped them
-        raise Conflict("BATCH_NOT_CANCELLABLE", "Every row of this batch has started rendering or is finished: "
-                                                "nothing is left to cancel.")
+            # an earlier cancel stopped them
+            return Cancelled(batch, rows=0, refunded_credits=0, video_ids=[])
+        raise Conflict("BATCH_NOT_CANCELLABLE",
+                       "Every row of this batch has started rendering or is finished: "
+                       "nothing is left to cancel.")
     cancelled = queries.mark_batch_cancelled(conn, now=now, id=batch.id) or batch
     return Cancelled(cancelled, rows=len(stopped), refunded_credits=credits,
                      video_ids=[row.id for row in stopped])

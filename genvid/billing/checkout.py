@@ -8,7 +8,6 @@ completed, a fresh key (suffixed with the completed session's id) starts a new p
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ import stripe
 
 import db.billing_checkout
 from db import models
+from genvid import clock
 from genvid.auth.identity import CurrentUser
 from genvid.billing import catalogue
 from genvid.billing.customers import ensure_customer
@@ -36,7 +36,8 @@ class Started:
     url: str
 
 
-def start_pack_checkout(config: Config, *, user: CurrentUser, pack_id: str, client_key: str | None) -> Started:
+def start_pack_checkout(config: Config, *, user: CurrentUser, pack_id: str,
+                        client_key: str | None) -> Started:
     """A payment-mode Checkout Session for one credit pack."""
     pack = catalogue.find_pack(config, pack_id)
     client = stripe_client(config)
@@ -97,7 +98,7 @@ def _start(config: Config, client: stripe.StripeClient, *, user: CurrentUser, mo
         "success_url": f"{app_url}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{app_url}/billing/cancel",
     }
-    scope = client_key if client_key else f"w{int(time.time()) // KEY_WINDOW_SECONDS}"
+    scope = client_key if client_key else f"w{int(clock.unix()) // KEY_WINDOW_SECONDS}"
     key = f"genvid-checkout:{user.id}:{mode}:{product_id}:{scope}"
     session = _create_session(client, params, key)
     with database.connection() as conn:

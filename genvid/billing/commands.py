@@ -1,4 +1,5 @@
-"""`genvid credits grant EMAIL N --reason TEXT`: an operator's grant (also how offline development gets credits)."""
+"""`genvid credits grant EMAIL N --reason TEXT`: an operator's grant
+(also how offline development gets credits)."""
 from __future__ import annotations
 
 import argparse

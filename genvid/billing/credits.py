@@ -1,8 +1,6 @@
 """What a user sees of their credits: balance, pending purchases, the ledger page by page (newest first)."""
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 import psycopg
@@ -11,7 +9,7 @@ import db.billing_checkout
 import db.billing_ledger
 from db import models
 from genvid.billing import ledger
-from genvid.billing.errors import InvalidCursor
+from genvid.cursors import decode_id_cursor, encode_cursor
 
 _NEWEST = 2**63 - 1
 
@@ -35,25 +33,11 @@ def get_summary(conn: psycopg.Connection, *, user_id: str) -> Summary:
 
 
 def list_ledger(conn: psycopg.Connection, *, user_id: str, limit: int, cursor: str | None) -> LedgerPage:
-    """One page of the user's entries, newest first; next_cursor continues after the last one (keyset on id)."""
-    before = _decode(cursor) if cursor else _NEWEST
+    """One page of the user's entries, newest first; next_cursor continues after the last one
+    (keyset on id)."""
+    before = decode_id_cursor(cursor, maximum=_NEWEST) if cursor else _NEWEST
     rows = db.billing_ledger.list_ledger_page(conn, user_id=user_id, before_id=before, page_size=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return LedgerPage(entries=rows, next_cursor=_encode(rows[-1].id) if more and rows else None)
+    return LedgerPage(entries=rows, next_cursor=encode_cursor(str(rows[-1].id)) if more and rows else None)
 
-
-def _encode(entry_id: int) -> str:
-    return base64.urlsafe_b64encode(f"l1:{entry_id}".encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = text.split(":", 1)
-        entry_id = int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidCursor() from None
-    if prefix != "l1" or not 0 < entry_id <= _NEWEST:
-        raise InvalidCursor()
-    return entry_id

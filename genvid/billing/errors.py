@@ -10,7 +10,6 @@ __all__ = [
     "EventOutOfOrder",
     "IdempotencyKeyReused",
     "InsufficientCredits",
-    "InvalidCursor",
     "InvalidSignature",
     "StripeFailed",
     "StripeUnavailable",
@@ -49,10 +48,6 @@ class UnknownProduct(AppError):
 
 class CheckoutNotFound(AppError):
     status, code, message = 404, "CHECKOUT_NOT_FOUND", "No checkout session with this id."
-
-
-class InvalidCursor(AppError):
-    status, code, message = 422, "INVALID_CURSOR", "The cursor is not one this API handed out."
 
 
 class InvalidSignature(AppError):

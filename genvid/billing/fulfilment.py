@@ -112,7 +112,8 @@ def _record_session(conn: psycopg.Connection, session: dict[str, Any]) -> models
     mode = session.get("mode")
     if (not user_id or credits < 0 or not product_id or mode not in ("payment", "subscription")
             or db.auth_users.get_user(conn, id=user_id) is None):
-        log.warning("checkout session not attributable to a genvid purchase", extra={"session": session.get("id")})
+        log.warning("checkout session not attributable to a genvid purchase",
+                    extra={"session": session.get("id")})
         return None
     return db.billing_checkout.upsert_checkout_session_from_event(
         conn, id=session["id"], user_id=user_id, mode=mode, product_id=product_id, credits=credits,

@@ -1,17 +1,23 @@
 """The credit ledger: every change of a user's credits is one append-only entry, applied at most once.
 
-Each entry is keyed by (reason, reference), unique in SQL, and the user's balance row is changed in the same
-transaction as the insert, so the balance is always the sum of the ledger. Every function runs inside the
-caller's transaction, in a savepoint, so a refusal leaves that transaction usable.
+The rules, and where each lives:
+- Each entry is keyed by (reason, reference), unique in SQL (migrations/0003_billing.sql), so it is recorded
+  at most once, however often it is retried.
+- The balance is the sum of the ledger: the insert of an entry moves the user's balance by its delta, in the
+  same statement, and nothing else writes a balance. The database keeps this rule, in one place
+  (migrations/0010_ledger_balance_trigger.sql); whoever records an entry only inserts it.
+- Grants, refunds and clawbacks are unconditional (a clawback may take the balance below zero); a render, or a
+  batch of them, is paid for only when the balance covers it.
 
-Renders are paid for elsewhere, by the one statement that creates a video (CreatePaidVideo in
-queries/videos_videos.sql, so a create is one round trip): it locks the user's balance row only if it covers
-the price, records the entry (reason RENDER, reference the video id) and lowers the balance, or writes nothing.
-A batch of renders is paid for the same way, whole, by CreatePaidBatch (queries/batches_batches.sql): one entry
-(reason BATCH, reference the batch id) for every row. What a batch row costs comes back once, by whichever
-happens to it: its render fails (RENDER_REFUND, reference the video id, refund_batch_render), or a cancel
-stops it before it started (one BATCH_REFUND entry per batch for all the rows that cancel stopped).
-tests/test_billing_ledger.py and tests/test_videos_create_atomic.py hold it to the rules above.
+This module records grants, refunds and clawbacks, each inside the caller's transaction, in a savepoint, so a
+refusal leaves that transaction usable. Renders are paid for by the one statement that creates a video
+(CreatePaidVideo in queries/videos_videos.sql, so a create is one round trip): it locks the user's balance row
+only if it covers the price and records the entry (reason RENDER, reference the video id), or writes nothing.
+A batch of renders is paid for the same way, whole, by CreatePaidBatch (queries/batches_batches.sql): one
+entry (reason BATCH, reference the batch id) for every row. What a batch row costs comes back once, by
+whichever happens to it: its render fails (RENDER_REFUND, reference the video id, refund_batch_render), or a
+cancel stops it before it started (one BATCH_REFUND entry per batch for all the rows that cancel stopped).
+tests/test_billing_ledger.py and tests/test_videos_create_atomic.py hold them to the rules above.
 """
 from __future__ import annotations
 
@@ -43,8 +49,8 @@ def balance(conn: psycopg.Connection, *, user_id: str) -> int:
 
 
 def refund_render(conn: psycopg.Connection, *, user_id: str, video_id: str) -> bool:
-    """Give back exactly what the render of video_id was charged: True if refunded now, False if already or never
-    charged."""
+    """Give back exactly what the render of video_id was charged: True if refunded now, False if already or
+    never charged."""
     debit = queries.get_ledger_entry(conn, reason=RENDER, reference=video_id)
     if debit is None or debit.user_id != user_id:
         return False
@@ -61,15 +67,16 @@ def refund_batch_render(conn: psycopg.Connection, *, user_id: str, batch_id: str
 
 
 def refund_batch_rows(conn: psycopg.Connection, *, user_id: str, batch_id: str, credits: int) -> bool:
-    """Give back what the rows a cancel stopped cost, once per batch: True if refunded now, False if this batch
-    had a cancel refund already (or was never charged to this user)."""
+    """Give back what the rows a cancel stopped cost, once per batch: True if refunded now, False if this
+    batch had a cancel refund already (or was never charged to this user)."""
     if not _charged_for_batch(conn, user_id=user_id, batch_id=batch_id, credits=credits):
         return False
     return _apply(conn, user_id=user_id, delta=credits, reason=BATCH_REFUND, reference=batch_id)
 
 
 def _charged_for_batch(conn: psycopg.Connection, *, user_id: str, batch_id: str, credits: int) -> bool:
-    """The batch's debit exists, is this user's and covers credits (a refund never gives back more than paid)."""
+    """The batch's debit exists, is this user's and covers credits
+    (a refund never gives back more than paid)."""
     debit = queries.get_ledger_entry(conn, reason=BATCH, reference=batch_id)
     return debit is not None and debit.user_id == user_id and 0 < credits <= -debit.delta
 
@@ -106,7 +113,4 @@ def _apply(conn: psycopg.Connection, *, user_id: str, delta: int, reason: str, r
     with _savepoint(conn, user_id=user_id):
         entry = queries.insert_ledger_entry(conn, user_id=user_id, delta=delta, reason=reason,
                                             reference=reference)
-        if entry is None:
-            return False
-        queries.add_to_balance(conn, user_id=user_id, delta=delta)
-    return True
+    return entry is not None

@@ -70,9 +70,11 @@ def credit_summary() -> ResponseReturnValue:
 
 
 @bp.get("/api/credits/ledger")
-@documented("Credit ledger", query=LedgerQuery, response=LedgerEntryOut, many=True, paged=True, tags=["billing"])
+@documented("Credit ledger", query=LedgerQuery, response=LedgerEntryOut, many=True, paged=True,
+            tags=["billing"])
 def credit_ledger() -> ResponseReturnValue:
-    """Every change of the user's credits, newest first; pass meta.next_cursor as `cursor` for the next page."""
+    """Every change of the user's credits, newest first;
+    pass meta.next_cursor as `cursor` for the next page."""
     user = current_user()
     query = parse_query(LedgerQuery)
     with database.connection() as conn:

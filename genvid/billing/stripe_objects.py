@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from genvid import clock
+
 
 def object_id(value: Any) -> str | None:
     """The id of an expandable field: Stripe sends either the id string or the expanded object."""
@@ -27,4 +29,4 @@ def from_unix(value: Any) -> datetime | None:
 
 def event_time(event: dict[str, Any]) -> datetime:
     """When Stripe created the event: orders updates of the same object."""
-    return from_unix(event.get("created")) or datetime.now(UTC)
+    return from_unix(event.get("created")) or clock.now()

@@ -1,4 +1,5 @@
-"""Subscription events: credits per paid invoice, the subscription's state kept current, grants stop at the end.
+"""Subscription events: credits per paid invoice, the subscription's state kept current, grants stop at the
+end.
 
 Since API version 2025-03-31.basil the invoice names its subscription at
 `parent.subscription_details.subscription` (with the subscription's metadata beside it), and the period
@@ -84,10 +85,12 @@ def _owner(conn: psycopg.Connection, subscription: dict[str, Any],
     user_id = known.user_id if known else metadata.get("user_id")
     if not user_id:
         customer = object_id(subscription.get("customer"))
-        mapped = db.billing_customers.get_stripe_customer_by_id(conn, customer_id=customer) if customer else None
+        mapped = db.billing_customers.get_stripe_customer_by_id(conn,
+                                                                customer_id=customer) if customer else None
         user_id = mapped.user_id if mapped else None
     if not user_id or db.auth_users.get_user(conn, id=user_id) is None:
-        log.warning("subscription not attributable to a genvid user", extra={"subscription": subscription["id"]})
+        log.warning("subscription not attributable to a genvid user",
+                    extra={"subscription": subscription["id"]})
         return None
     items = (subscription.get("items") or {}).get("data") or [{}]
     price = object_id((items[0] or {}).get("price"))

@@ -38,9 +38,11 @@ HANDLERS: dict[str, Handler] = {
 
 
 def verify(config: Config, *, payload: bytes, signature: str | None) -> dict[str, Any]:
-    """The event, once stripe-python has verified Stripe-Signature over these exact bytes (300 s tolerance)."""
+    """The event, once stripe-python has verified Stripe-Signature over these exact bytes
+    (300 s tolerance)."""
     if not config.stripe_webhook_secret:
-        raise BillingDisabled("BILLING_DISABLED", "Stripe webhooks are not configured (no STRIPE_WEBHOOK_SECRET).")
+        raise BillingDisabled("BILLING_DISABLED",
+                              "Stripe webhooks are not configured (no STRIPE_WEBHOOK_SECRET).")
     try:
         stripe.Webhook.construct_event(payload, signature or "", config.stripe_webhook_secret)
     except stripe.SignatureVerificationError:
@@ -49,13 +51,15 @@ def verify(config: Config, *, payload: bytes, signature: str | None) -> dict[str
         raise InvalidSignature("INVALID_PAYLOAD", "The body is not a Stripe event.") from None
     # The verified bytes, as plain JSON: handlers read dicts, not stripe objects.
     event = json.loads(payload)
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(
+        event.get("type"), str):
         raise InvalidSignature("INVALID_PAYLOAD", "The body is not a Stripe event.")
     return event
 
 
 def apply(conn: psycopg.Connection, event: dict[str, Any], config: Config) -> str:
-    """Apply a verified event inside conn's transaction: "applied", "duplicate" or "ignored" (unknown type)."""
+    """Apply a verified event inside conn's transaction: "applied", "duplicate" or "ignored"
+    (unknown type)."""
     handler = HANDLERS.get(event["type"])
     if handler is None:
         return "ignored"

@@ -25,6 +25,6 @@ from genvid.config.settings import (
     is_valid_encryption_key,
 )
 
-__all__ = ["BUILT_IN_PROVIDERS", "DEFAULT_PACKS", "DEFAULT_PLANS", "MIN_SECRET_LENGTH", "SPEECH_CHOICES", "Config",
-           "ConfigError", "CreditPack", "OAuthProviderConfig", "Plan", "environment_variables",
+__all__ = ["BUILT_IN_PROVIDERS", "DEFAULT_PACKS", "DEFAULT_PLANS", "MIN_SECRET_LENGTH", "SPEECH_CHOICES",
+           "Config", "ConfigError", "CreditPack", "OAuthProviderConfig", "Plan", "environment_variables",
            "is_valid_encryption_key", "load", "load_or_exit", "origin_of"]

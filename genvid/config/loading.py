@@ -51,7 +51,8 @@ class _Environment(EnvSettingsSource):
 
 
 def load(env: Mapping[str, str] | None = None) -> Config:
-    """The Config that defaults, CONFIG_FILE and env (os.environ by default) describe; ConfigError otherwise."""
+    """The Config that defaults, CONFIG_FILE and env (os.environ by default) describe;
+    ConfigError otherwise."""
     env = os.environ if env is None else env
     problems: list[str] = []
     from_file = _read_config_file(env.get("CONFIG_FILE"), problems)
@@ -63,7 +64,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         config = Config.model_validate(values)
     except ValidationError as exc:
         problems += [_describe(error, from_file, from_env) for error in exc.errors()]
-        problems += _combination_problems_without(values, {str(error["loc"][0]).lower() for error in exc.errors()})
+        problems += _combination_problems_without(values,
+                                                  {str(error["loc"][0]).lower() for error in exc.errors()})
         raise ConfigError(problems) from None
     problems += config.problems()
     if problems:
@@ -75,7 +77,8 @@ def _combination_problems_without(values: dict[str, Any], invalid: set[str]) -> 
     """The combination checks of the settings that are valid on their own, so that one run still reports
     everything: the invalid ones are left at their defaults, and problems naming them are not repeated."""
     try:
-        rest = Config.model_validate({key: value for key, value in values.items() if key.lower() not in invalid})
+        rest = Config.model_validate(
+            {key: value for key, value in values.items() if key.lower() not in invalid})
     except ValidationError:
         return []
     named = {env_name(name, field).lower() for name, field in Config.model_fields.items() if name in invalid}

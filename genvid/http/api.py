@@ -1,4 +1,5 @@
-"""Helpers every `/api/` blueprint uses: the response envelope, schema-validated input, OpenAPI metadata.
+"""Helpers every `/api/` blueprint uses: the response envelope (genvid.http.envelope), schema-validated input,
+OpenAPI metadata.
 
 A handler declares its input and output models with @documented; parse_body/parse_query validate against
 them, and genvid.http.openapi builds the OpenAPI document from the same declarations. The models derive from
@@ -10,13 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Response, jsonify, request
+from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
 from genvid.errors import BadRequest, ValidationFailed
-from genvid.http import jsonbody
+from genvid.http import envelope, jsonbody
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +29,8 @@ class IdConverter(BaseConverter):
     path's error shape before any handler runs."""
 
     regex = "[^/\x00]{1,255}"
-    schema: Mapping[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\u0000]+$"}
+    schema: Mapping[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255,
+                                 "pattern": "^[^/\u0000]+$"}
 
 
 JSONSchema = Mapping[str, Any]       # a JSON Schema written out, where no pydantic model describes the shape
@@ -38,9 +40,10 @@ JSONSchema = Mapping[str, Any]       # a JSON Schema written out, where no pydan
 class Operation:
     """What the OpenAPI document says about one view function.
 
-    body and response are pydantic models, or JSON Schemas as dicts (better-auth's shapes). On /api/ routes the
-    response is the `data` of the success envelope (a list of it when many, with meta.next_cursor when paged);
-    on /api/auth (better_auth) it is the whole body, and errors are better-auth's `{"message", "code"}`.
+    body and response are pydantic models, or JSON Schemas as dicts (better-auth's shapes). On /api/ routes
+    the response is the `data` of the success envelope (a list of it when many, with meta.next_cursor when
+    paged); on /api/auth (better_auth) it is the whole body, and errors are better-auth's `{"message",
+    "code"}`.
     """
 
     summary: str
@@ -67,7 +70,8 @@ class Operation:
 
 def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None,
                query: type[BaseModel] | None = None, response: type[BaseModel] | JSONSchema | None = None,
-               status: int = 200, auth: bool = True, tags: list[str] | None = None, errors: tuple[int, ...] = (),
+               status: int = 200, auth: bool = True, tags: list[str] | None = None,
+               errors: tuple[int, ...] = (),
                raw_body: bool = False, many: bool = False, paged: bool = False, better_auth: bool = False,
                optional_auth: bool = False, body_optional: bool = False,
                parameters: tuple[Mapping[str, Any], ...] = (), media_type: str = "application/json",
@@ -77,23 +81,21 @@ def documented(summary: str, *, body: type[BaseModel] | JSONSchema | None = None
     """Attach OpenAPI metadata to a view function (place it under the route decorator)."""
     def attach(view: F) -> F:
         view.__openapi__ = Operation(  # type: ignore[attr-defined]
-            summary, body=body, query=query, response=response, status=status, auth=auth, tags=list(tags or []),
+            summary, body=body, query=query, response=response, status=status, auth=auth,
+            tags=list(tags or []),
             errors=errors, raw_body=raw_body, many=many, paged=paged, better_auth=better_auth,
-            optional_auth=optional_auth, body_optional=body_optional, parameters=parameters, media_type=media_type,
-            body_media_type=body_media_type, responses=dict(responses or {}), more_bodies=dict(more_bodies or {}))
+            optional_auth=optional_auth, body_optional=body_optional, parameters=parameters,
+            media_type=media_type,
+            body_media_type=body_media_type, responses=dict(responses or {}),
+            more_bodies=dict(more_bodies or {}))
         return view
     return attach
 
 
-def envelope(data: Any, *, meta: Any = None) -> dict[str, Any]:
-    """The `/api/` success body."""
-    return {"success": True, "data": data, "error": None, "meta": meta}
-
-
 def ok(data: Any, status: int = 200, *, meta: Any = None, headers: dict[str, str] | None = None) -> Response:
-    """A JSON envelope response."""
-    response = jsonify(envelope(data, meta=meta))
-    response.status_code = status
+    """The success envelope (genvid.http.envelope.Envelope) around data: a response model, a list of them, or
+    plain JSON values."""
+    response = Response(envelope.success_json(data, meta), status=status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
 
@@ -155,7 +157,8 @@ def validate(model: type[M], raw: dict[str, Any]) -> M:
     """model built from raw, or ValidationFailed with one detail per offending field."""
     nul = jsonbody.nul_fields(raw)
     if nul:
-        raise ValidationFailed(details=[{"field": path, "message": NUL_MESSAGE, "type": "nul"} for path in nul])
+        raise ValidationFailed(
+            details=[{"field": path, "message": NUL_MESSAGE, "type": "nul"} for path in nul])
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -4,16 +4,15 @@ from __future__ import annotations
 from flask import Flask, Response
 from flask_cors import CORS
 
-from genvid.config import Config, origin_of
+from genvid.config import Config
 
 EXPOSE = "Access-Control-Expose-Headers"
 EXPOSED_HEADERS = ["X-Request-ID", "Location", "X-Retry-After"]    # set-auth-* are exposed by genvid.auth
 
 
 def trusted_origins(config: Config) -> list[str]:
-    """TRUSTED_ORIGINS plus the origin of BETTER_AUTH_URL, as origins (no paths)."""
-    origins = {origin_of(o) for o in config.trusted_origins} | {config.base_origin}
-    return sorted(o for o in origins if o)
+    """Config.allowed_origins, sorted (flask-cors takes a list)."""
+    return sorted(config.allowed_origins)
 
 
 def init_app(app: Flask, config: Config) -> None:

@@ -1,7 +1,8 @@
 """The one place where every failure becomes an HTTP response.
 
 `/api/auth/*` answers exactly as better-auth does (`{"message", "code"}`, routing misses as an empty 404);
-every other `/api/` route answers the envelope `{"success": false, "data": null, "error": {...}, "meta"}`;
+every other `/api/` route answers the envelope's Error (genvid.http.envelope:
+`{"success": false, "data": null, "error": {"code", "message", "details"}, "meta": null}`);
 paths outside `/api` (the web app's pages) answer with the HTML page set by set_page_renderer, if any.
 The error types themselves live in genvid.errors, free of Flask.
 """
@@ -16,6 +17,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from genvid.errors import AppError, BetterAuthError
+from genvid.http import envelope
 from genvid.infra.database import DatabaseUnavailable
 
 log = logging.getLogger("genvid.errors")   # the name every log line of it has carried
@@ -36,12 +38,6 @@ _HTTP_MESSAGES = {
     413: "The request body is larger than 1 MiB.",
     415: "Send the body as application/json.",
 }
-
-
-def error_envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """The `/api/` failure body."""
-    return {"success": False, "data": None,
-            "error": {"code": code, "message": message, "details": details}, "meta": None}
 
 
 def _is_auth_path() -> bool:
@@ -66,8 +62,8 @@ def _page(status: int, message: str) -> Response | None:
 
 def _envelope_response(status: int, code: str, message: str, details: Any = None,
                        headers: dict[str, str] | None = None) -> Response:
-    response = jsonify(error_envelope(code, message, details))
-    response.status_code = status
+    response = Response(envelope.error_json(code, message, details), status=status,
+                        mimetype="application/json")
     response.headers.update(headers or {})
     return response
 
@@ -114,8 +110,8 @@ REDIS_RETRY_AFTER_SECONDS = 2
 
 
 def unavailable(message: str, retry_after: int) -> Response:
-    """503 SERVICE_UNAVAILABLE with Retry-After, in the shape of the path (better-auth's on /api/auth, the HTML
-    page outside /api)."""
+    """503 SERVICE_UNAVAILABLE with Retry-After, in the shape of the path (better-auth's on /api/auth, the
+    HTML page outside /api)."""
     headers = {"Retry-After": str(retry_after)}
     if _is_auth_path():
         return handle_better_auth_error(BetterAuthError(503, message, "SERVICE_UNAVAILABLE", headers=headers))
@@ -127,7 +123,8 @@ def unavailable(message: str, retry_after: int) -> Response:
 
 
 def handle_database_unavailable(error: DatabaseUnavailable) -> Response:
-    """PostgreSQL is down or every connection is busy: the caller may retry (genvid.infra.database decides fast)."""
+    """PostgreSQL is down or every connection is busy: the caller may retry
+    (genvid.infra.database decides fast)."""
     log.warning("database unavailable", extra={"reason": str(error)})
     return unavailable(DATABASE_UNAVAILABLE, error.retry_after)
 
@@ -144,7 +141,8 @@ def handle_unexpected(error: Exception) -> Response:
         return handle_http_exception(error)
     log.exception("unhandled error", extra={"error_type": type(error).__name__})
     if _is_auth_path():
-        return handle_better_auth_error(BetterAuthError(500, "Internal Server Error", "INTERNAL_SERVER_ERROR"))
+        return handle_better_auth_error(
+            BetterAuthError(500, "Internal Server Error", "INTERNAL_SERVER_ERROR"))
     return _page(500, "Something went wrong on our side.") or _envelope_response(
         500, "INTERNAL_ERROR", "Something went wrong on our side.")
 

@@ -110,5 +110,6 @@ def nul_fields(value: Any, prefix: str = "") -> list[str]:
                     found.append(child)
                 stack.append((child, element))
         elif isinstance(item, list):
-            stack.extend((f"{path}.{index}" if path else str(index), element) for index, element in enumerate(item))
+            stack.extend(
+                (f"{path}.{index}" if path else str(index), element) for index, element in enumerate(item))
     return sorted(found)

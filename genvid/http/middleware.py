@@ -1,7 +1,9 @@
-"""Per-request plumbing: request ids, security headers, the one access-log line per request, the body size limit.
+"""Per-request plumbing: request ids, security headers, the one access-log line per request, the body size
+limit.
 
 Request ids, security headers and the access log live in a WSGI middleware around the Flask app rather than
-in Flask's hooks, so that they hold for every answer, those genvid.auth.get_session gives before Flask included.
+in Flask's hooks, so that they hold for every answer, those genvid.auth.get_session gives before Flask
+included.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 def new_request_id() -> str:
     """32 hex characters. A request id needs uniqueness, not secrecy, so no system call per request:
-    the random module is reseeded in every forked process, so web and worker processes never share a stream."""
+    the random module is reseeded in every forked process, so web and worker processes never share a
+    stream."""
     return f"{random.getrandbits(128):032x}"
 
 

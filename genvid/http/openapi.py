@@ -7,9 +7,9 @@ appears as soon as its view carries @documented. The answers every endpoint of a
 rather than declared per view, so the document cannot forget them: the envelope around `data`, 400 for
 malformed JSON, 401 and the Origin check's 403 where a caller must be signed in, 404 where a path names a
 resource, 413 for a body over 1 MiB, 414 from gunicorn for a request line over its limit, 415 and 422 for
-bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down. Which operations take an API
-key (x-api-key), and with which permission, is the table the check itself uses (genvid.auth.apikey_permissions),
-which the app factory hands to init_app().
+bodies, 429 where requests are rate limited, 503 while PostgreSQL or Redis is down. Which operations take an
+API key (x-api-key), and with which permission, is the table the check itself uses
+(genvid.auth.apikey_permissions), which the app factory hands to init_app().
 """
 from __future__ import annotations
 
@@ -22,58 +22,50 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from genvid.http.api import IdConverter, Operation
+from genvid.http.envelope import Error, envelope_model
 
 bp = Blueprint("openapi", __name__)
 _API_KEY_PERMISSIONS = "genvid.openapi.api_key_permissions"
 
-_ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["success", "data", "error", "meta"],
-    "properties": {
-        "success": {"const": False},
-        "data": {"type": "null"},
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
-        },
-        "meta": {},
-    },
-}
 _AUTH_ERROR_SCHEMA = {
     "type": "object",
     "required": ["message"],
     "properties": {"message": {"type": "string"}, "code": {"type": "string"}},
     "description": "better-auth's error body; `code` is absent where better-auth sends none (429).",
 }
-_PAGE_META = {"type": "object", "required": ["next_cursor"],
-              "properties": {"next_cursor": {"type": ["string", "null"],
-                                             "description": "Pass as `cursor` for the next page; null on the last."}}}
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "Redirect",
                 400: "Malformed request", 401: "Not signed in", 402: "Not enough credits",
-                403: "Forbidden: an untrusted Origin on a cookie request, or an API key this operation does not "
+                403: "Forbidden: an untrusted Origin on a cookie request, or an API key this operation does "
+                     "not "
                      "take or that lacks its permission", 404: "Not found",
                 405: "Method not allowed", 409: "Conflict", 413: "Body larger than 1 MiB",
                 414: "Request line too long (refused by gunicorn before genvid sees it)",
                 415: "Wrong content type", 422: "Validation failed",
                 429: "Rate limited (on /api/auth by address; elsewhere an API key's rate limit or uses)",
-                502: "Upstream failure", 503: "Unavailable: a dependency is down or a limit is reached; see Retry-After"}
+                502: "Upstream failure",
+                503: "Unavailable: a dependency is down or a limit is reached; see Retry-After"}
 _UNSAFE = {"post", "put", "patch", "delete"}
 _PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _NOT_TOUCHING_STORAGE = {"openapi.openapi_document", "auth.ok", "auth.error_page"}
-_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
-_BETTER_AUTH_RETRY_AFTER = {"X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's "
-                                                             "header).", "schema": {"type": "string"}}}
-_API_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying (absent when an API key's uses "
-                                                   "ran out: they come back only with a refill).",
-                                    "schema": {"type": "string"}}}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+_BETTER_AUTH_RETRY_AFTER = {
+    "X-Retry-After": {"description": "Seconds left in the rate-limit window (better-auth's "
+                                     "header).", "schema": {"type": "string"}}}
+_API_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying (absent when an API key's uses "
+                                   "ran out: they come back only with a refill).",
+                    "schema": {"type": "string"}}}
 
 # Stateful testing (schemathesis) and readers: what a created video's (or batch's) id leads to.
 _LINKS = {
     "videos.create_video": {
-        "ShowVideo": {"operationId": "videos_show_video", "parameters": {"video_id": "$response.body#/data/id"}},
-        "DeleteVideo": {"operationId": "videos_delete_video", "parameters": {"video_id": "$response.body#/data/id"}},
-        "VideoEvents": {"operationId": "videos_video_events", "parameters": {"video_id": "$response.body#/data/id"}},
+        "ShowVideo": {"operationId": "videos_show_video",
+                      "parameters": {"video_id": "$response.body#/data/id"}},
+        "DeleteVideo": {"operationId": "videos_delete_video",
+                        "parameters": {"video_id": "$response.body#/data/id"}},
+        "VideoEvents": {"operationId": "videos_video_events",
+                        "parameters": {"video_id": "$response.body#/data/id"}},
     },
     "batches.create_batch": {
         name: {"operationId": f"batches_{operation}", "parameters": {"batch_id": "$response.body#/data/id"}}
@@ -91,8 +83,10 @@ _LINKS = {
     },
     "auth.create_api_key": {
         "GetApiKey": {"operationId": "auth_get_api_key", "parameters": {"query.id": "$response.body#/id"}},
-        "UpdateApiKey": {"operationId": "auth_update_api_key", "requestBody": {"keyId": "$response.body#/id"}},
-        "DeleteApiKey": {"operationId": "auth_delete_api_key", "requestBody": {"keyId": "$response.body#/id"}},
+        "UpdateApiKey": {"operationId": "auth_update_api_key",
+                         "requestBody": {"keyId": "$response.body#/id"}},
+        "DeleteApiKey": {"operationId": "auth_delete_api_key",
+                         "requestBody": {"keyId": "$response.body#/id"}},
     },
 }
 
@@ -112,7 +106,7 @@ def init_app(app: Flask, *, api_key_permissions: Mapping[str, tuple[str, str]]) 
 def build_document() -> dict[str, Any]:
     """Walk the URL map of the current app and describe every view that carries @documented."""
     api_keys: Mapping[str, tuple[str, str]] = current_app.extensions.get(_API_KEY_PERMISSIONS, {})
-    components: dict[str, Any] = {"Error": _ERROR_SCHEMA, "AuthError": _AUTH_ERROR_SCHEMA}
+    components: dict[str, Any] = {"AuthError": _AUTH_ERROR_SCHEMA}
     models: dict[str, type[BaseModel]] = {}
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -123,7 +117,8 @@ def build_document() -> dict[str, Any]:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         for method in methods:
-            described = _Builder(components, models, api_keys).operation(rule, view, operation, method.lower())
+            described = _Builder(components, models, api_keys).operation(rule, view, operation,
+                                                                         method.lower())
             if len(methods) > 1:                 # one view serving several methods: one operation id each
                 described["operationId"] += f"_{method.lower()}"
             paths.setdefault(path, {})[method.lower()] = described
@@ -131,7 +126,8 @@ def build_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "genvid API", "version": "1.0.0",
                  "description": "Avatar videos: better-auth compatible auth (/api/auth), credits, renders. "
-                                "Errors outside /api/auth are the envelope `Error`; on /api/auth better-auth's "
+                                "Errors outside /api/auth are the envelope `Error`; on /api/auth "
+                                "better-auth's "
                                 "`AuthError`."},
         "paths": paths,
         "components": {
@@ -142,7 +138,8 @@ def build_document() -> dict[str, Any]:
                            "description": "A session token (set-auth-token) or a JWT from /api/auth/token."},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key",
                            "description": "An API key from /api/auth/api-key/create (better-auth's api-key "
-                                          "plugin), accepted only by the operations that list it, each needing "
+                                          "plugin), accepted only by the operations that list it, each "
+                                          "needing "
                                           "the permission its description names. A request carrying one is "
                                           "judged by the key alone."},
             },
@@ -229,13 +226,14 @@ class _Builder:
             statuses.add(429)
         if rule.endpoint not in _NOT_TOUCHING_STORAGE:
             statuses.add(503)
-        error = {"$ref": "#/components/schemas/AuthError" if op.better_auth else "#/components/schemas/Error"}
+        error = {"$ref": "#/components/schemas/AuthError"} if op.better_auth else self._schema(Error)
         for status in sorted(statuses - {int(code) for code in responses}):
             answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "Error")}
             if status == 414:
                 answer["content"] = {"text/html": {"schema": {"type": "string"}}}
             elif not (status == 404 and op.better_auth):
-                # (better-auth answers a path it does not route, e.g. a token holding U+0000, with an empty 404)
+                # (better-auth answers a path it does not route, e.g. a token holding U+0000, with an empty
+                # 404)
                 answer["content"] = {"application/json": {"schema": error}}
             if status == 503:
                 answer["headers"] = _RETRY_AFTER
@@ -250,16 +248,14 @@ class _Builder:
             schema = self._schema(op.response) if op.response is not None else {"type": "string"}
             answer["content"] = {op.media_type: {"schema": schema}}
             return answer
-        data: Any = self._schema(op.response) if op.response is not None else {}
         if op.better_auth:
+            data = self._schema(op.response) if op.response is not None else {}
             answer["content"] = {"application/json": {"schema": data}}
             return answer
-        if op.many:
-            data = {"type": "array", "items": data}
-        envelope = {"type": "object", "required": ["success", "data", "error", "meta"],
-                    "properties": {"success": {"const": True}, "data": data, "error": {"type": "null"},
-                                   "meta": _PAGE_META if op.paged else {"type": "null"}}}
-        answer["content"] = {"application/json": {"schema": envelope}}
+        if isinstance(op.response, Mapping):
+            raise TypeError(f"{op.summary!r}: an enveloped JSON answer is described by a pydantic model")
+        envelope = envelope_model(op.response, many=op.many, paged=op.paged)
+        answer["content"] = {"application/json": {"schema": self._schema(envelope)}}
         return answer
 
     def _schema(self, described: type[BaseModel] | Mapping[str, Any]) -> dict[str, Any]:

@@ -153,9 +153,9 @@ def _mark_down_unless_it_answers(owner: ConnectionPool) -> None:
 
 # A connection handed back less than this long ago was just proven alive; checking it again would add a
 # round trip to every request. One idle for longer (a database restart may have cut it) is checked first.
-# connection() (which transaction() goes through) stamps a connection when it hands it back. (The pool's `reset` callback
-# could, but a pool with one hands every returned connection to its worker thread: a thread switch per
-# request that cost get-session a measurable share of its throughput, bench/auth.py.)
+# connection() (which transaction() goes through) stamps a connection when it hands it back. (The pool's
+# `reset` callback could, but a pool with one hands every returned connection to its worker thread: a thread
+# switch per request that cost get-session a measurable share of its throughput, bench/auth.py.)
 _CHECK_AFTER_IDLE_SECONDS = 5.0
 _last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 

@@ -80,7 +80,8 @@ _access_log = logging.getLogger(ACCESS_LOGGER)
 
 def access(*, method: str, path: str, status: int, duration_ms: float) -> None:
     """The one access-log line of a request: logger genvid.access, level INFO, the same JSON as every line."""
-    _access_log.info("request", extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms})
+    _access_log.info("request",
+                     extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms})
 
 
 def monotonic_ms(start: float) -> float:

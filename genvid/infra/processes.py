@@ -20,8 +20,8 @@ def _libc_prctl() -> Callable[..., int] | None:
         return None
 
 
-# Looked up once, here: a child forked from a process with threads must not load libraries between fork and exec
-# (another thread may have held the dynamic loader's lock), so the preexec functions below only call it.
+# Looked up once, here: a child forked from a process with threads must not load libraries between fork and
+# exec (another thread may have held the dynamic loader's lock), so the preexec functions below only call it.
 _prctl = _libc_prctl()
 
 

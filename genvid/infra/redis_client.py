@@ -44,7 +44,8 @@ def connection() -> redis.Redis:
 
 def connect(url: str) -> redis.Redis:
     """A fresh client for url; Heroku Redis over TLS uses self-signed certificates."""
-    options: dict[str, object] = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}
+    options: dict[str, object] = {"socket_timeout": 5, "socket_connect_timeout": 2,
+                                  "health_check_interval": 30}
     if url.startswith("rediss://"):
         options["ssl_cert_reqs"] = None
     return redis.Redis.from_url(url, **options)  # type: ignore[arg-type]

@@ -38,7 +38,8 @@ def parse(url: str, *, production: bool) -> Target:
     if len(url) > MAX_URL_LENGTH:
         raise UrlRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     if any(character.isspace() or ord(character) < 0x20 or ord(character) == 0x7F for character in url):
-        # urlsplit would quietly drop some of these (leading controls, tabs, newlines): refuse rather than guess.
+        # urlsplit would quietly drop some of these (leading controls, tabs, newlines): refuse rather than
+        # guess.
         raise UrlRefused("The URL must not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
@@ -55,7 +56,8 @@ def parse(url: str, *, production: bool) -> Target:
     if parts.fragment:
         raise UrlRefused("The URL must not contain a #fragment.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(scheme=scheme, host=parts.hostname, port=port or (443 if scheme == "https" else 80), path=path)
+    return Target(scheme=scheme, host=parts.hostname, port=port or (443 if scheme == "https" else 80),
+                  path=path)
 
 
 def is_public(address: str) -> bool:

@@ -1,14 +1,16 @@
 """Delivering one webhook: the RQ job, its retries, and the endpoint that keeps failing.
 
-- A job carries a delivery id; the workers' loops enqueue it when the delivery is due (genvid.outbound.dispatcher),
-  so it only ever sees committed rows. It claims the delivery with a guarded UPDATE (due, not in flight,
-  endpoint enabled), so duplicate jobs are harmless, and holds no connection while it posts.
+- A job carries a delivery id; the workers' loops enqueue it when the delivery is due
+  (genvid.outbound.dispatcher), so it only ever sees committed rows. It claims the delivery with a guarded
+  UPDATE (due, not in flight, endpoint enabled), so duplicate jobs are harmless, and holds no connection while
+  it posts.
 - Retries: a failed attempt n is tried again after base * 2^(n-1) seconds (webhook_retry_base_seconds, 15),
   capped at webhook_retry_cap_seconds (4 h), jittered up to +10%, until webhook_retry_window_seconds (a day)
   after the delivery was made; the last attempt happens at that mark. Then the delivery has failed.
-- An endpoint whose every attempt failed for that same window (since its last success) is disabled, its pending
-  deliveries end, and its owner gets one email.
-Retry times are on the workers' clock (genvid.clock) and kept in the row; the loops dispatch attempts when due.
+- An endpoint whose every attempt failed for that same window (since its last success) is disabled, its
+  pending deliveries end, and its owner gets one email.
+Retry times are on the workers' clock (genvid.clock) and kept in the row; the loops dispatch attempts when
+due.
 """
 from __future__ import annotations
 
@@ -59,13 +61,14 @@ class Retries:
 
 
 def enqueue(delivery_ids: Sequence[str]) -> None:
-    """One job per delivery, in one Redis round trip (the dispatcher calls it inside its claim's transaction)."""
+    """One job per delivery, in one Redis round trip
+    (the dispatcher calls it inside its claim's transaction)."""
     if not delivery_ids:
         return
     timeout = int(services.started_config().webhook_timeout_seconds) + 60
     redis_client.get_queue(QUEUE).enqueue_many([
-        Queue.prepare_data(deliver, args=(delivery_id,), timeout=timeout, result_ttl=0, failure_ttl=FAILED_JOBS_KEPT,
-                           description=f"webhook delivery {delivery_id}")
+        Queue.prepare_data(deliver, args=(delivery_id,), timeout=timeout, result_ttl=0,
+                           failure_ttl=FAILED_JOBS_KEPT, description=f"webhook delivery {delivery_id}")
         for delivery_id in delivery_ids])
 
 
@@ -95,8 +98,10 @@ def _secrets(claimed: queries.ClaimDeliveryRow, now: datetime, config: Config) -
     """The current secret, and the previous one while its rotation overlap lasts."""
     purpose = signing.SECRET_PURPOSE + claimed.endpoint_id
     found = [sealing.unseal(claimed.secret, encryption_key=config.encryption_key, purpose=purpose)]
-    if claimed.previous_secret and claimed.previous_secret_expires_at and claimed.previous_secret_expires_at > now:
-        found.append(sealing.unseal(claimed.previous_secret, encryption_key=config.encryption_key, purpose=purpose))
+    previous_until = claimed.previous_secret_expires_at
+    if claimed.previous_secret and previous_until and previous_until > now:
+        found.append(
+            sealing.unseal(claimed.previous_secret, encryption_key=config.encryption_key, purpose=purpose))
     return found
 
 
@@ -105,9 +110,10 @@ def _record(claimed: queries.ClaimDeliveryRow, outcome: sender.Outcome, *, attem
     """Log the attempt and move the delivery on; the endpoint, when this failure disabled it."""
     now = clock.now()
     with database.transaction() as conn:
-        queries.record_attempt(conn, delivery_id=claimed.id, attempt=claimed.attempts, started_at=attempted_at,
-                               status_code=outcome.status_code, error=outcome.error, latency_ms=outcome.latency_ms,
-                               response_excerpt=outcome.excerpt)
+        queries.record_attempt(conn, delivery_id=claimed.id, attempt=claimed.attempts,
+                               started_at=attempted_at,
+                               status_code=outcome.status_code, error=outcome.error,
+                               latency_ms=outcome.latency_ms, response_excerpt=outcome.excerpt)
         if outcome.succeeded:
             if queries.finish_attempt(conn, status=models.WebhookDeliveryStatus.SUCCEEDED,
                                       next_attempt_at=attempted_at, attempted_at=attempted_at,
@@ -119,7 +125,8 @@ def _record(claimed: queries.ClaimDeliveryRow, outcome: sender.Outcome, *, attem
         status = models.WebhookDeliveryStatus.PENDING if later else models.WebhookDeliveryStatus.FAILED
         finished = queries.finish_attempt(conn, status=status, next_attempt_at=later or attempted_at,
                                           attempted_at=attempted_at, status_code=outcome.status_code,
-                                          error=_error(outcome), now=now, id=claimed.id, attempt=claimed.attempts)
+                                          error=_error(outcome), now=now, id=claimed.id,
+                                          attempt=claimed.attempts)
         if finished is None:
             return None                      # a later attempt took over meanwhile
         queries.mark_endpoint_failing(conn, id=claimed.endpoint_id, failed_at=attempted_at)
@@ -145,7 +152,8 @@ def _tell_owner(endpoint: models.WebhookEndpoint, config: Config) -> None:
     hours = round(config.webhook_retry_window_seconds / 3600)
     text = (f"Every delivery to your webhook endpoint {endpoint.url} has failed for {hours} hours, so genvid "
             f"has disabled it and stopped sending to it.\n\n"
-            f"Its delivery log (GET /api/webhooks/endpoints/{endpoint.id}/deliveries) shows what the endpoint "
+            f"Its delivery log (GET /api/webhooks/endpoints/{endpoint.id}/deliveries) shows what the "
+            f"endpoint "
             f"answered. Once it works again, enable it (PATCH /api/webhooks/endpoints/{endpoint.id} with "
             f'{{"enabled": true}}) and redeliver what it missed.\n')
     try:

@@ -43,7 +43,8 @@ class EndpointDisabled(Conflict):
 
 
 class DeliveryInFlight(Conflict):
-    code, message = "WEBHOOK_DELIVERY_IN_FLIGHT", "An attempt of this delivery is under way; try again shortly."
+    code = "WEBHOOK_DELIVERY_IN_FLIGHT"
+    message = "An attempt of this delivery is under way; try again shortly."
 
 
 def url_refused(reason: str) -> ValidationFailed:
@@ -144,8 +145,8 @@ def list_deliveries(conn: psycopg.Connection, *, user_id: str, endpoint_id: str,
     """The endpoint's deliveries, newest first, with every attempt (status, latency, answer excerpt)."""
     get_endpoint(conn, user_id=user_id, endpoint_id=endpoint_id)
     before_created, before_id = _after(cursor)
-    rows = queries.list_deliveries(conn, endpoint_id=endpoint_id, status=status, before_created_at=before_created,
-                                   before_id=before_id, page_size=limit + 1)
+    rows = queries.list_deliveries(conn, endpoint_id=endpoint_id, status=status,
+                                   before_created_at=before_created, before_id=before_id, page_size=limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
     attempts: dict[str, list[models.WebhookAttempt]] = {row.id: [] for row in rows}
     for attempt in queries.list_attempts(conn, delivery_ids=list(attempts)):

@@ -4,8 +4,10 @@
 | --- | --- | --- |
 | video.completed | a render finished and its media are stored | the video, as GET /api/videos/{id} |
 | video.failed | a render failed (its credits were refunded) | the video, as GET /api/videos/{id} |
-| credits.purchased | a credit pack's payment cleared and its credits were granted | {"checkout": GET /api/billing/checkout/{id}, "credits": GET /api/credits} |
-| credits.low | a render's (or a batch's) debit took the balance below CREDITS_LOW_THRESHOLD (from at or above it) | {"credits": GET /api/credits, "threshold": N} |
+| credits.purchased | a credit pack's payment cleared and its credits were granted | {"checkout": GET
+  /api/billing/checkout/{id}, "credits": GET /api/credits} |
+| credits.low | a render's (or a batch's) debit took the balance below CREDITS_LOW_THRESHOLD (from at or above
+  it) | {"credits": GET /api/credits, "threshold": N} |
 
 Every delivery's body is `{"type", "timestamp", "data"}`. An event happens once per (type, reference): the
 row is unique on it, and emit() runs in the transaction of the change, so a rollback takes the event with it.
@@ -32,7 +34,8 @@ EVENT_TYPES = (VIDEO_COMPLETED, VIDEO_FAILED, CREDITS_PURCHASED, CREDITS_LOW)
 
 
 def timestamp(moment: datetime) -> str:
-    """The payload's timestamp format (UTC, microseconds), as PostgreSQL's to_char writes it for credits.low."""
+    """The payload's timestamp format (UTC, microseconds),
+    as PostgreSQL's to_char writes it for credits.low."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

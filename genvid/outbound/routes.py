@@ -1,6 +1,6 @@
-"""The outbound webhooks API: /api/webhooks/endpoints (register, list, show, change, delete, rotate the secret),
-each endpoint's delivery log, and redelivery. (/api/webhooks/stripe and /api/webhooks/heygen are inbound
-webhooks, in the billing and videos blueprints.)
+"""The outbound webhooks API: /api/webhooks/endpoints (register, list, show, change, delete, rotate the
+secret), each endpoint's delivery log, and redelivery. (/api/webhooks/stripe and /api/webhooks/heygen are
+inbound webhooks, in the billing and videos blueprints.)
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ TAGS = ["webhooks"]
 
 
 @bp.post("")
-@documented("Register a webhook endpoint; its whsec_ signing secret is in this answer only", body=CreateEndpoint,
+@documented("Register a webhook endpoint; its whsec_ signing secret is in this answer only",
+            body=CreateEndpoint,
             response=EndpointWithSecretOut, status=201, tags=TAGS, errors=(401, 403, 409, 415, 422))
 def create_endpoint() -> ResponseReturnValue:
     """The URL is checked (https and public addresses in production); events go to it from now on."""
@@ -39,10 +40,11 @@ def create_endpoint() -> ResponseReturnValue:
     body = parse_body(CreateEndpoint)
     config = app_config()
     with database.transaction() as conn:
-        created = endpoints.create_endpoint(conn, user_id=user.id, url=body.url, event_types=list(body.event_types),
+        created = endpoints.create_endpoint(conn, user_id=user.id, url=body.url,
+                                            event_types=list(body.event_types),
                                             description=body.description, enabled=body.enabled,
-                                            encryption_key=config.encryption_key, production=config.is_production,
-                                            now=clock.now())
+                                            encryption_key=config.encryption_key,
+                                            production=config.is_production, now=clock.now())
     return ok(endpoint_json(created.endpoint, secret=created.secret), 201,
               headers={"Location": f"/api/webhooks/endpoints/{created.endpoint.id}"})
 
@@ -78,13 +80,15 @@ def update_endpoint(endpoint_id: str) -> ResponseReturnValue:
     with database.transaction() as conn:
         row = endpoints.update_endpoint(conn, user_id=user.id, endpoint_id=endpoint_id, url=body.url,
                                         description=body.description, enabled=body.enabled,
-                                        event_types=None if body.event_types is None else list(body.event_types),
+                                        event_types=None if body.event_types is None
+                                        else list(body.event_types),
                                         production=config.is_production, now=clock.now())
     return ok(endpoint_json(row))
 
 
 @bp.delete("/<id:endpoint_id>")
-@documented("Delete an endpoint with its delivery log", response=DeletedOut, tags=TAGS, errors=(401, 403, 404))
+@documented("Delete an endpoint with its delivery log", response=DeletedOut, tags=TAGS,
+            errors=(401, 403, 404))
 def delete_endpoint(endpoint_id: str) -> ResponseReturnValue:
     user = current_user()
     with database.transaction() as conn:
@@ -106,7 +110,8 @@ def rotate_secret(endpoint_id: str) -> ResponseReturnValue:
 
 @bp.get("/<id:endpoint_id>/deliveries")
 @documented("The endpoint's delivery log, newest first, every attempt with status, latency and answer",
-            query=DeliveryQuery, response=DeliveryOut, many=True, paged=True, tags=TAGS, errors=(401, 403, 404, 422))
+            query=DeliveryQuery, response=DeliveryOut, many=True, paged=True, tags=TAGS,
+            errors=(401, 403, 404, 422))
 def list_deliveries(endpoint_id: str) -> ResponseReturnValue:
     user = current_user()
     query = parse_query(DeliveryQuery)
@@ -127,4 +132,5 @@ def redeliver(endpoint_id: str, delivery_id: str) -> ResponseReturnValue:
     with database.transaction() as conn:
         row = endpoints.redeliver(conn, user_id=user.id, endpoint_id=endpoint_id, delivery_id=delivery_id,
                                   now=clock.now())
-    return ok({"id": row.id, "event_id": row.event_id, "status": row.status.value, "attempts": row.attempts}, 202)
+    return ok({"id": row.id, "event_id": row.event_id, "status": row.status.value, "attempts": row.attempts},
+              202)

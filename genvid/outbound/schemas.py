@@ -1,4 +1,5 @@
-"""Request and response shapes of /api/webhooks/endpoints (pydantic), and how rows are shown to their owner."""
+"""Request and response shapes of /api/webhooks/endpoints (pydantic),
+and how rows are shown to their owner."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,7 +36,8 @@ class CreateEndpoint(Schema):
 class UpdateEndpoint(Schema):
     """PATCH /api/webhooks/endpoints/{id}: only what is given changes."""
 
-    url: str | None = Field(default=None, min_length=1, max_length=2000, json_schema_extra={"pattern": URL_START})
+    url: str | None = Field(default=None, min_length=1, max_length=2000,
+                            json_schema_extra={"pattern": URL_START})
     event_types: list[EventType] | None = Field(default=None, min_length=1)
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = None
@@ -113,7 +115,8 @@ def _iso(moment: datetime | None) -> str | None:
 def endpoint_json(row: models.WebhookEndpoint, *, secret: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": row.id, "url": row.url, "description": row.description, "event_types": row.event_types,
-        "enabled": row.enabled, "disabled_reason": row.disabled_reason, "failing_since": _iso(row.failing_since),
+        "enabled": row.enabled, "disabled_reason": row.disabled_reason,
+        "failing_since": _iso(row.failing_since),
         "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
     }
     if secret is not None:

@@ -72,7 +72,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float, max_
     finally:
         if sock is not None:
             sock.close()
-    return Outcome(status_code=status, error=error, latency_ms=latency if latency is not None else _ms(started),
+    return Outcome(status_code=status, error=error,
+                   latency_ms=latency if latency is not None else _ms(started),
                    excerpt=data[:EXCERPT_BYTES].decode("utf-8", errors="replace"))
 
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32
-SECRET_PURPOSE = "outbound-webhook:"   # + the endpoint id: what its secret is sealed for at rest (genvid.sealing)
+# + the endpoint id: what its secret is sealed for at rest (genvid.sealing)
+SECRET_PURPOSE = "outbound-webhook:"
 
 
 def new_secret() -> str:

@@ -38,7 +38,8 @@ def sync(provider: VideoProvider, *, now: datetime) -> SyncResult:
     voices = list(provider.list_voices())
     with database.transaction() as conn:
         for avatar in avatars:
-            queries.upsert_avatar(conn, provider=provider.name, provider_id=avatar.provider_id, name=avatar.name,
+            queries.upsert_avatar(conn, provider=provider.name, provider_id=avatar.provider_id,
+                                  name=avatar.name,
                                   gender=avatar.gender, preview_image_url=avatar.preview_image_url,
                                   preview_video_url=avatar.preview_video_url,
                                   default_voice_id=avatar.default_voice_id, premium=avatar.premium,
@@ -58,8 +59,8 @@ def list_avatars(conn: psycopg.Connection, *, provider: str, gender: str | None,
                  cursor: str | None, limit: int) -> tuple[list[models.Avatar], str | None]:
     """One page of live avatars and the cursor of the next page (None on the last)."""
     after_name, after_id = decode_cursor(cursor, parts=2) if cursor else (None, None)
-    rows = queries.list_avatars(conn, provider=provider, gender=gender, premium=premium, after_name=after_name,
-                                after_id=after_id, page_size=limit + 1)
+    rows = queries.list_avatars(conn, provider=provider, gender=gender, premium=premium,
+                                after_name=after_name, after_id=after_id, page_size=limit + 1)
     return _page(rows, limit)
 
 

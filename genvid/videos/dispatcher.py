@@ -12,9 +12,9 @@ no-op (a worker dying between the enqueue and the commit makes one such duplicat
 
 Queued videos are admitted rather than dispatched: under the lock that guards the concurrency cap
 (HEYGEN_MAX_CONCURRENT), as many as there are free slots move from queued to submitting in one statement
-(AdmitQueuedVideos), fairly between users: each user's waiting videos take turns, ranked after the renders that
-user already has in flight, so one user's 1,000-row batch never makes another user's single video wait for
-more than the next slot to free. A video that is not admitted stays due and is looked at again on the next
+(AdmitQueuedVideos), fairly between users: each user's waiting videos take turns, ranked after the renders
+that user already has in flight, so one user's 1,000-row batch never makes another user's single video wait
+for more than the next slot to free. A video that is not admitted stays due and is looked at again on the next
 tick; only admitted videos reach the queue, so a waiting batch costs Redis and the workers nothing.
 """
 from __future__ import annotations
@@ -38,8 +38,8 @@ BATCH = 500
 
 
 def dispatch_due(*, now: datetime, redispatch_seconds: float, max_in_flight: int, batch: int = BATCH) -> int:
-    """Admit the queued videos that free render slots allow (max_in_flight: HEYGEN_MAX_CONCURRENT) and enqueue a
-    job for every step due at now; returns how many jobs were enqueued."""
+    """Admit the queued videos that free render slots allow (max_in_flight: HEYGEN_MAX_CONCURRENT) and enqueue
+    a job for every step due at now; returns how many jobs were enqueued."""
     redispatch_at = now + timedelta(seconds=redispatch_seconds)
     dispatched = admit_queued(now=now, redispatch_at=redispatch_at, max_in_flight=max_in_flight)
     while True:
@@ -62,7 +62,8 @@ def admit_queued(*, now: datetime, redispatch_at: datetime, max_in_flight: int) 
         admitted = queries.admit_queued_videos(conn, now=now, slots=free, redispatch_at=redispatch_at)
         enqueue((row.id, row.step) for row in admitted)
     if admitted:
-        events.publish_many(redis_client.connection(), ((row.id, "submitting", row.batch_id) for row in admitted))
+        events.publish_many(redis_client.connection(),
+                            ((row.id, "submitting", row.batch_id) for row in admitted))
     return len(admitted)
 
 

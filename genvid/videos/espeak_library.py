@@ -1,4 +1,5 @@
-"""eSpeak NG through the shared library the espeakng-loader wheel ships, as a command: `python -m` this module.
+"""eSpeak NG through the shared library the espeakng-loader wheel ships, as a command: `python -m` this
+module.
 
 It takes the espeak-ng command's own arguments (`-v VOICE -w OUT.wav -f TEXT_FILE`), so the offline renderer
 runs it exactly as it runs a system espeak-ng. It runs in a child process because libespeak-ng keeps global
@@ -30,7 +31,8 @@ def available() -> bool:
         import espeakng_loader  # type: ignore[import-untyped]
     except ImportError:
         return False
-    return Path(espeakng_loader.get_library_path()).is_file() and Path(espeakng_loader.get_data_path()).is_dir()
+    return Path(espeakng_loader.get_library_path()).is_file() and Path(
+        espeakng_loader.get_data_path()).is_dir()
 
 
 def synthesize(text: str, voice: str) -> tuple[bytes, int]:
@@ -39,8 +41,8 @@ def synthesize(text: str, voice: str) -> tuple[bytes, int]:
     library = ctypes.CDLL(espeakng_loader.get_library_path())
     library.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
     library.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-    library.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+    library.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+                                     ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
     # The path given is the folder that holds espeak-ng-data, not espeak-ng-data itself.
     data_parent = os.path.dirname(espeakng_loader.get_data_path()).encode()
     rate = library.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data_parent, INITIALIZE_DONT_EXIT)

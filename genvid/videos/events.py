@@ -1,8 +1,9 @@
 """Status change notifications through Redis pub/sub, so any web process can stream any video's (or batch's)
 events.
 
-A message is only a nudge ("this video changed"; a video of a batch nudges its batch's channel too); the stream
-re-reads the row, which is the truth, so a lost message costs at most one keep-alive interval of latency.
+A message is only a nudge ("this video changed"; a video of a batch nudges its batch's channel too); the
+stream re-reads the row, which is the truth, so a lost message costs at most one keep-alive interval of
+latency.
 
 Limits. A stream holds one of gunicorn's threads for its whole life, so:
 - per process, at most MAX_STREAMS_PER_PROCESS streams (half the threads), else 503;
@@ -62,8 +63,10 @@ def _user_slots_key(user_id: str) -> str:
     return f"genvid:videos:streams:{user_id}"
 
 
-def claim_user_slot(client: redis.Redis, *, user_id: str, stream_id: str, limit: int, lease_seconds: float) -> bool:
-    """Take one of the user's stream slots for at most lease_seconds; False when the user holds limit already."""
+def claim_user_slot(client: redis.Redis, *, user_id: str, stream_id: str, limit: int,
+                    lease_seconds: float) -> bool:
+    """Take one of the user's stream slots for at most lease_seconds;
+    False when the user holds limit already."""
     claimed = client.eval(_CLAIM, 1, _user_slots_key(user_id), stream_id, limit, lease_seconds)
     return bool(claimed)
 

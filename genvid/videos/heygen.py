@@ -1,4 +1,5 @@
-"""HeyGen v3 over HTTP: the production VideoProvider, webhook registration and webhook signature checks.
+"""HeyGen v3 over HTTP: the production VideoProvider and webhook registration (heygen_signatures.py checks
+the deliveries).
 
 Wire facts come from ../shared/spec/heygen.md (HeyGen's v3 OpenAPI as shipped in heygen-cli). Only v3 is
 spoken; v1/v2 were retired on 2026-11-01. Every HTTP outcome becomes a typed ProviderError so the jobs
@@ -8,13 +9,9 @@ flagged where the code depends on them and handled defensively.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import re
 import tempfile
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from genvid.errors import AppError
+from genvid import clock
 from genvid.videos.provider_contract import (
     AvatarInfo,
     PermanentProviderError,
@@ -44,16 +41,6 @@ _MAX_PAGES = 1000                    # a runaway next_token loop stops here inst
 _UNUSABLE_LOOK_STATES = {"failed", "error", "pending", "processing", "in_progress", "training"}
 # The create response says "waiting"; any value not listed here is treated as still rendering.
 _FAILED_STATES = {"failed", "error"}
-
-
-class InvalidWebhook(AppError):
-    """A webhook delivery whose signature, timestamp or body cannot be trusted; nothing is processed."""
-
-    status, code, message = 400, "INVALID_WEBHOOK", "The webhook signature could not be verified."
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(message=f"The webhook signature could not be verified: {reason}.")
-        self.reason = reason
 
 
 class HeyGenProvider:
@@ -92,14 +79,16 @@ class HeyGenProvider:
                     or str(look.get("status") or "").lower() in _UNUSABLE_LOOK_STATES):
                 continue
             engines = look.get("supported_api_engines")
-            # We render with the default engine (avatar_iv); a look that cannot use it would fail every render.
+            # We render with the default engine (avatar_iv); a look that cannot use it would fail every
+            # render.
             if isinstance(engines, list) and engines and "avatar_iv" not in engines:
                 continue
             tags = tuple(str(tag) for tag in look.get("tags") or ())
             yield AvatarInfo(
                 provider_id=str(look["id"]), name=str(look.get("name") or look["id"]),
                 gender=_lower(look.get("gender")), preview_image_url=look.get("preview_image_url"),
-                preview_video_url=look.get("preview_video_url"), default_voice_id=look.get("default_voice_id"),
+                preview_video_url=look.get("preview_video_url"),
+                default_voice_id=look.get("default_voice_id"),
                 # UNCONFIRMED: v3 looks have no premium flag; a "premium" tag is the only hint there is.
                 premium=any(tag.lower() == "premium" for tag in tags), tags=tags)
 
@@ -127,7 +116,8 @@ class HeyGenProvider:
             if not token or page.get("has_more") is False or token in seen:
                 return
             seen.add(token)
-        raise TransientProviderError(f"HeyGen {path} kept returning pages past {_MAX_PAGES}", code="too_many_pages")
+        raise TransientProviderError(f"HeyGen {path} kept returning pages past {_MAX_PAGES}",
+                                     code="too_many_pages")
 
     # -- renders -----------------------------------------------------------------------------------
 
@@ -152,7 +142,8 @@ class HeyGenProvider:
         data = answer.get("data") or {}
         video_id = data.get("video_id") or data.get("id")     # "video_id" on create, "id" on GET
         if not video_id:
-            raise TransientProviderError("HeyGen accepted the render but sent no video_id", code="bad_response")
+            raise TransientProviderError("HeyGen accepted the render but sent no video_id",
+                                         code="bad_response")
         return str(video_id)
 
     def get_status(self, provider_video_id: str) -> RenderStatus:
@@ -166,7 +157,8 @@ class HeyGenProvider:
         if status in _FAILED_STATES:
             return RenderStatus(state="failed", duration=duration, raw=data,
                                 failure_code=data.get("failure_code") or "render_failed",
-                                failure_message=data.get("failure_message") or "HeyGen could not render the video.")
+                                failure_message=data.get("failure_message")
+                                or "HeyGen could not render the video.")
         if status == "completed" and video_url:
             return RenderStatus(state="completed", video_url=video_url,
                                 thumbnail_url=data.get("thumbnail_url") or None, duration=duration, raw=data)
@@ -180,9 +172,11 @@ class HeyGenProvider:
         directory = os.path.dirname(os.path.abspath(destination))
         os.makedirs(directory, exist_ok=True)
         try:
-            with self._session.get(url, stream=True, timeout=(min(self._timeout, 10.0), self._timeout)) as response:
+            with self._session.get(url, stream=True,
+                                   timeout=(min(self._timeout, 10.0), self._timeout)) as response:
                 if response.status_code in (403, 404, 410):
-                    # The CLI's reading: the presigned URL expired. A retry fetches a fresh one from get_status.
+                    # The CLI's reading: the presigned URL expired. A retry fetches a fresh one from
+                    # get_status.
                     raise TransientProviderError(f"media URL answered {response.status_code} (expired?)",
                                                  code="media_url_expired", status=response.status_code)
                 if response.status_code != 200:
@@ -203,8 +197,10 @@ class HeyGenProvider:
 
     # -- webhooks ----------------------------------------------------------------------------------
 
-    def register_webhook(self, url: str, events: Sequence[str] | None = DEFAULT_WEBHOOK_EVENTS) -> tuple[str, str]:
-        """`POST /v3/webhooks/endpoints`; returns (endpoint_id, secret). The secret is shown only this once."""
+    def register_webhook(self, url: str, events: Sequence[str] | None = DEFAULT_WEBHOOK_EVENTS) -> tuple[str,
+                                                                                                         str]:
+        """`POST /v3/webhooks/endpoints`; returns (endpoint_id,
+        secret). The secret is shown only this once."""
         body = {"url": url, "events": list(events) if events is not None else None}
         data = self._request("POST", "/v3/webhooks/endpoints", json_body=body).get("data") or {}
         endpoint_id, secret = data.get("endpoint_id") or data.get("id"), data.get("secret")
@@ -232,7 +228,8 @@ class HeyGenProvider:
         try:
             payload = response.json()
         except ValueError as exc:
-            raise TransientProviderError(f"HeyGen {method} {path} answered non-JSON", code="bad_response") from exc
+            raise TransientProviderError(f"HeyGen {method} {path} answered non-JSON",
+                                         code="bad_response") from exc
         if not isinstance(payload, dict):
             raise TransientProviderError(f"HeyGen {method} {path} answered {type(payload).__name__}",
                                          code="bad_response")
@@ -246,7 +243,8 @@ def _error_for(response: requests.Response) -> ProviderError:
     request_id = response.headers.get("X-Request-Id")
     text = f"HeyGen {status} {code}: {message}" + (f" (request id {request_id})" if request_id else "")
     if status == 429:
-        return RateLimited(text, retry_after=parse_retry_after(response.headers.get("Retry-After")), code=code)
+        return RateLimited(text, retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                           code=code)
     if status >= 500 or status == 408 or (status == 409 and code == "request_in_progress"):
         return TransientProviderError(text, code=code, status=status)
     return PermanentProviderError(text, code=code, status=status)
@@ -288,71 +286,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float:
         return DEFAULT_RETRY_AFTER
     if when.tzinfo is None:
         return DEFAULT_RETRY_AFTER
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return max(0.0, when.timestamp() - (clock.unix() if now is None else now))
 
 
 def _lower(value: Any) -> str | None:
     return str(value).lower() if value else None
-
-
-# -- webhook signatures ----------------------------------------------------------------------------
-# UNCONFIRMED (spec): HeyGen's "Verifying Payloads" text could not be retrieved. Six third-party v3
-# receivers agree on Heygen-Signature = lowercase hex HMAC-SHA256 of the raw body keyed with the whole
-# secret string (whsec_ prefix included), with Heygen-Timestamp unsigned. A signed "<timestamp>.<body>"
-# is not ruled out, so both are accepted; the timestamp is still checked for staleness either way.
-
-def webhook_signature(secret: str, raw_body: bytes, timestamp: str | None = None) -> str:
-    """The hex signature HeyGen is believed to send (body only, or "<timestamp>.<body>" if given)."""
-    message = raw_body if timestamp is None else timestamp.encode() + b"." + raw_body
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-
-
-def verify_webhook(secret: str, headers: Mapping[str, str], raw_body: bytes, *, now: float,
-                   tolerance: int = 300) -> dict[str, Any]:
-    """The parsed payload of a genuine, fresh delivery; InvalidWebhook otherwise.
-
-    The Heygen-Event-Id header (the replay defence to deduplicate on) is copied into the payload as
-    `event_id` when the body has none.
-    """
-    if not secret:
-        raise InvalidWebhook("no webhook secret is configured")
-    lowered = {key.lower(): value for key, value in headers.items()}
-    signature_header = lowered.get("heygen-signature", "").strip()
-    timestamp = lowered.get("heygen-timestamp", "").strip()
-    if not signature_header:
-        raise InvalidWebhook("missing Heygen-Signature header")
-    if not timestamp:
-        raise InvalidWebhook("missing Heygen-Timestamp header")
-    try:
-        sent_at = float(timestamp)
-    except ValueError:
-        raise InvalidWebhook("malformed Heygen-Timestamp header") from None
-    if sent_at > 1e11:                      # defensive: milliseconds instead of seconds
-        sent_at /= 1000.0
-    if abs(now - sent_at) > tolerance:
-        raise InvalidWebhook("stale timestamp")
-    expected = (webhook_signature(secret, raw_body), webhook_signature(secret, raw_body, timestamp))
-    candidates = [_strip_scheme(part) for part in re.split(r"[,\s]+", signature_header) if part]
-    matched = False
-    for candidate in candidates:
-        for wanted in expected:             # no early exit: compare every pair in constant time
-            matched |= hmac.compare_digest(candidate.lower().encode(), wanted.encode())
-    if not matched:
-        raise InvalidWebhook("signature mismatch")
-    try:
-        payload = json.loads(raw_body)
-    except ValueError:
-        raise InvalidWebhook("body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise InvalidWebhook("body is not a JSON object")
-    event_id = lowered.get("heygen-event-id", "").strip()
-    if event_id and not payload.get("event_id"):
-        payload["event_id"] = event_id
-    return payload
-
-
-def _strip_scheme(part: str) -> str:
-    for prefix in ("v1=", "sha256="):
-        if part.lower().startswith(prefix):
-            return part[len(prefix):]
-    return part

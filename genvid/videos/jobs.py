@@ -1,9 +1,10 @@
 """RQ jobs that move a video through queued -> submitting -> rendering -> completed | failed.
 
-The database row is the truth; a job only carries (video_id, step). Each job reads the row (still unfinished and
-at the job's step, else the job is stale and does nothing), holds its claim on it while it runs (its worker
-keeps it alive, genvid.videos.leases), calls the provider with no connection held, then applies the outcome
-with a guarded UPDATE (expected status and step) that also says when the next step is due (next_check_at). Jobs never enqueue jobs: the dispatcher (genvid.videos.dispatcher) turns due rows into jobs,
+The database row is the truth; a job only carries (video_id, step). Each job reads the row (still unfinished
+and at the job's step, else the job is stale and does nothing), holds its claim on it while it runs (its
+worker keeps it alive, genvid.videos.leases), calls the provider with no connection held, then applies the
+outcome with a guarded UPDATE (expected status and step) that also says when the next step is due
+(next_check_at). Jobs never enqueue jobs: the dispatcher (genvid.videos.dispatcher) turns due rows into jobs,
 so a duplicate job, a webhook hint or a step dispatched again after a lost job all collapse into one chain,
 and waiting never occupies a worker.
 
@@ -75,7 +76,7 @@ def advance(video_id: str, step: int | None = None) -> None:
         video = queries.get_video(conn, id=video_id)
     if video is None or video.status not in UNFINISHED or (step is not None and video.step != step):
         return
-    with leases.holding(video.id, video.step) as lease:     # the worker's loop keeps the claim alive meanwhile
+    with leases.holding(video.id, video.step) as lease:   # the worker's loop keeps the claim alive meanwhile
         _advance(video, lease, config)
 
 
@@ -105,11 +106,13 @@ def _claim(video: models.Video, config: Config) -> models.Video | None:
         in_flight = queries.count_in_flight(conn, provider=video.provider) or 0
         if in_flight >= config.heygen_max_concurrent:
             delay = tuning.capped_seconds * random.uniform(1.0, 2.0)
-            queries.reschedule(conn, attempts_delta=0, polls_delta=0, next_check_at=now + timedelta(seconds=delay),
+            queries.reschedule(conn, attempts_delta=0, polls_delta=0,
+                               next_check_at=now + timedelta(seconds=delay),
                                now=now, id=video.id, status=models.VideoStatus.QUEUED, step=video.step)
             claimed = None
         else:
-            claimed = queries.claim_for_submit(conn, next_check_at=now + timedelta(seconds=tuning.lease_seconds),
+            claimed = queries.claim_for_submit(conn,
+                                               next_check_at=now + timedelta(seconds=tuning.lease_seconds),
                                                now=now, id=video.id, step=video.step)
     if claimed is not None:
         _published(claimed)
@@ -117,7 +120,8 @@ def _claim(video: models.Video, config: Config) -> models.Video | None:
 
 
 def _submit(video: models.Video, provider: VideoProvider, config: Config, lease: leases.Lease) -> None:
-    """Create the render upstream, keyed by the video id: a retry or a resumed crash never makes a second one."""
+    """Create the render upstream, keyed by the video id:
+    a retry or a resumed crash never makes a second one."""
     request = RenderRequest(avatar_id=video.avatar_id, voice_id=video.voice_id, script=video.script,
                             title=video.title, aspect_ratio=video.aspect_ratio, resolution=video.resolution,
                             background=video.background, captions=video.captions, callback_id=video.id)
@@ -171,7 +175,8 @@ def _check(video: models.Video, provider: VideoProvider, config: Config) -> None
 def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider, config: Config) -> None:
     """Copy the media into our storage (provider URLs expire), then mark the video completed."""
     if not status.video_url:
-        _provider_failed(video, TransientProviderError("completed without a video URL", code="no_url"), config)
+        _provider_failed(video, TransientProviderError("completed without a video URL", code="no_url"),
+                         config)
         return
     store = media.storage_for(config)
     prefix = media.video_prefix(video.id)
@@ -196,7 +201,8 @@ def _complete(video: models.Video, status: RenderStatus, provider: VideoProvider
     with database.transaction() as conn:
         done = queries.mark_completed(conn, video_key=video_key, thumbnail_key=thumbnail_key,
                                       duration=status.duration, now=now, id=video.id, step=video.step,
-                                      warnings=[{"code": w.code, "message": w.message} for w in status.warnings])
+                                      warnings=[
+                                          {"code": w.code, "message": w.message} for w in status.warnings])
         if done is not None:
             outbound_events.emit_video_event(conn, done, config=config)   # outbound webhook, once with it
     if done is not None:
@@ -271,4 +277,5 @@ def _fail(video: models.Video, code: str, message: str, *, config: Config) -> No
 
 
 def _published(video: models.Video) -> None:
-    events.publish(redis_client.connection(), video_id=video.id, status=video.status.value, batch_id=video.batch_id)
+    events.publish(redis_client.connection(), video_id=video.id, status=video.status.value,
+                   batch_id=video.batch_id)

@@ -3,8 +3,8 @@
 A render is the avatar's picture (drawn at runtime, no binary assets), the script burned in as captions when
 the video asks for them, and speech from eSpeak NG (see genvid.videos.speech: the library a wheel ships, else
 the system espeak-ng; a silent track of the estimated reading time, reported as a warning, only when neither
-works), encoded by the ffmpeg binary that the imageio-ffmpeg wheel ships. create_video renders synchronously and
-keeps its result on disk under work_dir, keyed by the idempotency key, so any process sees the same
+works), encoded by the ffmpeg binary that the imageio-ffmpeg wheel ships. create_video renders synchronously
+and keeps its result on disk under work_dir, keyed by the idempotency key, so any process sees the same
 render and the same key never renders twice (a file lock serialises concurrent attempts).
 """
 from __future__ import annotations
@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -29,7 +28,8 @@ from genvid.config import Config
 from genvid.infra import processes
 from genvid.videos import local_media
 from genvid.videos import speech as speech_module
-from genvid.videos.local_media import Color
+from genvid.videos.limits import CHARACTERS_PER_SECOND, MAX_SCRIPT
+from genvid.videos.local_catalogue import AVATARS, SAMPLES, VOICES, BuiltInAvatar
 from genvid.videos.provider_contract import (
     AvatarInfo,
     PermanentProviderError,
@@ -39,49 +39,22 @@ from genvid.videos.provider_contract import (
     VoiceInfo,
 )
 
-CHARS_PER_SECOND = 15.0               # reading speed used for the silent track and caption timing
 MIN_SECONDS = 2.0
-MAX_SCRIPT = 5000
 RENDER_TIMEOUT = 900                  # seconds for one ffmpeg run; a 5,000-character script takes far less
 _ID = re.compile(r"^local_[0-9a-f]{24}$")
 _HEIGHTS = {"720p": 720, "1080p": 1080, "4k": 2160}
 _RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "4:5": (4, 5), "5:4": (5, 4), "1:1": (1, 1), "auto": (16, 9)}
 
 
-@dataclass(frozen=True)
-class _Avatar:
-    id: str
-    name: str
-    gender: str
-    backdrop: Color
-    skin: Color
-    hair: Color
-    shirt: Color
-
-
-AVATARS = (
-    _Avatar("local_ada", "Ada", "female", (43, 76, 126), (241, 194, 125), (59, 42, 26), (224, 122, 95)),
-    _Avatar("local_ben", "Ben", "male", (61, 90, 72), (198, 134, 66), (20, 20, 20), (70, 110, 180)),
-    _Avatar("local_chen", "Chen", "female", (110, 60, 110), (255, 219, 172), (10, 10, 10), (240, 200, 80)),
-    _Avatar("local_dara", "Dara", "male", (90, 90, 90), (141, 85, 36), (40, 25, 15), (230, 230, 230)),
-)
-VOICES = (
-    (VoiceInfo("local_en_f", "English (female)", "en", "female"), "en+f3"),
-    (VoiceInfo("local_en_m", "English (male)", "en", "male"), "en+m3"),
-    (VoiceInfo("local_fr_f", "French (female)", "fr", "female"), "fr+f2"),
-    (VoiceInfo("local_es_m", "Spanish (male)", "es", "male"), "es+m3"),
-)
-# What a voice's sample says, by language.
-SAMPLES = {"en": "Hello! This is how I sound when I read your script.",
-           "fr": "Bonjour ! Voici ma voix quand je lis votre texte.",
-           "es": "¡Hola! Así suena mi voz cuando leo tu guion."}
-SILENT = RenderWarning("silent_audio", "No speech engine was available to the offline renderer, so this video "
-                                       "has a silent soundtrack.")
+SILENT = RenderWarning("silent_audio",
+                       "No speech engine was available to the offline renderer, so this video "
+                       "has a silent soundtrack.")
 
 
 class LocalProvider:
-    """Renders on this machine; `height` forces a small frame (tests), `speech` picks the engine (auto, library,
-    system, or none for a silent track), `captions` how captions are drawn (auto, subtitles or bitmap)."""
+    """Renders on this machine; `height` forces a small frame (tests), `speech` picks the engine (auto,
+    library, system, or none for a silent track), `captions` how captions are drawn (auto, subtitles or
+    bitmap)."""
 
     name = "local"
 
@@ -116,10 +89,12 @@ class LocalProvider:
         """The built-in voices, with a sample served by genvid when a speech engine is there to say it."""
         for voice, _ in VOICES:
             sample = f"/api/voices/{voice.provider_id}/sample.wav" if self.speech else None
-            yield VoiceInfo(voice.provider_id, voice.name, voice.language, voice.gender, preview_audio_url=sample)
+            yield VoiceInfo(voice.provider_id, voice.name, voice.language, voice.gender,
+                            preview_audio_url=sample)
 
     def preview_picture(self, avatar_id: str) -> Path | None:
-        """A PNG of the built-in avatar (the picture its renders show), drawn on first use; None if unknown."""
+        """A PNG of the built-in avatar (the picture its renders show), drawn on first use;
+        None if unknown."""
         avatar = next((a for a in AVATARS if a.id == avatar_id), None)
         return None if avatar is None else self._picture(avatar, "png")
 
@@ -201,18 +176,20 @@ class LocalProvider:
 
     # -- rendering ---------------------------------------------------------------------------------
 
-    def _render(self, directory: Path, request: RenderRequest, avatar: _Avatar, voice: str) -> dict[str, Any]:
+    def _render(self, directory: Path, request: RenderRequest, avatar: BuiltInAvatar,
+                voice: str) -> dict[str, Any]:
         width, height = self._frame_size(request)
         script = " ".join(request.script.split())          # newlines and tabs become spaces
         speech = self._speak(directory, script, voice)
-        duration = speech if speech is not None else max(MIN_SECONDS, len(script) / CHARS_PER_SECOND)
+        duration = speech if speech is not None else max(MIN_SECONDS, len(script) / CHARACTERS_PER_SECOND)
         mode = self._caption_mode() if request.captions else "none"
         try:
             command = [self._ffmpeg, "-v", "error", "-y", "-loop", "1", "-framerate", str(self.fps),
                        "-i", str(self._picture(avatar, "ppm"))]
             command += (["-i", "speech.wav"] if speech is not None else
                         ["-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono"])
-            backdrop = "0x" + (request.background or "#{:02x}{:02x}{:02x}".format(*avatar.backdrop)).lstrip("#")
+            backdrop = "0x" + (request.background or "#{:02x}{:02x}{:02x}".format(*avatar.backdrop)).lstrip(
+                "#")
             base = (f"[0:v]scale={width}:{height}:force_original_aspect_ratio=decrease,"
                     f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color={backdrop},format=yuv420p")
             segments = local_media.segments(script, duration, local_media.line_chars(width, height) * 2)
@@ -232,7 +209,8 @@ class LocalProvider:
             self._run(command, directory)
             os.replace(directory / "video.part", directory / "video.mp4")
             self._run([self._ffmpeg, "-v", "error", "-y", "-ss", f"{min(1.0, duration / 2):.2f}", "-i",
-                       "video.mp4", "-frames:v", "1", "-q:v", "4", "-f", "image2", "thumbnail.jpg"], directory)
+                       "video.mp4", "-frames:v", "1", "-q:v", "4", "-f", "image2", "thumbnail.jpg"],
+                      directory)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             detail = (getattr(exc, "stderr", None) or b"").decode(errors="replace").strip().splitlines()
             reason = detail[-1][:200] if detail else type(exc).__name__
@@ -244,8 +222,8 @@ class LocalProvider:
                     leftover.unlink()
         warnings = [] if speech is not None else [{"code": SILENT.code, "message": SILENT.message}]
         return {"state": "completed", "duration": round(duration, 3), "width": width, "height": height,
-                "speech": self.speech.name if speech is not None and self.speech else "silent", "captions": mode,
-                "warnings": warnings}
+                "speech": self.speech.name if speech is not None and self.speech else "silent",
+                "captions": mode, "warnings": warnings}
 
     def _run(self, command: list[str], directory: Path) -> None:
         # ffmpeg dies with the worker: an orphan would burn CPU for minutes and write into the render
@@ -259,8 +237,8 @@ class LocalProvider:
         if self.speech is None:
             return None
         (directory / "script.txt").write_text(script, encoding="utf-8")
-        return self.speech.speak(text_file=directory / "script.txt", voice=voice, wav_file=directory / "speech.wav",
-                                 timeout=RENDER_TIMEOUT)
+        return self.speech.speak(text_file=directory / "script.txt", voice=voice,
+                                 wav_file=directory / "speech.wav", timeout=RENDER_TIMEOUT)
 
     def _frame_size(self, request: RenderRequest) -> tuple[int, int]:
         short = self.height or _HEIGHTS.get(request.resolution, 720)
@@ -277,7 +255,7 @@ class LocalProvider:
             self._libass_ok = local_media.libass_draws_text(self._ffmpeg, self.work_dir)
         return "subtitles" if self._libass_ok else "bitmap"
 
-    def _picture(self, avatar: _Avatar, extension: str) -> Path:
+    def _picture(self, avatar: BuiltInAvatar, extension: str) -> Path:
         """The avatar's portrait as the renderer draws it: a PPM for ffmpeg, or the same pixels as a PNG."""
         path = self.work_dir / "avatars" / f"{avatar.id}.{extension}"
         if not path.exists():

@@ -50,7 +50,8 @@ def segments(script: str, duration: float, max_chars: int) -> list[Segment]:
 def srt(segments: list[Segment]) -> str:
     def stamp(seconds: float) -> str:
         millis = round(seconds * 1000)
-        return f"{millis // 3600000:02d}:{millis // 60000 % 60:02d}:{millis // 1000 % 60:02d},{millis % 1000:03d}"
+        hours, minutes, secs = millis // 3600000, millis // 60000 % 60, millis // 1000 % 60
+        return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis % 1000:03d}"
     blocks = []
     for number, (start, end, text) in enumerate(segments, 1):
         # libass reads {...} as override tags and \N as markup; "-->" would end the text block.

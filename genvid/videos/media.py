@@ -131,7 +131,8 @@ def sign(key: str, *, now: float, secret: str, ttl: int = LINK_TTL_SECONDS) -> t
 
 def check_signature(key: str, expires: int, given: str, *, now: float, secret: str) -> str | None:
     """None when the link is genuine and current, else why not ("expired" or "invalid")."""
-    # compare_digest refuses str with non-ASCII characters (TypeError); a signature is hex, so such is invalid.
+    # compare_digest refuses str with non-ASCII characters (TypeError); a signature is hex, so such is
+    # invalid.
     if not given.isascii() or not hmac.compare_digest(signature(key, expires, secret=secret), given.lower()):
         return "invalid"
     if now > expires:

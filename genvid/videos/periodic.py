@@ -32,7 +32,8 @@ WEBHOOK_EVENTS_KEPT_DAYS = 7
 def enqueue_if_due(*, now: datetime) -> bool:
     """Enqueue the daily maintenance job if it is due and this caller won the claim; True if it did."""
     with database.connection() as conn:
-        claimed = db.periodic.claim_periodic_run(conn, name=DAILY_MAINTENANCE, retry_at=now + RETRY_AFTER, now=now)
+        claimed = db.periodic.claim_periodic_run(conn, name=DAILY_MAINTENANCE, retry_at=now + RETRY_AFTER,
+                                                 now=now)
     if claimed is None:
         return False
     redis_client.get_queue(QUEUE).enqueue(daily_maintenance, result_ttl=0, job_timeout=JOB_TIMEOUT,
@@ -51,7 +52,8 @@ def daily_maintenance() -> None:
     pruned = _prune_unless_store_down(media.storage_for(config))
     result = catalogue.sync(providers.get_provider(config), now=started)
     with database.connection() as conn:
-        db.periodic.finish_periodic_run(conn, next_run_at=started + EVERY, now=clock.now(), name=DAILY_MAINTENANCE)
+        db.periodic.finish_periodic_run(conn, next_run_at=started + EVERY, now=clock.now(),
+                                        name=DAILY_MAINTENANCE)
     log.info("catalogue synced", extra={"avatars": result.avatars, "voices": result.voices,
                                         "retired_avatars": result.retired_avatars,
                                         "retired_voices": result.retired_voices,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-CHARACTERS_PER_SECOND = 15
+from genvid.videos.limits import CHARACTERS_PER_SECOND
+
 SECONDS_PER_CREDIT = 30
 
 

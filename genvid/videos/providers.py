@@ -21,7 +21,8 @@ _cache: dict[tuple[object, ...], VideoProvider] = {}
 
 def get_provider(config: Config) -> VideoProvider:
     """The provider config selects (cached per process)."""
-    key = (os.getpid(), config.video_provider, config.heygen_api_key, config.heygen_api_base, config.media_dir,
+    key = (os.getpid(), config.video_provider, config.heygen_api_key, config.heygen_api_base,
+           config.media_dir,
            config.heygen_timeout_seconds, config.data_dir, config.local_render_height, config.local_speech)
     with _lock:
         provider = _cache.get(key)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from flask import (
@@ -51,7 +50,6 @@ from genvid.videos.schemas import (
     VideoQuery,
     VoiceOut,
     VoiceQuery,
-    video_json,
 )
 
 bp = Blueprint("videos", __name__)
@@ -65,12 +63,12 @@ _EVENT = {"type": "object", "properties": {
 
 
 def _media_url(key: str) -> str:
-    expires, signature = media.sign(key, now=time.time(), secret=app_config().better_auth_secret)
+    expires, signature = media.sign(key, now=clock.unix(), secret=app_config().better_auth_secret)
     return url_for("videos.media_file", key=key, expires=expires, signature=signature, _external=True)
 
 
-def _video(video: models.Video) -> dict[str, Any]:
-    return video_json(video, media_url=_media_url)
+def _video(video: models.Video) -> VideoOut:
+    return VideoOut.of(video, media_url=_media_url)
 
 
 @bp.get("/api/avatars")
@@ -82,8 +80,8 @@ def list_avatars() -> ResponseReturnValue:
     query = parse_query(AvatarQuery)
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_avatars(conn, provider=app_config().video_provider,
-                                                   gender=query.gender, premium=query.premium, cursor=query.cursor,
-                                                   limit=query.limit)
+                                                   gender=query.gender, premium=query.premium,
+                                                   cursor=query.cursor, limit=query.limit)
     return ok([catalogue.avatar_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
 
@@ -97,15 +95,16 @@ def list_voices() -> ResponseReturnValue:
     query = parse_query(VoiceQuery)
     with database.connection() as conn:
         rows, next_cursor = catalogue.list_voices(conn, provider=app_config().video_provider,
-                                                  gender=query.gender, language=query.language, premium=query.premium,
+                                                  gender=query.gender, language=query.language,
+                                                  premium=query.premium,
                                                   cursor=query.cursor, limit=query.limit)
     return ok([catalogue.voice_json(row, base_url=request.host_url) for row in rows],
               meta={"next_cursor": next_cursor})
 
 
 @bp.get("/api/avatars/<id:avatar_id>/preview.png")
-@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"], errors=(404,),
-            media_type="image/png")
+@documented("A built-in (offline) avatar's preview picture, PNG", auth=False, tags=["catalogue"],
+            errors=(404,), media_type="image/png")
 def avatar_preview(avatar_id: str) -> ResponseReturnValue:
     """The picture the offline renderer draws for this avatar (linked from its preview_image_url)."""
     local = providers.local_provider(app_config())
@@ -119,16 +118,19 @@ def avatar_preview(avatar_id: str) -> ResponseReturnValue:
 @documented("A built-in (offline) voice's short sample, WAV", auth=False, tags=["catalogue"], errors=(404,),
             media_type="audio/wav")
 def voice_sample(voice_id: str) -> ResponseReturnValue:
-    """A sentence in this voice (linked from its preview_audio_url); 404 when no speech engine is installed."""
+    """A sentence in this voice (linked from its preview_audio_url);
+    404 when no speech engine is installed."""
     local = providers.local_provider(app_config())
     path = local.voice_sample(voice_id) if local else None
     if path is None:
-        raise NotFound("VOICE_SAMPLE_NOT_FOUND", "No sample for this voice: unknown, or nothing here can speak.")
+        raise NotFound("VOICE_SAMPLE_NOT_FOUND",
+                       "No sample for this voice: unknown, or nothing here can speak.")
     return _public_file(path, "audio/wav")
 
 
 def _public_file(path: Any, mimetype: str) -> Response:
-    """The same bytes for everyone, so caches may keep them for a day (ETag and Range handled by send_file)."""
+    """The same bytes for everyone, so caches may keep them for a day
+    (ETag and Range handled by send_file)."""
     response = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
@@ -164,8 +166,8 @@ def list_videos() -> ResponseReturnValue:
     user = current_user()
     query = parse_query(VideoQuery)
     with database.connection() as conn:
-        rows, next_cursor = service.list_videos(conn, user_id=user.id, status=query.status, cursor=query.cursor,
-                                                limit=query.limit)
+        rows, next_cursor = service.list_videos(conn, user_id=user.id, status=query.status,
+                                                cursor=query.cursor, limit=query.limit)
     return ok([_video(row) for row in rows], meta={"next_cursor": next_cursor})
 
 
@@ -219,7 +221,8 @@ def video_events(video_id: str) -> ResponseReturnValue:
     def snapshot() -> tuple[str, str] | None:
         with database.connection() as conn:
             video = service.get_video_or_none(conn, user_id=user.id, video_id=video_id)
-        return None if video is None else (video.status.value, json.dumps(_video(video), ensure_ascii=False))
+        return None if video is None else (
+            video.status.value, json.dumps(_video(video).model_dump(mode="json"), ensure_ascii=False))
 
     final = {s.value for s in models.VideoStatus if s not in service.UNFINISHED}
     return streams.open_event_stream(user_id=user.id, channel_name=events.channel(video_id),
@@ -247,10 +250,11 @@ def media_file(key: str) -> ResponseReturnValue:
         expires = int(request.args.get("expires", ""))
     except ValueError:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.") from None
-    problem = media.check_signature(key, expires, request.args.get("signature", ""), now=time.time(),
+    problem = media.check_signature(key, expires, request.args.get("signature", ""), now=clock.unix(),
                                     secret=app_config().better_auth_secret)
     if problem == "expired":
-        raise Forbidden("MEDIA_LINK_EXPIRED", "This media link has expired; fetch the video again for a new one.")
+        raise Forbidden("MEDIA_LINK_EXPIRED",
+                        "This media link has expired; fetch the video again for a new one.")
     if problem is not None:
         raise Forbidden("INVALID_MEDIA_LINK", "This media link is not valid.")
     try:

@@ -85,7 +85,8 @@ class S3Storage:
         try:
             url = self.client.generate_presigned_url(
                 "get_object", ExpiresIn=expires_in,
-                Params={"Bucket": self.bucket, "Key": self._object_key(key), "ResponseCacheControl": CACHE_CONTROL})
+                Params={"Bucket": self.bucket, "Key": self._object_key(key),
+                        "ResponseCacheControl": CACHE_CONTROL})
         except _STORE_ERRORS as exc:   # no credentials: signing needs no network, but it needs keys
             raise StorageUnavailable(f"could not sign a link to {key}: {_reason(exc)}") from exc
         return Presigned(url)
@@ -99,7 +100,8 @@ class S3Storage:
                 answer = self.client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
                 if answer.get("Errors"):
-                    raise StorageUnavailable(f"could not delete {len(answer['Errors'])} objects under {prefix}")
+                    raise StorageUnavailable(
+                        f"could not delete {len(answer['Errors'])} objects under {prefix}")
         except _STORE_ERRORS as exc:
             raise StorageUnavailable(f"could not delete {prefix}: {_reason(exc)}") from exc
 
@@ -118,7 +120,8 @@ class S3Storage:
 
 
 def _reason(exc: Exception) -> str:
-    """A short reason: the S3 error code, or the exception (botocore's messages name the endpoint, never keys)."""
+    """A short reason: the S3 error code, or the exception (botocore's messages name the endpoint,
+    never keys)."""
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", "ClientError"))
     return f"{type(exc).__name__}: {exc}"[:300]

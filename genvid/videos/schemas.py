@@ -1,23 +1,24 @@
-"""Request and response shapes of the video API (pydantic), and how a video row is shown to its owner."""
+"""Request and response shapes of the video API (pydantic);
+VideoOut.of() is how a video row is shown to its owner."""
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from db import models
 from genvid.request_models import QuerySchema, Schema
+from genvid.videos.limits import MAX_SCRIPT, MAX_TITLE
 
-MAX_SCRIPT = 5000
-MAX_TITLE = 200
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
 def _control_characters(text: str) -> list[str]:
-    """Control characters (Unicode category Cc) other than newline and tab, written as U+ and four hex digits."""
+    """Control characters (Unicode category Cc) other than newline and tab,
+    written as U+ and four hex digits."""
     return sorted({f"U+{ord(ch):04X}" for ch in text
                    if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS})
 
@@ -28,7 +29,8 @@ class CreateVideo(Schema):
     avatar_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/avatars.")
     voice_id: str = Field(min_length=1, max_length=255, description="An id from GET /api/voices.")
     script: str = Field(min_length=1, max_length=MAX_SCRIPT,
-                        description="What the avatar says: 1-5000 characters; newlines and tabs allowed, "
+                        description=f"What the avatar says: 1-{MAX_SCRIPT} characters; newlines and tabs "
+                                    f"allowed, "
                                     "no other control characters.")
     title: str | None = Field(default=None, max_length=MAX_TITLE)
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:5", "5:4"] = "16:9"
@@ -115,6 +117,22 @@ class VideoOut(BaseModel):
     batch_id: str | None = Field(description="The batch this video is a row of (POST /api/batches), if any.")
     batch_row: int | None = Field(description="Its row number in that batch (1-based).")
 
+    @classmethod
+    def of(cls, video: models.Video, *, media_url: Callable[[str], str]) -> VideoOut:
+        """The API form of a video row: every field the row shares with this model, plus the failure, the
+        warnings and the media links (media_url(key) turns a storage key into a signed link)."""
+        shared = {name: getattr(video, name) for name in cls.model_fields if hasattr(video, name)}
+        failed = video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED)
+        failure = ({"code": video.failure_code or "failed",
+                    "message": video.failure_message or "The render failed."} if failed else None)
+        return cls.model_validate({
+            **shared,
+            "failure": failure,
+            "warnings": video.warnings or [],
+            "video_url": media_url(video.video_key) if video.video_key else None,
+            "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
+        })
+
 
 class AvatarOut(BaseModel):
     id: str
@@ -149,34 +167,5 @@ class HeyGenWebhookOut(BaseModel):
 
 
 def iso(moment: datetime | None) -> str | None:
+    """A timestamp as the API writes it (UTC as Z), for JSON built outside a response model (batches)."""
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
-def video_json(video: models.Video, *, media_url: Callable[[str], str]) -> dict[str, Any]:
-    """The API form of a video; media_url(key) turns a storage key into a signed link."""
-    failure = ({"code": video.failure_code or "failed", "message": video.failure_message or "The render failed."}
-               if video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED) else None)
-    return {
-        "id": video.id,
-        "status": video.status.value,
-        "title": video.title,
-        "avatar_id": video.avatar_id,
-        "voice_id": video.voice_id,
-        "script": video.script,
-        "aspect_ratio": video.aspect_ratio,
-        "resolution": video.resolution,
-        "background": video.background,
-        "captions": video.captions,
-        "credits": video.credits,
-        "duration": video.duration,
-        "failure": failure,
-        "warnings": list(video.warnings or []),
-        "video_url": media_url(video.video_key) if video.video_key else None,
-        "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
-        "created_at": iso(video.created_at),
-        "updated_at": iso(video.updated_at),
-        "submitted_at": iso(video.submitted_at),
-        "finished_at": iso(video.finished_at),
-        "batch_id": video.batch_id,
-        "batch_row": video.batch_row,
-    }

@@ -66,8 +66,8 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, video
     on an autocommit connection as inside the caller's transaction). The caller enqueues the render after it
     committed. Only when that statement refused are more reads made to say why, in the order a client sees
     them: an unknown avatar or voice (422), a replayed Idempotency-Key (the earlier video), a short balance
-    (InsufficientCredits, 402; nothing was written). A debit that takes the balance below credits_low_threshold
-    records the outbound webhook event credits.low in the same statement.
+    (InsufficientCredits, 402; nothing was written). A debit that takes the balance below
+    credits_low_threshold records the outbound webhook event credits.low in the same statement.
     """
     credits = pricing.render_credits(video.script)
     for _ in range(3):   # a retry only when what refused the insert changed before the reads below
@@ -81,7 +81,8 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, video
             return Created(row.videos, new=True)
         _check_catalogue(conn, provider=provider, video=video)
         if idempotency_key is not None:
-            earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id, idempotency_key=idempotency_key)
+            earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id,
+                                                           idempotency_key=idempotency_key)
             if earlier is not None:
                 return Created(earlier, new=False)
         if ledger.balance(conn, user_id=user_id) < credits:

@@ -1,9 +1,9 @@
 """Provider webhooks: HeyGen's signed deliveries as hints, and the endpoint secret kept encrypted at rest.
 
-A delivery is verified on the raw body (genvid.videos.heygen.verify_webhook: HMAC-SHA256, stale timestamps
-refused), recorded by event id so a duplicate does nothing, and turned into an immediate status check of
-its video (the check comes due now; a worker's dispatcher sends it within half a second). The status API stays
-the truth: a forged or early "success" cannot complete anything.
+A delivery is verified on the raw body (genvid.videos.heygen_signatures.verify_webhook: HMAC-SHA256, stale
+timestamps refused), recorded by event id so a duplicate does nothing, and turned into an immediate status
+check of its video (the check comes due now; a worker's dispatcher sends it within half a second). The status
+API stays the truth: a forged or early "success" cannot complete anything.
 
 The secret from `genvid heygen register-webhook` is stored sealed with ENCRYPTION_KEY (genvid.sealing),
 its purpose the provider's name.
@@ -23,7 +23,8 @@ from db import models
 from genvid import sealing
 from genvid.config import Config
 from genvid.infra import database
-from genvid.videos.heygen import DEFAULT_WEBHOOK_EVENTS, InvalidWebhook, verify_webhook
+from genvid.videos.heygen import DEFAULT_WEBHOOK_EVENTS
+from genvid.videos.heygen_signatures import InvalidWebhook, verify_webhook
 
 PROVIDER = "heygen"
 HINT_EVENTS = DEFAULT_WEBHOOK_EVENTS     # the events register-webhook subscribes to

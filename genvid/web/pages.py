@@ -13,37 +13,41 @@ from flask import Blueprint, Flask, Response, redirect, render_template
 from flask.typing import ResponseReturnValue
 
 from genvid.auth.apikeys import ApiKeyOptions
-from genvid.auth.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from genvid.auth.limits import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.batches.rows import MAX_ROWS
 from genvid.config import BUILT_IN_PROVIDERS, Config
 from genvid.http import errors as http_errors
 from genvid.http.app_config import app_config
 from genvid.outbound.addresses import MAX_URL_LENGTH
 from genvid.videos import pricing
-from genvid.videos.schemas import MAX_SCRIPT, MAX_TITLE
+from genvid.videos.limits import CHARACTERS_PER_SECOND, MAX_SCRIPT, MAX_TITLE
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
 
 # Scripts and styles come from this origin only, and no page may be framed: no inline script anywhere.
 # Images and sounds may also come from https (a HeyGen catalogue's previews live on its CDN).
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-                           "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "media-src 'self' https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 _PROVIDER_NAMES = {"google": "Google", "github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn"}
 _DAY = 86_400
-# The API keys page's expiry choices: (expiresIn seconds, label, preselected); the plugin allows 1 to 365 days.
-KEY_EXPIRIES = ((30 * _DAY, "In 30 days", False), (90 * _DAY, "In 90 days", True), (365 * _DAY, "In a year", False),
-                ("", "Never", False))
+# The API keys page's expiry choices: (expiresIn seconds, label, preselected); the plugin allows 1 to 365
+# days.
+KEY_EXPIRIES = ((30 * _DAY, "In 30 days", False), (90 * _DAY, "In 90 days", True),
+                (365 * _DAY, "In a year", False), ("", "Never", False))
 # The webhooks page's event choices, in words (genvid.outbound.schemas.EventType).
-WEBHOOK_EVENTS = (("video.completed", "a video is ready"), ("video.failed", "a video failed (its credits are back)"),
+WEBHOOK_EVENTS = (("video.completed", "a video is ready"),
+                  ("video.failed", "a video failed (its credits are back)"),
                   ("credits.purchased", "credits you bought arrived"),
                   ("credits.low", "a video took your balance below the low mark"))
 
 
 @dataclass(frozen=True)
 class SocialProvider:
-    """A "Continue with ..." button on the sign-in page; id is the `provider` of POST /api/auth/sign-in/social."""
+    """A "Continue with ..." button on the sign-in page;
+    id is the `provider` of POST /api/auth/sign-in/social."""
 
     id: str
     name: str
@@ -64,7 +68,7 @@ def page(template: str, **context: Any) -> str:
     (sign-in works only there: the auth endpoints check the Origin of every form they get)."""
     return render_template(
         template, min_password=MIN_PASSWORD_LENGTH, max_password=MAX_PASSWORD_LENGTH, max_script=MAX_SCRIPT,
-        max_title=MAX_TITLE, chars_per_second=pricing.CHARACTERS_PER_SECOND,
+        max_title=MAX_TITLE, chars_per_second=CHARACTERS_PER_SECOND,
         seconds_per_credit=pricing.SECONDS_PER_CREDIT, public_origin=app_config().base_origin, **context)
 
 

@@ -53,11 +53,13 @@ def sample_media(directory: Path | None = None) -> tuple[Path, Path]:
             return video, thumbnail
         directory.mkdir(parents=True, exist_ok=True)
         ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-        tmp_video, tmp_thumb = directory / f".v{secrets.token_hex(4)}.mp4", directory / f".t{secrets.token_hex(4)}.jpg"
-        subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x3366cc:s=160x90:r=10:d=1",
-                        "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "1", "-c:v", "libx264",
-                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "32k",
-                        "-shortest", "-movflags", "+faststart", str(tmp_video)], check=True, timeout=240)
+        tmp_video = directory / f".v{secrets.token_hex(4)}.mp4"
+        tmp_thumb = directory / f".t{secrets.token_hex(4)}.jpg"
+        subprocess.run(
+            [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x3366cc:s=160x90:r=10:d=1",
+             "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "1", "-c:v", "libx264",
+             "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "32k",
+             "-shortest", "-movflags", "+faststart", str(tmp_video)], check=True, timeout=240)
         subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x3366cc:s=160x90",
                         "-frames:v", "1", str(tmp_thumb)], check=True, timeout=240)
         tmp_video.replace(video)
@@ -91,7 +93,8 @@ def default_voices() -> list[dict[str, Any]]:
                   ("Allison", "English", "Female"), ("Brian", "English", "Male"),
                   ("Camille", "French", "Female"), ("Diego", "Spanish", "Male")])]
     voices.append({"voice_id": "voice_private", "name": "My clone", "language": "English", "gender": "Male",
-                   "type": "private", "preview_audio_url": None, "support_pause": True, "support_locale": False})
+                   "type": "private", "preview_audio_url": None, "support_pause": True,
+                   "support_locale": False})
     return voices
 
 
@@ -200,7 +203,8 @@ class FakeHeyGen:
                   headers: dict[str, str] | None = None) -> None:
         """The next `times` requests of route answer status with HeyGen's error envelope."""
         self._add(route, times, Fault("status", status=status, headers=headers or {},
-                                      code=code or ("internal_error" if status >= 500 else "invalid_parameter")))
+                                      code=code
+                                      or ("internal_error" if status >= 500 else "invalid_parameter")))
 
     def rate_limit_next(self, route: str, times: int = 1, *, retry_after: str | int | None = "2") -> None:
         """The next `times` requests of route answer 429 rate_limit_exceeded with this Retry-After."""
@@ -255,8 +259,8 @@ class FakeHeyGen:
             event_type = "avatar_video.success"
             data = {"video_id": video_id, "url": self._media_url(f"{video_id}.mp4")}
         data["callback_id"] = video.body.get("callback_id")
-        return {"event_id": f"evt_{secrets.token_hex(8)}", "event_type": event_type, "created_at": int(time.time()),
-                "event_data": data}
+        return {"event_id": f"evt_{secrets.token_hex(8)}", "event_type": event_type,
+                "created_at": int(time.time()), "event_data": data}
 
     def send_webhook(self, url: str, payload: dict[str, Any], *, secret: str, timestamp: int | None = None,
                      signature: str | None = None, event_id: str | None = None,
@@ -267,9 +271,11 @@ class FakeHeyGen:
         """
         raw = json.dumps(payload, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json",
-                   "Heygen-Signature": signature or hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest(),
+                   "Heygen-Signature": signature
+                   or hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest(),
                    "Heygen-Timestamp": str(int(time.time()) if timestamp is None else timestamp),
-                   "Heygen-Event-Id": event_id or str(payload.get("event_id") or f"evt_{secrets.token_hex(8)}")}
+                   "Heygen-Event-Id": event_id
+                   or str(payload.get("event_id") or f"evt_{secrets.token_hex(8)}")}
         for name in omit:
             headers.pop(name, None)
         return requests.post(url, data=raw, headers=headers, timeout=60)
@@ -336,7 +342,8 @@ class FakeHeyGen:
             if key is not None and key in self._idempotent:
                 return _json({"data": self._idempotent[key]})
             if key is not None and key in self._in_progress:
-                return _error(409, "request_in_progress", "A request with this Idempotency-Key is in progress.")
+                return _error(409, "request_in_progress",
+                              "A request with this Idempotency-Key is in progress.")
             if key is not None:
                 self._in_progress.add(key)
         try:
@@ -349,7 +356,8 @@ class FakeHeyGen:
             with self._lock:
                 video_id = f"vid_{next(self._ids):06d}_{secrets.token_hex(3)}"
                 failure = self._failing_renders.popleft() if self._failing_renders else None
-                self.videos[video_id] = FakeVideo(video_id, body, self.now(), int(time.time()), self.render_seconds,
+                self.videos[video_id] = FakeVideo(video_id, body, self.now(), int(time.time()),
+                                                  self.render_seconds,
                                                    failure)
                 self.renders_created += 1
                 answer = {"video_id": video_id, "status": "waiting", "output_format": "mp4"}
@@ -386,7 +394,8 @@ class FakeHeyGen:
                 return _error(404, "not_found", f"Video {video_id} not found.")
             state = self.video_state(video_id)
         data: dict[str, Any] = {
-            "id": video_id, "title": video.body.get("title"), "status": state, "created_at": video.created_wall,
+            "id": video_id, "title": video.body.get("title"), "status": state,
+            "created_at": video.created_wall,
             "completed_at": None, "duration": None, "video_url": None, "thumbnail_url": None, "gif_url": None,
             "captioned_video_url": None, "subtitle_url": None, "video_page_url": None, "folder_id": None}
         if state == "completed":
@@ -407,7 +416,8 @@ class FakeHeyGen:
     def _page(self, request: Request, items: list[dict[str, Any]], *, max_limit: int) -> Response:
         try:
             limit = int(request.args.get("limit", "20"))
-            start = int(base64.urlsafe_b64decode(request.args["token"]).decode()) if "token" in request.args else 0
+            start = int(
+                base64.urlsafe_b64decode(request.args["token"]).decode()) if "token" in request.args else 0
         except ValueError:
             return _error(400, "invalid_parameter", "Bad limit or token.", param="limit")
         if not 1 <= limit <= max_limit:
@@ -444,13 +454,15 @@ class FakeHeyGen:
     def _media(self, request: Request, name: str) -> Response:
         expected = _sign(f"/media/{name}", request.args.get("Expires", ""))
         if self.media_expired or not hmac.compare_digest(request.args.get("X-Amz-Signature", ""), expected):
-            return Response(b"<Error><Code>AccessDenied</Code></Error>", status=403, mimetype="application/xml")
+            return Response(b"<Error><Code>AccessDenied</Code></Error>", status=403,
+                            mimetype="application/xml")
         path = self._video_file if name.endswith(".mp4") else self._thumb_file
         return Response(path.read_bytes(), mimetype="video/mp4" if name.endswith(".mp4") else "image/jpeg")
 
     def _media_url(self, name: str) -> str:
         expires = str(int(time.time()) + 7 * 86400)
-        return f"{self.base_url}/media/{name}?Expires={expires}&X-Amz-Signature={_sign(f'/media/{name}', expires)}"
+        signature = _sign(f"/media/{name}", expires)
+        return f"{self.base_url}/media/{name}?Expires={expires}&X-Amz-Signature={signature}"
 
 
 def _sign(path: str, expires: str) -> str:
@@ -470,7 +482,8 @@ def _page_of(items: list[dict[str, Any]]) -> Response:
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None, *,
            param: str | None = None) -> Response:
     doc = "https://developers.heygen.com/docs/error-codes#" + code.replace("_", "-")
-    return _json({"error": {"code": code, "message": message, "param": param, "doc_url": doc}}, status, headers)
+    return _json({"error": {"code": code, "message": message, "param": param, "doc_url": doc}}, status,
+                 headers)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -483,7 +496,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds between webhook deliveries for finished videos (0: never)")
     args = parser.parse_args(argv)
     # A shell starting us in the background without job control (`... &` in a script or CI step) leaves SIGINT
-    # ignored, and Python then installs no KeyboardInterrupt for it: Ctrl-C (SIGINT) must stop the fake anyway.
+    # ignored, and Python then installs no KeyboardInterrupt for it: Ctrl-C (SIGINT) must stop the fake
+    # anyway.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     fake = FakeHeyGen(render_seconds=args.render_seconds, api_key=args.api_key, page_size=50,
                       require_https_webhooks=False)

@@ -3,12 +3,12 @@ and GitHub (OAuth 2 without OIDC), speaking the wire formats their clients use.
 
 `FakeOIDC` serves discovery, an authorization endpoint that consents at once for `person` (or answers
 `error=access_denied` when `deny` is set), a token endpoint (authorization_code with PKCE S256 and single-use
-codes, refresh_token), userinfo and its JWKS; ID tokens are RS256 JWTs signed with joserfc, carrying the nonce of
-the authorization request. With `issuer="https://accounts.google.com"` it is Google as better-auth's built-in
-provider sees it (authorize at /o/oauth2/v2/auth, token at /token, certs at /oauth2/v3/certs).
+codes, refresh_token), userinfo and its JWKS; ID tokens are RS256 JWTs signed with joserfc, carrying the nonce
+of the authorization request. With `issuer="https://accounts.google.com"` it is Google as better-auth's
+built-in provider sees it (authorize at /o/oauth2/v2/auth, token at /token, certs at /oauth2/v3/certs).
 
-`FakeGitHub` serves /login/oauth/authorize, /login/oauth/access_token (200 with an `error` body for a bad code,
-as GitHub answers), /user and /user/emails.
+`FakeGitHub` serves /login/oauth/authorize, /login/oauth/access_token (200 with an `error` body for a bad
+code, as GitHub answers), /user and /user/emails.
 
 Faults: `deny` (the person refuses consent), `token_status` (the token endpoint answers that HTTP status),
 `slow` (seconds every endpoint waits first), `id_token_claims` (claims overriding those of issued ID tokens),
@@ -38,7 +38,8 @@ _KEYS: list[RSAKey] = []
 def _keys() -> list[RSAKey]:
     """Two RS256 keys per process (RSA key generation is slow): the published one and an attacker's."""
     while len(_KEYS) < 2:
-        _KEYS.append(RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "alg": "RS256", "use": "sig"}))
+        _KEYS.append(
+            RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "alg": "RS256", "use": "sig"}))
     return _KEYS
 
 
@@ -116,7 +117,8 @@ class _FakeServer:
     def route(self, request: Request) -> Response:
         raise NotImplementedError
 
-    # -- shared OAuth 2 pieces --------------------------------------------------------------------------------
+    # -- shared OAuth 2 pieces
+    # --------------------------------------------------------------------------------
     def _authorize(self, request: Request, scope_default: str = "") -> Response:
         args = request.args
         redirect_uri, state = args.get("redirect_uri", ""), args.get("state", "")
@@ -127,7 +129,8 @@ class _FakeServer:
                              state=state)
         code = secrets.token_urlsafe(24)
         with self._lock:
-            self._codes[code] = _Grant(person=self.person, client_id=self.client_id, redirect_uri=redirect_uri,
+            self._codes[code] = _Grant(person=self.person, client_id=self.client_id,
+                                       redirect_uri=redirect_uri,
                                        scope=args.get("scope", scope_default), nonce=args.get("nonce"),
                                        challenge=args.get("code_challenge"))
         return _redirect(redirect_uri, code=code, state=state)
@@ -148,15 +151,16 @@ class _FakeServer:
             return None
         if grant.challenge is not None:
             verifier = form.get("code_verifier", "")
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(
+                b"=").decode()
             if digest != grant.challenge:
                 return None
         return grant
 
     def _new_tokens(self, grant: _Grant, *, refresh: bool = True) -> dict[str, Any]:
         access = "at-" + secrets.token_urlsafe(18)
-        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": self.access_token_lifetime,
-                                "scope": grant.scope}
+        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                                "expires_in": self.access_token_lifetime, "scope": grant.scope}
         with self._lock:
             self._tokens[access] = grant
             if refresh:
@@ -173,7 +177,8 @@ class _FakeServer:
 
 @dataclass
 class FakeOIDC(_FakeServer):
-    """An OpenID Connect provider; Google's when issuer is GOOGLE_ISSUER, else its own base URL is the issuer."""
+    """An OpenID Connect provider; Google's when issuer is GOOGLE_ISSUER,
+    else its own base URL is the issuer."""
 
     issuer: str | None = None
     id_token_claims: dict[str, Any] = field(default_factory=dict)
@@ -192,9 +197,11 @@ class FakeOIDC(_FakeServer):
         path = request.path
         if path == "/.well-known/openid-configuration":
             return _json({"issuer": self.iss, "authorization_endpoint": f"{self.base}/o/oauth2/v2/auth",
-                          "token_endpoint": f"{self.base}/token", "userinfo_endpoint": f"{self.base}/v1/userinfo",
+                          "token_endpoint": f"{self.base}/token",
+                          "userinfo_endpoint": f"{self.base}/v1/userinfo",
                           "jwks_uri": f"{self.base}/oauth2/v3/certs", "response_types_supported": ["code"],
-                          "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+                          "subject_types_supported": ["public"],
+                          "id_token_signing_alg_values_supported": ["RS256"],
                           "code_challenge_methods_supported": ["S256"]})
         if path == "/oauth2/v3/certs":
             return _json(KeySet([self.key]).as_dict(private=False))
@@ -234,8 +241,8 @@ class FakeOIDC(_FakeServer):
         return _json({"error": "unsupported_grant_type"}, 400)
 
     def _claims(self, person: Person) -> dict[str, Any]:
-        claims: dict[str, Any] = {"sub": person.sub, "email": person.email, "email_verified": person.email_verified,
-                                  "name": person.name}
+        claims: dict[str, Any] = {"sub": person.sub, "email": person.email,
+                                  "email_verified": person.email_verified, "name": person.name}
         if person.picture:
             claims["picture"] = person.picture
         return claims
@@ -288,8 +295,8 @@ class FakeGitHub(_FakeServer):
         if path == "/user/emails":
             return _json([{"email": person.email, "primary": True, "verified": person.email_verified,
                            "visibility": "private"},
-                          {"email": f"{person.login}@users.noreply.github.com", "primary": False, "verified": True,
-                           "visibility": None}])
+                          {"email": f"{person.login}@users.noreply.github.com", "primary": False,
+                           "verified": True, "visibility": None}])
         return _json({"message": "Not Found"}, 404)
 
 

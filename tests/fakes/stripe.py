@@ -1,4 +1,5 @@
-"""A fake Stripe API on loopback, speaking the v1 wire format of ../shared/spec/stripe.md, and Stripe's signer.
+"""A fake Stripe API on loopback, speaking the v1 wire format of ../shared/spec/stripe.md, and Stripe's
+signer.
 
 stripe-python reaches it through STRIPE_API_BASE: form-encoded bodies with bracket nesting, Bearer key
 check, Stripe-shaped error bodies, Idempotency-Key replay (same key + same parameters -> the stored answer
@@ -341,8 +342,10 @@ class FakeStripe:
         session_id = new_id("cs")
         session = {
             "id": session_id, "object": "checkout.session", "mode": mode, "status": "open",
-            "payment_status": "unpaid", "url": self._page_url("https://checkout.stripe.com", f"/c/pay/{session_id}"),
-            "client_reference_id": params.get("client_reference_id"), "metadata": params.get("metadata") or {},
+            "payment_status": "unpaid",
+            "url": self._page_url("https://checkout.stripe.com", f"/c/pay/{session_id}"),
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": params.get("metadata") or {},
             "customer": customer, "customer_email": params.get("customer_email"),
             "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
             "amount_subtotal": total, "amount_total": total, "currency": currency,
@@ -389,8 +392,10 @@ class FakeStripe:
             return Response(status=303, headers={"Location": target})
         amount = f'{session["amount_total"] / 100:.2f} {str(session["currency"]).upper()}'
         return _html("Checkout (test)",
-                     f"<p>Pay <strong>{escape(amount)}</strong> for {escape(session['metadata'].get('product_id', ''))}."
-                     f'</p><form method="post" action="/c/pay/{session["id"]}/pay"><button>Pay {escape(amount)}</button>'
+                     f"<p>Pay <strong>{escape(amount)}</strong> for "
+                     f"{escape(session['metadata'].get('product_id', ''))}."
+                     f'</p><form method="post" action="/c/pay/{session["id"]}/pay"><button>Pay '
+                     f'{escape(amount)}</button>'
                      f'</form><p><a href="{escape(session["cancel_url"] or "/")}">Back</a></p>')
 
     def _announce(self, session: dict[str, Any]) -> None:
@@ -410,8 +415,9 @@ class FakeStripe:
 
 
 def _html(title: str, body: str, status: int = 200) -> Response:
-    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
-            f"<body><h1>{escape(title)}</h1>{body}</body></html>")
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>")
     return Response(page, status=status, mimetype="text/html")
 
 

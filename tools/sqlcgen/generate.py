@@ -35,7 +35,8 @@ def generate(raw: dict[str, Any]) -> dict[str, str]:
     if len(exported) > 88:
         exported = "__all__ = [\n" + "".join(f'    "{m}",\n' for m in modules) + "]\n"
     files["__init__.py"] = (
-        HEADER + '"""sqlc output: `models` (row types) and a module of query functions per queries/*.sql."""\n'
+        HEADER
+        + '"""sqlc output: `models` (row types) and a module of query functions per queries/*.sql."""\n'
         + imports + "\n" + exported
     )
     return dict(sorted(files.items()))

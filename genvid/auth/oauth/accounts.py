@@ -1,13 +1,13 @@
 """A provider's person becomes a user, an account row and a session, under better-auth's rules.
 
 * An account row is keyed by (providerId, accountId); whoever owns that row signs in, whatever the email says.
-* Otherwise a user with the same (lower-cased) email gets the account linked implicitly only when the provider is
-  trusted (TRUSTED_PROVIDERS) or says the email is verified, **and** the local user's email is verified
+* Otherwise a user with the same (lower-cased) email gets the account linked implicitly only when the provider
+  is trusted (TRUSTED_PROVIDERS) or says the email is verified, **and** the local user's email is verified
   (better-auth's requireLocalEmailVerified default); else "account not linked".
 * Otherwise a new user is made from the profile (emailVerified as the provider says), with its account, in one
   transaction.
-* A link-social flow links to the user that began it, if that session is still live, the provider is trusted or
-  the email verified, and the email is the user's; an account owned by someone else is refused.
+* A link-social flow links to the user that began it, if that session is still live, the provider is trusted
+  or the email verified, and the email is the user's; an account owned by someone else is refused.
 
 Tokens go into the row as the provider gave them, or sealed in better-auth's encryptOAuthTokens form
 (OAUTH_TOKEN_ENCRYPTION=better_auth); `updatedAt` moves with every write. Errors are better-auth's strings.
@@ -97,7 +97,8 @@ def sign_in(conn: psycopg.Connection, *, profile: Profile, account: AccountData,
     """better-auth's handleOAuthUserInfo; LinkRefused with its error string. Run inside one transaction."""
     assert profile.email is not None
     email = profile.email.lower()
-    owned = db.auth_accounts.get_account_by_key(conn, provider_id=account.provider_id, account_id=account.account_id)
+    owned = db.auth_accounts.get_account_by_key(conn, provider_id=account.provider_id,
+                                                account_id=account.account_id)
     is_register = False
     if owned is not None:
         user = db.auth_users.get_user(conn, id=owned.user_id)
@@ -116,7 +117,8 @@ def sign_in(conn: psycopg.Connection, *, profile: Profile, account: AccountData,
         else:
             if disable_sign_up:
                 raise LinkRefused("signup disabled")
-            created = db.auth_users.create_user_from_profile(conn, id=generate_id(), name=profile.name, email=email,
+            created = db.auth_users.create_user_from_profile(conn, id=generate_id(), name=profile.name,
+                                                             email=email,
                                                              email_verified=profile.email_verified,
                                                              image=profile.image, now=now)
             if created is None:          # the email was taken meanwhile
@@ -128,8 +130,8 @@ def sign_in(conn: psycopg.Connection, *, profile: Profile, account: AccountData,
     return SignedIn(user=user, session=session, is_register=is_register)
 
 
-def link(conn: psycopg.Connection, *, link: Link, profile: Profile, account: AccountData, scopes: list[str] | None,
-         trusted: bool, secret: str, sealing: TokenSealing, now: datetime) -> None:
+def link(conn: psycopg.Connection, *, link: Link, profile: Profile, account: AccountData,
+         scopes: list[str] | None, trusted: bool, secret: str, sealing: TokenSealing, now: datetime) -> None:
     """better-auth's linkOAuthAccount; LinkRefused with its redirect error code."""
     if not _link_session_live(conn, link, secret=secret, now=now):
         raise LinkRefused("unable_to_link_account")
@@ -180,7 +182,8 @@ def _link_session_live(conn: psycopg.Connection, link: Link, *, secret: str, now
     if link.encrypted_session_token is None:
         return True
     try:
-        token = keyseal.decrypt_hex(keyseal.purpose_key(secret, LINK_SESSION_PURPOSE), link.encrypted_session_token)
+        token = keyseal.decrypt_hex(keyseal.purpose_key(secret, LINK_SESSION_PURPOSE),
+                                    link.encrypted_session_token)
     except ValueError:
         return False
     found = db.auth_sessions.get_session_by_token(conn, token=token)
@@ -197,7 +200,8 @@ def merge_scopes(stored: str | None, incoming: list[str] | None) -> str:
 def _create_account(conn: psycopg.Connection, user_id: str, account: AccountData, *, sealing: TokenSealing,
                     scope: str | None, now: datetime) -> models.Account:
     created = db.auth_accounts.create_social_account(
-        conn, id=generate_id(), account_id=account.account_id, provider_id=account.provider_id, user_id=user_id,
+        conn, id=generate_id(), account_id=account.account_id, provider_id=account.provider_id,
+        user_id=user_id,
         access_token=sealing.seal(account.access_token), refresh_token=sealing.seal(account.refresh_token),
         id_token=account.id_token, access_token_expires_at=account.access_token_expires_at,
         refresh_token_expires_at=account.refresh_token_expires_at, scope=scope, now=now)
@@ -206,13 +210,14 @@ def _create_account(conn: psycopg.Connection, user_id: str, account: AccountData
     return created
 
 
-def _update_tokens(conn: psycopg.Connection, account_row_id: str, account: AccountData, *, sealing: TokenSealing,
-                   now: datetime, with_scope: bool, scope: str | None = None) -> None:
+def _update_tokens(conn: psycopg.Connection, account_row_id: str, account: AccountData, *,
+                   sealing: TokenSealing, now: datetime, with_scope: bool, scope: str | None = None) -> None:
     """Write the values the provider gave; absent ones (None) leave their column alone."""
     db.auth_accounts.update_account_tokens(
         conn, id=account_row_id, now=now,
         set_access_token=account.access_token is not None, access_token=sealing.seal(account.access_token),
-        set_refresh_token=account.refresh_token is not None, refresh_token=sealing.seal(account.refresh_token),
+        set_refresh_token=account.refresh_token is not None,
+        refresh_token=sealing.seal(account.refresh_token),
         set_id_token=account.id_token is not None, id_token=account.id_token,
         set_access_token_expires_at=account.access_token_expires_at is not None,
         access_token_expires_at=account.access_token_expires_at,
@@ -232,7 +237,8 @@ def find_account(conn: psycopg.Connection, *, user_id: str, account_row_id: str)
 
 
 def unlink(conn: psycopg.Connection, *, user_id: str, account_row_id: str) -> str | None:
-    """Delete one of the user's accounts unless it is the last way to sign in; better-auth's error code or None."""
+    """Delete one of the user's accounts unless it is the last way to sign in;
+    better-auth's error code or None."""
     accounts = list_accounts(conn, user_id=user_id)
     if len(accounts) == 1:
         return "FAILED_TO_UNLINK_LAST_ACCOUNT"
@@ -242,8 +248,8 @@ def unlink(conn: psycopg.Connection, *, user_id: str, account_row_id: str) -> st
     return None
 
 
-def store_refreshed(conn: psycopg.Connection, *, account: models.Account, tokens: Tokens, sealing: TokenSealing,
-                    now: datetime) -> None:
+def store_refreshed(conn: psycopg.Connection, *, account: models.Account, tokens: Tokens,
+                    sealing: TokenSealing, now: datetime) -> None:
     """After a refresh: the new access token and expiry; refresh and ID tokens only when new ones came."""
     db.auth_accounts.update_account_tokens(
         conn, id=account.id, now=now,

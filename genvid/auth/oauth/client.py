@@ -1,9 +1,9 @@
-"""The OAuth 2.0 / OpenID Connect protocol, through Authlib: authorization URLs with PKCE (S256) and nonce, the
-code exchange and refresh (Authlib's OAuth2Session), ID tokens verified against the provider's JWKS (joserfc, with
-Authlib's OIDC claim rules: iss, aud, exp, iat, nonce, azp), and each provider's profile.
+"""The OAuth 2.0 / OpenID Connect protocol, through Authlib: authorization URLs with PKCE (S256) and nonce,
+the code exchange and refresh (Authlib's OAuth2Session), ID tokens verified against the provider's JWKS
+(joserfc, with Authlib's OIDC claim rules: iss, aud, exp, iat, nonce, azp), and each provider's profile.
 
-What this adds to the library is only better-auth's wire shape: the order of the authorization URL's parameters,
-its token and profile fields, and which claims make a user (name, email, image, email verified).
+What this adds to the library is only better-auth's wire shape: the order of the authorization URL's
+parameters, its token and profile fields, and which claims make a user (name, email, image, email verified).
 """
 from __future__ import annotations
 
@@ -61,10 +61,11 @@ def form_encode(value: str) -> str:
 
 
 def authorization_url(provider: Provider, *, state: str, code_verifier: str, redirect_uri: str,
-                      scopes: list[str] | None = None, login_hint: str | None = None, nonce: str | None = None,
-                      additional_params: dict[str, str] | None = None) -> str:
+                      scopes: list[str] | None = None, login_hint: str | None = None,
+                      nonce: str | None = None, additional_params: dict[str, str] | None = None) -> str:
     """Where the browser goes to consent, with better-auth's parameters in its order."""
-    params: list[tuple[str, str]] = [("response_type", "code"), ("client_id", provider.client_id), ("state", state)]
+    params: list[tuple[str, str]] = [("response_type", "code"), ("client_id", provider.client_id),
+                                     ("state", state)]
     scope_list = provider.scopes(scopes)
     if scope_list:
         params.append(("scope", " ".join(scope_list)))
@@ -74,7 +75,8 @@ def authorization_url(provider: Provider, *, state: str, code_verifier: str, red
     if nonce:
         params.append(("nonce", nonce))
     if provider.pkce:
-        params += [("code_challenge_method", "S256"), ("code_challenge", create_s256_code_challenge(code_verifier))]
+        params += [("code_challenge_method", "S256"),
+                   ("code_challenge", create_s256_code_challenge(code_verifier))]
     seen = {name for name, _ in params}
     for name, value in [*provider.extra_params, *(additional_params or {}).items()]:
         if name in seen:
@@ -94,7 +96,8 @@ def _session(provider: Provider) -> OAuth2Session:
 
 def _tokens(data: dict[str, Any], *, now: datetime) -> Tokens:
     def later(seconds: Any) -> datetime | None:
-        return now + timedelta(seconds=float(seconds)) if isinstance(seconds, int | float) and seconds else None
+        return now + timedelta(seconds=float(seconds)) if isinstance(seconds,
+                                                                     int | float) and seconds else None
 
     scope = data.get("scope")
     if isinstance(scope, list):
@@ -111,15 +114,17 @@ def _opt(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def exchange_code(provider: Provider, *, code: str, code_verifier: str | None, redirect_uri: str, now: datetime,
-                  timeout: float) -> Tokens:
+def exchange_code(provider: Provider, *, code: str, code_verifier: str | None, redirect_uri: str,
+                  now: datetime, timeout: float) -> Tokens:
     """The tokens for an authorization code (PKCE verifier included); ProviderError on any failure."""
     extra = {"code_verifier": code_verifier} if provider.pkce and code_verifier else {}
     try:
         with _session(provider) as session:
             data = session.fetch_token(provider.token_url, grant_type="authorization_code", code=code,
-                                       redirect_uri=redirect_uri, timeout=timeout, allow_redirects=False, **extra)
-    except Exception as exc:      # Authlib's OAuthError, requests' errors, a non-JSON answer: all a failed exchange
+                                       redirect_uri=redirect_uri, timeout=timeout, allow_redirects=False,
+                                       **extra)
+    # Authlib's OAuthError, requests' errors, a non-JSON answer: all a failed exchange
+    except Exception as exc:
         raise ProviderError(f"code exchange failed: {type(exc).__name__}") from exc
     return _tokens(dict(data), now=now)
 
@@ -128,8 +133,9 @@ def refresh(provider: Provider, *, refresh_token: str, now: datetime, timeout: f
     """New tokens for a refresh token; ProviderError on any failure or an answer without an access token."""
     try:
         with _session(provider) as session:
-            data = dict(session.refresh_token(provider.token_url, refresh_token=refresh_token, timeout=timeout,
-                                              allow_redirects=False))
+            data = dict(
+                session.refresh_token(provider.token_url, refresh_token=refresh_token, timeout=timeout,
+                                      allow_redirects=False))
     except Exception as exc:
         raise ProviderError(f"refresh failed: {type(exc).__name__}") from exc
     if not _opt(data.get("access_token")):
@@ -206,8 +212,8 @@ def _flag(value: Any) -> bool | None:
 
 def _claims_profile(claims: dict[str, Any], account_id: str) -> Profile:
     return Profile(account_id=account_id, email=_opt(claims.get("email")),
-                   email_verified=_flag(claims.get("email_verified")) or False, name=_opt(claims.get("name")) or "",
-                   image=_opt(claims.get("picture")), data=claims)
+                   email_verified=_flag(claims.get("email_verified")) or False,
+                   name=_opt(claims.get("name")) or "", image=_opt(claims.get("picture")), data=claims)
 
 
 def profile_from_id_token(provider: Provider, claims: dict[str, Any]) -> Profile | None:
@@ -222,7 +228,8 @@ def profile_from_id_token(provider: Provider, claims: dict[str, Any]) -> Profile
 
 def profile(provider: Provider, tokens: Tokens, *, nonce: str | None, now: datetime,
             timeout: float) -> Profile | None:
-    """The person behind freshly exchanged tokens; None when the provider does not tell (or its ID token fails)."""
+    """The person behind freshly exchanged tokens; None when the provider does not tell
+    (or its ID token fails)."""
     if provider.kind == "github":
         return _github_profile(provider, tokens, timeout=timeout)
     claims: dict[str, Any] | None = None
@@ -238,7 +245,8 @@ def profile(provider: Provider, tokens: Tokens, *, nonce: str | None, now: datet
 def _generic_profile(provider: Provider, tokens: Tokens, claims: dict[str, Any] | None, *,
                      timeout: float) -> Profile | None:
     if claims and claims.get("sub") and claims.get("email"):
-        # better-auth's fetchUserInfo: {id, emailVerified, image, ...claims} (a JS spread keeps the first places)
+        # better-auth's fetchUserInfo: {id, emailVerified, image, ...claims} (a JS spread keeps the first
+        # places)
         raw = {"id": claims["sub"], "emailVerified": _flag(claims.get("email_verified")) or False,
                "image": claims.get("picture")}
         raw.update(claims)
@@ -282,8 +290,8 @@ def _github_profile(provider: Provider, tokens: Tokens, *, timeout: float) -> Pr
         user["email"] = email
     verified = next((e.get("verified") is True for e in emails if e.get("email") == email), False)
     return Profile(account_id=str(user["id"]), email=email, email_verified=verified,
-                   name=_opt(user.get("name")) or _opt(user.get("login")) or "", image=_opt(user.get("avatar_url")),
-                   data=user)
+                   name=_opt(user.get("name")) or _opt(user.get("login")) or "",
+                   image=_opt(user.get("avatar_url")), data=user)
 
 
 def account_info(provider: Provider, *, access_token: str, id_token: str | None, now: datetime,
@@ -294,8 +302,8 @@ def account_info(provider: Provider, *, access_token: str, id_token: str | None,
             return None
         claims = _unverified_claims(id_token)
         return profile_from_id_token(provider, claims) if claims else None
-    tokens = Tokens(access_token=access_token, refresh_token=None, id_token=id_token, access_token_expires_at=None,
-                    refresh_token_expires_at=None, scopes=[])
+    tokens = Tokens(access_token=access_token, refresh_token=None, id_token=id_token,
+                    access_token_expires_at=None, refresh_token_expires_at=None, scopes=[])
     if provider.kind == "github":
         return _github_profile(provider, tokens, timeout=timeout)
     claims = None

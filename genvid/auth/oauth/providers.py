@@ -1,8 +1,9 @@
 """The configured providers: Google and GitHub built in (better-auth's endpoints, scopes and claims), and any
-other OAuth 2.0 / OIDC provider by configuration (better-auth's generic-oauth: discovery or explicit endpoints).
+other OAuth 2.0 / OIDC provider by configuration (better-auth's generic-oauth: discovery or explicit
+endpoints).
 
-A generic provider with a discovery URL is resolved on first use and kept; when discovery fails the provider is
-missing for that request (better-auth skips it at start and retries on the next request naming it).
+A generic provider with a discovery URL is resolved on first use and kept; when discovery fails the provider
+is missing for that request (better-auth skips it at start and retries on the next request naming it).
 """
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class Provider:
 
     @property
     def requires_nonce(self) -> bool:
-        """Generic providers with verifiable ID tokens bind them to the redirect with a nonce (better-auth)."""
+        """Generic providers with verifiable ID tokens bind them to the redirect with a nonce
+        (better-auth)."""
         return self.kind == "generic" and self.id_token is not None
 
     def scopes(self, requested: list[str] | None) -> list[str]:
@@ -69,7 +71,8 @@ def google(config: Config) -> Provider | None:
     tokens = config.google_api_base or "https://oauth2.googleapis.com"
     certs = config.google_api_base or "https://www.googleapis.com"
     return Provider(
-        id="google", kind="google", client_id=config.google_client_id, client_secret=config.google_client_secret,
+        id="google", kind="google", client_id=config.google_client_id,
+        client_secret=config.google_client_secret,
         authorization_url=f"{accounts}/o/oauth2/v2/auth", token_url=f"{tokens}/token",
         default_scopes=("email", "profile", "openid"), extra_params=(("include_granted_scopes", "true"),),
         id_token=IdTokenCheck(jwks_uri=f"{certs}/oauth2/v3/certs", issuers=GOOGLE_ISSUERS,
@@ -83,14 +86,17 @@ def github(config: Config) -> Provider | None:
     web = config.github_api_base or "https://github.com"
     api = config.github_api_base or "https://api.github.com"
     return Provider(
-        id="github", kind="github", client_id=config.github_client_id, client_secret=config.github_client_secret,
+        id="github", kind="github", client_id=config.github_client_id,
+        client_secret=config.github_client_secret,
         authorization_url=f"{web}/login/oauth/authorize", token_url=f"{web}/login/oauth/access_token",
-        user_info_url=f"{api}/user", emails_url=f"{api}/user/emails", default_scopes=("read:user", "user:email"))
+        user_info_url=f"{api}/user", emails_url=f"{api}/user/emails",
+        default_scopes=("read:user", "user:email"))
 
 
 def generic(entry: OAuthProviderConfig, *, timeout: float) -> Provider | None:
     """A generic provider, its endpoints completed by discovery; None when discovery leaves it unusable."""
-    authorization_url, token_url, user_info_url = entry.authorization_url, entry.token_url, entry.user_info_url
+    authorization_url, token_url = entry.authorization_url, entry.token_url
+    user_info_url = entry.user_info_url
     issuer, openid, check = None, False, None
     if entry.discovery_url:
         document = http.get_json(entry.discovery_url, timeout=timeout)
@@ -104,11 +110,13 @@ def generic(entry: OAuthProviderConfig, *, timeout: float) -> Provider | None:
             jwks_uri = _str(document.get("jwks_uri"))
             if jwks_uri and issuer:
                 check = IdTokenCheck(jwks_uri=jwks_uri, issuers=(issuer,), audience=entry.client_id,
-                                     algorithms=tuple(str(a) for a in algorithms or ()) if openid else ("RS256",))
+                                     algorithms=tuple(str(a) for a in algorithms or ()) if openid
+                                     else ("RS256",))
     if not authorization_url or not token_url:
         return None
     return Provider(id=entry.provider_id, kind="generic", client_id=entry.client_id,
-                    client_secret=entry.client_secret, authorization_url=authorization_url, token_url=token_url,
+                    client_secret=entry.client_secret, authorization_url=authorization_url,
+                    token_url=token_url,
                     user_info_url=user_info_url, default_scopes=entry.scopes, pkce=entry.pkce,
                     authentication=entry.authentication, id_token=check, issuer=issuer, openid=openid)
 
@@ -122,9 +130,10 @@ class Providers:
 
     def __init__(self, config: Config) -> None:
         self._timeout = config.oauth_timeout_seconds
-        self._ready: dict[str, Provider] = {p.id: p for p in (google(config), github(config)) if p is not None}
+        self._ready: dict[str, Provider] = {
+            p.id: p for p in (google(config), github(config)) if p is not None}
         self._pending: dict[str, OAuthProviderConfig] = {p.provider_id: p for p in config.oauth_providers}
-        for provider_id in self._pending:           # a generic provider shadows a built-in one, as in better-auth
+        for provider_id in self._pending:      # a generic provider shadows a built-in one, as in better-auth
             self._ready.pop(provider_id, None)
         self._lock = threading.Lock()
 

@@ -1,11 +1,11 @@
-"""The OAuth state carried across the provider redirect, kept exactly as better-auth keeps it, so a flow begun on
-either server finishes on the other (shared database and secret).
+"""The OAuth state carried across the provider redirect, kept exactly as better-auth keeps it, so a flow begun
+on either server finishes on the other (shared database and secret).
 
 * a `verification` row: identifier `auth-state:<state>`, value the JSON of better-auth's state data
   (`{...additionalData, callbackURL, codeVerifier, errorURL?, newUserURL?, link?, expiresAt, requestSignUp?,
   idTokenNonce?, oauthState}`), expiring after 10 minutes;
-* the signed cookie `better-auth.state` holding the state (Max-Age 300): the browser that began is the one that
-  finishes;
+* the signed cookie `better-auth.state` holding the state (Max-Age 300): the browser that began is the one
+  that finishes;
 * `state` is 32 and the PKCE code verifier 128 characters of `[a-zA-Z0-9_-]`.
 
 Parsing checks them in better-auth's order (row, its oauthState, the cookie, then expiry) and consumes the row
@@ -86,9 +86,10 @@ def create(conn: psycopg.Connection, *, callback_url: str, error_url: str | None
                  "link": None if link is None else _link_json(link),
                  "expiresAt": int(expires.timestamp() * 1000), "requestSignUp": request_sign_up,
                  "idTokenNonce": id_token_nonce, "oauthState": state})
-    value = json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"), ensure_ascii=False)
-    db.auth_verifications.create_verification(conn, id=generate_id(), identifier=identifier(state), value=value,
-                                              expires_at=expires, now=now)
+    value = json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"),
+                       ensure_ascii=False)
+    db.auth_verifications.create_verification(conn, id=generate_id(), identifier=identifier(state),
+                                              value=value, expires_at=expires, now=now)
     return state, code_verifier
 
 
@@ -116,7 +117,8 @@ def consume(conn: psycopg.Connection, *, state: str, cookie_state: str | None, n
     if cookie_state is None or cookie_state != state:
         raise StateError("state_mismatch", error_url=flow.error_url)
     if db.auth_verifications.delete_verifications_by_identifier(conn, identifier=identifier(state)) == 0:
-        raise StateError("state_mismatch", error_url=flow.error_url, cookie_cleared=True)   # a racing callback won
+        # A racing callback won.
+        raise StateError("state_mismatch", error_url=flow.error_url, cookie_cleared=True)
     if flow.expires_at_ms < now.timestamp() * 1000:
         raise StateError("state_mismatch", error_url=flow.error_url, cookie_cleared=True)
     return flow
@@ -131,14 +133,15 @@ def _parse(data: Any) -> FlowState:
         raise TypeError("state fields have the wrong types")
     raw_link = data.get("link")
     link = None
-    if isinstance(raw_link, dict) and isinstance(raw_link.get("email"), str) and raw_link.get("userId") is not None:
+    if isinstance(raw_link, dict) and isinstance(raw_link.get("email"), str) and raw_link.get(
+        "userId") is not None:
         token = raw_link.get("encryptedSessionToken")
         link = Link(user_id=str(raw_link["userId"]), email=raw_link["email"],
                     encrypted_session_token=token if isinstance(token, str) else None)
     return FlowState(callback_url=callback, code_verifier=verifier, error_url=_opt(data.get("errorURL")),
                      new_user_url=_opt(data.get("newUserURL")), link=link,
-                     request_sign_up=data.get("requestSignUp") if isinstance(data.get("requestSignUp"), bool) else None,
-                     id_token_nonce=_opt(data.get("idTokenNonce")), expires_at_ms=int(expires))
+                     request_sign_up=data.get("requestSignUp") if isinstance(data.get("requestSignUp"), bool)
+                     else None, id_token_nonce=_opt(data.get("idTokenNonce")), expires_at_ms=int(expires))
 
 
 def _opt(value: Any) -> str | None:
