@@ -58,6 +58,8 @@ GET_VIDEO_BY_IDEMPOTENCY_KEY = """SELECT id, user_id, status, provider, avatar_i
 
 GET_VIDEO = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE id = %s"""
 
+GET_VIDEO_ONCE_DISPATCHED = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE id = %s FOR SHARE"""
+
 GET_VIDEO_FOR_USER = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE id = %s AND user_id = %s"""
 
 GET_VIDEO_BY_PROVIDER_VIDEO_ID = """SELECT id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, provider_video_id, step, attempts, polls, next_check_at, failure_code, failure_message, duration, video_key, thumbnail_key, created_at, updated_at, submitted_at, finished_at, warnings, batch_id, batch_row FROM videos WHERE provider = %s AND provider_video_id = %s"""
@@ -226,6 +228,12 @@ def get_video_by_idempotency_key(
 def get_video(conn: psycopg.Connection, *, id: str) -> models.Video | None:
     """GetVideo (:one)."""
     row = conn.execute(GET_VIDEO, (id,)).fetchone()
+    return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
+
+
+def get_video_once_dispatched(conn: psycopg.Connection, *, id: str) -> models.Video | None:
+    """The row once no dispatch that is still committing holds it: FOR SHARE waits for the transaction whose claim locked the row (see genvid.videos.dispatcher: jobs are enqueued before their claim commits)."""
+    row = conn.execute(GET_VIDEO_ONCE_DISPATCHED, (id,)).fetchone()
     return None if row is None else models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30])
 
 

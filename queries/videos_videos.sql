@@ -55,6 +55,11 @@ SELECT * FROM videos WHERE user_id = @user_id AND idempotency_key = @idempotency
 -- name: GetVideo :one
 SELECT * FROM videos WHERE id = @id;
 
+-- name: GetVideoOnceDispatched :one
+-- The row once no dispatch that is still committing holds it: FOR SHARE waits for the transaction whose claim
+-- locked the row (see genvid.videos.dispatcher: jobs are enqueued before their claim commits).
+SELECT * FROM videos WHERE id = @id FOR SHARE;
+
 -- name: GetVideoForUser :one
 SELECT * FROM videos WHERE id = @id AND user_id = @user_id;
 

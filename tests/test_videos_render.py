@@ -2,15 +2,19 @@
 and every fault the worker survives."""
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import psycopg
 from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import TEST_TUNING, Studio
 
-from genvid.videos import dispatcher
+import db.videos_videos as video_queries
+from genvid.infra import database
+from genvid.videos import dispatcher, jobs
 
 Studios = Callable[..., Studio]
 
@@ -222,3 +226,32 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 120) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def _waits_on_a_lock(conn: psycopg.Connection) -> bool:
+    """Some backend waits for a row lock (another transaction's uncommitted update)."""
+    row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()
+    return row is not None and row[0] > 0
+
+
+def test_a_job_that_starts_before_its_dispatch_commits_runs_the_step(heygen_studio: Studio,
+                                                                    fake_heygen: FakeHeyGen) -> None:
+    """The dispatcher enqueues a step's job before its claim commits (a Redis failure rolls the claim back),
+    and an idle worker can start that job first. The job waits for the claim to commit and takes the step,
+    rather than reading the row as it was, calling itself stale and leaving the video to its redispatch a
+    minute later."""
+    _, headers = heygen_studio.user()
+    video_id = heygen_studio.create(headers).get_json()["data"]["id"]
+    now = heygen_studio.clock()
+    with database.transaction() as dispatch:             # the dispatcher's admission, not yet committed
+        (admitted,) = video_queries.admit_queued_videos(dispatch, now=now, slots=1,
+                                                        redispatch_at=now + timedelta(seconds=60))
+        job = threading.Thread(target=jobs.advance, args=(video_id,), kwargs={"step": admitted.step})
+        job.start()
+        _wait_until(lambda: not job.is_alive() or _waits_on_a_lock(heygen_studio.conn))
+        assert job.is_alive(), "the job gave up on its step before the dispatch committed"
+    job.join(timeout=120)
+    assert not job.is_alive()
+    video = heygen_studio.video(video_id)
+    assert video.status.value == "rendering" and video.provider_video_id is not None
+    assert fake_heygen.renders_created == 1

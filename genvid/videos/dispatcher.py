@@ -5,7 +5,8 @@ for a render in flight, after the backoff for a retry, at once again when a webh
 calls dispatch_due() every half second: one statement claims the due rows (their next_check_at moves to now +
 render_redispatch_seconds, so no other worker dispatches them too) and one Redis round trip enqueues an
 advance job per row, before the claim commits: if Redis cannot take the jobs, nothing was claimed and the
-steps go out as soon as Redis answers again. Nothing else schedules: a request only writes rows, a job only
+steps go out as soon as Redis answers again (a worker that starts a job before its claim committed waits
+for the commit: genvid.videos.jobs.advance). Nothing else schedules: a request only writes rows, a job only
 writes its row's next time. So a job lost with Redis data, or with a killed worker, needs no reviving: its
 step simply comes due again and is dispatched again, and the row's step guard turns any duplicate into a
 no-op (a worker dying between the enqueue and the commit makes one such duplicate).

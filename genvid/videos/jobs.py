@@ -74,6 +74,10 @@ def advance(video_id: str, step: int | None = None) -> None:
     config = services.started_config()
     with database.connection() as conn:
         video = queries.get_video(conn, id=video_id)
+        if video is not None and step is not None and video.step < step:
+            # Enqueued by a dispatch that has not committed yet (the dispatcher enqueues before its commit, so
+            # a Redis failure rolls the claim back): read the row again once that transaction has ended.
+            video = queries.get_video_once_dispatched(conn, id=video_id)
     if video is None or video.status not in UNFINISHED or (step is not None and video.step != step):
         return
     with leases.holding(video.id, video.step) as lease:   # the worker's loop keeps the claim alive meanwhile
