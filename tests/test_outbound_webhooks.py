@@ -19,6 +19,7 @@ from fakes.stripe import FakeStripe, event
 from flask.testing import FlaskClient
 from test_videos_outages import throwaway_redis  # noqa: F401 - the fixture, shared
 from webhooks_fixtures import Behaviour, Receiver, body_of, dispatch
+from worker_processes import wait
 
 import db.outbound_webhooks as queries
 from genvid.clock import FrozenClock
@@ -429,3 +430,33 @@ def test_deliveries_that_could_not_be_queued_go_out_as_soon_as_redis_answers_aga
     throwaway_redis.start()
     webhook_time.advance(1)
     assert dispatcher.dispatch_due(now=webhook_time(), redispatch_seconds=60) == 1
+
+
+def test_deliveries_a_tick_fans_out_are_committed_before_their_jobs_are_queued(app, client, conn, receiver,
+                                                                                webhook_time, redis_client):
+    """A tick fans out SQL-written events (credits.low) into deliveries and enqueues a job for each before its
+    dispatch claim commits. So the deliveries themselves must be committed by then: an idle worker starts the
+    job at once, and a delivery it could not see yet would be left to the redispatch, a minute later. Redis
+    writes are paused to hold the tick inside its enqueue."""
+    user_id, headers = signed_in(conn)
+    register(client, headers, receiver, "/hook", events=["credits.low"])
+    conn.execute("INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at) "
+                 "VALUES ('msg_low', %s, 'credits.low', 'v1', '{}', %s)", (user_id, webhook_time()))
+    redis_client.execute_command("CLIENT", "PAUSE", 600_000, "WRITE")
+    try:
+        tick = threading.Thread(target=dispatch, args=(webhook_time(),))
+        tick.start()
+        wait(lambda: _held_writers(redis_client) == 1, "the tick to enqueue")
+        seen_by_a_worker = deliveries(conn)
+    finally:
+        redis_client.execute_command("CLIENT", "UNPAUSE")
+    tick.join(timeout=120)
+    assert len(seen_by_a_worker) == 1
+    assert _held_writers(redis_client) == 0
+
+
+def _held_writers(client: redis.Redis) -> int:
+    """Redis clients held by CLIENT PAUSE (blocked: flag b; nothing here waits in BLPOP)."""
+    listed = client.execute_command("CLIENT", "LIST").decode().splitlines()
+    return sum("b" in field.removeprefix("flags=") for line in listed for field in line.split()
+               if field.startswith("flags="))

@@ -2,11 +2,13 @@
 
 A delivery row says when its next attempt is due (next_attempt_at): at once when its event is emitted or it is
 redelivered, after the backoff when an attempt failed (genvid.outbound.delivery). Every worker's loop
-(genvid.worker.WorkerLoop) calls dispatch_due() each tick, in one transaction: it makes the deliveries of
-events that SQL wrote without them (credits.low, inside CreatePaidVideo), claims the due deliveries (queued_at
-= now, so no other loop takes them too) and enqueues a delivery job per row in one Redis round trip before the
-claim commits: if Redis cannot take the jobs, nothing was claimed and they go out as soon as Redis answers
-again. Nothing else schedules: emit() and redelivery only write rows, an attempt only writes its row's next
+(genvid.worker.WorkerLoop) calls dispatch_due() each tick: it makes and commits the deliveries of events
+that SQL wrote without them (credits.low, inside CreatePaidVideo), then, in one transaction, claims the due
+deliveries (queued_at = now, so no other loop takes them too) and enqueues a delivery job per row in one Redis
+round trip before the claim commits: if Redis cannot take the jobs, nothing was claimed and they go out as
+soon as Redis answers again. A worker may start a job before that commit: the job's claim (an UPDATE) waits
+for the row's lock, and the row itself was committed beforehand, so the job never misses its delivery.
+Nothing else schedules: emit() and redelivery only write rows, an attempt only writes its row's next
 time, and nothing waits in Redis for a moment to come. A job lost with Redis data or with a killed worker
 needs no reviving: its claim lapses after webhook_redispatch_seconds and the delivery is dispatched again, and
 the job's own guarded claim turns any duplicate into a no-op.
@@ -39,8 +41,9 @@ def dispatch_due(*, now: datetime, redispatch_seconds: float, batch: int = BATCH
     redispatch_before = now - timedelta(seconds=redispatch_seconds)
     dispatched = 0
     while True:
-        with database.transaction() as conn:
+        with database.connection() as conn:       # one statement: committed before any job can look for it
             fanned = queries.fan_out_events(conn, now=now, batch=batch)
+        with database.transaction() as conn:
             due = queries.dispatch_due_deliveries(conn, now=now, redispatch_before=redispatch_before,
                                                   batch=batch)
             delivery.enqueue(due)                  # raises (and the claim rolls back) without Redis
