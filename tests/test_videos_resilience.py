@@ -224,10 +224,11 @@ def test_a_live_worker_keeps_its_claim_on_a_long_render(make_app: Callable[..., 
                                                         make_studio: Callable[..., Studio],
                                                         local_worker: LocalWorkers) -> None:
     """A render that is slow, not dead: its worker keeps renewing the claim, so the step never comes due while
-    ffmpeg runs, even once the claim taken at submit (render_lease_seconds, 12 s here) would have lapsed."""
+    ffmpeg runs, even once the claim its dispatch took (render_redispatch_seconds, 12 s here) would have
+    lapsed."""
     studio = make_studio(make_app(video_provider="local", local_render_height=120))
     _, headers = studio.user(credits=10)
-    worker = local_worker(render_lease_seconds=12)
+    worker = local_worker(render_lease_seconds=12, render_redispatch_seconds=12)
     video_id = studio.create(headers, script=LONG_SCRIPT).get_json()["data"]["id"]
     wait(lambda: _encoder_of(worker) is not None, "the worker to start ffmpeg")
     first_claim = studio.video(video_id).next_check_at
