@@ -11,8 +11,12 @@ INTEROP := tests/interop
 run: install
 	@$(BIN)/genvid dev
 
+# The tests mostly wait on processes, sockets and other services, so four test sessions share two cores well;
+# each starts its own embedded PostgreSQL and Redis, and takes whole test files (module fixtures are set up
+# once). TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 4
 test: install node
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Exactly the locked versions (requirements/dev.txt, hashed; `make lock` writes it), then genvid itself as an
 # editable install without dependencies, so nothing is resolved at install time.
