@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 
 import pytest
 from conftest import TEST_SECRET, Services
+from fakes.serving import ThreadedServer, serve_wsgi
 from flask import Flask
-from werkzeug.serving import make_server
 
 from genvid.auth.apikeys import options_from
 
@@ -115,7 +114,7 @@ def better_auth(node: str, services: Services, app: Flask) -> Iterator[Callable[
 def serve_genvid(make_app: Callable[..., Flask]) -> Iterator[Callable[..., tuple[str, Flask]]]:
     """serve_genvid(**overrides) serves genvid over HTTP with BETTER_AUTH_URL = its own address, configured
     for the database it shares with the better-auth server of these tests (JWT_KEY_ENCRYPTION=better_auth)."""
-    running: list[tuple[Any, threading.Thread]] = []
+    running: list[ThreadedServer] = []
 
     def serve(**overrides: Any) -> tuple[str, Flask]:
         port = free_port()
@@ -123,17 +122,12 @@ def serve_genvid(make_app: Callable[..., Flask]) -> Iterator[Callable[..., tuple
         settings = {"better_auth_url": url, "trusted_origins": (TRUSTED_ORIGIN,),
                     "jwt_key_encryption": "better_auth", **overrides}
         application = make_app(**settings)
-        server = make_server("127.0.0.1", port, application, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        running.append((server, thread))
+        running.append(serve_wsgi(application, port))
         return url, application
 
     yield serve
-    for server, thread in running:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+    for server in running:
+        server.stop()
 
 
 def run_client(node: str, base_url: str, *, tag: str, mailbox_port: int, mode: str = "all") -> dict[str, Any]:

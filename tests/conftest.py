@@ -9,7 +9,6 @@ import base64
 import contextlib
 import os
 import signal
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 import psycopg
 import pytest
 import redis
+from fakes.serving import ThreadedServer, serve_wsgi
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from genvid import clock, create_app
 from genvid.clock import FrozenClock
@@ -205,20 +204,15 @@ def redis_client(app: Flask, services: Services) -> Iterator[redis.Redis]:
 @pytest.fixture
 def live_server() -> Iterator[Callable[[Flask], str]]:
     """live_server(app) serves app over real HTTP on 127.0.0.1 and returns its base URL."""
-    servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
+    servers: list[ThreadedServer] = []
 
     def serve(application: Flask) -> str:
-        server = make_server("127.0.0.1", 0, application, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}"
+        servers.append(serve_wsgi(application))
+        return servers[-1].url
 
     yield serve
-    for server, thread in servers:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

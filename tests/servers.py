@@ -2,8 +2,8 @@
 Heroku's Key-Value Store does, with a self-signed certificate) and a plain PostgreSQL cluster.
 
 They are started on free loopback ports in a directory of the caller's, reached only by URL, and stopped
-when the `with` block ends. `.ci/run` installs the packages (redis-server, postgresql); a developer without
-them gets a skip naming the package, CI a failure.
+when the `with` block ends. `.ci/run` installs the packages (redis-server, postgresql); without them the tests
+fail naming the package to install.
 """
 from __future__ import annotations
 

@@ -29,9 +29,9 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import Services
+from fakes.serving import serve_wsgi
 from fakes.stripe import WEBHOOK_SECRET, FakeStripe
 from flask import Flask
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
@@ -166,17 +166,12 @@ def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, service
             "video_provider": "local", "local_render_height": 144, **TEST_TUNING, **overrides}
         app = make_app(**settings)
         catalogue.sync(providers.get_provider(genvid_services.started_config()), now=clock.now())
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        running.append((server, thread, mailbox))
+        running.append((serve_wsgi(app, port), mailbox))
         return Site(url, app, conn, fake_stripe, mailbox, services, tmp_path, run_worker)
 
     yield serve
-    for server, thread, mailbox in running:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    for server, mailbox in running:
+        server.stop()
         mailbox._controller.stop()
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from fakes.serving import ThreadedServer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from genvid.clock import FrozenClock
@@ -75,13 +76,10 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = ThreadedServer(ThreadingHTTPServer(("127.0.0.1", 0), Handler), name="webhook-receiver")
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}{path}"
+        return f"{self.server.url}{path}"
 
     def _record(self, path: str, headers: dict[str, str], body: bytes) -> None:
         item = Received(path, headers, body)
@@ -99,8 +97,7 @@ class Receiver:
             return [item for item in self.received if item.path == path]
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 @pytest.fixture

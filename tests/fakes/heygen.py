@@ -34,8 +34,9 @@ import imageio_ffmpeg  # type: ignore[import-untyped]
 import requests
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from .serving import ThreadedServer, serve_wsgi
 
 API_KEY = "fake-heygen-key"
 ROUTES = ("create", "status", "looks", "voices", "webhook_create", "webhook_list", "webhook_delete", "media")
@@ -157,7 +158,7 @@ class FakeHeyGen:
         self._idempotent: dict[str, dict[str, Any]] = {}   # key -> stored create answer
         self._in_progress: set[str] = set()
         self._ids = itertools.count(1)
-        self._server: BaseWSGIServer | None = None
+        self._server: ThreadedServer | None = None
         self._url_map = Map([
             Rule("/v3/videos", methods=["POST"], endpoint="create"),
             Rule("/v3/videos/<video_id>", methods=["GET"], endpoint="status"),
@@ -174,18 +175,15 @@ class FakeHeyGen:
     def start(self, port: int = 0) -> str:
         """Serve in a daemon thread; returns the base URL (what HEYGEN_API_BASE should be)."""
         self._video_file, self._thumb_file = sample_media(self._media_dir)
-        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                         name="fake-heygen").start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._server = serve_wsgi(self._wsgi, port, name="fake-heygen")
+        self.base_url = self._server.url
         return self.base_url
 
     def stop(self) -> None:
         """Stop serving; held requests still waiting are released."""
         self._stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     # -- clock and controls ------------------------------------------------------------------------

@@ -28,8 +28,9 @@ from urllib.parse import urlencode
 
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from .serving import ThreadedServer, serve_wsgi
 
 GOOGLE_ISSUER = "https://accounts.google.com"
 _KEYS: list[RSAKey] = []
@@ -88,23 +89,21 @@ class _FakeServer:
     _codes: dict[str, _Grant] = field(default_factory=dict)
     _tokens: dict[str, _Grant] = field(default_factory=dict)
     _refresh: dict[str, _Grant] = field(default_factory=dict)
-    _server: BaseWSGIServer | None = None
+    _server: ThreadedServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return self._server.url
 
     def start(self) -> _FakeServer:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_wsgi(self._wsgi, name="fake-oauth")
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)

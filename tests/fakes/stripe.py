@@ -32,8 +32,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from .serving import ThreadedServer, serve_wsgi
 
 API_KEY = "sk_test_fake_genvid_0123456789"
 WEBHOOK_SECRET = "whsec_fake_genvid_signing_secret"
@@ -123,15 +124,13 @@ class FakeStripe:
     held_done: int = 0
     _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: BaseWSGIServer | None = None
+    _server: ThreadedServer | None = None
     webhook_url: str | None = None          # set by host_pages(): where paid sessions are announced
     deliveries: list[int] = field(default_factory=list)     # webhook answers' statuses, in order
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> str:
-        self._server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_wsgi(self.wsgi, name="fake-stripe")
         return self.base_url
 
     def stop(self) -> None:
@@ -140,13 +139,12 @@ class FakeStripe:
                 if fault.release is not None:
                     fault.release.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return self._server.url
 
     # --- controls --------------------------------------------------------------------------------------
     def host_pages(self, webhook_url: str) -> None:
