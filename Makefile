@@ -13,10 +13,10 @@ run: install
 
 # The tests mostly wait on processes, sockets and other services, so four test sessions share two cores well;
 # each starts its own embedded PostgreSQL and Redis, and takes whole test files (module fixtures are set up
-# once). TEST_WORKERS=0 runs the suite in one process.
+# once), the files marked slow first (tests/conftest.py orders them). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
 test: install node
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Exactly the locked versions (requirements/dev.txt, hashed; `make lock` writes it), then genvid itself as an
 # editable install without dependencies, so nothing is resolved at install time.

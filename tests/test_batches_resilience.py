@@ -17,6 +17,8 @@ from worker_processes import WORKER_TUNING, kill, wait, worker_env, worker_proce
 
 from genvid.config import Config
 
+pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
+
 Workers = Callable[[], "subprocess.Popen[bytes]"]
 ROWS = 8
 

@@ -20,6 +20,8 @@ import psutil
 import pytest
 import requests
 
+pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
+
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 120.0          # generous: a first start initialises PostgreSQL, and the machine may be busy
 

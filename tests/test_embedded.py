@@ -12,7 +12,10 @@ from pathlib import Path
 
 import psutil
 import psycopg
+import pytest
 import redis
+
+pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,6 +22,8 @@ from rq.job import Job
 
 from genvid.infra import redis_client
 
+pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

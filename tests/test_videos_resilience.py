@@ -30,6 +30,8 @@ from genvid.infra import services as genvid_services
 from genvid.videos import dispatcher
 from genvid.worker import WorkerLoop
 
+pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
+
 Workers = Callable[[], "subprocess.Popen[bytes]"]
 
 

@@ -14,6 +14,8 @@ from web_fixtures import PHONE, WAIT_MS, Site, screenshot
 from genvid.config import OAuthProviderConfig
 from genvid.web.pages import social_providers
 
+pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
+
 PAGES = ["/", "/signup", "/signin", "/forgot-password", "/reset-password", "/verify-email", "/dashboard",
          "/billing/success", "/billing/cancel", "/videos", "/videos/new", "/videos/some-id", "/account",
          "/batches", "/batches/new", "/batches/some-id", "/api-keys", "/webhooks", "/webhooks/some-id"]

@@ -11,8 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 from web_fixtures import SCREENSHOTS, WAIT_MS, Site, screenshot
+
+pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
 
 EMAIL = "ada.walker@example.com"
 PASSWORD = "a long enough password"
