@@ -24,8 +24,8 @@ import db.auth_users
 from genvid import clock
 from genvid.auth.apikey_json import permissions_out
 from genvid.auth.apikey_permissions import parse_permission_list
+from genvid.auth.apikey_rules import ApiKeyRefused
 from genvid.auth.apikeys import (
-    ApiKeyRefused,
     KeyChanges,
     NewKey,
     create_api_key,
