@@ -11,10 +11,7 @@
 WITH funds AS (
     SELECT b.user_id AS payer, b.balance FROM credit_balances b
     WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0
-      AND EXISTS (SELECT 1 FROM avatars a
-                  WHERE a.provider = @provider AND a.provider_id = @avatar_id AND a.retired_at IS NULL)
-      AND EXISTS (SELECT 1 FROM voices v
-                  WHERE v.provider = @provider AND v.provider_id = @voice_id AND v.retired_at IS NULL)
+      AND catalogue_is_live(@provider, @avatar_id, @voice_id)
     FOR UPDATE OF b
 ), created AS (
     INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
@@ -35,14 +32,7 @@ WITH funds AS (
     -- locked balance less the price: the ledger's trigger applies the debit as the statement ends.
     INSERT INTO webhook_events (id, user_id, type, reference, payload, created_at)
     SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.user_id, 'credits.low', @id,
-           json_build_object('type', 'credits.low',
-                             'timestamp', to_char(timezone('UTC', @now::timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                             'data', json_build_object(
-                                 'credits', json_build_object('balance', d.balance, 'pending',
-                                     (SELECT COALESCE(SUM(c.credits), 0) FROM checkout_sessions c
-                                      WHERE c.user_id = d.user_id AND c.status = 'pending')),
-                                 'threshold', @low_credits::bigint))::text,
-           @now
+           credits_low_payload(d.user_id, d.balance, @low_credits::bigint, @now::timestamptz), @now
     FROM (SELECT v.user_id, f.balance - v.credits AS balance FROM created v JOIN funds f ON f.payer = v.user_id) d
     WHERE d.balance < @low_credits::bigint AND d.balance + @credits::bigint >= @low_credits::bigint
     ON CONFLICT (type, reference) DO NOTHING

@@ -15,9 +15,10 @@ from db import models
 from genvid import clock
 from genvid.auth import context, responses, sessions, shapes
 from genvid.auth.blueprint import bp, prepare, require_session
-from genvid.auth.oauth import accounts, client
-from genvid.auth.oauth.client import Profile, Tokens
+from genvid.auth.oauth import accounts, client, profiles
+from genvid.auth.oauth.client import Tokens
 from genvid.auth.oauth.http import ProviderError
+from genvid.auth.oauth.profiles import Profile
 from genvid.auth.oauth.providers import Provider
 from genvid.auth.oauth_web import oauth_settings
 from genvid.auth.serialize import js_date
@@ -227,7 +228,7 @@ def account_info() -> ResponseReturnValue:
     if not tokens["accessToken"]:
         raise BetterAuthError(400, "Access token not found", "ACCESS_TOKEN_NOT_FOUND")
     oauth = oauth_settings()
-    profile = client.account_info(provider, access_token=tokens["accessToken"],
+    profile = profiles.account_info(provider, access_token=tokens["accessToken"],
                                   id_token=tokens.get("idToken"),
                                   now=clock.now(), timeout=oauth.providers.timeout)
     if profile is None:

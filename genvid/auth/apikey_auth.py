@@ -23,8 +23,9 @@ import db.auth_users
 from db import models
 from genvid import clock
 from genvid.auth.apikey_permissions import required_for
+from genvid.auth.apikey_rules import ApiKeyRefused
 from genvid.auth.apikey_usage import use_api_key
-from genvid.auth.apikeys import ApiKeyRefused, options_from
+from genvid.auth.apikeys import options_from
 from genvid.errors import AppError, Forbidden, TooManyRequests, Unauthorized
 from genvid.http.app_config import app_config
 from genvid.http.request_context import this_request

@@ -21,11 +21,12 @@ import psycopg
 
 import db.auth_apikeys
 import db.auth_users
+from db import models
 from genvid import clock
 from genvid.auth.apikey_json import permissions_out
 from genvid.auth.apikey_permissions import parse_permission_list
+from genvid.auth.apikey_rules import ApiKeyRefused
 from genvid.auth.apikeys import (
-    ApiKeyRefused,
     KeyChanges,
     NewKey,
     create_api_key,
@@ -78,9 +79,8 @@ def _limits(parser: argparse.ArgumentParser) -> None:
 def cmd_create(args: argparse.Namespace, config: Config) -> int:
     services.start(config)
     with database.connection() as conn:
-        user = db.auth_users.get_user_by_email(conn, email=args.email.strip().lower())
+        user = _user(conn, args.email)
         if user is None:
-            print(f"genvid: no user with email {args.email}", file=sys.stderr)
             return 1
         request = NewKey(name=args.name, prefix=args.prefix, permissions=args.permissions,
                          **_server_fields(args))
@@ -124,9 +124,8 @@ def cmd_update(args: argparse.Namespace, config: Config) -> int:
 def cmd_list(args: argparse.Namespace, config: Config) -> int:
     services.start(config)
     with database.connection() as conn:
-        user = db.auth_users.get_user_by_email(conn, email=args.email.strip().lower())
+        user = _user(conn, args.email)
         if user is None:
-            print(f"genvid: no user with email {args.email}", file=sys.stderr)
             return 1
         rows = db.auth_apikeys.list_api_keys(conn, reference_id=user.id, descending=False,
                                              sort_by="createdAt")
@@ -150,7 +149,16 @@ def cmd_revoke(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _key(conn: psycopg.Connection, key_id: str) -> Any:
+def _user(conn: psycopg.Connection, email: str) -> models.User | None:
+    """The user with that email (case and surrounding blanks do not matter), or None said on stderr."""
+    user = db.auth_users.get_user_by_email(conn, email=email.strip().lower())
+    if user is None:
+        print(f"genvid: no user with email {email}", file=sys.stderr)
+    return user
+
+
+def _key(conn: psycopg.Connection, key_id: str) -> models.Apikey | None:
+    """The key with that id, or None said on stderr."""
     row = db.auth_apikeys.get_api_key(conn, id=key_id)
     if row is None:
         print(f"genvid: no API key {key_id}", file=sys.stderr)

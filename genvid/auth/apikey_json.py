@@ -23,6 +23,13 @@ _PARSE_JSON_DATE = re.compile(
 _SAFE_PARSE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$")
 
 
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness of a JSON value ([] and {} are true)."""
+    if isinstance(value, (list, dict)):
+        return True
+    return bool(value)
+
+
 def js_value(value: Any) -> Any:
     """value as JavaScript holds parsed JSON: integral floats are plain numbers (1.0 is 1)."""
     if isinstance(value, float) and value.is_integer():

@@ -23,7 +23,8 @@ from genvid.auth import (
     shapes,
 )
 from genvid.auth.apikey_json import api_key_json, js_value
-from genvid.auth.apikeys import ApiKeyOptions, ApiKeyRefused, KeyChanges, NewKey
+from genvid.auth.apikey_rules import ApiKeyOptions, ApiKeyRefused
+from genvid.auth.apikeys import KeyChanges, NewKey
 from genvid.auth.blueprint import bp, check_origin, require_session
 from genvid.auth.validation import Schema, read_body, validation_error
 from genvid.http.api import documented

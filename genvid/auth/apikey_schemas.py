@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from genvid.auth.validation import UNDEFINED, validation_error
+from genvid.auth.validation import UNDEFINED, expected, js_type, validation_error
 
 _PREFIX = re.compile(r"^[a-zA-Z0-9_-]+$")
 _PREFIX_MESSAGE = "Invalid prefix format, must be alphanumeric and contain only underscores and hyphens."
@@ -54,29 +54,10 @@ LIST_QUERY = (
 )
 
 
-def js_type(value: Any) -> str:
-    """zod's name for what it received."""
-    if value is UNDEFINED:
-        return "undefined"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "NaN" if isinstance(value, float) and math.isnan(value) else "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _expected(kind: str, value: Any) -> str:
-    return f"Invalid input: expected {kind}, received {js_type(value)}"
-
-
 def validate_body(body: Any, rules: tuple[Rule, ...]) -> dict[str, Any]:
     """The body as the handler sees it (coercions applied, unknown keys dropped), or 400 VALIDATION_ERROR."""
     if not isinstance(body, dict):
-        raise validation_error([f"[body] {_expected('object', body)}"])
+        raise validation_error([f"[body] {expected('object', body)}"])
     return _validate(body, rules, "body")
 
 
@@ -120,7 +101,7 @@ def _check(rule: Rule, value: Any) -> tuple[Any, list[tuple[str, str]]]:
     if kind == "permissions":
         return value, _permissions(rule.name, value)
     if js_type(value) != kind:
-        return value, [("", _expected(kind, value))]
+        return value, [("", expected(kind, value))]
     if kind == "number" and rule.minimum is not None and value < rule.minimum:
         return value, [("", f"Too small: expected number to be >={rule.minimum}")]
     if rule.prefix and not _PREFIX.match(value):
@@ -159,13 +140,13 @@ def _js_number(value: Any) -> float:
 def _permissions(name: str, value: Any) -> list[tuple[str, str]]:
     """z.record(z.string(), z.array(z.string()))."""
     if not isinstance(value, dict):
-        return [("", _expected("record", value))]
+        return [("", expected("record", value))]
     issues = []
     for resource, actions in value.items():
         if not isinstance(actions, list):
-            issues.append((f"{name}.{resource}", _expected("array", actions)))
+            issues.append((f"{name}.{resource}", expected("array", actions)))
             continue
-        issues.extend((f"{name}.{resource}.{index}", _expected("string", action))
+        issues.extend((f"{name}.{resource}.{index}", expected("string", action))
                       for index, action in enumerate(actions) if not isinstance(action, str))
     return issues
 

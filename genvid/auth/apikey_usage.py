@@ -28,7 +28,8 @@ import db.auth_apikeys as queries
 from db import models
 from genvid.auth.apikey_json import api_key_json, permissions_out
 from genvid.auth.apikey_permissions import authorize
-from genvid.auth.apikeys import ApiKeyOptions, ApiKeyRefused, hash_key
+from genvid.auth.apikey_rules import ApiKeyOptions, ApiKeyRefused
+from genvid.auth.apikeys import hash_key
 
 MAX_RACES = 50
 _MS = timedelta(milliseconds=1)

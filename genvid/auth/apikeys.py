@@ -1,4 +1,5 @@
-"""API keys as better-auth's api-key plugin makes and keeps them, in its own `apikey` table.
+"""API keys as better-auth's api-key plugin makes and keeps them, in its own `apikey` table: made, found,
+listed, changed and deleted.
 
 The reference is the built code of npm @better-auth/api-key 1.7.5 (dist/index.mjs), the release that goes with
 better-auth 1.7.25: better-auth 1.7.25 itself ships no api-key plugin (it moved out of `better-auth/plugins`).
@@ -10,9 +11,10 @@ genvid and a better-auth server running that plugin on the same database see the
   JSON text. Over HTTP a user sets name, prefix, expiry and metadata only; permissions, quota ("remaining",
   "refillAmount"/"refillInterval") and rate limit are the server's (genvid: `genvid apikeys create`), and
   keys made over HTTP get the configured default permissions.
-- Expiry is given in seconds ("expiresIn") and must lie between 1 and 365 days.
-Verification, quota and rate limit live in apikey_usage; the HTTP endpoints and their checks in apikey_routes.
-Every function here takes the caller's connection and the time; none reads the request.
+The plugin's options, its refusals and its checks of what a key is given (expiry between 1 and 365 days, name
+and prefix lengths, metadata) are apikey_rules'; verification, quota and rate limit live in apikey_usage; the
+HTTP endpoints and their checks in apikey_routes. Every function here takes the caller's connection and the
+time; none reads the request.
 """
 from __future__ import annotations
 
@@ -30,89 +32,21 @@ import psycopg
 
 import db.auth_apikeys as queries
 from db import models
-from genvid.auth.apikey_json import js_stringify
+from genvid.auth.apikey_json import js_stringify, js_truthy
+from genvid.auth.apikey_rules import (
+    ApiKeyOptions,
+    ApiKeyRefused,
+    check_expires_in,
+    check_metadata,
+    check_name,
+    check_prefix,
+)
 from genvid.auth.ids import generate_id
-from genvid.auth.limits import utf16_length
 from genvid.config import Config
-from genvid.errors import BetterAuthError
 
 KEY_ALPHABET = string.ascii_lowercase + string.ascii_uppercase
 DEFAULT_CONFIG_ID = "default"
 EXPIRED_CLEANUP_EVERY = timedelta(seconds=10)
-
-# The plugin's error codes and messages (API_KEY_ERROR_CODES), the ones genvid can meet.
-MESSAGES = {
-    "INVALID_METADATA_TYPE": "metadata must be an object or undefined",
-    "REFILL_AMOUNT_AND_INTERVAL_REQUIRED": "refillAmount is required when refillInterval is provided",
-    "REFILL_INTERVAL_AND_AMOUNT_REQUIRED": "refillInterval is required when refillAmount is provided",
-    "UNAUTHORIZED_SESSION": "Unauthorized or invalid session",
-    "KEY_NOT_FOUND": "API Key not found",
-    "KEY_DISABLED": "API Key is disabled",
-    "KEY_EXPIRED": "API Key has expired",
-    "USAGE_EXCEEDED": "API Key has reached its usage limit",
-    "EXPIRES_IN_IS_TOO_SMALL": "The expiresIn is smaller than the predefined minimum value.",
-    "EXPIRES_IN_IS_TOO_LARGE": "The expiresIn is larger than the predefined maximum value.",
-    "INVALID_PREFIX_LENGTH": "The prefix length is either too large or too small.",
-    "INVALID_NAME_LENGTH": "The name length is either too large or too small.",
-    "METADATA_DISABLED": "Metadata is disabled.",
-    "RATE_LIMIT_EXCEEDED": "Rate limit exceeded.",
-    "NO_VALUES_TO_UPDATE": "No values to update.",
-    "INVALID_API_KEY": "Invalid API key.",
-    "SERVER_ONLY_PROPERTY": "The property you're trying to set can only be set from the server auth instance "
-                            "only.",
-    "ORGANIZATION_PLUGIN_REQUIRED": "Organization plugin is required for organization-owned API keys. "
-                                    "Please install and configure the organization plugin.",
-}
-
-
-class ApiKeyRefused(BetterAuthError):
-    """A refusal the plugin makes, answered as better-auth answers it on /api/auth ({"message", "code"})."""
-
-    def __init__(self, status: int, code: str, *, message: str | None = None,
-                 details: dict[str, Any] | None = None) -> None:
-        super().__init__(status, message or MESSAGES[code], code)
-        self.details = details
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = dict(super().body())
-        if self.details is not None:
-            body["details"] = self.details
-        return body
-
-
-@dataclass(frozen=True)
-class ApiKeyOptions:
-    """The plugin's options genvid supports; the defaults here are the plugin's own."""
-
-    default_prefix: str | None = None
-    key_length: int = 64
-    minimum_prefix_length: int = 1
-    maximum_prefix_length: int = 32
-    minimum_name_length: int = 1
-    maximum_name_length: int = 32
-    enable_metadata: bool = False
-    rate_limit_enabled: bool = True
-    rate_limit_time_window: int = 86_400_000      # ms
-    rate_limit_max: int = 10
-    min_expires_in_days: float = 1
-    max_expires_in_days: float = 365
-    start_length: int = 6
-    default_permissions: Mapping[str, Sequence[str]] | None = None
-
-    def better_auth_options(self) -> dict[str, Any]:
-        """The `apiKey({...})` options that make a better-auth server sharing the database behave alike."""
-        options: dict[str, Any] = {
-            "enableMetadata": self.enable_metadata,
-            "rateLimit": {"enabled": self.rate_limit_enabled, "timeWindow": self.rate_limit_time_window,
-                          "maxRequests": self.rate_limit_max},
-        }
-        if self.default_prefix:
-            options["defaultPrefix"] = self.default_prefix
-        if self.default_permissions is not None:
-            options["permissions"] = {
-                "defaultPermissions": {k: list(v) for k, v in self.default_permissions.items()}}
-        return options
-
 
 @functools.lru_cache(maxsize=8)
 def options_from(config: Config) -> ApiKeyOptions:
@@ -134,30 +68,6 @@ def hash_key(key: str) -> str:
 def generate_key(prefix: str | None, length: int = 64) -> str:
     """prefix + length random letters, as the plugin's default key generator makes them."""
     return (prefix or "") + "".join(secrets.choice(KEY_ALPHABET) for _ in range(length))
-
-
-def check_metadata(metadata: Any, options: ApiKeyOptions) -> None:
-    """create's metadata rule: a truthy value needs metadata enabled and must be an object (or array)."""
-    if not _truthy(metadata):
-        return
-    if not options.enable_metadata:
-        raise ApiKeyRefused(400, "METADATA_DISABLED")
-    if not isinstance(metadata, (dict, list)):
-        raise ApiKeyRefused(400, "INVALID_METADATA_TYPE")
-
-
-def check_expires_in(expires_in: float, options: ApiKeyOptions) -> None:
-    """Expiry given in seconds, bounded in days."""
-    days = expires_in / 86400
-    if days < options.min_expires_in_days:
-        raise ApiKeyRefused(400, "EXPIRES_IN_IS_TOO_SMALL")
-    if days > options.max_expires_in_days:
-        raise ApiKeyRefused(400, "EXPIRES_IN_IS_TOO_LARGE")
-
-
-def check_name(name: str, options: ApiKeyOptions) -> None:
-    if not options.minimum_name_length <= utf16_length(name) <= options.maximum_name_length:
-        raise ApiKeyRefused(400, "INVALID_NAME_LENGTH")
 
 
 def expiry(now: datetime, expires_in: float) -> datetime:
@@ -193,9 +103,8 @@ def create_api_key(conn: psycopg.Connection, *, user_id: str, request: NewKey, o
         raise ApiKeyRefused(400, "REFILL_INTERVAL_AND_AMOUNT_REQUIRED")
     if request.expires_in:
         check_expires_in(request.expires_in, options)
-    if request.prefix and not (options.minimum_prefix_length <= utf16_length(request.prefix)
-                               <= options.maximum_prefix_length):
-        raise ApiKeyRefused(400, "INVALID_PREFIX_LENGTH")
+    if request.prefix:
+        check_prefix(request.prefix, options)
     if request.name:
         check_name(request.name, options)
     delete_expired_keys(conn, now=now)
@@ -214,7 +123,7 @@ def create_api_key(conn: psycopg.Connection, *, user_id: str, request: NewKey, o
         expires_at=expiry(now, request.expires_in) if request.expires_in else None,
         now=now, permissions=None if permissions is None
         else js_stringify({k: list(v) for k, v in permissions.items()}),
-        metadata=js_stringify(request.metadata) if _truthy(request.metadata) else None)
+        metadata=js_stringify(request.metadata) if js_truthy(request.metadata) else None)
     assert row is not None
     return row, key
 
@@ -295,7 +204,7 @@ def update_own_key(conn: psycopg.Connection, *, user_id: str, key_id: str, chang
         set_name="name" in given, name=_value(changes.name),
         set_enabled="enabled" in given, enabled=_value(changes.enabled),
         set_expires_at="expires_in" in given,
-        expires_at=expiry(now, changes.expires_in) if _truthy(_value(changes.expires_in)) else None,
+        expires_at=expiry(now, changes.expires_in) if js_truthy(_value(changes.expires_in)) else None,
         set_metadata=set_metadata, metadata=js_stringify(changes.metadata) if set_metadata else None,
         set_remaining="remaining" in given, remaining=_value(changes.remaining),
         set_refill=set_refill, refill_amount=_value(changes.refill_amount),
@@ -331,13 +240,6 @@ def delete_expired_keys(conn: psycopg.Connection, *, now: datetime, force: bool 
         return 0
     _last_cleanup = now
     return queries.delete_expired_api_keys(conn, now=now)
-
-
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness of a JSON value ([] and {} are true)."""
-    if isinstance(value, (list, dict)):
-        return True
-    return bool(value)
 
 
 def _first(given: int | None, default: int | None) -> int | None:

@@ -13,9 +13,10 @@ from flask import Response
 
 from genvid import clock
 from genvid.auth import context, cookies, responses
-from genvid.auth.oauth import accounts, client, state
-from genvid.auth.oauth.client import Profile, Tokens
+from genvid.auth.oauth import accounts, client, profiles, state
+from genvid.auth.oauth.client import Tokens
 from genvid.auth.oauth.http import ProviderError
+from genvid.auth.oauth.profiles import Profile
 from genvid.auth.oauth.providers import Provider
 from genvid.auth.oauth_web import api_base, append_query, oauth_settings, redirect_uri
 from genvid.infra import database
@@ -124,7 +125,7 @@ def _provider_answer(provider_id: str, query: dict[str, str], flow: state.FlowSt
                                       redirect_uri=redirect_uri(provider), now=now, timeout=timeout)
     except ProviderError:
         raise fail("invalid_code") from None
-    profile = client.profile(provider, tokens, nonce=flow.id_token_nonce, now=now, timeout=timeout)
+    profile = profiles.profile(provider, tokens, nonce=flow.id_token_nonce, now=now, timeout=timeout)
     if profile is None:
         raise fail("unable_to_get_user_info")
     return provider, tokens, profile

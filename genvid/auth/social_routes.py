@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 from genvid import clock
 from genvid.auth import context, oauth_callback, responses, sessions, shapes
 from genvid.auth.blueprint import bp, prepare, require_session
-from genvid.auth.oauth import accounts, client, state
-from genvid.auth.oauth.client import Profile
+from genvid.auth.oauth import accounts, client, id_tokens, profiles, state
+from genvid.auth.oauth.profiles import Profile
 from genvid.auth.oauth.providers import Provider
 from genvid.auth.oauth_web import api_base, oauth_settings, redirect_uri
 from genvid.auth.serialize import user_json
@@ -89,11 +89,11 @@ def id_token_profile(provider: Provider, id_token: dict[str, Any]) -> Profile:
     if provider.id_token is None:
         raise BetterAuthError(404, "id_token not supported", "ID_TOKEN_NOT_SUPPORTED")
     timeout = oauth_settings().providers.timeout
-    claims = client.verify_id_token(provider, id_token["token"], nonce=id_token.get("nonce"), now=clock.now(),
-                                    timeout=timeout)
+    claims = id_tokens.verify_id_token(provider, id_token["token"], nonce=id_token.get("nonce"),
+                                       now=clock.now(), timeout=timeout)
     if claims is None:
         raise BetterAuthError(401, "Invalid token", "INVALID_TOKEN")
-    profile = client.profile_from_id_token(provider, claims)
+    profile = profiles.profile_from_id_token(provider, claims)
     if profile is None:
         raise BetterAuthError(401, "Failed to get user info", "FAILED_TO_GET_USER_INFO")
     if not profile.email:

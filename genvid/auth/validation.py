@@ -6,6 +6,7 @@ any length, genvid holds them to max_length ("Too big: expected string to have <
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +57,8 @@ def is_valid_email(value: str) -> bool:
     return len(value) <= MAX_EMAIL_LENGTH and bool(_EMAIL.match(value))
 
 
-def _js_type(value: Any) -> str:
+def js_type(value: Any) -> str:
+    """zod's name for what it received (NaN only ever comes from a coerced query value: JSON has none)."""
     if value is UNDEFINED:
         return "undefined"
     if value is None:
@@ -64,12 +66,15 @@ def _js_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
-        return "number"
+        return "NaN" if isinstance(value, float) and math.isnan(value) else "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    return "array" if isinstance(value, list) else "object"
+
+
+def expected(kind: str, value: Any) -> str:
+    """zod's message for a value of the wrong type."""
+    return f"Invalid input: expected {kind}, received {js_type(value)}"
 
 
 def validation_error(messages: list[str]) -> BetterAuthError:
@@ -113,9 +118,9 @@ def validate(body: Any, schema: Schema) -> dict[str, Any]:
             messages.append("[body] Invalid input: expected record, received undefined")
         raise validation_error(messages)
     if not isinstance(body, dict):
-        messages = [f"[body] Invalid input: expected object, received {_js_type(body)}"]
+        messages = [f"[body] {expected('object', body)}"]
         if schema.with_record:
-            messages.append(f"[body] Invalid input: expected record, received {_js_type(body)}")
+            messages.append(f"[body] {expected('record', body)}")
         raise validation_error(messages)
     messages = check_fields(schema.fields, body, "body")
     if messages:
@@ -139,18 +144,18 @@ def _check_nested(field: Field, value: Any, path: str) -> list[str]:
         return [] if isinstance(value, str) else [f"[{path}] Invalid input"]
     if field.kind == "object":
         if not isinstance(value, dict):
-            return [f"[{path}] Invalid input: expected object, received {_js_type(value)}"]
+            return [f"[{path}] {expected('object', value)}"]
         return check_fields(field.fields, value, path)
     if field.kind == "string[]":
         if not isinstance(value, list):
-            return [f"[{path}] Invalid input: expected array, received {_js_type(value)}"]
-        return [f"[{path}.{i}] Invalid input: expected string, received {_js_type(v)}"
+            return [f"[{path}] {expected('array', value)}"]
+        return [f"[{path}.{i}] {expected('string', v)}"
                 for i, v in enumerate(value) if not isinstance(v, str)]
     if field.kind in ("record", "record<string>"):
         if not isinstance(value, dict):
-            return [f"[{path}] Invalid input: expected record, received {_js_type(value)}"]
+            return [f"[{path}] {expected('record', value)}"]
         messages = [] if field.kind == "record" else [
-            f"[{path}.{k}] Invalid input: expected string, received {_js_type(v)}"
+            f"[{path}.{k}] {expected('string', v)}"
             for k, v in value.items() if not isinstance(v, str)]
         if not messages and any(key in field.refused_keys for key in value):
             messages.append(f"[{path}] {field.refusal}")
@@ -164,8 +169,8 @@ def _check(field: Field, value: Any) -> str | None:
         return None
     if field.kind == "any":
         return None
-    if _js_type(value) != field.kind:
-        return f"Invalid input: expected {field.kind}, received {_js_type(value)}"
+    if js_type(value) != field.kind:
+        return expected(field.kind, value)
     if field.kind == "string":
         length = utf16_length(value)
         if field.max_length is not None and length > field.max_length:

@@ -7,7 +7,6 @@ between users, so no handler queues anything.
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, request
@@ -24,8 +23,8 @@ from genvid.batches.schemas import (
     CancelOut,
     CreateBatch,
     PreviewOut,
+    PreviewRow,
     ResultOut,
-    batch_json,
 )
 from genvid.errors import BadRequest, ValidationFailed
 from genvid.http import jsonbody
@@ -109,10 +108,10 @@ def preview_batch() -> ResponseReturnValue:
     with database.connection() as conn:
         price = service.quote(conn, user_id=user.id, provider=app_config().video_provider, plan=planned)
     first = planned.videos[0]
-    return ok({"row_count": len(planned.videos), "credits": price.credits, "balance": price.balance,
-               "enough_credits": price.balance >= price.credits, "variables": planned.variables,
-               "first_row": {"row": first.row, "script": first.script, "title": first.title,
-                             "credits": first.credits}})
+    return ok(PreviewOut(row_count=len(planned.videos), credits=price.credits, balance=price.balance,
+                         enough_credits=price.balance >= price.credits, variables=planned.variables,
+                         first_row=PreviewRow(row=first.row, script=first.script, title=first.title,
+                                              credits=first.credits)))
 
 
 @bp.post("/api/batches")
@@ -132,7 +131,7 @@ def create_batch() -> ResponseReturnValue:
                                        plan=planned, idempotency_key=key, now=clock.now(),
                                        credits_low_threshold=app_config().credits_low_threshold)
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=created.batch.id)
-    return ok(batch_json(batch, counts), 202, headers={"Location": f"/api/batches/{batch.id}"})
+    return ok(BatchOut.of(batch, counts), 202, headers={"Location": f"/api/batches/{batch.id}"})
 
 
 @bp.get("/api/batches")
@@ -145,7 +144,7 @@ def list_batches() -> ResponseReturnValue:
     with database.connection() as conn:
         page, next_cursor = service.list_batches(conn, user_id=user.id, cursor=query.cursor,
                                                  limit=query.limit)
-    return ok([batch_json(batch, counts) for batch, counts in page], meta={"next_cursor": next_cursor})
+    return ok([BatchOut.of(batch, counts) for batch, counts in page], meta={"next_cursor": next_cursor})
 
 
 @bp.get("/api/batches/<id:batch_id>")
@@ -155,7 +154,7 @@ def show_batch(batch_id: str) -> ResponseReturnValue:
     user = current_user()
     with database.connection() as conn:
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=batch_id)
-    return ok(batch_json(batch, counts))
+    return ok(BatchOut.of(batch, counts))
 
 
 @bp.post("/api/batches/<id:batch_id>/cancel")
@@ -172,8 +171,8 @@ def cancel_batch(batch_id: str) -> ResponseReturnValue:
         batch, counts = service.get_batch(conn, user_id=user.id, batch_id=batch_id)
     events.publish_many(redis_client.connection(),
                         [(video_id, "cancelled", batch_id) for video_id in cancelled.video_ids])
-    return ok({"batch": batch_json(batch, counts), "cancelled_rows": cancelled.rows,
-               "refunded_credits": cancelled.refunded_credits})
+    return ok(CancelOut(batch=BatchOut.of(batch, counts), cancelled_rows=cancelled.rows,
+                        refunded_credits=cancelled.refunded_credits))
 
 
 @bp.get("/api/batches/<id:batch_id>/results")
@@ -189,17 +188,17 @@ def batch_results_csv(batch_id: str) -> ResponseReturnValue:
     """The results as CSV (row, video_id, status, video_url, video_page, failure_code, failure_message), to
     put beside the rows that made them. video_url lasts 15 minutes; video_page is the video's page in the web
     app."""
-    body = results.results_csv(_results(batch_id),
+    body = results.results_csv([result.model_dump(mode="json") for result in _results(batch_id)],
                                page_url=lambda video_id: f"{request.host_url}videos/{video_id}")
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="batch-{batch_id}-results.csv"'})
 
 
-def _results(batch_id: str) -> list[dict[str, Any]]:
+def _results(batch_id: str) -> list[ResultOut]:
     user = current_user()
     with database.connection() as conn:
         _, videos = service.results(conn, user_id=user.id, batch_id=batch_id)
-    return [results.result_json(row, video, media_url=_media_url)
+    return [ResultOut.of(row, video, media_url=_media_url)
             for row, video in enumerate(videos, start=1)]
 
 
@@ -221,8 +220,9 @@ def batch_events(batch_id: str) -> ResponseReturnValue:
                 batch, counts = service.get_batch(conn, user_id=user.id, batch_id=batch_id)
             except service.BatchNotFound:
                 return None
-        shown = batch_json(batch, counts)
-        return ("done" if shown["done"] else "running"), json.dumps(shown, ensure_ascii=False)
+        shown = BatchOut.of(batch, counts)
+        status = "done" if shown.done else "running"
+        return status, json.dumps(shown.model_dump(mode="json"), ensure_ascii=False)
 
     return streams.open_event_stream(user_id=user.id, channel_name=events.batch_channel(batch_id),
                                      body=lambda pubsub: events.stream(

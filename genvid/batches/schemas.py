@@ -1,6 +1,8 @@
-"""Request and response shapes of the batch API (pydantic), and how a batch is shown to its owner."""
+"""Request and response shapes of the batch API (pydantic); BatchOut.of() is how a batch is shown to its
+owner, ResultOut.of() how one of its rows is."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,7 +12,7 @@ from db import models
 from db.batches_batches import CountBatchVideosRow
 from genvid.batches.rows import MAX_ROWS
 from genvid.request_models import Schema
-from genvid.videos.schemas import CreateVideo, Page, VideoWarning, iso
+from genvid.videos.schemas import CreateVideo, Page, VideoWarning, outcome_of
 
 MAX_NAME = 200
 MAX_VALUE = 5000
@@ -110,6 +112,31 @@ class BatchOut(BaseModel):
     cancelled_at: datetime | None
     finished_at: datetime | None
 
+    @classmethod
+    def of(cls, batch: models.Batch, counts: CountBatchVideosRow | None) -> BatchOut:
+        """The API form of a batch with its progress (counts is None once every row's video was deleted)."""
+        found = {status: getattr(counts, status) if counts else 0
+                 for status in ("queued", "submitting", "rendering", "completed", "failed", "cancelled")}
+        by_status = {**found, "deleted": batch.row_count - sum(found.values())}
+        done = found["queued"] + found["submitting"] + found["rendering"] == 0
+        finished_at = counts.last_finished_at if counts and done else (batch.cancelled_at if done else None)
+        return cls.model_validate({
+            "id": batch.id,
+            "name": batch.name,
+            "status": "running" if not done else ("cancelled" if batch.cancelled_at else "finished"),
+            "done": done,
+            "template": {name: getattr(batch, name) for name in BatchTemplateOut.model_fields},
+            "variables": batch.variables,
+            "row_count": batch.row_count,
+            "credits": batch.credits,
+            "refunded_credits": counts.refunded_credits if counts else 0,
+            "counts": by_status,
+            "created_at": batch.created_at,
+            "updated_at": batch.updated_at,
+            "cancelled_at": batch.cancelled_at,
+            "finished_at": finished_at,
+        })
+
 
 class PreviewRow(BaseModel):
     row: int
@@ -149,35 +176,12 @@ class ResultOut(BaseModel):
     failure: dict[str, str] | None
     warnings: list[VideoWarning]
 
-
-def counts_of(batch: models.Batch, counts: CountBatchVideosRow | None) -> dict[str, int]:
-    """The rows by status (a batch whose every video was deleted has no counts row)."""
-    found = {status: getattr(counts, status) if counts else 0
-             for status in ("queued", "submitting", "rendering", "completed", "failed", "cancelled")}
-    return {**found, "deleted": batch.row_count - sum(found.values())}
-
-
-def batch_json(batch: models.Batch, counts: CountBatchVideosRow | None) -> dict[str, Any]:
-    """The API form of a batch with its progress."""
-    by_status = counts_of(batch, counts)
-    done = by_status["queued"] + by_status["submitting"] + by_status["rendering"] == 0
-    status = "running" if not done else ("cancelled" if batch.cancelled_at else "finished")
-    finished_at = counts.last_finished_at if counts and done else (batch.cancelled_at if done else None)
-    return {
-        "id": batch.id,
-        "name": batch.name,
-        "status": status,
-        "done": done,
-        "template": {"avatar_id": batch.avatar_id, "voice_id": batch.voice_id, "script": batch.script,
-                     "title": batch.title, "aspect_ratio": batch.aspect_ratio, "resolution": batch.resolution,
-                     "background": batch.background, "captions": batch.captions},
-        "variables": list(batch.variables),
-        "row_count": batch.row_count,
-        "credits": batch.credits,
-        "refunded_credits": counts.refunded_credits if counts else 0,
-        "counts": by_status,
-        "created_at": iso(batch.created_at),
-        "updated_at": iso(batch.updated_at),
-        "cancelled_at": iso(batch.cancelled_at),
-        "finished_at": iso(finished_at),
-    }
+    @classmethod
+    def of(cls, row: int, video: models.Video | None, *, media_url: Callable[[str], str]) -> ResultOut:
+        """One row's result; a deleted video leaves its row with status deleted."""
+        if video is None:
+            return cls(row=row, video_id=None, status="deleted", title=None, credits=None, video_url=None,
+                       thumbnail_url=None, failure=None, warnings=[])
+        return cls.model_validate({"row": row, "video_id": video.id, "status": video.status.value,
+                                   "title": video.title, "credits": video.credits,
+                                   **outcome_of(video, media_url=media_url)})

@@ -12,14 +12,14 @@ from datetime import datetime
 import psycopg
 
 import db.batches_batches as queries
-import db.videos_catalogue as catalogue_queries
 from db import models
 from db.batches_batches import CountBatchVideosRow
 from genvid.auth.ids import generate_id
 from genvid.batches.plan import Plan
 from genvid.billing import ledger
 from genvid.cursors import decode_cursor, encode_cursor, invalid_cursor
-from genvid.errors import AppError, Conflict, NotFound, ValidationFailed
+from genvid.errors import AppError, Conflict, NotFound
+from genvid.videos import service as video_service
 
 
 class BatchNotFound(NotFound):
@@ -107,14 +107,8 @@ def insufficient(*, credits: int, balance: int) -> AppError:
 
 def check_catalogue(conn: psycopg.Connection, *, provider: str, plan: Plan) -> None:
     """422 naming the template's avatar or voice when it is not live."""
-    problems = []
-    if catalogue_queries.get_live_avatar(conn, provider=provider,
-                                         provider_id=plan.template.avatar_id) is None:
-        problems.append({"field": "template.avatar_id", "message": "No such avatar (see GET /api/avatars)."})
-    if catalogue_queries.get_live_voice(conn, provider=provider, provider_id=plan.template.voice_id) is None:
-        problems.append({"field": "template.voice_id", "message": "No such voice (see GET /api/voices)."})
-    if problems:
-        raise ValidationFailed(details=problems)
+    video_service.check_catalogue(conn, provider=provider, avatar_id=plan.template.avatar_id,
+                                  voice_id=plan.template.voice_id, field_prefix="template.")
 
 
 def get_batch(conn: psycopg.Connection, *, user_id: str, batch_id: str) -> tuple[models.Batch,

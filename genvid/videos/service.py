@@ -18,6 +18,7 @@ from genvid.billing import ledger
 from genvid.cursors import decode_cursor, encode_cursor, invalid_cursor
 from genvid.errors import Conflict, NotFound, ValidationFailed
 from genvid.videos import pricing, refunds
+from genvid.videos.provider_contract import VideoSpec
 
 # A video in one of these states is still on its way; any other state is final (events end there).
 UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.VideoStatus.RENDERING)
@@ -25,20 +26,6 @@ UNFINISHED = (models.VideoStatus.QUEUED, models.VideoStatus.SUBMITTING, models.V
 
 class VideoNotFound(NotFound):
     code, message = "VIDEO_NOT_FOUND", "No such video."
-
-
-@dataclass(frozen=True)
-class NewVideo:
-    """What a caller asks to render (validated at the edge: genvid.videos.schemas.CreateVideo)."""
-
-    avatar_id: str
-    voice_id: str
-    script: str
-    title: str | None = None
-    aspect_ratio: str = "16:9"
-    resolution: str = "720p"
-    background: str | None = None
-    captions: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,7 +45,7 @@ class Removed:
     refunded_credits: int
 
 
-def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, video: NewVideo,
+def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, video: VideoSpec,
                  idempotency_key: str | None, now: datetime, credits_low_threshold: int = 0) -> Created:
     """Check the avatar and voice, price the script, insert the video and debit its credits, atomically.
 
@@ -79,7 +66,7 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, video
             reason=ledger.RENDER, low_credits=credits_low_threshold)
         if row is not None:
             return Created(row.videos, new=True)
-        _check_catalogue(conn, provider=provider, video=video)
+        check_catalogue(conn, provider=provider, avatar_id=video.avatar_id, voice_id=video.voice_id)
         if idempotency_key is not None:
             earlier = queries.get_video_by_idempotency_key(conn, user_id=user_id,
                                                            idempotency_key=idempotency_key)
@@ -91,13 +78,17 @@ def create_video(conn: psycopg.Connection, *, user_id: str, provider: str, video
                                    "please try again.")
 
 
-def _check_catalogue(conn: psycopg.Connection, *, provider: str, video: NewVideo) -> None:
-    """422 naming the avatar or voice that is not live (checked before any Idempotency-Key replay)."""
+def check_catalogue(conn: psycopg.Connection, *, provider: str, avatar_id: str, voice_id: str,
+                    field_prefix: str = "") -> None:
+    """422 naming the avatar or voice that is not live (checked before any Idempotency-Key replay); the
+    fields are named as the caller's body holds them (field_prefix `template.` for a batch's)."""
     problems = []
-    if catalogue_queries.get_live_avatar(conn, provider=provider, provider_id=video.avatar_id) is None:
-        problems.append({"field": "avatar_id", "message": "No such avatar (see GET /api/avatars)."})
-    if catalogue_queries.get_live_voice(conn, provider=provider, provider_id=video.voice_id) is None:
-        problems.append({"field": "voice_id", "message": "No such voice (see GET /api/voices)."})
+    if catalogue_queries.get_live_avatar(conn, provider=provider, provider_id=avatar_id) is None:
+        problems.append({"field": f"{field_prefix}avatar_id",
+                         "message": "No such avatar (see GET /api/avatars)."})
+    if catalogue_queries.get_live_voice(conn, provider=provider, provider_id=voice_id) is None:
+        problems.append({"field": f"{field_prefix}voice_id",
+                         "message": "No such voice (see GET /api/voices)."})
     if problems:
         raise ValidationFailed(details=problems)
 

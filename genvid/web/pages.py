@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, redirect, render_template
 from flask.typing import ResponseReturnValue
 
-from genvid.auth.apikeys import ApiKeyOptions
+from genvid.auth.apikey_rules import ApiKeyOptions
 from genvid.auth.limits import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from genvid.batches.rows import MAX_ROWS
 from genvid.config import BUILT_IN_PROVIDERS, Config

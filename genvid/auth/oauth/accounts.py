@@ -25,7 +25,8 @@ import db.auth_users
 from db import models
 from genvid.auth import keyseal, sessions
 from genvid.auth.ids import generate_id
-from genvid.auth.oauth.client import Profile, Tokens
+from genvid.auth.oauth.client import Tokens
+from genvid.auth.oauth.profiles import Profile
 from genvid.auth.oauth.state import Link
 
 LINK_SESSION_PURPOSE = "oauth-link-session-token"

@@ -30,7 +30,7 @@ class IdTokenCheck:
 
 @dataclass(frozen=True)
 class Provider:
-    """One provider, ready for the protocol code (genvid.auth.oauth.client)."""
+    """One provider, ready for the protocol code (genvid.auth.oauth.client, id_tokens, profiles)."""
 
     id: str
     kind: str                                  # google | github | generic
