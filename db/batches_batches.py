@@ -15,7 +15,10 @@ CREATE_PAID_BATCH = """
 WITH funds AS (
     SELECT b.user_id AS payer, b.balance FROM credit_balances b
     WHERE b.user_id = %s AND b.balance >= %s::bigint AND b.balance >= 0
-      AND catalogue_is_live(%s, %s, %s)
+      AND EXISTS (SELECT 1 FROM avatars a
+                  WHERE a.provider = %s AND a.provider_id = %s AND a.retired_at IS NULL)
+      AND EXISTS (SELECT 1 FROM voices v
+                  WHERE v.provider = %s AND v.provider_id = %s AND v.retired_at IS NULL)
     FOR UPDATE OF b
 ), created AS (
     INSERT INTO batches (id, user_id, name, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution,
@@ -156,7 +159,7 @@ def create_paid_batch(
     low_credits: int,
 ) -> CreatePaidBatchRow | None:
     """Batches: a template rendered once per row; each row is a video (videos.batch_id, videos.batch_row). The whole create in one statement, as CreatePaidVideo does for one video: the user's balance row is locked if it covers the whole batch (@credits, the sum of @row_credits) and the avatar and voice are live; only then is the batch inserted (unless this user already sent this Idempotency-Key), one queued video per row (due at @now: the dispatcher admits them) and one ledger debit for the batch (reason @reason, reference the batch id), which lowers the balance (the ledger's rule, kept by migrations/0010_ledger_balance_trigger.sql), and credits.low recorded when that crossed @low_credits. NULL when any of these refused: then nothing at all was written, and the caller finds out why."""
-    row = conn.execute(CREATE_PAID_BATCH, (user_id, credits, provider, avatar_id, voice_id, id, name, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, variables, row_count, credits, idempotency_key, now, now, video_ids, scripts, titles, row_credits, now, now, now, reason, id, low_credits, now, now, low_credits, credits, low_credits)).fetchone()
+    row = conn.execute(CREATE_PAID_BATCH, (user_id, credits, provider, avatar_id, provider, voice_id, id, name, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, variables, row_count, credits, idempotency_key, now, now, video_ids, scripts, titles, row_credits, now, now, now, reason, id, low_credits, now, now, low_credits, credits, low_credits)).fetchone()
     return None if row is None else CreatePaidBatchRow(models.Batch(*row))
 
 

@@ -16,7 +16,10 @@ CREATE_PAID_VIDEO = """
 WITH funds AS (
     SELECT b.user_id AS payer, b.balance FROM credit_balances b
     WHERE b.user_id = %s AND b.balance >= %s::bigint AND b.balance >= 0
-      AND catalogue_is_live(%s, %s, %s)
+      AND EXISTS (SELECT 1 FROM avatars a
+                  WHERE a.provider = %s AND a.provider_id = %s AND a.retired_at IS NULL)
+      AND EXISTS (SELECT 1 FROM voices v
+                  WHERE v.provider = %s AND v.provider_id = %s AND v.retired_at IS NULL)
     FOR UPDATE OF b
 ), created AS (
     INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
@@ -200,7 +203,7 @@ def create_paid_video(
     low_credits: int,
 ) -> CreatePaidVideoRow | None:
     """Videos: every state change is a guarded UPDATE (expected status and step), so a retried or duplicate job changes nothing. The whole create in one statement, so one round trip and atomic even on an autocommit connection: the user's balance row is locked if it covers credits and the avatar and voice are live; only then is the video inserted (unless this user already sent this Idempotency-Key) and its render debit recorded in the ledger (reason @reason, reference the video id), which lowers the balance (the ledger's rule, kept by migrations/0010_ledger_balance_trigger.sql), and credits.low recorded when that crossed @low_credits. NULL when any of these refused; the caller then finds out which."""
-    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, id, low_credits, now, now, low_credits, credits, low_credits)).fetchone()
+    row = conn.execute(CREATE_PAID_VIDEO, (user_id, credits, provider, avatar_id, provider, voice_id, id, provider, avatar_id, voice_id, script, title, aspect_ratio, resolution, background, captions, credits, idempotency_key, now, now, now, reason, id, low_credits, now, now, low_credits, credits, low_credits)).fetchone()
     return None if row is None else CreatePaidVideoRow(models.Video(row[0], row[1], models.VideoStatus(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26], row[27], row[28], row[29], row[30]))
 
 

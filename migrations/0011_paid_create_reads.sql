@@ -1,19 +1,11 @@
 -- depends: 0010_ledger_balance_trigger
--- What a paid create asks of the database, said once for both (CreatePaidVideo in queries/videos_videos.sql,
--- CreatePaidBatch in queries/batches_batches.sql): whether its avatar and voice are live, and the credits.low
--- event's payload. Both functions only read, and are STABLE, so they see the snapshot of the statement calling
--- them, as the subqueries they replace did (the planner inlines them): each create is still one statement,
--- one round trip, all or nothing. Its writes (the balance lock, the inserts, the ledger debit, the event) stay
--- in the statement itself, where a reader checks that money moves exactly once.
-
--- True when the provider's live catalogue (not retired) holds both the avatar look and the voice.
-CREATE FUNCTION catalogue_is_live(for_provider text, look text, voice text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM avatars a
-                   WHERE a.provider = for_provider AND a.provider_id = look AND a.retired_at IS NULL)
-       AND EXISTS (SELECT 1 FROM voices v
-                   WHERE v.provider = for_provider AND v.provider_id = voice AND v.retired_at IS NULL)
-$$;
+-- The credits.low event's payload, said once for both paid creates (CreatePaidVideo in
+-- queries/videos_videos.sql, CreatePaidBatch in queries/batches_batches.sql). The function only reads and is
+-- STABLE, so it sees the snapshot of the statement calling it, as the subquery it replaces did: each create is
+-- still one statement, one round trip, all or nothing, and its writes stay in the statement itself, where a
+-- reader checks that money moves exactly once. It runs only for a debit that crossed the threshold. (The
+-- catalogue check stays inline in both: a scalar SQL function holding subqueries is not inlined by the
+-- planner, and as a function it made every create about 300 us slower.)
 
 -- The payload of the outbound webhook credits.low (an event as genvid/outbound/events.py shapes one, its
 -- timestamp as events.timestamp() writes it): the payer's balance after the debit, their credits in checkouts

@@ -11,7 +11,10 @@
 WITH funds AS (
     SELECT b.user_id AS payer, b.balance FROM credit_balances b
     WHERE b.user_id = @user_id AND b.balance >= @credits::bigint AND b.balance >= 0
-      AND catalogue_is_live(@provider, @avatar_id, @voice_id)
+      AND EXISTS (SELECT 1 FROM avatars a
+                  WHERE a.provider = @provider AND a.provider_id = @avatar_id AND a.retired_at IS NULL)
+      AND EXISTS (SELECT 1 FROM voices v
+                  WHERE v.provider = @provider AND v.provider_id = @voice_id AND v.retired_at IS NULL)
     FOR UPDATE OF b
 ), created AS (
     INSERT INTO videos (id, user_id, status, provider, avatar_id, voice_id, script, title, aspect_ratio,
