@@ -110,6 +110,28 @@ export async function whileBusy(button, work) {
   }
 }
 
+// The script half of _parts.html's confirm_dialog: returns ask(button, subject), which opens
+// [data-<action>-dialog] for that button (and what it acts on, if the page has several). Closing the dialog
+// with its danger button runs act(button, subject); any other way (its first button, Escape) puts the focus
+// back on the button.
+export function confirmFirst(action, act) {
+  const dialog = document.querySelector(`[data-${action}-dialog]`);
+  let asked = null;
+  dialog.addEventListener("close", async () => {
+    const { button, subject } = asked;
+    if (dialog.returnValue !== action) {
+      button.focus();
+      return;
+    }
+    await act(button, subject);
+  });
+  return (button, subject) => {
+    asked = { button, subject };
+    dialog.returnValue = "";          // what closed it last time (this action, perhaps) is no answer now
+    dialog.showModal();
+  };
+}
+
 // Read a form's named fields as strings (checkboxes as booleans).
 export function values(form) {
   const out = {};

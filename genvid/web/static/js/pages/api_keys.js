@@ -1,6 +1,6 @@
 // API keys: create one (shown once), list them by their start, revoke. The keys are better-auth's api-key
 // plugin's, made and listed through its endpoints under /api/auth/api-key.
-import { api, clearErrors, el, requireFilled, showError, start, values, when, whileBusy } from "../app.js";
+import { api, clearErrors, confirmFirst, el, requireFilled, showError, start, values, when, whileBusy } from "../app.js";
 
 start(async () => {
   wireCreate();                       // before the first await: the form is on screen from now on
@@ -90,16 +90,10 @@ function keyRow(key) {
 }
 
 // Revoking asks first (a <dialog>, as deleting a video does): programs using the key stop working at once.
-let revoking = null;
+let askRevoke = null;
 
 function wireRevoke() {
-  const dialog = document.querySelector("[data-revoke-dialog]");
-  dialog.addEventListener("close", async () => {
-    const { key, button } = revoking;
-    if (dialog.returnValue !== "revoke") {
-      button.focus();
-      return;
-    }
+  askRevoke = confirmFirst("revoke", async (button, key) => {
     const answer = await whileBusy(button, () => api("/api/auth/api-key/delete", { method: "POST", body: { keyId: key.id } }));
     if (!answer.ok) {
       document.querySelector("[data-keys-error]").textContent = answer.error.message;
@@ -113,7 +107,6 @@ function wireRevoke() {
 }
 
 function revokeKey(key, button) {
-  revoking = { key, button };
   document.querySelector("[data-revoke-name]").textContent = key.name || "Unnamed key";
-  document.querySelector("[data-revoke-dialog]").showModal();
+  askRevoke(button, key);
 }

@@ -1,6 +1,6 @@
 // One batch: live progress over Server-Sent Events (polling if the stream is refused), its rows' videos, the
 // results as CSV, and cancelling the rows that have not started (refunded).
-import { api, el, plural, start, STATUS_WORDS, when } from "../app.js";
+import { api, confirmFirst, el, plural, start, STATUS_WORDS, when } from "../app.js";
 
 const article = document.querySelector("[data-batch-id]");
 const batchId = article.dataset.batchId;
@@ -90,15 +90,9 @@ async function showResults(batch) {
 }
 
 function wireCancel() {
-  const dialog = document.querySelector("[data-cancel-dialog]");
   const button = document.querySelector("[data-cancel]");
   const problem = document.querySelector("[data-cancel-error]");
-  button.addEventListener("click", () => dialog.showModal());
-  dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "cancel") {
-      button.focus();
-      return;
-    }
+  const ask = confirmFirst("cancel", async () => {
     problem.textContent = "";
     button.disabled = true;
     const answer = await api(`${path}/cancel`, { method: "POST" });
@@ -111,4 +105,5 @@ function wireCancel() {
       `${plural(answer.data.cancelled_rows, "row was", "rows were")} cancelled; ${plural(answer.data.refunded_credits, "credit was", "credits were")} given back.`;
     await show(answer.data.batch);
   });
+  button.addEventListener("click", () => ask(button));
 }

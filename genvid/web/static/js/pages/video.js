@@ -1,6 +1,6 @@
 // One video: live progress over Server-Sent Events (polling if the stream is refused), then the player and
 // the download link; details; delete (which cancels and refunds a render that has not started).
-import { api, el, plural, start, STATUS_WORDS, when } from "../app.js";
+import { api, confirmFirst, el, plural, start, STATUS_WORDS, when } from "../app.js";
 
 const article = document.querySelector("[data-video-id]");
 const videoId = article.dataset.videoId;
@@ -133,15 +133,9 @@ async function describe(video) {
 }
 
 function wireDelete() {
-  const dialog = document.querySelector("[data-delete-dialog]");
   const button = document.querySelector("[data-delete]");
   const problem = document.querySelector("[data-delete-error]");
-  button.addEventListener("click", () => dialog.showModal());
-  dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "delete") {
-      button.focus();
-      return;
-    }
+  const ask = confirmFirst("delete", async () => {
     problem.textContent = "";
     button.disabled = true;
     const answer = await api(`/api/videos/${encodeURIComponent(videoId)}`, { method: "DELETE" });
@@ -153,4 +147,5 @@ function wireDelete() {
     }
     location.assign(answer.data.cancelled ? "/videos?cancelled=1" : "/videos?deleted=1");
   });
+  button.addEventListener("click", () => ask(button));
 }

@@ -1,6 +1,6 @@
 // One webhook endpoint: its settings, enable/disable, rotating its secret (shown once), its delivery log with
 // every attempt (status, latency, the start of the answer), redelivery, and deleting it.
-import { api, el, plural, start, when, whileBusy } from "../app.js";
+import { api, confirmFirst, el, plural, start, when, whileBusy } from "../app.js";
 import { EVENT_WORDS, showSecret, stateBadge, wireCopy } from "../webhook_parts.js";
 
 const article = document.querySelector("[data-endpoint-id]");
@@ -139,14 +139,8 @@ async function sendAgain(delivery, button) {
 }
 
 function wireDelete() {
-  const dialog = document.querySelector("[data-delete-dialog]");
   const button = document.querySelector("[data-delete-endpoint]");
-  button.addEventListener("click", () => dialog.showModal());
-  dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "delete") {
-      button.focus();
-      return;
-    }
+  const ask = confirmFirst("delete", async () => {
     const answer = await whileBusy(button, () => api(base, { method: "DELETE" }));
     if (!answer.ok) {
       document.querySelector("[data-delete-error]").textContent = answer.error.message;
@@ -155,4 +149,5 @@ function wireDelete() {
     }
     location.assign("/webhooks?deleted=1");
   });
+  button.addEventListener("click", () => ask(button));
 }
