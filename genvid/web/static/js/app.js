@@ -157,6 +157,32 @@ export function requireFilled(form, labels) {
   return ok;
 }
 
+// ---- a value shown once ----------------------------------------------------------------------------------
+
+// A value the API returns only once (an API key, a webhook secret), in a box made by _parts.html's shown_once.
+// showOnce(box, value) shows it there; wireCopy(box) makes its Copy button copy it.
+export function showOnce(box, value) {
+  box.querySelector("input").value = value;
+  box.querySelector("[data-copy-status]").textContent = "";
+  box.hidden = false;
+  box.focus();
+}
+
+export function wireCopy(box) {
+  box.querySelector("[data-copy]").addEventListener("click", async () => {
+    const input = box.querySelector("input");
+    input.select();
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(input.value);
+      copied = true;
+    } catch {
+      copied = false;                 // no clipboard (plain http elsewhere than localhost): it is selected
+    }
+    box.querySelector("[data-copy-status]").textContent = copied ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.";
+  });
+}
+
 // ---- session ----------------------------------------------------------------------------------------------
 
 export async function currentSession() {

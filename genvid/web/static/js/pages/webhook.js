@@ -1,7 +1,7 @@
 // One webhook endpoint: its settings, enable/disable, rotating its secret (shown once), its delivery log with
 // every attempt (status, latency, the start of the answer), redelivery, and deleting it.
-import { api, confirmFirst, el, plural, start, when, whileBusy } from "../app.js";
-import { EVENT_WORDS, showSecret, stateBadge, wireCopy } from "../webhook_parts.js";
+import { api, confirmFirst, el, plural, start, when, whileBusy, wireCopy } from "../app.js";
+import { EVENT_WORDS, showSecret, stateBadge } from "../webhook_parts.js";
 
 const article = document.querySelector("[data-endpoint-id]");
 const base = `/api/webhooks/endpoints/${encodeURIComponent(article.dataset.endpointId)}`;
@@ -11,7 +11,7 @@ let endpoint = null;
 let cursor = null;
 
 start(async () => {
-  wireCopy();                         // before the first await: the buttons are on screen from now on
+  wireCopy(document.querySelector("[data-new-secret]"));                         // before the first await: the buttons are on screen from now on
   document.querySelector("[data-toggle-enabled]").addEventListener("click", toggleEnabled);
   document.querySelector("[data-rotate-secret]").addEventListener("click", rotateSecret);
   document.querySelector("[data-refresh-deliveries]").addEventListener("click", () => {
