@@ -4,11 +4,12 @@ finish and stay paid for."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from batch_helpers import create_json, ledger_rows, people
+from batch_helpers import create_json, ledger_rows, people, row_videos
 from fakes.heygen import FakeHeyGen
 from flask import Flask
 from videos_fixtures import TEST_TUNING, Studio
@@ -28,8 +29,8 @@ def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
 
 
 def _statuses(studio: Studio, batch_id: str) -> dict[str, int]:
-    return dict(studio.conn.execute("SELECT status::text, count(*)::int FROM videos WHERE batch_id = %s "
-                                    "GROUP BY status", (batch_id,)).fetchall())
+    """How many of the batch's videos are in each status."""
+    return dict(Counter(video.status for video in row_videos(studio, batch_id)))
 
 
 def _cancel(app: Flask, batch_id: str, headers: dict[str, str]) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from batch_helpers import create_json, ledger_rows, people
+from batch_helpers import create_json, ledger_rows, people, row_videos
 from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
@@ -42,8 +42,7 @@ def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
 
 
 def _statuses(studio: Studio, batch_id: str) -> list[str]:
-    return [row[0] for row in studio.conn.execute(
-        "SELECT status::text FROM videos WHERE batch_id = %s ORDER BY batch_row", (batch_id,)).fetchall()]
+    return [video.status for video in row_videos(studio, batch_id)]
 
 
 def test_workers_killed_mid_batch_leave_the_batch_to_finish_exactly_once(
