@@ -190,7 +190,23 @@ def genvid_env(*, database_url: str, redis_url: str, data_dir: Path, **extra: st
             "WEB_CONCURRENCY": "2", **extra}
 
 
-class Worker:
+class _ProcessGroup:
+    """A process started in its own session, stopped with everything it started."""
+
+    process: subprocess.Popen[bytes]
+
+    def close(self) -> None:
+        """SIGTERM to the group; SIGKILL if it has not exited 30 s later."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+class Worker(_ProcessGroup):
     """`genvid worker` as the Procfile runs it (its own process group, so a kill takes rq's children too)."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
@@ -201,17 +217,8 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
-
-class Gunicorn:
+class Gunicorn(_ProcessGroup):
     """`gunicorn -c gunicorn.conf.py wsgi:app` as the Procfile runs it, its stdout
     (JSON lines) kept in a file."""
 
@@ -244,12 +251,3 @@ class Gunicorn:
                 if entry.get("logger") == "genvid.access":
                     lines.append(entry)
         return lines
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
