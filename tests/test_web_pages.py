@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
-from web_fixtures import PHONE, WAIT_MS, Site, screenshot
+from web_fixtures import Site, check_on_phone, phone_page
 
 from genvid.config import OAuthProviderConfig
 from genvid.web.pages import social_providers
@@ -106,40 +106,17 @@ def _one_finished_video_and_endpoint(site: Site, email: str) -> tuple[str, str]:
 def test_every_page_fits_a_phone_and_labels_every_control(site: Site, browser: Any) -> None:
     """At 390x844 no page scrolls sideways, and every visible form control has a label (or an aria-label)."""
     video_id, endpoint_id = _one_finished_video_and_endpoint(site, "phone@example.com")
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    try:
-        for path, name in [("/", "home"), ("/signup", "signup"), ("/signin", "signin"),
-                           ("/forgot-password", "forgot-password"),
-                           ("/reset-password?token=x", "reset-password"), ("/no-such-page", "not-found")]:
-            page.goto(site.url + path)
-            page.wait_for_load_state("networkidle")
-            _assert_fits_and_labelled(page, path)
-            screenshot(page, f"50-phone-{name}")
+    with phone_page(browser) as page:
+        check_on_phone(page, site, [("/", "home"), ("/signup", "signup"), ("/signin", "signin"),
+                                    ("/forgot-password", "forgot-password"),
+                                    ("/reset-password?token=x", "reset-password"),
+                                    ("/no-such-page", "not-found")], "50-phone")
         site.sign_in(page, "phone@example.com")
-        for path, name in [("/dashboard", "dashboard"), ("/videos/new", "new-video"),
-                           (f"/videos/{video_id}", "video"),
-                           ("/videos", "videos"), ("/account", "account"), ("/verify-email", "verify-email"),
-                           ("/api-keys", "api-keys"), ("/webhooks", "webhooks"),
-                           (f"/webhooks/{endpoint_id}", "webhook")]:
-            page.goto(site.url + path)
-            page.wait_for_load_state("networkidle")
-            _assert_fits_and_labelled(page, path)
-            screenshot(page, f"51-phone-{name}")
-    finally:
-        context.close()
-
-
-def _assert_fits_and_labelled(page: Any, path: str) -> None:
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
-    unlabelled = page.evaluate("""() => [...document.querySelectorAll("input, select, textarea, button")]
-        .filter(el => el.offsetParent !== null && el.type !== "hidden")
-        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
-                      && !el.textContent.trim())
-        .map(el => el.outerHTML.slice(0, 80))""")
-    assert unlabelled == [], f"{path}: {unlabelled}"
+        check_on_phone(page, site, [("/dashboard", "dashboard"), ("/videos/new", "new-video"),
+                                    (f"/videos/{video_id}", "video"), ("/videos", "videos"),
+                                    ("/account", "account"), ("/verify-email", "verify-email"),
+                                    ("/api-keys", "api-keys"), ("/webhooks", "webhooks"),
+                                    (f"/webhooks/{endpoint_id}", "webhook")], "51-phone")
 
 
 def test_signing_in_and_making_a_choice_work_from_the_keyboard(site: Site, browser_page: Any) -> None:

@@ -11,6 +11,7 @@ browser here, so it launches /usr/bin/chromium through executable_path.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -184,6 +185,34 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextlib.contextmanager
+def phone_page(browser: Any) -> Iterator[Any]:
+    """A page in a fresh phone-sized context (390x844, touch, its own cookies), closed afterwards."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def check_on_phone(page: Any, site: Site, pages: list[tuple[str, str]], shots: str) -> None:
+    """Each (path, name) of pages, opened on a phone_page once its requests settle: it does not scroll
+    sideways and every visible form control has a label (or an aria-label). Screenshot <shots>-<name>."""
+    for path, name in pages:
+        page.goto(site.url + path)
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll("input, select, textarea, button")]
+            .filter(el => el.offsetParent !== null && el.type !== "hidden")
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                          && !el.textContent.trim())
+            .map(el => el.outerHTML.slice(0, 80))""")
+        assert unlabelled == [], f"{path}: {unlabelled}"
+        screenshot(page, f"{shots}-{name}")
 
 
 def clear_screenshots() -> None:
