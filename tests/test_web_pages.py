@@ -164,3 +164,43 @@ def test_a_page_opened_at_another_address_says_where_signing_in_works(site: Site
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("[data-form-error]")).to_contain_text(
         "the page was opened at an address genvid was not set up for")
+
+
+def test_pages_refused_an_event_stream_follow_progress_by_asking(serve_site: Callable[..., Site],
+                                                                 browser_page: Any) -> None:
+    """With the user's one event stream (EVENT_STREAMS_PER_USER=1) held by another client, the video and batch
+    pages are refused theirs (429) and follow the render by asking the API every few seconds instead: both
+    reach their final state without a reload."""
+    import requests
+    from factories import bearer, create_session
+    from web_fixtures import WAIT_MS
+
+    site = serve_site(event_streams_per_user=1)
+    user_id = site.user("asker@example.com", credits=5)
+    headers = bearer(create_session(site.conn, user_id=user_id))
+    api = site.app.test_client()
+    template = {"avatar_id": "local_ada", "voice_id": "local_en_f", "script": "Hello {{name}}."}
+    video = api.post("/api/videos", headers=headers, json={**template, "script": "Asked, not streamed."})
+    batch = api.post("/api/batches", headers=headers, json={"template": template, "rows": [{"name": "Ada"}]})
+    assert (video.status_code, batch.status_code) == (202, 202), (video.get_json(), batch.get_json())
+    video_id, batch_id = video.get_json()["data"]["id"], batch.get_json()["data"]["id"]
+    with requests.get(f"{site.url}/api/videos/{video_id}/events", headers=headers, stream=True,
+                      timeout=WAIT_MS / 1000) as held:
+        assert held.status_code == 200
+        site.sign_in(browser_page, "asker@example.com")
+        pages = {}
+        for kind, thing_id in (("videos", video_id), ("batches", batch_id)):
+            page = browser_page if kind == "videos" else browser_page.context.new_page()
+            with page.expect_response(lambda r, k=kind, i=thing_id: r.url.endswith(f"/api/{k}/{i}/events")
+                                      ) as refused:
+                page.goto(f"{site.url}/{kind}/{thing_id}")
+            assert refused.value.status == 429
+            expect(page.locator("[data-status-badge]")).not_to_have_text("…")
+            pages[kind] = page
+        pages["videos"].evaluate("window.marker = 'same document'")
+        pages["batches"].evaluate("window.marker = 'same document'")
+        assert site.work() >= 1
+        expect(pages["videos"].locator("[data-status-badge]")).to_have_text("Ready")
+        expect(pages["batches"].locator("[data-status-badge]")).to_have_text("Finished")
+        expect(pages["batches"].locator("[data-status-text]")).to_have_text("1 of 1 row done")
+        assert all(page.evaluate("window.marker") == "same document" for page in pages.values())

@@ -233,6 +233,34 @@ function warnOnAnotherOrigin() {
   document.querySelector("[data-wrong-origin]").hidden = false;
 }
 
+// ---- live status --------------------------------------------------------------------------------------------
+
+// Follow one thing that changes on the server (a video, a batch; url is its API path): every `status` event of
+// url/events carries the whole thing, handed to show(); the stream is closed once done(thing) says it is final.
+// A refused stream (the server caps them per user) falls back to asking url every few seconds. Returns the
+// EventSource, for the page's own events.
+export function followStatus(url, { show, done }) {
+  let latest = null;
+  const stream = new EventSource(`${url}/events`);
+  stream.addEventListener("status", (event) => {
+    latest = JSON.parse(event.data);
+    show(latest);
+    if (done(latest)) stream.close();
+  });
+  stream.addEventListener("error", async () => {
+    if (stream.readyState !== EventSource.CLOSED) return;
+    while (!latest || !done(latest)) {
+      await new Promise((resolve) => { setTimeout(resolve, 3000); });
+      const answer = await api(url);
+      if (answer.ok) {
+        latest = answer.data;
+        await show(latest);
+      }
+    }
+  });
+  return stream;
+}
+
 // ---- formatting -------------------------------------------------------------------------------------------
 
 export function plural(count, one, many) {
@@ -273,6 +301,11 @@ export function el(tag, props = {}, ...children) {
     if (child != null && child !== false) node.append(child instanceof Node ? child : String(child));
   }
   return node;
+}
+
+// Fill a <dl> with [term, value] pairs (a value is text or an element).
+export function fillDetails(list, rows) {
+  list.replaceChildren(...rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
 }
 
 export const STATUS_WORDS = {

@@ -1,6 +1,6 @@
 // One webhook endpoint: its settings, enable/disable, rotating its secret (shown once), its delivery log with
 // every attempt (status, latency, the start of the answer), redelivery, and deleting it.
-import { api, confirmFirst, el, plural, start, when, whileBusy, wireCopy } from "../app.js";
+import { api, confirmFirst, el, fillDetails, plural, start, when, whileBusy, wireCopy } from "../app.js";
 import { EVENT_WORDS, showSecret, stateBadge } from "../webhook_parts.js";
 
 const article = document.querySelector("[data-endpoint-id]");
@@ -41,8 +41,7 @@ function show(data) {
     ["Added", when(data.created_at)],
   ];
   if (data.failing_since) rows.push(["Failing since", when(data.failing_since)]);
-  document.querySelector("[data-endpoint-details]").replaceChildren(
-    ...rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+  fillDetails(document.querySelector("[data-endpoint-details]"), rows);
   const failing = document.querySelector("[data-endpoint-failing]");
   failing.hidden = data.disabled_reason !== "failing";
   failing.textContent = failing.hidden ? "" : "genvid disabled this endpoint after a day of failed deliveries. "
