@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "servers-better-auth-secret-0123456789abcdef"
@@ -34,12 +34,6 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0, ev
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(every)
     return time.monotonic() - started
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _stat(pid: int) -> list[str] | None:
