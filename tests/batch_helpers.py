@@ -1,10 +1,10 @@
-"""Helpers for the batch tests: a template from the studio's catalogue, and POST /api/batches as JSON or as a
-CSV upload, through the real API."""
+"""Helpers for the batch tests: a template from the studio's catalogue, POST /api/batches as JSON or as a
+CSV upload through the real API, and what the database then holds."""
 from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from videos_fixtures import Studio
 
@@ -63,3 +63,23 @@ def stored(studio: Studio, user_id: str) -> tuple[int, int]:
                               {"u": user_id}).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+class RowVideo(NamedTuple):
+    """A batch row's video, as stored."""
+
+    id: str
+    status: str
+    script: str
+
+
+def row_videos(studio: Studio, batch_id: str) -> list[RowVideo]:
+    """The batch's videos, in row order."""
+    return [RowVideo(*row) for row in studio.conn.execute(
+        "SELECT id, status::text, script FROM videos WHERE batch_id = %s ORDER BY batch_row",
+        (batch_id,)).fetchall()]
+
+
+def video_ids(studio: Studio, batch_id: str) -> list[str]:
+    """The ids of the batch's videos, in row order."""
+    return [video.id for video in row_videos(studio, batch_id)]

@@ -34,7 +34,7 @@ from genvid.worker import GenvidWorker
 
 pytest_plugins = ["billing_fixtures", "heygen_fixtures", "videos_fixtures", "auth_fixtures",
                   "social_fixtures",
-                   "s3_fixtures", "web_fixtures", "webhooks_fixtures"]
+                   "s3_fixtures", "mail_fixtures", "web_fixtures", "webhooks_fixtures"]
 
 TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
 TEST_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()

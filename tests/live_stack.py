@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "servers-better-auth-secret-0123456789abcdef"
@@ -34,12 +34,6 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0, ev
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(every)
     return time.monotonic() - started
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -190,7 +184,23 @@ def genvid_env(*, database_url: str, redis_url: str, data_dir: Path, **extra: st
             "WEB_CONCURRENCY": "2", **extra}
 
 
-class Worker:
+class _ProcessGroup:
+    """A process started in its own session, stopped with everything it started."""
+
+    process: subprocess.Popen[bytes]
+
+    def close(self) -> None:
+        """SIGTERM to the group; SIGKILL if it has not exited 30 s later."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+class Worker(_ProcessGroup):
     """`genvid worker` as the Procfile runs it (its own process group, so a kill takes rq's children too)."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
@@ -201,17 +211,8 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
-
-class Gunicorn:
+class Gunicorn(_ProcessGroup):
     """`gunicorn -c gunicorn.conf.py wsgi:app` as the Procfile runs it, its stdout
     (JSON lines) kept in a file."""
 
@@ -244,12 +245,3 @@ class Gunicorn:
                 if entry.get("logger") == "genvid.access":
                     lines.append(entry)
         return lines
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()

@@ -10,7 +10,7 @@ import pytest
 from fakes.heygen import FakeHeyGen
 from fakes.s3 import FakeS3
 from flask import Flask
-from videos_fixtures import TEST_TUNING, Studio
+from videos_fixtures import Studio
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +40,9 @@ def s3_bucket(fake_s3: FakeS3) -> str:
 
 
 @pytest.fixture
-def s3_app(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen, s3_bucket: str) -> Flask:
+def s3_app(make_heygen_app: Callable[..., Flask], s3_bucket: str) -> Flask:
     """An app rendering through the fake HeyGen and storing media in s3://<bucket>/media."""
-    return make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                    heygen_api_base=fake_heygen.base_url, heygen_webhook_secret="whsec_test_secret",
-                    media_storage_url=f"s3://{s3_bucket}/media", **TEST_TUNING)
+    return make_heygen_app(heygen_webhook_secret="whsec_test_secret", media_storage_url=f"s3://{s3_bucket}/media")
 
 
 @pytest.fixture

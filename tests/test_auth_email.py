@@ -1,50 +1,10 @@
 """Email flows: verification, password reset, email change and deletion, mailed through a real SMTP server."""
 from __future__ import annotations
 
-import re
-import socket
-import time
-from collections.abc import Iterator
-from email import message_from_bytes
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from factories import DEFAULT_PASSWORD, bearer, create_session, create_user
-
-LINK = re.compile(r"(http://\S+)")
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def wait_link(self, count: int = 1) -> str:
-        deadline = time.monotonic() + 120         # generous: only a lost mail waits this long
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        message = self.messages[count - 1]
-        return LINK.search(message.get_payload(decode=True).decode()).group(1)
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, str]]:
-    handler = Inbox()
-    with socket.socket() as probe:          # aiosmtpd's start() connects to its port, so it cannot be 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
 
 
 def path_of(link: str) -> str:
@@ -52,15 +12,14 @@ def path_of(link: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def test_verification_mail_over_smtp_is_single_use(make_app, conn, inbox):
+def test_verification_mail_over_smtp_is_single_use(make_app, conn, mailbox):
     """send-verification-email mails a link that verifies once; a second use fails."""
-    handler, smtp_url = inbox
-    client = make_app(smtp_url=smtp_url, mail_from="genvid <from@example.com>").test_client()
+    client = make_app(smtp_url=mailbox.url, mail_from="genvid <from@example.com>").test_client()
     user = create_user(conn, email="v@example.com")
     assert client.post("/api/auth/send-verification-email", json={"email": "v@example.com"}).get_json() == {
         "status": True}
-    link = handler.wait_link()
-    assert handler.messages[0]["To"] == "v@example.com" and "from@example.com" in handler.messages[0]["From"]
+    link = mailbox.wait_link()
+    assert mailbox.messages[0]["To"] == "v@example.com" and "from@example.com" in mailbox.messages[0]["From"]
     token = parse_qs(urlsplit(link).query)["token"][0]
     response = client.get("/api/auth/verify-email", query_string={"token": token})
     assert response.get_json() == {"status": True, "user": None}
@@ -69,11 +28,10 @@ def test_verification_mail_over_smtp_is_single_use(make_app, conn, inbox):
     assert (again.status_code, again.get_json()["code"]) == (401, "INVALID_TOKEN")
 
 
-def test_password_reset_flow_and_expiry(make_app, conn, inbox, frozen_clock):
+def test_password_reset_flow_and_expiry(make_app, conn, mailbox, frozen_clock):
     """request-password-reset mails a link; the callback redirects with the token; reset works once,
     within an hour."""
-    handler, smtp_url = inbox
-    app = make_app(smtp_url=smtp_url)
+    app = make_app(smtp_url=mailbox.url)
     clock = frozen_clock
     client = app.test_client()
     create_user(conn, email="r@example.com")
@@ -81,7 +39,7 @@ def test_password_reset_flow_and_expiry(make_app, conn, inbox, frozen_clock):
     known = client.post("/api/auth/request-password-reset",
                         json={"email": "r@example.com", "redirectTo": "/reset"})
     assert known.get_json() == unknown.get_json()
-    callback = client.get(path_of(handler.wait_link()))
+    callback = client.get(path_of(mailbox.wait_link()))
     assert callback.status_code == 302
     assert callback.headers["Location"].startswith("http://localhost:8080/reset?token=")
     token = callback.headers["Location"].split("token=")[1]
@@ -92,24 +50,23 @@ def test_password_reset_flow_and_expiry(make_app, conn, inbox, frozen_clock):
     assert client.post("/api/auth/sign-in/email", json={"email": "r@example.com",
                                                         "password": "a new password"}).status_code == 200
     app.test_client().post("/api/auth/request-password-reset", json={"email": "r@example.com"})
-    token2 = handler.wait_link(2).split("/reset-password/")[1].split("?")[0]
+    token2 = mailbox.wait_link(2).split("/reset-password/")[1].split("?")[0]
     clock.advance(3601)
     expired = app.test_client().post("/api/auth/reset-password", json={"newPassword": "too late pw",
                                                                         "token": token2})
     assert expired.get_json()["code"] == "INVALID_TOKEN"
 
 
-def test_change_email_and_delete_user(make_app, conn, inbox):
+def test_change_email_and_delete_user(make_app, conn, mailbox):
     """change-email moves the account once the new address confirms; delete-user needs the password."""
-    handler, smtp_url = inbox
-    client = make_app(smtp_url=smtp_url).test_client()
+    client = make_app(smtp_url=mailbox.url).test_client()
     user = create_user(conn, email="old@example.com")
     auth = bearer(create_session(conn, user_id=user.id))
     assert client.post("/api/auth/change-email", headers=auth,
                        json={"newEmail": "New@example.com"}).get_json() == {
         "status": True}
-    link = handler.wait_link()
-    assert handler.messages[0]["To"] == "new@example.com"
+    link = mailbox.wait_link()
+    assert mailbox.messages[0]["To"] == "new@example.com"
     assert conn.execute('SELECT email FROM "user" WHERE id = %s',
                         (user.id,)).fetchone()[0] == "old@example.com"
     client.get(path_of(link))

@@ -13,18 +13,15 @@ from batch_helpers import (
     csv_of,
     ledger_rows,
     people,
+    row_videos,
     stored,
     template,
+    video_ids,
 )
 from fakes.heygen import FakeHeyGen
 from videos_fixtures import Studio, listen
 
 from genvid.auth.apikeys import NewKey, create_api_key, options_from
-
-
-def _video_ids(studio: Studio, batch_id: str) -> list[str]:
-    return [row[0] for row in studio.conn.execute(
-        "SELECT id FROM videos WHERE batch_id = %s ORDER BY batch_row", (batch_id,)).fetchall()]
 
 
 def test_a_json_batch_is_one_debit_and_one_queued_video_per_row(heygen_studio: Studio) -> None:
@@ -49,7 +46,7 @@ def test_a_json_batch_is_one_debit_and_one_queued_video_per_row(heygen_studio: S
     assert videos == [
         (n, f"Hello Person {n}, welcome to Company {n}.", f"For Person {n}", "queued", "9:16", True, 1)
         for n in (1, 2, 3)]
-    shown = heygen_studio.client.get(f"/api/videos/{_video_ids(heygen_studio, batch['id'])[1]}",
+    shown = heygen_studio.client.get(f"/api/videos/{video_ids(heygen_studio, batch['id'])[1]}",
                                      headers=headers)
     assert shown.get_json()["data"]["batch_id"] == batch["id"] and shown.get_json()["data"]["batch_row"] == 2
 
@@ -129,14 +126,14 @@ def test_progress_results_and_the_csv_once_every_row_rendered(heygen_studio: Stu
     user_id, headers = heygen_studio.user(credits=10)
     fake_heygen.fail_next_render("avatar_processing_failed", "The avatar could not be processed.")
     batch_id = create_json(heygen_studio, headers, people(3)).get_json()["data"]["id"]
-    heygen_studio.drive(*_video_ids(heygen_studio, batch_id))
+    heygen_studio.drive(*video_ids(heygen_studio, batch_id))
     batch = heygen_studio.client.get(f"/api/batches/{batch_id}", headers=headers).get_json()["data"]
     assert (batch["status"], batch["done"], batch["refunded_credits"]) == ("finished", True, 1)
     assert batch["counts"]["completed"] == 2 and batch["counts"]["failed"] == 1
     assert batch["finished_at"] is not None
     assert heygen_studio.balance(user_id) == 10 - 3 + 1
-    failed_row = next(row for row in batch_rows(heygen_studio, batch_id) if row[1] == "failed")
-    assert (1, "render_refund", failed_row[0]) in ledger_rows(heygen_studio, user_id)
+    failed_row = next(row for row in row_videos(heygen_studio, batch_id) if row.status == "failed")
+    assert (1, "render_refund", failed_row.id) in ledger_rows(heygen_studio, user_id)
 
     results = heygen_studio.client.get(f"/api/batches/{batch_id}/results", headers=headers).get_json()["data"]
     assert [r["row"] for r in results] == [1, 2, 3]
@@ -158,17 +155,12 @@ def test_progress_results_and_the_csv_once_every_row_rendered(heygen_studio: Stu
     assert all(bool(line["video_url"]) == (line["status"] == "completed") for line in lines)
 
 
-def batch_rows(studio: Studio, batch_id: str) -> list[tuple[str, str]]:
-    return [(row[0], row[1]) for row in studio.conn.execute(
-        "SELECT id, status::text FROM videos WHERE batch_id = %s ORDER BY batch_row", (batch_id,)).fetchall()]
-
-
 def test_a_deleted_row_video_leaves_a_gap_and_a_queued_one_is_refunded_alone(heygen_studio: Studio) -> None:
     """DELETE /api/videos/{id} of a batch row not yet started cancels and refunds that row;
     the batch shows it."""
     user_id, headers = heygen_studio.user(credits=10)
     batch_id = create_json(heygen_studio, headers, people(3)).get_json()["data"]["id"]
-    second = _video_ids(heygen_studio, batch_id)[1]
+    second = video_ids(heygen_studio, batch_id)[1]
     removed = heygen_studio.client.delete(f"/api/videos/{second}", headers=headers).get_json()["data"]
     assert removed["cancelled"] is True and removed["refunded_credits"] == 1
     assert heygen_studio.balance(user_id) == 8
@@ -222,7 +214,7 @@ def test_the_event_stream_follows_the_batch_until_every_row_is_done(heygen_studi
     _, headers = heygen_studio.user()
     batch_id = create_json(heygen_studio, headers, people(3)).get_json()["data"]["id"]
     listener = listen(heygen_studio.app.test_client(), f"/api/batches/{batch_id}/events", headers)
-    heygen_studio.drive(*_video_ids(heygen_studio, batch_id))
+    heygen_studio.drive(*video_ids(heygen_studio, batch_id))
     listener.thread.join(timeout=120)           # generous: a loaded machine can be slow to wake it
     assert not listener.thread.is_alive()
     text = listener.text()

@@ -4,32 +4,31 @@ finish and stay paid for."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from batch_helpers import create_json, ledger_rows, people
+from batch_helpers import create_json, ledger_rows, people, row_videos
 from fakes.heygen import FakeHeyGen
 from flask import Flask
-from videos_fixtures import TEST_TUNING, Studio
+from videos_fixtures import Studio
 
 from genvid.clock import FrozenClock
 from genvid.videos import dispatcher
 
 
 @pytest.fixture
-def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
-           fake_heygen: FakeHeyGen) -> Studio:
+def capped(make_heygen_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
     """Renders through the fake HeyGen, two at a time (HEYGEN_MAX_CONCURRENT=2), each taking ten minutes."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **TEST_TUNING)
+    studio = make_heygen_studio(heygen_max_concurrent=2)
     fake_heygen.render_seconds = 600
-    return make_studio(app, fake_heygen)
+    return studio
 
 
 def _statuses(studio: Studio, batch_id: str) -> dict[str, int]:
-    return dict(studio.conn.execute("SELECT status::text, count(*)::int FROM videos WHERE batch_id = %s "
-                                    "GROUP BY status", (batch_id,)).fetchall())
+    """How many of the batch's videos are in each status."""
+    return dict(Counter(video.status for video in row_videos(studio, batch_id)))
 
 
 def _cancel(app: Flask, batch_id: str, headers: dict[str, str]) -> Any:
@@ -90,20 +89,17 @@ def test_two_cancels_at_once_refund_once(capped: Studio) -> None:
 
 
 def test_a_cancel_racing_the_dispatcher_refunds_exactly_the_rows_it_stopped(
-        make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen,
-        frozen_clock: FrozenClock) -> None:
+        make_heygen_studio: Callable[..., Studio], frozen_clock: FrozenClock) -> None:
     """The dispatcher admitting rows while a cancel stops them, started together, twenty times: every row ends
     either admitted (and paid for) or cancelled (and refunded in the one refund), never both and never
     neither, and neither side fails (no deadlock: the cancel locks rows in id order, the admission skips
     locked rows)."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=100_000, **TEST_TUNING)
-    studio = make_studio(app, fake_heygen)
+    studio = make_heygen_studio(heygen_max_concurrent=100_000)
     user_id, headers = studio.user(credits=1000)
     outcomes = set()
     for _ in range(20):
         batch_id = create_json(studio, headers, people(25)).get_json()["data"]["id"]
-        results = _race(app, batch_id, headers, frozen_clock)
+        results = _race(studio.app, batch_id, headers, frozen_clock)
         statuses = _statuses(studio, batch_id)
         admitted, cancelled = statuses.get("submitting", 0), statuses.get("cancelled", 0)
         assert admitted + cancelled == 25 and set(statuses) <= {"submitting", "cancelled"}, statuses

@@ -11,6 +11,7 @@ from batch_helpers import (
     csv_of,
     ledger_rows,
     people,
+    row_videos,
     stored,
     template,
 )
@@ -18,8 +19,7 @@ from videos_fixtures import Studio
 
 
 def _scripts(studio: Studio, batch_id: str) -> list[str]:
-    return [row[0] for row in studio.conn.execute(
-        "SELECT script FROM videos WHERE batch_id = %s ORDER BY batch_row", (batch_id,)).fetchall()]
+    return [video.script for video in row_videos(studio, batch_id)]
 
 
 def _refused(studio: Studio, user_id: str, answer: Any, balance: int = 100) -> list[dict[str, Any]]:

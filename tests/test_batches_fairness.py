@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 from batch_helpers import create_json, people
 from fakes.heygen import FakeHeyGen
-from flask import Flask
-from videos_fixtures import TEST_TUNING, Studio
+from videos_fixtures import Studio
 
 from genvid.videos import dispatcher
 
@@ -18,13 +17,11 @@ RENDER_SECONDS = 90
 
 
 @pytest.fixture
-def capped(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
-           fake_heygen: FakeHeyGen) -> Studio:
+def capped(make_heygen_studio: Callable[..., Studio], fake_heygen: FakeHeyGen) -> Studio:
     """Renders through the fake HeyGen, two at a time (HEYGEN_MAX_CONCURRENT=2), each taking 90 s upstream."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **TEST_TUNING)
+    studio = make_heygen_studio(heygen_max_concurrent=2)
     fake_heygen.render_seconds = RENDER_SECONDS
-    return make_studio(app, fake_heygen)
+    return studio
 
 
 def _tick(studio: Studio) -> None:

@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from batch_helpers import create_json, ledger_rows, people
+from batch_helpers import create_json, ledger_rows, people, row_videos
 from conftest import Services
 from fakes.heygen import FakeHeyGen
-from flask import Flask
-from videos_fixtures import TEST_TUNING, Studio
+from videos_fixtures import Studio
 from worker_processes import WORKER_TUNING, kill, wait, worker_env, worker_processes
 
 from genvid.config import Config
@@ -34,16 +33,12 @@ def workers(services: Services, config: Config, fake_heygen: FakeHeyGen, tmp_pat
 
 
 @pytest.fixture
-def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
-           fake_heygen: FakeHeyGen) -> Studio:
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=3, **TEST_TUNING)
-    return make_studio(app, fake_heygen)
+def studio(make_heygen_studio: Callable[..., Studio]) -> Studio:
+    return make_heygen_studio(heygen_max_concurrent=3)
 
 
 def _statuses(studio: Studio, batch_id: str) -> list[str]:
-    return [row[0] for row in studio.conn.execute(
-        "SELECT status::text FROM videos WHERE batch_id = %s ORDER BY batch_row", (batch_id,)).fetchall()]
+    return [video.status for video in row_videos(studio, batch_id)]
 
 
 def test_workers_killed_mid_batch_leave_the_batch_to_finish_exactly_once(

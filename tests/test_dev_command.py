@@ -19,17 +19,12 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
+from servers import free_port
 
 pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 120.0          # generous: a first start initialises PostgreSQL, and the machine may be busy
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Terminal:
@@ -71,7 +66,7 @@ class Terminal:
 def dev_env(tmp_path: Path) -> dict[str, str]:
     """A development environment with nothing configured: genvid starts embedded services of its own."""
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(ENVIRONMENT="development", GENVID_DATA_DIR=str(tmp_path / "data"), PORT=str(_free_port()),
+    env.update(ENVIRONMENT="development", GENVID_DATA_DIR=str(tmp_path / "data"), PORT=str(free_port()),
                LOG_LEVEL="INFO")
     return env
 

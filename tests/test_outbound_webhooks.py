@@ -109,12 +109,11 @@ def test_credits_purchased_once_per_checkout(billing_client: FlaskClient, buyer:
 
 
 def test_a_failing_endpoint_is_retried_for_a_day_then_disabled_and_its_owner_mailed_once(
-        make_app, conn, receiver, deliver_now, webhook_time, smtp_inbox):
+        make_app, conn, receiver, deliver_now, webhook_time, mailbox):
     """Attempts come 15 s, 30 s, 60 s ... apart (at most 4 h, up to 10% later), the last one a day after the
     event; every one carries the same webhook-id and verifies. Then the delivery has failed, the endpoint is
     disabled ('failing'), and one mail tells its owner."""
-    inbox, smtp_url = smtp_inbox
-    app = make_app(smtp_url=smtp_url)
+    app = make_app(smtp_url=mailbox.url)
     user_id, headers = signed_in(conn)
     endpoint = register(app.test_client(), headers, receiver, "/down")
     receiver.behaviours["/down"] = Behaviour(status=500, body=b"database is down")
@@ -138,7 +137,7 @@ def test_a_failing_endpoint_is_retried_for_a_day_then_disabled_and_its_owner_mai
     shown = app.test_client().get(f"/api/webhooks/endpoints/{endpoint['id']}",
                                   headers=headers).get_json()["data"]
     assert (shown["enabled"], shown["disabled_reason"]) == (False, "failing")
-    assert len(inbox.messages) == 1 and "disabled" in inbox.messages[0]["Subject"]
+    assert len(mailbox.messages) == 1 and "disabled" in mailbox.messages[0]["Subject"]
     log = app.test_client().get(f"/api/webhooks/endpoints/{endpoint['id']}/deliveries",
                                 headers=headers).get_json()["data"][0]
     assert log["status"] == "failed" and len(log["attempt_log"]) == len(times)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,18 +18,13 @@ import requests
 from conftest import Services
 from rq import Queue
 from rq.job import Job
+from servers import free_port
 
 from genvid.infra import redis_client
 
 pytestmark = pytest.mark.slow     # started first: the suite runs in parallel sessions
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(services, tmp_path: Path, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -63,7 +57,7 @@ def _stop(proc: subprocess.Popen, timeout: float = 120) -> int:
 def test_serve_answers_health_on_port_and_stops_cleanly(services, tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
     """gunicorn as the Procfile runs it: PORT and WEB_CONCURRENCY honoured,
     SIGTERM leaves no process behind."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(_genvid("serve"), cwd=ROOT, env=_env(services, tmp_path, PORT=str(port),
                                                                   WEB_CONCURRENCY="2"))
     try:

@@ -9,8 +9,7 @@ from datetime import timedelta
 
 import psycopg
 from fakes.heygen import FakeHeyGen
-from flask import Flask
-from videos_fixtures import TEST_TUNING, Studio
+from videos_fixtures import Studio
 
 import db.videos_videos as video_queries
 from genvid.infra import database
@@ -69,12 +68,10 @@ def test_server_errors_are_retried_until_the_render_completes(heygen_studio: Stu
     assert heygen_studio.balance(user_id) == 4
 
 
-def test_a_create_that_times_out_is_replayed_by_its_key(make_app: Callable[..., Flask], make_studio: Studios,
+def test_a_create_that_times_out_is_replayed_by_its_key(make_heygen_studio: Studios,
                                                         fake_heygen: FakeHeyGen) -> None:
     """The client gives up (timeout) while HeyGen still creates the video: the retry gets the same render."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_timeout_seconds=1.0)
-    studio = make_studio(app, fake_heygen)
+    studio = make_heygen_studio(heygen_timeout_seconds=1.0)
     _, headers = studio.user()
     release = fake_heygen.hold_next("create")
     video_id = studio.create(headers).get_json()["data"]["id"]
@@ -174,12 +171,9 @@ def test_a_render_past_render_timeout_fails(heygen_studio: Studio, fake_heygen: 
 
 
 def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
-        make_app: Callable[..., Flask], make_studio: Studios, fake_heygen: FakeHeyGen,
-        conn: psycopg.Connection) -> None:
+        make_heygen_studio: Studios, fake_heygen: FakeHeyGen, conn: psycopg.Connection) -> None:
     """With HEYGEN_MAX_CONCURRENT=2, five videos never have more than two renders in flight; all complete."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_max_concurrent=2, **TEST_TUNING)
-    studio = make_studio(app, fake_heygen)
+    studio = make_heygen_studio(heygen_max_concurrent=2)
     fake_heygen.render_seconds = 45
     _, headers = studio.user(credits=10)
     ids = [studio.create(headers, script=f"Video number {n}.").get_json()["data"]["id"] for n in range(5)]
@@ -199,14 +193,11 @@ def test_concurrency_cap_keeps_in_flight_renders_within_the_plan(
     assert fake_heygen.renders_created == 5
 
 
-def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_app: Callable[..., Flask],
-                                                             make_studio: Studios,
+def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_heygen_studio: Studios,
                                                              fake_heygen: FakeHeyGen) -> None:
     """Three jobs for the same step (a step dispatched again after its job was lost, then found): one applies,
     the others are no-ops."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, render_poll_seconds=3600, **TEST_TUNING)
-    studio = make_studio(app, fake_heygen)
+    studio = make_heygen_studio(render_poll_seconds=3600)
     fake_heygen.render_seconds = 10_000
     _, headers = studio.user()
     video_id = studio.create(headers).get_json()["data"]["id"]

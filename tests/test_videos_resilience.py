@@ -21,7 +21,7 @@ import redis
 from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
-from videos_fixtures import TEST_TUNING, UNFINISHED, Studio
+from videos_fixtures import UNFINISHED, Studio
 from worker_processes import WORKER_TUNING, kill, wait, worker_env, worker_processes
 
 from genvid.clock import system_now
@@ -52,11 +52,8 @@ def workers(services: Services, config: Config, fake_heygen: FakeHeyGen, tmp_pat
 
 
 @pytest.fixture
-def studio(make_app: Callable[..., Flask], make_studio: Callable[..., Studio],
-           fake_heygen: FakeHeyGen) -> Studio:
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, **TEST_TUNING)
-    return make_studio(app, fake_heygen)
+def studio(make_heygen_studio: Callable[..., Studio]) -> Studio:
+    return make_heygen_studio()
 
 
 def test_worker_killed_mid_submit_then_restarted(studio: Studio, fake_heygen: FakeHeyGen,

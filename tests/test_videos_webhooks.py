@@ -13,7 +13,7 @@ import pytest
 from conftest import Services
 from fakes.heygen import FakeHeyGen
 from flask import Flask
-from videos_fixtures import TEST_TUNING, Studio
+from videos_fixtures import Studio
 
 from genvid import sealing
 from genvid.config import Config
@@ -24,15 +24,12 @@ SECRET = "whsec_test_secret"
 
 
 @pytest.fixture
-def hinted(make_app: Callable[..., Flask], make_studio: Callable[..., Studio], fake_heygen: FakeHeyGen,
+def hinted(make_heygen_studio: Callable[..., Studio], fake_heygen: FakeHeyGen,
            live_server: Callable[[Flask], str]) -> tuple[Studio, str]:
     """A heygen app that polls only hourly (so only a webhook can finish a render soon) served over HTTP."""
-    app = make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                   heygen_api_base=fake_heygen.base_url, heygen_webhook_secret=SECRET,
-                   render_poll_seconds=3600, **TEST_TUNING)
-    studio = make_studio(app, fake_heygen)
+    studio = make_heygen_studio(heygen_webhook_secret=SECRET, render_poll_seconds=3600)
     fake_heygen.render_seconds = 10_000
-    return studio, live_server(app) + "/api/webhooks/heygen"
+    return studio, live_server(studio.app) + "/api/webhooks/heygen"
 
 
 def _rendering(studio: Studio) -> tuple[str, str]:

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
-from test_web_pages import _assert_fits_and_labelled
-from web_fixtures import PHONE, WAIT_MS, Site, screenshot
+from web_fixtures import WAIT_MS, Site, check_on_phone, phone_page, screenshot
 
 EMAIL = "batch.maker@example.com"
 SCRIPT = "Hello {{name}}, this video was made for you."
@@ -104,17 +103,7 @@ def test_a_person_runs_a_batch_from_a_csv_file(serve_site: Any, browser_page: An
     assert balance is not None and balance[0] == 10 - 3 + 2
 
     # The batch pages fit a phone and label every control.
-    context = page.context.browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
-                                               has_touch=True)
-    context.set_default_timeout(WAIT_MS)
-    phone = context.new_page()
-    try:
+    with phone_page(page.context.browser) as phone:
         site.sign_in(phone, EMAIL)
-        for path, name in [("/batches", "batches"), ("/batches/new", "batch-new"),
-                           (f"/batches/{batch_id}", "batch")]:
-            phone.goto(site.url + path)
-            phone.wait_for_load_state("networkidle")
-            _assert_fits_and_labelled(phone, path)
-            screenshot(phone, f"64-phone-{name}")
-    finally:
-        context.close()
+        check_on_phone(phone, site, [("/batches", "batches"), ("/batches/new", "batch-new"),
+                                     (f"/batches/{batch_id}", "batch")], "64-phone")

@@ -16,6 +16,8 @@ from webhooks_fixtures import Behaviour, Receiver, body_of
 from genvid.auth.apikeys import hash_key
 
 KEY_SHAPE = re.compile(r"^gv_[A-Za-z]{64}$")
+# What Copy says: copied, or (where the page has no clipboard) selected for the person to copy.
+COPIED = re.compile(r"^(Copied\.|Selected: press Ctrl\+C \(⌘C\) to copy\.)$")
 
 
 def _videos(site: Site, key: str) -> requests.Response:
@@ -82,6 +84,17 @@ def test_an_api_key_is_shown_once_works_with_x_api_key_and_stops_when_revoked(si
     refused = _videos(site, key)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "INVALID_API_KEY"
 
+    # Another key: Copy copies it (or, without a clipboard, selects it and says how).
+    page.get_by_label("Name").fill("Second key")
+    page.get_by_role("button", name="Create key").click()
+    expect(shown).to_have_value(KEY_SHAPE)
+    second = shown.input_value()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator("[data-new-key] [data-copy-status]")).to_have_text(COPIED)
+    assert page.evaluate("() => document.activeElement.matches('[data-new-key-value]')")
+    expect(row).to_have_count(1)
+    assert _videos(site, second).status_code == 200
+
 
 def test_a_webhook_endpoint_is_added_delivered_to_logged_and_redelivered(site: Site, browser_page: Any,
                                                                          receiver: Receiver) -> None:
@@ -102,6 +115,8 @@ def test_a_webhook_endpoint_is_added_delivered_to_logged_and_redelivered(site: S
     secret_box = page.locator("[data-new-secret-value]")
     expect(secret_box).to_have_value(re.compile(r"^whsec_[A-Za-z0-9+/=]+$"))
     receiver.secrets["/genvid"] = [secret_box.input_value()]
+    page.locator("[data-new-secret]").get_by_role("button", name="Copy").click()
+    expect(page.locator("[data-new-secret] [data-copy-status]")).to_have_text(COPIED)
     listed = page.locator("[data-endpoints] tr")
     expect(listed).to_have_count(1)
     expect(listed).to_contain_text("video ready")

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
-from web_fixtures import PHONE, WAIT_MS, Site, screenshot
+from web_fixtures import Site, check_on_phone, phone_page
 
 from genvid.config import OAuthProviderConfig
 from genvid.web.pages import social_providers
@@ -106,40 +106,17 @@ def _one_finished_video_and_endpoint(site: Site, email: str) -> tuple[str, str]:
 def test_every_page_fits_a_phone_and_labels_every_control(site: Site, browser: Any) -> None:
     """At 390x844 no page scrolls sideways, and every visible form control has a label (or an aria-label)."""
     video_id, endpoint_id = _one_finished_video_and_endpoint(site, "phone@example.com")
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    try:
-        for path, name in [("/", "home"), ("/signup", "signup"), ("/signin", "signin"),
-                           ("/forgot-password", "forgot-password"),
-                           ("/reset-password?token=x", "reset-password"), ("/no-such-page", "not-found")]:
-            page.goto(site.url + path)
-            page.wait_for_load_state("networkidle")
-            _assert_fits_and_labelled(page, path)
-            screenshot(page, f"50-phone-{name}")
+    with phone_page(browser) as page:
+        check_on_phone(page, site, [("/", "home"), ("/signup", "signup"), ("/signin", "signin"),
+                                    ("/forgot-password", "forgot-password"),
+                                    ("/reset-password?token=x", "reset-password"),
+                                    ("/no-such-page", "not-found")], "50-phone")
         site.sign_in(page, "phone@example.com")
-        for path, name in [("/dashboard", "dashboard"), ("/videos/new", "new-video"),
-                           (f"/videos/{video_id}", "video"),
-                           ("/videos", "videos"), ("/account", "account"), ("/verify-email", "verify-email"),
-                           ("/api-keys", "api-keys"), ("/webhooks", "webhooks"),
-                           (f"/webhooks/{endpoint_id}", "webhook")]:
-            page.goto(site.url + path)
-            page.wait_for_load_state("networkidle")
-            _assert_fits_and_labelled(page, path)
-            screenshot(page, f"51-phone-{name}")
-    finally:
-        context.close()
-
-
-def _assert_fits_and_labelled(page: Any, path: str) -> None:
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
-    unlabelled = page.evaluate("""() => [...document.querySelectorAll("input, select, textarea, button")]
-        .filter(el => el.offsetParent !== null && el.type !== "hidden")
-        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
-                      && !el.textContent.trim())
-        .map(el => el.outerHTML.slice(0, 80))""")
-    assert unlabelled == [], f"{path}: {unlabelled}"
+        check_on_phone(page, site, [("/dashboard", "dashboard"), ("/videos/new", "new-video"),
+                                    (f"/videos/{video_id}", "video"), ("/videos", "videos"),
+                                    ("/account", "account"), ("/verify-email", "verify-email"),
+                                    ("/api-keys", "api-keys"), ("/webhooks", "webhooks"),
+                                    (f"/webhooks/{endpoint_id}", "webhook")], "51-phone")
 
 
 def test_signing_in_and_making_a_choice_work_from_the_keyboard(site: Site, browser_page: Any) -> None:
@@ -187,3 +164,43 @@ def test_a_page_opened_at_another_address_says_where_signing_in_works(site: Site
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("[data-form-error]")).to_contain_text(
         "the page was opened at an address genvid was not set up for")
+
+
+def test_pages_refused_an_event_stream_follow_progress_by_asking(serve_site: Callable[..., Site],
+                                                                 browser_page: Any) -> None:
+    """With the user's one event stream (EVENT_STREAMS_PER_USER=1) held by another client, the video and batch
+    pages are refused theirs (429) and follow the render by asking the API every few seconds instead: both
+    reach their final state without a reload."""
+    import requests
+    from factories import bearer, create_session
+    from web_fixtures import WAIT_MS
+
+    site = serve_site(event_streams_per_user=1)
+    user_id = site.user("asker@example.com", credits=5)
+    headers = bearer(create_session(site.conn, user_id=user_id))
+    api = site.app.test_client()
+    template = {"avatar_id": "local_ada", "voice_id": "local_en_f", "script": "Hello {{name}}."}
+    video = api.post("/api/videos", headers=headers, json={**template, "script": "Asked, not streamed."})
+    batch = api.post("/api/batches", headers=headers, json={"template": template, "rows": [{"name": "Ada"}]})
+    assert (video.status_code, batch.status_code) == (202, 202), (video.get_json(), batch.get_json())
+    video_id, batch_id = video.get_json()["data"]["id"], batch.get_json()["data"]["id"]
+    with requests.get(f"{site.url}/api/videos/{video_id}/events", headers=headers, stream=True,
+                      timeout=WAIT_MS / 1000) as held:
+        assert held.status_code == 200
+        site.sign_in(browser_page, "asker@example.com")
+        pages = {}
+        for kind, thing_id in (("videos", video_id), ("batches", batch_id)):
+            page = browser_page if kind == "videos" else browser_page.context.new_page()
+            with page.expect_response(lambda r, k=kind, i=thing_id: r.url.endswith(f"/api/{k}/{i}/events")
+                                      ) as refused:
+                page.goto(f"{site.url}/{kind}/{thing_id}")
+            assert refused.value.status == 429
+            expect(page.locator("[data-status-badge]")).not_to_have_text("…")
+            pages[kind] = page
+        pages["videos"].evaluate("window.marker = 'same document'")
+        pages["batches"].evaluate("window.marker = 'same document'")
+        assert site.work() >= 1
+        expect(pages["videos"].locator("[data-status-badge]")).to_have_text("Ready")
+        expect(pages["batches"].locator("[data-status-badge]")).to_have_text("Finished")
+        expect(pages["batches"].locator("[data-status-text]")).to_have_text("1 of 1 row done")
+        assert all(page.evaluate("window.marker") == "same document" for page in pages.values())

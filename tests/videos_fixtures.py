@@ -183,11 +183,29 @@ def make_studio(conn: psycopg.Connection, run_worker: Callable[..., int], frozen
 
 
 @pytest.fixture
-def heygen_app(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen) -> Flask:
-    """An app rendering through the fake HeyGen, with fast timing knobs."""
-    return make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
-                    heygen_api_base=fake_heygen.base_url, heygen_webhook_secret="whsec_test_secret",
-                    **TEST_TUNING)
+def make_heygen_app(make_app: Callable[..., Flask], fake_heygen: FakeHeyGen) -> Callable[..., Flask]:
+    """make_heygen_app(**settings): an app rendering through the fake HeyGen with the test timing knobs
+    (TEST_TUNING), settings added to them or overriding them."""
+    def build(**settings: Any) -> Flask:
+        return make_app(video_provider="heygen", heygen_api_key=fake_heygen.api_key,
+                        heygen_api_base=fake_heygen.base_url, **{**TEST_TUNING, **settings})
+    return build
+
+
+@pytest.fixture
+def make_heygen_studio(make_heygen_app: Callable[..., Flask], make_studio: Callable[..., Studio],
+                       fake_heygen: FakeHeyGen) -> Callable[..., Studio]:
+    """make_heygen_studio(**settings): a Studio on make_heygen_app(**settings), its catalogue synced from the
+    fake."""
+    def build(**settings: Any) -> Studio:
+        return make_studio(make_heygen_app(**settings), fake_heygen)
+    return build
+
+
+@pytest.fixture
+def heygen_app(make_heygen_app: Callable[..., Flask]) -> Flask:
+    """An app rendering through the fake HeyGen, with fast timing knobs and a webhook secret."""
+    return make_heygen_app(heygen_webhook_secret="whsec_test_secret")
 
 
 @pytest.fixture

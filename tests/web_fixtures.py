@@ -11,27 +11,25 @@ browser here, so it launches /usr/bin/chromium through executable_path.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from conftest import Services
 from fakes.serving import serve_wsgi
 from fakes.stripe import WEBHOOK_SECRET, FakeStripe
 from flask import Flask
+from mail_fixtures import Mailbox
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
@@ -42,13 +40,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 WAIT_MS = 60_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-LINK = re.compile(r"(http://\S+)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -62,31 +53,6 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-class Mailbox:
-    """A real SMTP server on loopback keeping every message genvid sends."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def link(self, to: str, subject_word: str, timeout: float = WAIT_MS / 1000) -> str:
-        """The link in the newest mail to `to` whose subject has subject_word, waiting for it to arrive."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in reversed(self.messages):
-                if message["To"] == to and subject_word in message["Subject"]:
-                    found = LINK.search(message.get_payload(decode=True).decode())
-                    assert found, message
-                    return found.group(1)
-            time.sleep(0.05)
-        raise AssertionError(f"no mail about {subject_word!r} reached {to}")
 
 
 @dataclass
@@ -158,10 +124,10 @@ def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, service
         url = f"http://127.0.0.1:{port}"
         fake_stripe.host_pages(f"{url}/api/webhooks/stripe")
         mailbox = Mailbox()
-        mailbox._controller.start()
+        mailbox.start()
         settings: dict[str, Any] = {
             "better_auth_url": url, "app_url": url, "trusted_origins": (), "data_dir": str(tmp_path / "site"),
-            "smtp_url": f"smtp://127.0.0.1:{mailbox.port}", "stripe_secret_key": fake_stripe.api_key,
+            "smtp_url": mailbox.url, "stripe_secret_key": fake_stripe.api_key,
             "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_base": fake_stripe.base_url,
             "video_provider": "local", "local_render_height": 144, **TEST_TUNING, **overrides}
         app = make_app(**settings)
@@ -172,7 +138,7 @@ def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, service
     yield serve
     for server, mailbox in running:
         server.stop()
-        mailbox._controller.stop()
+        mailbox.stop()
 
 
 @pytest.fixture
@@ -213,6 +179,34 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextlib.contextmanager
+def phone_page(browser: Any) -> Iterator[Any]:
+    """A page in a fresh phone-sized context (390x844, touch, its own cookies), closed afterwards."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def check_on_phone(page: Any, site: Site, pages: list[tuple[str, str]], shots: str) -> None:
+    """Each (path, name) of pages, opened on a phone_page once its requests settle: it does not scroll
+    sideways and every visible form control has a label (or an aria-label). Screenshot <shots>-<name>."""
+    for path, name in pages:
+        page.goto(site.url + path)
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll("input, select, textarea, button")]
+            .filter(el => el.offsetParent !== null && el.type !== "hidden")
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                          && !el.textContent.trim())
+            .map(el => el.outerHTML.slice(0, 80))""")
+        assert unlabelled == [], f"{path}: {unlabelled}"
+        screenshot(page, f"{shots}-{name}")
 
 
 def clear_screenshots() -> None:

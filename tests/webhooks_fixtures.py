@@ -1,22 +1,19 @@
 """Fixtures for outbound webhooks: real HTTP receivers on 127.0.0.1 that record, fail, stall, answer slowly or
 redirect, verifying every delivery with the Standard Webhooks reference library (PyPI standardwebhooks); the
-workers' clock; an SMTP sink; and what a worker does for webhooks, run here: its loop's dispatch, then a burst
+workers' clock; and what a worker does for webhooks, run here: its loop's dispatch, then a burst
 worker (genvid's) on the webhooks queue.
 """
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fakes.serving import ThreadedServer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -135,31 +132,6 @@ def deliver_now(app: Any, frozen_clock: FrozenClock) -> Callable[[], int]:
                                                                             logging_level="WARNING")
             total += waiting
     return run
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[Inbox, str]]:
-    handler = Inbox()
-    with socket.socket() as probe:          # aiosmtpd's start() connects to its port, so it cannot be 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
 
 
 def body_of(item: Received) -> dict[str, Any]:

@@ -6,9 +6,8 @@
 //
 // Environment: TRUSTED_ORIGIN (an origin both servers trust), TAG (makes this run's emails unique),
 // KEY_PREFIX (the servers' default key prefix).
-import http from "node:http";
 import { apiKeyClient } from "@better-auth/api-key/client";
-import { createAuthClient } from "better-auth/client";
+import { Browser as HarnessBrowser, DATE, normaliser, placeholder, rawRequests, stepper, steps } from "./harness.mjs";
 
 const baseURL = process.argv[2];
 const ORIGIN = process.env.TRUSTED_ORIGIN || "http://localhost:5173";
@@ -16,14 +15,7 @@ const TAG = process.env.TAG || String(Date.now());
 const PREFIX = process.env.KEY_PREFIX ?? "";
 const API = `${baseURL}/api/auth`;
 
-// ---------- normalisation: volatile values become stable placeholders ----------
-const placeholders = new Map();
-function placeholder(kind, value) {
-  if (!placeholders.has(value)) placeholders.set(value, `<${kind}${placeholders.size + 1}>`);
-  return placeholders.get(value);
-}
-const ID = /^[A-Za-z0-9]{32}$/;
-const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// ---------- normalisation: volatile values become stable placeholders (see harness.mjs) ----------
 const seconds = (later, earlier) => Math.round((Date.parse(later) - Date.parse(earlier)) / 1000);
 
 /** A key as the placeholder of its shape: the prefix, then 64 letters; its start must be its first 6 characters. */
@@ -32,12 +24,15 @@ function keyShape(key, prefix) {
   return key.startsWith(prefix) && /^[A-Za-z]{64}$/.test(letters) ? `<${prefix}+64 letters>` : `<BAD KEY ${key}>`;
 }
 
-function normalise(value, key = "") {
-  if (key === "metadata") return JSON.parse(JSON.stringify(value ?? null).replaceAll(TAG, "TAG"));
-  if (Array.isArray(value)) return value.map((item) => normalise(item));
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [name, item] of Object.entries(value)) out[name] = normalise(item, name);
+const normalise = normaliser({
+  tag: TAG,
+  field(key, value) {
+    if (key === "metadata") return JSON.parse(JSON.stringify(value ?? null).replaceAll(TAG, "TAG"));
+    // A key's first characters (6, never an id's 32 or a date).
+    if (key === "start" && typeof value === "string") return placeholder("start", value);
+    return undefined;
+  },
+  object(value, out) {
     if (typeof value.key === "string" && typeof value.start === "string") {
       out.key = keyShape(value.key, value.prefix ?? "");
       out.start = value.key.slice(0, 6) === value.start ? placeholder("start", value.start) : `<BAD START ${value.start}>`;
@@ -49,95 +44,23 @@ function normalise(value, key = "") {
       // An update's expiry counts from the update, a moment after creation: compared to the minute.
       if (DATE.test(value.expiresAt ?? "")) out.expiresAt = `<createdAt+${Math.round(seconds(value.expiresAt, value.createdAt) / 60)}min>`;
     }
-    return out;
-  }
-  if (typeof value === "string") {
-    if (ID.test(value)) return placeholder("id", value);
-    if (DATE.test(value)) return "<date>";
-    if (key === "start") return placeholder("start", value);
-    return value.replaceAll(TAG, "TAG");
-  }
-  return value;
-}
+  },
+});
 
-// ---------- transport: a cookie jar per browser, every exchange recorded ----------
-let last = null;
-async function record(response) {
-  const text = await response.text();
-  const type = response.headers.get("content-type") || "";
-  last = { status: response.status, type: type.split(";")[0], body: type.includes("json") && text ? JSON.parse(text) : text };
-  return last;
-}
-
-class Browser {
+// ---------- transport (harness.mjs): a cookie jar per browser, every exchange recorded ----------
+class Browser extends HarnessBrowser {
   constructor({ origin = ORIGIN } = {}) {
-    this.jar = new Map();
-    this.origin = origin;
-    this.fetch = this.fetch.bind(this);
-  }
-  async fetch(input, init = {}) {
-    const headers = new Headers(init.headers || {});
-    if (this.origin) headers.set("origin", this.origin);
-    if (this.jar.size) headers.set("cookie", [...this.jar].map(([k, v]) => `${k}=${v}`).join("; "));
-    const response = await fetch(input, { ...init, headers, redirect: "manual" });
-    for (const header of response.headers.getSetCookie()) {
-      const [pair] = header.split(";");
-      const eq = pair.indexOf("=");
-      if (/Max-Age=0/.test(header)) this.jar.delete(pair.slice(0, eq));
-      else this.jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    await record(response.clone());
-    return response;
-  }
-  client() {
-    return createAuthClient({ baseURL, plugins: [apiKeyClient()], fetchOptions: { customFetchImpl: this.fetch } });
-  }
-  cookie() {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    super({ baseURL, origin, plugins: () => [apiKeyClient()] });
   }
 }
-
-/** A request through node:http, so nothing is added behind our back. */
-function raw(method, path, { headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${API}${path}`, { method, headers }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) for (const item of [].concat(v)) h.append(k, item);
-        resolve(record(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: h })));
-      });
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
+const raw = rawRequests(API);
 const json = (browser, data, extra = {}) => ({
-  headers: { "content-type": "application/json", origin: ORIGIN, cookie: browser.cookie(), ...extra },
+  headers: { "content-type": "application/json", origin: ORIGIN, cookie: browser.cookieHeader(), ...extra },
   body: data === undefined ? undefined : JSON.stringify(data),
 });
 
-// ---------- steps ----------
-const steps = [];
-async function step(name, action) {
-  last = null;
-  let result;
-  try {
-    result = await action();
-  } catch (error) {
-    steps.push({ name, thrown: String(error) });
-    return undefined;
-  }
-  const seen = last;
-  const entry = { name, status: seen?.status, type: seen?.type || null, body: normalise(seen?.body) };
-  if (result && typeof result === "object" && "error" in result && result.error) {
-    entry.clientError = { status: result.error.status, code: result.error.code ?? null, message: result.error.message };
-  }
-  steps.push(entry);
-  return result;
-}
+// ---------- steps: status, media type, normalised body ----------
+const step = stepper((seen) => ({ status: seen?.status, type: seen?.type || null, body: normalise(seen?.body) }));
 
 const email = (who) => `${who}.${TAG}@example.com`;
 const PASSWORD = "correct horse battery";
@@ -182,11 +105,11 @@ async function main() {
   await step("create permissions not a record", () => raw("POST", "/api-key/create", json(alice, { permissions: "all" })));
   await step("create array body", () => raw("POST", "/api-key/create", json(alice, [1])));
   await step("create no body", () => raw("POST", "/api-key/create", json(alice, undefined)));
-  await step("create text/plain", () => raw("POST", "/api-key/create", { headers: { "content-type": "text/plain", origin: ORIGIN, cookie: alice.cookie() }, body: "{}" }));
+  await step("create text/plain", () => raw("POST", "/api-key/create", { headers: { "content-type": "text/plain", origin: ORIGIN, cookie: alice.cookieHeader() }, body: "{}" }));
   await step("create no origin", () => raw("POST", "/api-key/create", json(alice, {}, { origin: "" })));
   await step("create untrusted origin", () => raw("POST", "/api-key/create", json(alice, {}, { origin: "https://evil.example" })));
   await step("create untrusted callbackURL", () => raw("POST", "/api-key/create", json(alice, { callbackURL: "https://evil.example/x" })));
-  await step("create by GET", () => raw("GET", "/api-key/create", { headers: { cookie: alice.cookie() } }));
+  await step("create by GET", () => raw("GET", "/api-key/create", { headers: { cookie: alice.cookieHeader() } }));
 
   const id = first?.data?.id;
   const bobId = bobs?.data?.id;
@@ -194,7 +117,7 @@ async function main() {
   await step("get", () => a.apiKey.get({ query: { id } }));
   await step("get unknown", () => a.apiKey.get({ query: { id: "no-such-key" } }));
   await step("get bob's", () => a.apiKey.get({ query: { id: bobId } }));
-  await step("get without id", () => raw("GET", "/api-key/get", { headers: { cookie: alice.cookie() } }));
+  await step("get without id", () => raw("GET", "/api-key/get", { headers: { cookie: alice.cookieHeader() } }));
   await step("get without session", () => stranger.apiKey.get({ query: { id } }));
   await step("get without session or id", () => raw("GET", "/api-key/get"));
 
@@ -208,10 +131,10 @@ async function main() {
   await step("list by createdAt descending", () => a.apiKey.list({ query: { sortBy: "createdAt", sortDirection: "desc" } }));
   await step("list default config", () => a.apiKey.list({ query: { configId: "default" } }));
   await step("list other config", () => a.apiKey.list({ query: { configId: "other" } }));
-  await step("list bad limit", () => raw("GET", "/api-key/list?limit=x", { headers: { cookie: alice.cookie() } }));
-  await step("list negative offset", () => raw("GET", "/api-key/list?offset=-1", { headers: { cookie: alice.cookie() } }));
-  await step("list fractional limit", () => raw("GET", "/api-key/list?limit=1.5", { headers: { cookie: alice.cookie() } }));
-  await step("list bad direction", () => raw("GET", "/api-key/list?sortDirection=up", { headers: { cookie: alice.cookie() } }));
+  await step("list bad limit", () => raw("GET", "/api-key/list?limit=x", { headers: { cookie: alice.cookieHeader() } }));
+  await step("list negative offset", () => raw("GET", "/api-key/list?offset=-1", { headers: { cookie: alice.cookieHeader() } }));
+  await step("list fractional limit", () => raw("GET", "/api-key/list?limit=1.5", { headers: { cookie: alice.cookieHeader() } }));
+  await step("list bad direction", () => raw("GET", "/api-key/list?sortDirection=up", { headers: { cookie: alice.cookieHeader() } }));
   await step("list bob", () => b.apiKey.list());
   await step("list without session", () => stranger.apiKey.list());
 

@@ -8,10 +8,10 @@
 // servers trust), TAG (makes this run's emails unique), MAILBOX_PORT (where mail arrives: an SMTP sink and an
 // HTTP hook on the same port + 1, see mailbox.mjs).
 import crypto from "node:crypto";
-import http from "node:http";
 import { createAuthClient } from "better-auth/client";
 import { jwtClient } from "better-auth/client/plugins";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
+import { Browser as HarnessBrowser, DATE, ID, last, normaliser, placeholder, rawRequests, stepper, steps } from "./harness.mjs";
 import { Mailbox } from "./mailbox.mjs";
 
 const baseURL = process.argv[2];
@@ -20,15 +20,7 @@ const ORIGIN = process.env.TRUSTED_ORIGIN || "http://localhost:5173";
 const TAG = process.env.TAG || String(Date.now());
 const API = `${baseURL}/api/auth`;
 
-// ---------- normalisation: volatile values become stable placeholders ----------
-const placeholders = new Map();
-function placeholder(kind, value) {
-  if (!placeholders.has(value)) placeholders.set(value, `<${kind}${placeholders.size + 1}>`);
-  return placeholders.get(value);
-}
-const ID = /^[A-Za-z0-9]{32}$/;
-const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
+// ---------- normalisation: volatile values become stable placeholders (see harness.mjs) ----------
 function sign(value) {
   return crypto.createHmac("sha256", SECRET).update(value).digest("base64");
 }
@@ -41,30 +33,20 @@ function signedPlaceholder(raw, { encoded }) {
   if (cut < 0 || raw !== exact) return `<BAD:${raw}>`;
   return `<signed:${ID.test(value) ? placeholder("id", value) : value}>`;
 }
-function normalise(value) {
-  if (Array.isArray(value)) return value.map(normalise);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [key, item] of Object.entries(value)) out[key] = normalise(item);
-    if (DATE.test(value.createdAt ?? "")) {
-      if (DATE.test(value.expiresAt ?? "")) {
-        out.expiresAt = `<createdAt+${Math.round((Date.parse(value.expiresAt) - Date.parse(value.createdAt)) / 1000)}s>`;
-      }
-      // A row made in one step: better-auth takes createdAt and updatedAt from two `new Date()` calls, a
-      // millisecond apart now and then (a few on a busy machine); a later update is a whole HTTP round trip later.
-      if (DATE.test(value.updatedAt ?? "") && Math.abs(Date.parse(value.updatedAt) - Date.parse(value.createdAt)) <= 5) {
-        out.updatedAt = "<=createdAt>";
-      }
+const normalise = normaliser({
+  tag: TAG,
+  object(value, out) {
+    if (!DATE.test(value.createdAt ?? "")) return;
+    if (DATE.test(value.expiresAt ?? "")) {
+      out.expiresAt = `<createdAt+${Math.round((Date.parse(value.expiresAt) - Date.parse(value.createdAt)) / 1000)}s>`;
     }
-    return out;
-  }
-  if (typeof value === "string") {
-    if (ID.test(value)) return placeholder("id", value);
-    if (DATE.test(value)) return "<date>";
-    return value.replaceAll(TAG, "TAG");
-  }
-  return value;
-}
+    // A row made in one step: better-auth takes createdAt and updatedAt from two `new Date()` calls, a
+    // millisecond apart now and then (a few on a busy machine); a later update is a whole HTTP round trip later.
+    if (DATE.test(value.updatedAt ?? "") && Math.abs(Date.parse(value.updatedAt) - Date.parse(value.createdAt)) <= 5) {
+      out.updatedAt = "<=createdAt>";
+    }
+  },
+});
 function normaliseCookie(header) {
   const [pair, ...attrs] = header.split("; ");
   const eq = pair.indexOf("=");
@@ -77,83 +59,18 @@ function normaliseJwt(token) {
   return { header: { ...decodeProtectedHeader(token), kid: "<kid>" }, claims: Object.keys(decodeJwt(token)) };
 }
 
-// ---------- transport: a cookie jar per browser, every exchange recorded ----------
-let last = null;
-async function record(response) {
-  const text = await response.text();
-  let body = text;
-  const type = response.headers.get("content-type") || "";
-  if (type.includes("json") && text) body = JSON.parse(text);
-  last = { status: response.status, headers: response.headers, text, body };
-  return last;
-}
-
-class Browser {
+// ---------- transport (harness.mjs): a cookie jar per browser, every exchange recorded ----------
+class Browser extends HarnessBrowser {
   constructor({ origin = ORIGIN } = {}) {
-    this.jar = new Map();
-    this.origin = origin;
-    this.fetch = this.fetch.bind(this);
-  }
-  cookieHeader() {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-  absorb(headers) {
-    for (const header of headers.getSetCookie()) {
-      const [pair] = header.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (!value || /Max-Age=0/.test(header)) this.jar.delete(name);
-      else this.jar.set(name, value);
-    }
-  }
-  async fetch(input, init = {}) {
-    const headers = new Headers(init.headers || {});
-    if (this.origin) headers.set("origin", this.origin);
-    if (this.jar.size) headers.set("cookie", this.cookieHeader());
-    const response = await fetch(input, { ...init, headers, redirect: "manual" });
-    const copy = response.clone();
-    this.absorb(response.headers);
-    await record(copy);
-    return response;
-  }
-  client() {
-    return createAuthClient({ baseURL, plugins: [jwtClient()], fetchOptions: { customFetchImpl: this.fetch } });
+    super({ baseURL, origin, plugins: () => [jwtClient()] });
   }
 }
-
-/** A request through node:http, so no header is added behind our back (undici adds sec-fetch-mode). */
-function raw(method, path, { headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${API}${path}`, { method, headers }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) for (const item of [].concat(v)) h.append(k, item);
-        resolve(record(new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), { status: res.statusCode, headers: h })));
-      });
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
+const raw = rawRequests(API);
 const json = (data, extra = {}) => ({ headers: { "content-type": "application/json", origin: ORIGIN, ...extra }, body: JSON.stringify(data) });
 
-// ---------- steps ----------
-const steps = [];
+// ---------- steps: status, body, normalised cookies and auth headers ----------
 const keyIds = {};
-async function step(name, action) {
-  last = null;
-  let result;
-  try {
-    result = await action();
-  } catch (error) {
-    steps.push({ name, thrown: String(error) });
-    return undefined;
-  }
-  const seen = last;
+const step = stepper((seen) => {
   const headers = {};
   for (const key of ["content-type", "location", "cache-control", "pragma", "x-retry-after"]) {
     const value = seen?.headers.get(key);
@@ -176,19 +93,13 @@ async function step(name, action) {
   else if (Array.isArray(body?.keys)) body = { keys: body.keys.map((k) => ({ ...k, x: "<x>", kid: "<kid>" })) };
   else if (typeof body?.token === "string" && body.token.startsWith("eyJ")) body = { token: normaliseJwt(body.token) };
   else body = normalise(body);
-  const entry = {
-    name,
+  return {
     status: seen?.status,
     body,
     cookies: (seen?.headers.getSetCookie() || []).map(normaliseCookie),
     headers,
   };
-  if (result && typeof result === "object" && "error" in result && result.error) {
-    entry.clientError = { status: result.error.status, code: result.error.code ?? null, message: result.error.message };
-  }
-  steps.push(entry);
-  return result;
-}
+});
 
 const email = (who) => `${who}.${TAG}@Example.com`;
 const PASSWORD = "correct horse battery";

@@ -110,6 +110,28 @@ export async function whileBusy(button, work) {
   }
 }
 
+// The script half of _parts.html's confirm_dialog: returns ask(button, subject), which opens
+// [data-<action>-dialog] for that button (and what it acts on, if the page has several). Closing the dialog
+// with its danger button runs act(button, subject); any other way (its first button, Escape) puts the focus
+// back on the button.
+export function confirmFirst(action, act) {
+  const dialog = document.querySelector(`[data-${action}-dialog]`);
+  let asked = null;
+  dialog.addEventListener("close", async () => {
+    const { button, subject } = asked;
+    if (dialog.returnValue !== action) {
+      button.focus();
+      return;
+    }
+    await act(button, subject);
+  });
+  return (button, subject) => {
+    asked = { button, subject };
+    dialog.returnValue = "";          // what closed it last time (this action, perhaps) is no answer now
+    dialog.showModal();
+  };
+}
+
 // Read a form's named fields as strings (checkboxes as booleans).
 export function values(form) {
   const out = {};
@@ -133,6 +155,32 @@ export function requireFilled(form, labels) {
   const first = form.querySelector("[aria-invalid='true']");
   if (first) first.focus();
   return ok;
+}
+
+// ---- a value shown once ----------------------------------------------------------------------------------
+
+// A value the API returns only once (an API key, a webhook secret), in a box made by _parts.html's shown_once.
+// showOnce(box, value) shows it there; wireCopy(box) makes its Copy button copy it.
+export function showOnce(box, value) {
+  box.querySelector("input").value = value;
+  box.querySelector("[data-copy-status]").textContent = "";
+  box.hidden = false;
+  box.focus();
+}
+
+export function wireCopy(box) {
+  box.querySelector("[data-copy]").addEventListener("click", async () => {
+    const input = box.querySelector("input");
+    input.select();
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(input.value);
+      copied = true;
+    } catch {
+      copied = false;                 // no clipboard (plain http elsewhere than localhost): it is selected
+    }
+    box.querySelector("[data-copy-status]").textContent = copied ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.";
+  });
 }
 
 // ---- session ----------------------------------------------------------------------------------------------
@@ -185,6 +233,34 @@ function warnOnAnotherOrigin() {
   document.querySelector("[data-wrong-origin]").hidden = false;
 }
 
+// ---- live status --------------------------------------------------------------------------------------------
+
+// Follow one thing that changes on the server (a video, a batch; url is its API path): every `status` event of
+// url/events carries the whole thing, handed to show(); the stream is closed once done(thing) says it is final.
+// A refused stream (the server caps them per user) falls back to asking url every few seconds. Returns the
+// EventSource, for the page's own events.
+export function followStatus(url, { show, done }) {
+  let latest = null;
+  const stream = new EventSource(`${url}/events`);
+  stream.addEventListener("status", (event) => {
+    latest = JSON.parse(event.data);
+    show(latest);
+    if (done(latest)) stream.close();
+  });
+  stream.addEventListener("error", async () => {
+    if (stream.readyState !== EventSource.CLOSED) return;
+    while (!latest || !done(latest)) {
+      await new Promise((resolve) => { setTimeout(resolve, 3000); });
+      const answer = await api(url);
+      if (answer.ok) {
+        latest = answer.data;
+        await show(latest);
+      }
+    }
+  });
+  return stream;
+}
+
 // ---- formatting -------------------------------------------------------------------------------------------
 
 export function plural(count, one, many) {
@@ -225,6 +301,11 @@ export function el(tag, props = {}, ...children) {
     if (child != null && child !== false) node.append(child instanceof Node ? child : String(child));
   }
   return node;
+}
+
+// Fill a <dl> with [term, value] pairs (a value is text or an element).
+export function fillDetails(list, rows) {
+  list.replaceChildren(...rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
 }
 
 export const STATUS_WORDS = {

@@ -1,11 +1,11 @@
 // API keys: create one (shown once), list them by their start, revoke. The keys are better-auth's api-key
 // plugin's, made and listed through its endpoints under /api/auth/api-key.
-import { api, clearErrors, el, requireFilled, showError, start, values, when, whileBusy } from "../app.js";
+import { api, clearErrors, confirmFirst, el, requireFilled, showError, showOnce, start, values, when, whileBusy, wireCopy } from "../app.js";
 
 start(async () => {
   wireCreate();                       // before the first await: the form is on screen from now on
   wireRevoke();
-  document.querySelector("[data-copy-key]").addEventListener("click", copyKey);
+  wireCopy(document.querySelector("[data-new-key]"));
   await showKeys();
 });
 
@@ -33,31 +33,14 @@ function wireCreate() {
 }
 
 function showNewKey(key) {
-  const box = document.querySelector("[data-new-key]");
   document.querySelector("[data-new-key-name]").textContent = key.name ? `“${key.name}”` : "";
-  document.querySelector("[data-new-key-value]").value = key.key;
-  document.querySelector("[data-copy-status]").textContent = "";
-  box.hidden = false;
-  box.focus();
+  showOnce(document.querySelector("[data-new-key]"), key.key);
 }
 
 // Once the page moves on (another key, a revocation) the key leaves the page for good.
 function hideNewKey() {
   document.querySelector("[data-new-key-value]").value = "";
   document.querySelector("[data-new-key]").hidden = true;
-}
-
-async function copyKey() {
-  const input = document.querySelector("[data-new-key-value]");
-  input.select();
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(input.value);
-    copied = true;
-  } catch {
-    copied = false;                   // no clipboard (plain http elsewhere than localhost): it is selected
-  }
-  document.querySelector("[data-copy-status]").textContent = copied ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.";
 }
 
 async function showKeys() {
@@ -90,16 +73,10 @@ function keyRow(key) {
 }
 
 // Revoking asks first (a <dialog>, as deleting a video does): programs using the key stop working at once.
-let revoking = null;
+let askRevoke = null;
 
 function wireRevoke() {
-  const dialog = document.querySelector("[data-revoke-dialog]");
-  dialog.addEventListener("close", async () => {
-    const { key, button } = revoking;
-    if (dialog.returnValue !== "revoke") {
-      button.focus();
-      return;
-    }
+  askRevoke = confirmFirst("revoke", async (button, key) => {
     const answer = await whileBusy(button, () => api("/api/auth/api-key/delete", { method: "POST", body: { keyId: key.id } }));
     if (!answer.ok) {
       document.querySelector("[data-keys-error]").textContent = answer.error.message;
@@ -113,7 +90,6 @@ function wireRevoke() {
 }
 
 function revokeKey(key, button) {
-  revoking = { key, button };
   document.querySelector("[data-revoke-name]").textContent = key.name || "Unnamed key";
-  document.querySelector("[data-revoke-dialog]").showModal();
+  askRevoke(button, key);
 }

@@ -1,13 +1,12 @@
 // One batch: live progress over Server-Sent Events (polling if the stream is refused), its rows' videos, the
 // results as CSV, and cancelling the rows that have not started (refunded).
-import { api, el, plural, start, STATUS_WORDS, when } from "../app.js";
+import { api, confirmFirst, el, fillDetails, followStatus, plural, start, STATUS_WORDS, when } from "../app.js";
 
 const article = document.querySelector("[data-batch-id]");
 const batchId = article.dataset.batchId;
 const path = `/api/batches/${encodeURIComponent(batchId)}`;
 const WORDS = { running: "Running", finished: "Finished", cancelled: "Cancelled" };
 const BADGES = { running: "rendering", finished: "completed", cancelled: "cancelled" };
-let current = null;
 let resultsShown = "";
 let resultsAsked = 0;          // answers to older requests than the newest are dropped (they may come last)
 
@@ -22,31 +21,10 @@ start(async () => {
     return;
   }
   await show(answer.data);
-  if (!answer.data.done) follow();
+  if (!answer.data.done) followStatus(path, { show, done: (batch) => batch.done });
 });
 
-function follow() {
-  const stream = new EventSource(`${path}/events`);
-  stream.addEventListener("status", (event) => {
-    const batch = JSON.parse(event.data);
-    show(batch);
-    if (batch.done) stream.close();
-  });
-  stream.addEventListener("error", () => {
-    if (stream.readyState === EventSource.CLOSED) poll();
-  });
-}
-
-async function poll() {
-  while (!current || !current.done) {
-    await new Promise((resolve) => { setTimeout(resolve, 3000); });
-    const answer = await api(path);
-    if (answer.ok) await show(answer.data);
-  }
-}
-
 async function show(batch) {
-  current = batch;
   const title = batch.name || `Batch of ${plural(batch.row_count, "video", "videos")}`;
   document.querySelector("[data-batch-title]").textContent = title;
   document.title = `${title} · genvid`;
@@ -63,13 +41,13 @@ async function show(batch) {
     ["Failed", c.failed], ["Cancelled", c.cancelled], ["Deleted", c.deleted]].filter(([, n]) => n > 0);
   counts.push(["Cost", plural(batch.credits, "credit", "credits")]);
   if (batch.refunded_credits) counts.push(["Given back", plural(batch.refunded_credits, "credit", "credits")]);
-  document.querySelector("[data-counts]").replaceChildren(...counts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, String(value))]));
+  fillDetails(document.querySelector("[data-counts]"), counts);
   document.querySelector("[data-cancel]").hidden = c.queued === 0;
   const t = batch.template;
   const details = [["Created", when(batch.created_at)], ["Rows", String(batch.row_count)],
     ["Variables", batch.variables.join(", ") || "none"], ["Shape", t.aspect_ratio], ["Resolution", t.resolution]];
   if (t.title) details.push(["Title", t.title]);
-  document.querySelector("[data-details]").replaceChildren(...details.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+  fillDetails(document.querySelector("[data-details]"), details);
   document.querySelector("[data-script]").textContent = t.script;
   await showResults(batch);
 }
@@ -90,15 +68,9 @@ async function showResults(batch) {
 }
 
 function wireCancel() {
-  const dialog = document.querySelector("[data-cancel-dialog]");
   const button = document.querySelector("[data-cancel]");
   const problem = document.querySelector("[data-cancel-error]");
-  button.addEventListener("click", () => dialog.showModal());
-  dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "cancel") {
-      button.focus();
-      return;
-    }
+  const ask = confirmFirst("cancel", async () => {
     problem.textContent = "";
     button.disabled = true;
     const answer = await api(`${path}/cancel`, { method: "POST" });
@@ -111,4 +83,5 @@ function wireCancel() {
       `${plural(answer.data.cancelled_rows, "row was", "rows were")} cancelled; ${plural(answer.data.refunded_credits, "credit was", "credits were")} given back.`;
     await show(answer.data.batch);
   });
+  button.addEventListener("click", () => ask(button));
 }

@@ -1,6 +1,6 @@
 // One video: live progress over Server-Sent Events (polling if the stream is refused), then the player and
 // the download link; details; delete (which cancels and refunds a render that has not started).
-import { api, el, plural, start, STATUS_WORDS, when } from "../app.js";
+import { api, confirmFirst, el, fillDetails, followStatus, plural, start, STATUS_WORDS, when } from "../app.js";
 
 const article = document.querySelector("[data-video-id]");
 const videoId = article.dataset.videoId;
@@ -28,30 +28,15 @@ start(async () => {
   document.querySelector("[data-player]").addEventListener("error", refreshMedia, { once: true });
 });
 
-// Status changes arrive as `status` events carrying the whole video; the server ends the stream at a final
-// state. A refused stream (the server caps them) falls back to asking every few seconds.
+// Status changes arrive as `status` events carrying the whole video (or by polling, see followStatus); a
+// `deleted` event ends it.
 function follow() {
-  const stream = new EventSource(`/api/videos/${encodeURIComponent(videoId)}/events`);
-  stream.addEventListener("status", (event) => {
-    const video = JSON.parse(event.data);
-    show(video);
-    if (FINAL.has(video.status)) stream.close();
-  });
+  const stream = followStatus(`/api/videos/${encodeURIComponent(videoId)}`,
+    { show, done: (video) => FINAL.has(video.status) });
   stream.addEventListener("deleted", () => {
     stream.close();
     document.querySelector("[data-video-error]").textContent = "This video was deleted.";
   });
-  stream.addEventListener("error", () => {
-    if (stream.readyState === EventSource.CLOSED) poll();
-  });
-}
-
-async function poll() {
-  while (!current || !FINAL.has(current.status)) {
-    await new Promise((resolve) => { setTimeout(resolve, 3000); });
-    const answer = await api(`/api/videos/${encodeURIComponent(videoId)}`);
-    if (answer.ok) show(answer.data);
-  }
 }
 
 function show(video) {
@@ -128,20 +113,14 @@ async function describe(video) {
     ["Created", when(video.created_at)],
   ];
   if (video.finished_at) rows.push(["Finished", when(video.finished_at)]);
-  document.querySelector("[data-details]").replaceChildren(...rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+  fillDetails(document.querySelector("[data-details]"), rows);
   document.querySelector("[data-script]").textContent = video.script;
 }
 
 function wireDelete() {
-  const dialog = document.querySelector("[data-delete-dialog]");
   const button = document.querySelector("[data-delete]");
   const problem = document.querySelector("[data-delete-error]");
-  button.addEventListener("click", () => dialog.showModal());
-  dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "delete") {
-      button.focus();
-      return;
-    }
+  const ask = confirmFirst("delete", async () => {
     problem.textContent = "";
     button.disabled = true;
     const answer = await api(`/api/videos/${encodeURIComponent(videoId)}`, { method: "DELETE" });
@@ -153,4 +132,5 @@ function wireDelete() {
     }
     location.assign(answer.data.cancelled ? "/videos?cancelled=1" : "/videos?deleted=1");
   });
+  button.addEventListener("click", () => ask(button));
 }

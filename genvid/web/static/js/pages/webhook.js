@@ -1,7 +1,7 @@
 // One webhook endpoint: its settings, enable/disable, rotating its secret (shown once), its delivery log with
 // every attempt (status, latency, the start of the answer), redelivery, and deleting it.
-import { api, el, plural, start, when, whileBusy } from "../app.js";
-import { EVENT_WORDS, showSecret, stateBadge, wireCopy } from "../webhook_parts.js";
+import { api, confirmFirst, el, fillDetails, plural, start, when, whileBusy, wireCopy } from "../app.js";
+import { EVENT_WORDS, showSecret, stateBadge } from "../webhook_parts.js";
 
 const article = document.querySelector("[data-endpoint-id]");
 const base = `/api/webhooks/endpoints/${encodeURIComponent(article.dataset.endpointId)}`;
@@ -11,7 +11,7 @@ let endpoint = null;
 let cursor = null;
 
 start(async () => {
-  wireCopy();                         // before the first await: the buttons are on screen from now on
+  wireCopy(document.querySelector("[data-new-secret]"));                         // before the first await: the buttons are on screen from now on
   document.querySelector("[data-toggle-enabled]").addEventListener("click", toggleEnabled);
   document.querySelector("[data-rotate-secret]").addEventListener("click", rotateSecret);
   document.querySelector("[data-refresh-deliveries]").addEventListener("click", () => {
@@ -41,8 +41,7 @@ function show(data) {
     ["Added", when(data.created_at)],
   ];
   if (data.failing_since) rows.push(["Failing since", when(data.failing_since)]);
-  document.querySelector("[data-endpoint-details]").replaceChildren(
-    ...rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+  fillDetails(document.querySelector("[data-endpoint-details]"), rows);
   const failing = document.querySelector("[data-endpoint-failing]");
   failing.hidden = data.disabled_reason !== "failing";
   failing.textContent = failing.hidden ? "" : "genvid disabled this endpoint after a day of failed deliveries. "
@@ -139,14 +138,8 @@ async function sendAgain(delivery, button) {
 }
 
 function wireDelete() {
-  const dialog = document.querySelector("[data-delete-dialog]");
   const button = document.querySelector("[data-delete-endpoint]");
-  button.addEventListener("click", () => dialog.showModal());
-  dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "delete") {
-      button.focus();
-      return;
-    }
+  const ask = confirmFirst("delete", async () => {
     const answer = await whileBusy(button, () => api(base, { method: "DELETE" }));
     if (!answer.ok) {
       document.querySelector("[data-delete-error]").textContent = answer.error.message;
@@ -155,4 +148,5 @@ function wireDelete() {
     }
     location.assign("/webhooks?deleted=1");
   });
+  button.addEventListener("click", () => ask(button));
 }

@@ -1,13 +1,13 @@
 // Webhook endpoints: add one (its signing secret shown once), list them; each links to its own page.
-import { api, clearErrors, el, excerpt, fieldError, requireFilled, showError, start, when, whileBusy } from "../app.js";
-import { EVENT_WORDS, showSecret, stateBadge, wireCopy } from "../webhook_parts.js";
+import { api, clearErrors, el, excerpt, fieldError, requireFilled, showError, start, when, whileBusy, wireCopy } from "../app.js";
+import { EVENT_WORDS, showSecret, stateBadge } from "../webhook_parts.js";
 
 start(async () => {
   if (new URLSearchParams(location.search).has("deleted")) {
     document.querySelector("[data-endpoints-notice]").textContent = "The endpoint was deleted.";
   }
   wireAdd();                          // before the first await: the form is on screen from now on
-  wireCopy();
+  wireCopy(document.querySelector("[data-new-secret]"));
   await showEndpoints();
 });
 
