@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import Services
-from fakes.serving import serve_wsgi
+from fakes.serving import ThreadedServer, serve_wsgi
 from fakes.stripe import WEBHOOK_SECRET, FakeStripe
 from flask import Flask
 from mail_fixtures import Mailbox
@@ -117,7 +116,7 @@ def serve_site(make_app: Callable[..., Flask], conn: psycopg.Connection, service
     from genvid import clock
     from genvid.infra import services as genvid_services
     from genvid.videos import catalogue, providers
-    running: list[tuple[Any, threading.Thread, Mailbox]] = []
+    running: list[tuple[ThreadedServer, Mailbox]] = []
 
     def serve(**overrides: Any) -> Site:
         port = free_port()
