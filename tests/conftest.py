@@ -130,9 +130,24 @@ def _admin_conn(services: Services) -> Iterator[psycopg.Connection]:
 
 
 def _clean(admin: psycopg.Connection, redis_url: str) -> None:
+    """Empty every table, restart its sequences, and flush Redis.
+
+    DELETE, not TRUNCATE: a TRUNCATE of every table makes, and at commit syncs to disk, new files for each
+    table and index, 37 ms a test here and the busiest disk writer of the suite; the DELETEs take 2 ms.
+    Foreign keys and genvid's own triggers (the append-only ledger) are off for the transaction
+    (session_replication_role = replica, which needs a superuser: with a server of one's own that refuses
+    it, TRUNCATE it is).
+    """
     tables = [row[0] for row in admin.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%'")]
-    if tables:
+    try:
+        with admin.transaction():
+            admin.execute("SET LOCAL session_replication_role = replica")
+            for table in tables:
+                admin.execute(f'DELETE FROM "{table}"')       # names from the catalogue, not from input
+            admin.execute("SELECT setval(c.oid, s.seqstart, false) FROM pg_sequence s "
+                          "JOIN pg_class c ON c.oid = s.seqrelid")
+    except psycopg.errors.InsufficientPrivilege:
         admin.execute("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     client = genvid_redis.connect(redis_url)
     try:
