@@ -37,8 +37,9 @@ _JSON_BODY = Schema()
 _SERVER_ONLY = ("refillAmount", "refillInterval", "rateLimitMax", "rateLimitTimeWindow", "rateLimitEnabled",
                 "permissions")
 TAGS = ["api-keys"]
+# sortBy: a sortable field, or empty for no sorting (the plugin reads it as `sortBy ? {...} : undefined`).
 _LIST_PARAMETERS = tuple(
-    {**parameter, "schema": {"enum": sorted(apikeys.SORTABLE)}} if parameter["name"] == "sortBy"
+    {**parameter, "schema": {"enum": ["", *sorted(apikeys.SORTABLE)]}} if parameter["name"] == "sortBy"
     else parameter
     for parameter in apikey_schemas.query_parameters(apikey_schemas.LIST_QUERY))
 
