@@ -3,13 +3,13 @@ and every fault the worker survives."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
 import psycopg
 from fakes.heygen import FakeHeyGen
 from videos_fixtures import Studio
+from worker_processes import wait
 
 import db.videos_videos as video_queries
 from genvid.infra import database
@@ -79,7 +79,7 @@ def test_a_create_that_times_out_is_replayed_by_its_key(make_heygen_studio: Stud
     waiting = studio.video(video_id)
     assert waiting.status.value == "submitting" and waiting.attempts == 1
     release()                                         # HeyGen finishes the create the client gave up on
-    _wait_until(lambda: fake_heygen.renders_created == 1)
+    wait(lambda: fake_heygen.renders_created == 1, "the fake to make the render")
     (row,) = studio.drive(video_id)
     assert row.status.value == "completed"
     assert fake_heygen.renders_created == 1
@@ -210,15 +210,6 @@ def test_duplicate_jobs_for_one_step_collapse_into_one_chain(make_heygen_studio:
     assert fake_heygen.renders_created == 1
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 120) -> None:
-    """Wait for something another thread does (the fake HeyGen finishing a request): a deadline generous for
-    a machine many times slower than needed, never an assertion on speed."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def _waits_on_a_lock(conn: psycopg.Connection) -> bool:
     """Some backend waits for a row lock (another transaction's uncommitted update)."""
     row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()
@@ -239,7 +230,7 @@ def test_a_job_that_starts_before_its_dispatch_commits_runs_the_step(heygen_stud
                                                         redispatch_at=now + timedelta(seconds=60))
         job = threading.Thread(target=jobs.advance, args=(video_id,), kwargs={"step": admitted.step})
         job.start()
-        _wait_until(lambda: not job.is_alive() or _waits_on_a_lock(heygen_studio.conn))
+        wait(lambda: not job.is_alive() or _waits_on_a_lock(heygen_studio.conn), "the job to wait or end")
         assert job.is_alive(), "the job gave up on its step before the dispatch committed"
     job.join(timeout=120)
     assert not job.is_alive()
