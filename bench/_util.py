@@ -204,6 +204,16 @@ def settle(*, below: float = 0.15, window: float = 0.5, timeout: float = 15.0) -
     return time.monotonic() - began
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used so far (0.0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pss_mib(pid: int) -> float:
     """Proportional memory of one process, MiB: its own pages plus its share of pages it shares with others
     (forked workers share the master's imported code, which RSS counts again in every process)."""

@@ -5,7 +5,8 @@
 One embedded PostgreSQL + Redis; every phase gets a fresh database and Redis db. Processes run as the Procfile
 runs them (web: gunicorn -c gunicorn.conf.py wsgi:app with PORT/WEB_CONCURRENCY; worker: genvid worker).
  1. POST /api/videos vs GET /api/auth/get-session, requests/s, one user per keep-alive connection, interleaved
-    rounds (VIDEO_PROVIDER=local, catalogue from `genvid catalog sync`). Target >= 0.5x.
+    rounds (VIDEO_PROVIDER=local, catalogue from `genvid catalog sync`). Target >= 0.5x, the median ratio of
+    the rounds whose connections gunicorn spread over its workers (see _busiest_share).
  2. One `genvid worker` against the fake HeyGen with a 60 s render time (HEYGEN_MAX_CONCURRENT=10000, polling
     only, no webhooks): peak renders in flight upstream, and status calls per video per 30 s of its life
     (create to last status call). Targets >= 200 and <= 1.
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import LoadResult, load_many, settle
+from bench._util import LoadResult, cpu_seconds, load_many, median, process_tree, settle
 from bench._videos_util import API_KEY, BIN, ROOT, Services, Stack, TimedFake
 
 RESULTS: list[tuple[str, str, str, bool | None]] = []     # (measure, value, target, met)
@@ -65,23 +67,57 @@ def phase_requests(services: Services, args: argparse.Namespace) -> None:
         gets: list[LoadResult] = []
         posts: list[LoadResult] = []
         load_many(f"{stack.url}/api/auth/get-session", session, seconds=2, warmup=0)   # warm the workers up
-        for _ in range(args.rounds):       # interleaved, so outside noise hits both alike
-            settle()
-            gets.append(load_many(f"{stack.url}/api/auth/get-session", session, seconds=args.seconds))
-            settle()
-            posts.append(load_many(f"{stack.url}/api/videos", create, seconds=args.seconds, expect=202))
-        get, post = combine(gets), combine(posts)
         print(f"\n[1] requests/s, {len(users)} users on {len(users)} keep-alive connections, "
               f"{args.rounds} x {args.seconds:.0f} s each, "
               f"WEB_CONCURRENCY={stack.env.get('WEB_CONCURRENCY', '2')}")
+        balanced: list[float] = []      # POST/get-session of the rounds whose connections were spread out
+        for number in range(1, args.rounds + 1):       # interleaved, so outside noise hits both alike
+            settle()
+            get, get_share = _busiest_share(stack, lambda: load_many(
+                f"{stack.url}/api/auth/get-session", session, seconds=args.seconds))
+            settle()
+            post, post_share = _busiest_share(stack, lambda: load_many(
+                f"{stack.url}/api/videos", create, seconds=args.seconds, expect=202))
+            gets.append(get)
+            posts.append(post)
+            if max(get_share, post_share) <= BALANCED_SHARE:
+                balanced.append(post.rate / get.rate)
+            print(f"  round {number}: get-session {get.rate:7.1f} req/s (busiest worker {get_share:4.0%}), "
+                  f"POST {post.rate:6.1f} req/s ({post_share:4.0%}): {post.rate / get.rate:.2f}x")
+        get, post = combine(gets), combine(posts)
         print(f"  GET  /api/auth/get-session {get.summary()}")
         print(f"  POST /api/videos           {post.summary()}")
+        record("POST /api/videos / get-session, all rounds", f"{post.rate / get.rate:.2f}x", "", None)
+        if balanced:
+            ratio = median(balanced)
+            record(f"  median of {len(balanced)} balanced rounds", f"{ratio:.2f}x", ">= 0.50x", ratio >= 0.5)
+        else:
+            record("  balanced rounds", "none", "(rerun: every round had one worker do most of the work)",
+                   None)
         queued = stack.status_counts().get("queued", 0)
-        record("POST /api/videos / get-session", f"{post.rate / get.rate:.2f}x", ">= 0.50x",
-               post.rate / get.rate >= 0.5)
         record("videos queued in the database", str(queued), f"= {post.requests}+warm-up 202s", None)
     finally:
         stack.stop()
+
+
+# A round counts towards the verdict when no gunicorn worker used more than this share of the workers' CPU.
+BALANCED_SHARE = 0.75
+
+
+def _busiest_share(stack: Stack, run: Callable[[], LoadResult]) -> tuple[LoadResult, float]:
+    """run()'s result, and the share of the gunicorn workers' CPU that the busiest one used meanwhile.
+
+    Each round opens its 16 connections anew, and gunicorn's workers accept them as they happen to wake, so
+    now and then one worker gets most or all of them (share near 100%). Its threads then fight over one GIL
+    while the other core idles: get-session falls to about half its rate, a create (mostly waiting on
+    PostgreSQL) far less, and such a round's ratio says little about either endpoint. They are printed, and
+    left out of the verdict."""
+    workers = process_tree(stack.processes[0].pid)[1:]     # read each round: max_requests recycles them
+    before = [cpu_seconds(pid) for pid in workers]
+    result = run()
+    used = [cpu_seconds(pid) - start for pid, start in zip(workers, before, strict=True)]
+    total = sum(used)
+    return result, max(used) / total if total > 0 and all(u >= 0 for u in used) else 1.0
 
 
 def _create_many(stack: Stack, users: list[dict[str, Any]], count: int, threads: int = 8) -> list[str]:
@@ -268,7 +304,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="short phases (about 2.5 minutes; [2] keeps its 60 s renders)")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per request-rate round")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per endpoint")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per endpoint")
     parser.add_argument("--concurrency", type=int, default=16, help="users = keep-alive connections in [1]")
     parser.add_argument("--videos", type=int, default=220, help="videos in flight in [2]")
     parser.add_argument("--render-seconds", type=float, default=60.0, help="fake render time in [2]")
