@@ -13,9 +13,12 @@ import socket
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,29 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_during(groups: dict[str, list[int]], run: Callable[[], T]) -> tuple[T, dict[str, list[float]]]:
+    """run()'s result, and the CPU seconds each process of each group used meanwhile (negative for one that
+    exited meanwhile: its time is lost)."""
+    before = {name: [cpu_seconds(pid) for pid in pids] for name, pids in groups.items()}
+    result = run()
+    return result, {name: [cpu_seconds(pid) - start for pid, start in zip(pids, before[name], strict=True)]
+                    for name, pids in groups.items()}
+
+
+# gunicorn's workers accept a round's new connections as they happen to wake, and now and then one of them
+# gets most or all: its threads then fight over one GIL while the other core idles, which halves a cheap
+# endpoint's rate and a slower one's far less. A round whose busiest worker used more than this share of the
+# workers' CPU is such a round: printed, never judged.
+BALANCED_SHARE = 0.75
+
+
+def busiest_share(used: Sequence[float]) -> float:
+    """The share of these processes' CPU that the busiest one used; 1.0 when one exited meanwhile (its time is
+    lost, so the split is unknown) or none ran."""
+    total = sum(used)
+    return max(used) / total if used and total > 0 and min(used) >= 0 else 1.0
 
 
 def pss_mib(pid: int) -> float:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakes.heygen import API_KEY, FakeHeyGen  # type: ignore[import-not-found]  # tests/ is on sys.path above
 
-from bench._util import free_port, start, stop
+from bench._util import free_port, process_tree, start, stop
 from genvid.infra import embedded
 from genvid.infra.migrations import apply_migrations
 
@@ -48,7 +48,8 @@ class Services:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.admin_url = embedded.start_postgres(workdir / "pg")
+        self.pgdata = workdir / "pg"
+        self.admin_url = embedded.start_postgres(self.pgdata)
         self.redis_base = embedded.start_redis(workdir / "redis")
         self._redis_db = 0
 
@@ -106,9 +107,14 @@ class Stack:
 
     def web(self) -> None:
         """`gunicorn -c gunicorn.conf.py wsgi:app` (the Procfile's web line)."""
-        self.processes.append(
-            start([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], env=self.env,
-                  port=self.port, cwd=str(ROOT)))
+        self.gunicorn = start([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], env=self.env,
+                              port=self.port, cwd=str(ROOT))
+        self.processes.append(self.gunicorn)
+
+    def web_workers(self) -> list[int]:
+        """The pids of gunicorn's workers, not its master. max_requests recycles workers, so read them afresh
+        for each measurement."""
+        return process_tree(self.gunicorn.pid)[1:]
 
     def worker(self) -> subprocess.Popen[bytes]:
         """`genvid worker` (the Procfile's worker line)."""

@@ -30,7 +30,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._util import free_port, start, stop
+from bench._util import cpu_seconds, free_port, start, stop
 from genvid.videos import media
 
 SECRET = "bench-media-secret-0123456789abcdef0123456789"
@@ -41,12 +41,10 @@ MIB = 1024 * 1024
 def _tree_cpu_seconds(pid: int) -> float:
     """utime + stime of pid and its descendants (gunicorn's master and its workers)."""
     total, pending = 0.0, [pid]
-    tick = os.sysconf("SC_CLK_TCK")
     while pending:
         current = pending.pop()
+        total += cpu_seconds(current)
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += [int(child) for child in (task / "children").read_text().split()]
         except OSError:

@@ -32,10 +32,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import LoadResult, cpu_seconds, load_many, median, process_tree, settle
+from bench._util import (
+    BALANCED_SHARE,
+    LoadResult,
+    busiest_share,
+    cpu_during,
+    load_many,
+    median,
+    process_tree,
+    settle,
+)
 from bench._videos_util import Services, Stack
 
-BALANCED_SHARE = 0.75      # as bench/videos.py: a round counts when no worker used more of the workers' CPU
 GROUPS = ("gunicorn", "postgres", "load generator")
 
 
@@ -50,18 +58,12 @@ Cost = dict[str, float]     # CPU microseconds per request, by group of processe
 def measured_round(stack: Stack, pgdata: Path,
                    run: Callable[[], LoadResult]) -> tuple[LoadResult, Cost, float]:
     """run()'s result, its CPU per request by group, and the busiest gunicorn worker's share of the workers'
-    CPU (1.0 when a worker was recycled meanwhile: its CPU is lost, so the round cannot count)."""
-    groups = {"gunicorn": process_tree(stack.processes[0].pid)[1:], "postgres": postgres_pids(pgdata),
-              "load generator": [os.getpid()]}
-    before = {name: [cpu_seconds(pid) for pid in pids] for name, pids in groups.items()}
-    result = run()
-    spent = {name: [cpu_seconds(pid) - start for pid, start in zip(pids, before[name], strict=True)]
-             for name, pids in groups.items()}
+    CPU (bench._util.busiest_share)."""
+    result, spent = cpu_during({"gunicorn": stack.web_workers(), "postgres": postgres_pids(pgdata),
+                                "load generator": [os.getpid()]}, run)
     cost = {name: sum(max(0.0, s) for s in used) / max(1, result.requests) * 1e6
             for name, used in spent.items()}
-    workers = spent["gunicorn"]
-    complete = all(s >= 0 for s in workers) and sum(workers) > 0
-    return result, cost, max(workers) / sum(workers) if complete else 1.0
+    return result, cost, busiest_share(spent["gunicorn"])
 
 
 # url, one (method, headers, body) per keep-alive connection, expected status
@@ -181,7 +183,7 @@ def main() -> None:
                                 [("POST", stack.headers(u), body) for u in users], 202),
             }
             load_many(endpoints["get-session"][0], endpoints["get-session"][1], seconds=2, warmup=0)
-            served(stack, Path(tmp) / "pg", args, endpoints)
+            served(stack, services.pgdata, args, endpoints)
             stack.stop()
             host = {"Host": f"127.0.0.1:{stack.port}"}
             user = stack.headers(users[0])

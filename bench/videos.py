@@ -34,7 +34,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import LoadResult, cpu_seconds, load_many, median, process_tree, settle
+from bench._util import BALANCED_SHARE, LoadResult, busiest_share, cpu_during, load_many, median, settle
 from bench._videos_util import API_KEY, BIN, ROOT, Services, Stack, TimedFake
 
 RESULTS: list[tuple[str, str, str, bool | None]] = []     # (measure, value, target, met)
@@ -100,24 +100,13 @@ def phase_requests(services: Services, args: argparse.Namespace) -> None:
         stack.stop()
 
 
-# A round counts towards the verdict when no gunicorn worker used more than this share of the workers' CPU.
-BALANCED_SHARE = 0.75
-
-
 def _busiest_share(stack: Stack, run: Callable[[], LoadResult]) -> tuple[LoadResult, float]:
-    """run()'s result, and the share of the gunicorn workers' CPU that the busiest one used meanwhile.
-
-    Each round opens its 16 connections anew, and gunicorn's workers accept them as they happen to wake, so
-    now and then one worker gets most or all of them (share near 100%). Its threads then fight over one GIL
-    while the other core idles: get-session falls to about half its rate, a create (mostly waiting on
-    PostgreSQL) far less, and such a round's ratio says little about either endpoint. They are printed, and
-    left out of the verdict."""
-    workers = process_tree(stack.processes[0].pid)[1:]     # read each round: max_requests recycles them
-    before = [cpu_seconds(pid) for pid in workers]
-    result = run()
-    used = [cpu_seconds(pid) - start for pid, start in zip(workers, before, strict=True)]
-    total = sum(used)
-    return result, max(used) / total if total > 0 and all(u >= 0 for u in used) else 1.0
+    """run()'s result, and the share of the gunicorn workers' CPU that the busiest one used meanwhile (each
+    round opens its 16 connections anew, and they may all land on one worker: see bench._util.busiest_share).
+    Such a round says little about either endpoint: get-session falls to about half its rate there, a create
+    (mostly waiting on PostgreSQL) far less. It is printed and left out of the verdict."""
+    result, used = cpu_during({"gunicorn": stack.web_workers()}, run)
+    return result, busiest_share(used["gunicorn"])
 
 
 def _create_many(stack: Stack, users: list[dict[str, Any]], count: int, threads: int = 8) -> list[str]:
