@@ -1,6 +1,6 @@
 """PostgreSQL stopped or killed under a live gunicorn: every request is refused at once with 503
-SERVICE_UNAVAILABLE and Retry-After (better-auth's shape on /api/auth), never a 500 or a hang, and the first
-request after PostgreSQL is back is served.
+SERVICE_UNAVAILABLE and Retry-After (better-auth's shape on /api/auth), never a 500 or a hang, and every
+kind of request is served again once PostgreSQL is back.
 
 Real processes: a PostgreSQL of this test's own (tests/live_stack.py), gunicorn as the Procfile runs it. How
 fast the 503s come and how soon service returns are measured by bench/outage.py, not asserted here (a busy
@@ -69,10 +69,6 @@ def _assert_refused(web: Gunicorn, auth: dict[str, str]) -> None:
             assert body["success"] is False and body["error"]["code"] == "SERVICE_UNAVAILABLE", name
 
 
-def _served(web: Gunicorn, auth: dict[str, str]) -> bool:
-    return requests.get(f"{web.url}/api/credits", headers=auth, timeout=30).status_code == 200
-
-
 @pytest.mark.parametrize("outage", ["stop", "kill"])
 def test_postgres_outage_is_a_503_with_retry_after_and_service_returns(postgres: Postgres, web: Gunicorn,
                                                                         outage: str) -> None:
@@ -86,7 +82,10 @@ def test_postgres_outage_is_a_503_with_retry_after_and_service_returns(postgres:
     assert ready.status_code == 503 and ready.json()["down"] == ["postgres"]
 
     postgres.start()
-    wait_for(lambda: _served(web, auth), "the API to serve again after PostgreSQL came back")
-    assert all(response.status_code == 200 for response in _calls(web, auth).values())
+    # Each gunicorn worker finds PostgreSQL back with its own next probe, at most one probe interval after a
+    # request reaches it; until then it still refuses (503, never 500). A request served by one worker says
+    # nothing of the other, so wait until a whole round of calls is served.
+    wait_for(lambda: all(response.status_code == 200 for response in _calls(web, auth).values()),
+             "every kind of request to be served again after PostgreSQL came back")
     statuses = {line["status"] for line in web.access_lines()}
     assert 500 not in statuses, "no request may have answered 500"
